@@ -1,0 +1,87 @@
+package group
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"hearsay/internal/entry"
+	"hearsay/internal/hlc"
+)
+
+// MaxSkew is how far in the future an entry's hlc may be. A later entry is
+// not accepted yet; reconciliation offers it again once its time has come.
+const MaxSkew = 10 * time.Minute
+
+// Reasons an entry is refused. Each is wrapped with detail.
+var (
+	ErrUnknownGroup  = errors.New("unknown group")
+	ErrFuture        = errors.New("entry from the future, not accepted yet")
+	ErrBeforeGenesis = errors.New("entry older than its group")
+	ErrNotAllowed    = errors.New("author may not write to this group")
+	ErrOverQuota     = errors.New("over quota")
+)
+
+// Usage is what an author has written to a group on one day.
+type Usage struct {
+	Entries uint32
+	Bytes   uint64
+}
+
+// Day is the quota day of a timestamp: days since the Unix epoch, UTC.
+func Day(t hlc.Timestamp) uint32 { return uint32(t.Millis() / int64(24*time.Hour/time.Millisecond)) }
+
+// CheckClock refuses an entry whose hlc is more than MaxSkew after nowMs.
+func CheckClock(s *entry.Signed, nowMs int64) error {
+	if s.HLC.Millis() > nowMs+MaxSkew.Milliseconds() {
+		return fmt.Errorf("%w: written at %v, now %v", ErrFuture, s.HLC.Time().Format(time.RFC3339), time.UnixMilli(nowMs).UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// Admit decides whether a decoded, verified entry may be stored in g, given
+// what its author already wrote that day. It does not check the clock.
+//
+// NB: quotas are a replica's admission rule, not part of the log's meaning:
+// an author who writes past them gets different subsets accepted by
+// different replicas. Honest authors stay under them (a node refuses to
+// write past its own quota), so only abusers see divergence.
+func (g *Group) Admit(s *entry.Signed, used Usage) error {
+	if s.GroupID() != g.ID {
+		return fmt.Errorf("%w %s", ErrUnknownGroup, s.GroupID().Short())
+	}
+	if s.Kind == entry.KindGenesis {
+		return nil // FromGenesis validated it
+	}
+	if s.HLC <= g.Created {
+		return fmt.Errorf("%w: written at %v, group created at %v", ErrBeforeGenesis, s.HLC, g.Created)
+	}
+	if len(s.Body) > int(g.Quota.MaxBody) {
+		return fmt.Errorf("%w: body of %d bytes, group limit %d", entry.ErrTooLarge, len(s.Body), g.Quota.MaxBody)
+	}
+	if err := g.checkWriter(s.Author); err != nil {
+		return err
+	}
+	if q := g.Quota.EntriesPerDay; q != 0 && used.Entries >= q {
+		return fmt.Errorf("%w: %d entries by %s on %s, limit %d", ErrOverQuota, used.Entries, s.Author.Short(), s.HLC.Time().Format(time.DateOnly), q)
+	}
+	if q := g.Quota.BytesPerDay; q != 0 && used.Bytes+uint64(len(s.Raw)) > q {
+		return fmt.Errorf("%w: %d bytes by %s on %s, limit %d", ErrOverQuota, used.Bytes+uint64(len(s.Raw)), s.Author.Short(), s.HLC.Time().Format(time.DateOnly), q)
+	}
+	if s.Kind == KindPost {
+		if _, err := DecodePost(s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkWriter applies the write policy. Members are added by membership
+// entries, which a later change brings; until then a members group admits
+// its owner alone.
+func (g *Group) checkWriter(a entry.Author) error {
+	if g.Write == WriteOpen || a == g.Owner {
+		return nil
+	}
+	return fmt.Errorf("%w: %s is not the owner of %s (write policy %q)", ErrNotAllowed, a.Short(), g.ID.Short(), g.Write)
+}

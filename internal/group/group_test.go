@@ -1,0 +1,152 @@
+package group
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"errors"
+	"testing"
+
+	"hearsay/internal/entry"
+	"hearsay/internal/hlc"
+)
+
+func key(seed byte) (ed25519.PrivateKey, entry.Author) {
+	k := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{seed}, 32))
+	var a entry.Author
+	copy(a[:], k.Public().(ed25519.PublicKey))
+	return k, a
+}
+
+func newGroup(t *testing.T, write WritePolicy, q Quota) (*Group, ed25519.PrivateKey) {
+	t.Helper()
+	k, _ := key(1)
+	s, err := NewGenesis(Genesis{Name: "demo", Write: write, Read: ReadPublic, Quota: q, Nonce: []byte{1}}, k, hlc.New(1000, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := entry.Decode(s.Raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := FromGenesis(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g, k
+}
+
+func post(t *testing.T, g *Group, k ed25519.PrivateKey, at int64, text string, refs ...entry.ID) *entry.Signed {
+	t.Helper()
+	var a entry.Author
+	copy(a[:], k.Public().(ed25519.PublicKey))
+	body, err := EncodePost(Post{Subject: "s", Text: text})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := entry.Sign(entry.Entry{Group: g.ID, Author: a, Seq: 2, HLC: hlc.New(at, 0), Kind: KindPost, Refs: refs, Body: body}, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestGenesisRoundTrip(t *testing.T) {
+	g, _ := newGroup(t, WriteMembers, DefaultQuota)
+	if g.Name != "demo" || g.Write != WriteMembers || g.Read != ReadPublic || g.Quota != DefaultQuota || g.Created != hlc.New(1000, 0) {
+		t.Fatalf("genesis changed in a round trip: %+v", g)
+	}
+}
+
+func TestGenesisValidate(t *testing.T) {
+	k, _ := key(1)
+	for name, g := range map[string]Genesis{
+		"empty name":   {Write: WriteOpen, Read: ReadPublic, Quota: DefaultQuota},
+		"control char": {Name: "a\nb", Write: WriteOpen, Read: ReadPublic, Quota: DefaultQuota},
+		"bad write":    {Name: "a", Write: "everyone", Read: ReadPublic, Quota: DefaultQuota},
+		"bad read":     {Name: "a", Write: WriteOpen, Read: "secret", Quota: DefaultQuota},
+		"zero body":    {Name: "a", Write: WriteOpen, Read: ReadPublic},
+		"huge body":    {Name: "a", Write: WriteOpen, Read: ReadPublic, Quota: Quota{MaxBody: entry.MaxBody + 1}},
+	} {
+		if _, err := NewGenesis(g, k, hlc.New(1, 0)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func TestBodyMustBeCanonical(t *testing.T) {
+	g, k := newGroup(t, WriteOpen, DefaultQuota)
+	s := post(t, g, k, 2000, "hi")
+	var a entry.Author
+	copy(a[:], k.Public().(ed25519.PublicKey))
+	// The same map with its keys in the wrong order: canonical order sorts the
+	// encoded keys, so the shorter "text" comes before "subject".
+	swapped := []byte{0xa2, 0x67, 's', 'u', 'b', 'j', 'e', 'c', 't', 0x61, 's', 0x64, 't', 'e', 'x', 't', 0x62, 'h', 'i'}
+	bad, err := entry.Sign(entry.Entry{Group: g.ID, Author: a, Seq: 3, HLC: s.HLC + 1, Kind: KindPost, Body: swapped}, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Admit(bad, Usage{}); !errors.Is(err, entry.ErrMalformed) {
+		t.Fatalf("non-canonical body: %v", err)
+	}
+	unknown, _ := entry.Sign(entry.Entry{Group: g.ID, Author: a, Seq: 3, HLC: s.HLC + 1, Kind: KindPost, Body: []byte{0xa1, 0x61, 'x', 0x01}}, k)
+	if err := g.Admit(unknown, Usage{}); !errors.Is(err, entry.ErrMalformed) {
+		t.Fatalf("unknown field: %v", err)
+	}
+}
+
+func TestAdmit(t *testing.T) {
+	small := Quota{MaxBody: 100, EntriesPerDay: 2, BytesPerDay: 10_000}
+	open, ownerKey := newGroup(t, WriteOpen, small)
+	owned, _ := newGroup(t, WriteOwner, small)
+	members, _ := newGroup(t, WriteMembers, small)
+	stranger, _ := key(2)
+	other, _ := newGroup(t, WriteOpen, DefaultQuota)
+	other.ID = entry.ID{9}
+
+	cases := []struct {
+		name string
+		g    *Group
+		s    *entry.Signed
+		used Usage
+		want error
+	}{
+		{"open, stranger", open, post(t, open, stranger, 2000, "hi"), Usage{}, nil},
+		{"owner policy, owner", owned, post(t, owned, ownerKey, 2000, "hi"), Usage{}, nil},
+		{"owner policy, stranger", owned, post(t, owned, stranger, 2000, "hi"), Usage{}, ErrNotAllowed},
+		{"members policy, stranger", members, post(t, members, stranger, 2000, "hi"), Usage{}, ErrNotAllowed},
+		{"before genesis", open, post(t, open, ownerKey, 1000, "hi"), Usage{}, ErrBeforeGenesis},
+		{"body over group cap", open, post(t, open, ownerKey, 2000, string(make([]byte, 100))), Usage{}, entry.ErrTooLarge},
+		{"entries quota", open, post(t, open, ownerKey, 2000, "hi"), Usage{Entries: 2}, ErrOverQuota},
+		{"bytes quota", open, post(t, open, ownerKey, 2000, "hi"), Usage{Entries: 1, Bytes: 9_990}, ErrOverQuota},
+		{"other group", other, post(t, open, ownerKey, 2000, "hi"), Usage{}, ErrUnknownGroup},
+		{"two refs", open, post(t, open, ownerKey, 2000, "hi", entry.ID{1}, entry.ID{2}), Usage{}, entry.ErrMalformed},
+	}
+	for _, c := range cases {
+		err := c.g.Admit(c.s, c.used)
+		if c.want == nil && err != nil || c.want != nil && !errors.Is(err, c.want) {
+			t.Errorf("%s: Admit = %v, want %v", c.name, err, c.want)
+		}
+	}
+}
+
+func TestCheckClock(t *testing.T) {
+	g, k := newGroup(t, WriteOpen, DefaultQuota)
+	now := int64(1_000_000_000)
+	if err := CheckClock(post(t, g, k, now+MaxSkew.Milliseconds(), "x"), now); err != nil {
+		t.Fatalf("at the skew limit: %v", err)
+	}
+	if err := CheckClock(post(t, g, k, now+MaxSkew.Milliseconds()+1, "x"), now); !errors.Is(err, ErrFuture) {
+		t.Fatalf("past the skew limit: %v", err)
+	}
+}
+
+func TestReplyTo(t *testing.T) {
+	g, k := newGroup(t, WriteOpen, DefaultQuota)
+	parent := post(t, g, k, 2000, "p")
+	if got := ReplyTo(post(t, g, k, 3000, "r", parent.ID)); got != parent.ID {
+		t.Fatalf("ReplyTo = %v", got)
+	}
+	if got := ReplyTo(parent); !got.IsZero() {
+		t.Fatalf("a top-level post has no parent, got %v", got)
+	}
+}
