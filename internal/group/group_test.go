@@ -85,11 +85,11 @@ func TestBodyMustBeCanonical(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := g.Admit(bad, Usage{}); !errors.Is(err, entry.ErrMalformed) {
+	if err := CheckBody(bad); !errors.Is(err, entry.ErrMalformed) {
 		t.Fatalf("non-canonical body: %v", err)
 	}
 	unknown, _ := entry.Sign(entry.Entry{Group: g.ID, Author: a, Seq: 3, HLC: s.HLC + 1, Kind: KindPost, Body: []byte{0xa1, 0x61, 'x', 0x01}}, k)
-	if err := g.Admit(unknown, Usage{}); !errors.Is(err, entry.ErrMalformed) {
+	if err := CheckBody(unknown); !errors.Is(err, entry.ErrMalformed) {
 		t.Fatalf("unknown field: %v", err)
 	}
 }
@@ -119,13 +119,19 @@ func TestAdmit(t *testing.T) {
 		{"entries quota", open, post(t, open, ownerKey, 2000, "hi"), Usage{Entries: 2}, ErrOverQuota},
 		{"bytes quota", open, post(t, open, ownerKey, 2000, "hi"), Usage{Entries: 1, Bytes: 9_990}, ErrOverQuota},
 		{"other group", other, post(t, open, ownerKey, 2000, "hi"), Usage{}, ErrUnknownGroup},
-		{"two refs", open, post(t, open, ownerKey, 2000, "hi", entry.ID{1}, entry.ID{2}), Usage{}, entry.ErrMalformed},
 	}
 	for _, c := range cases {
 		err := c.g.Admit(c.s, c.used)
 		if c.want == nil && err != nil || c.want != nil && !errors.Is(err, c.want) {
 			t.Errorf("%s: Admit = %v, want %v", c.name, err, c.want)
 		}
+	}
+}
+
+func TestPostWithTwoRefs(t *testing.T) {
+	g, k := newGroup(t, WriteOpen, DefaultQuota)
+	if err := CheckBody(post(t, g, k, 2000, "hi", entry.ID{1}, entry.ID{2})); !errors.Is(err, entry.ErrMalformed) {
+		t.Fatalf("CheckBody = %v", err)
 	}
 }
 

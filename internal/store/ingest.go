@@ -1,0 +1,357 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"hearsay/internal/entry"
+	"hearsay/internal/group"
+	"hearsay/internal/hlc"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// ChunkSize is how many entries a stream ingest commits in one batch: large
+// enough that an fsync is amortized, small enough to keep a core busy.
+const ChunkSize = 1024
+
+// ErrWrite marks an entry that was valid but whose batch failed to commit.
+var ErrWrite = errors.New("write failed")
+
+// Outcome is what became of one ingested entry. Err is nil when the entry
+// was stored or already held (Duplicate).
+type Outcome struct {
+	ID        entry.ID // zero when the bytes did not decode
+	Group     entry.ID
+	Kind      string
+	Duplicate bool
+	Err       error
+}
+
+// Stored reports whether this ingest wrote the entry.
+func (o Outcome) Stored() bool { return o.Err == nil && !o.Duplicate }
+
+// Reason is a short, stable name for why an entry was refused, for counters
+// and machine-readable reports; "" when it was not refused.
+func Reason(err error) string {
+	for _, r := range []struct {
+		err  error
+		name string
+	}{
+		{entry.ErrTooLarge, "too-large"},
+		{entry.ErrMalformed, "malformed"},
+		{entry.ErrBadSignature, "bad-signature"},
+		{group.ErrFuture, "future"},
+		{group.ErrUnknownGroup, "unknown-group"},
+		{group.ErrBeforeGenesis, "before-genesis"},
+		{group.ErrNotAllowed, "not-allowed"},
+		{group.ErrOverQuota, "over-quota"},
+	} {
+		if errors.Is(err, r.err) {
+			return r.name
+		}
+	}
+	if err != nil {
+		return "store"
+	}
+	return ""
+}
+
+// Prepared holds decoded entries whose signatures have been checked.
+type Prepared struct {
+	entries []*entry.Signed
+	errs    []error
+}
+
+// Prepare decodes raws, verifies their signatures and checks their bodies on
+// all workers. It reads nothing from the store, so it may run while another
+// batch commits. The decoded entries alias raws: the caller must not reuse
+// those buffers.
+func (s *Store) Prepare(raws [][]byte) *Prepared {
+	p := &Prepared{entries: make([]*entry.Signed, len(raws)), errs: make([]error, len(raws))}
+	workers := min(s.workers, (len(raws)+63)/64)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(raws); i += workers {
+				p.entries[i], p.errs[i] = prepare(raws[i])
+			}
+		})
+	}
+	wg.Wait()
+	return p
+}
+
+func prepare(raw []byte) (*entry.Signed, error) {
+	e, err := entry.Decode(raw)
+	if err == nil {
+		err = e.Verify()
+	}
+	if err == nil {
+		err = group.CheckBody(e)
+	}
+	return e, err
+}
+
+// Ingest validates raws and stores the valid ones in one fsynced batch.
+func (s *Store) Ingest(raws [][]byte, nowMs int64) []Outcome {
+	return s.Commit(s.Prepare(raws), nowMs)
+}
+
+// IngestAll ingests the chunks next returns until io.EOF and calls done with
+// each chunk's outcomes, in order. Each worker prepares whole chunks while
+// earlier chunks commit, so no core waits at a chunk boundary; at most
+// 2×workers chunks are in memory. An error other than io.EOF from next ends
+// the run after the chunks before it are committed, and is returned.
+func (s *Store) IngestAll(next func() ([][]byte, error), now func() int64, done func([]Outcome)) error {
+	type job struct {
+		n    int
+		raws [][]byte
+	}
+	type result struct {
+		n int
+		p *Prepared
+	}
+	jobs := make(chan job)
+	results := make(chan result, s.workers)
+	tokens := make(chan struct{}, 2*s.workers) // bounds the chunks read but not committed
+	var readErr error
+	go func() {
+		defer close(jobs)
+		for n := 0; ; {
+			tokens <- struct{}{}
+			raws, err := next()
+			if len(raws) > 0 {
+				jobs <- job{n, raws}
+				n++
+			} else {
+				<-tokens
+			}
+			if err != nil {
+				if err != io.EOF {
+					readErr = err
+				}
+				return
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for range s.workers {
+		wg.Go(func() {
+			for j := range jobs {
+				p := &Prepared{entries: make([]*entry.Signed, len(j.raws)), errs: make([]error, len(j.raws))}
+				for i, raw := range j.raws {
+					p.entries[i], p.errs[i] = prepare(raw)
+				}
+				results <- result{j.n, p}
+			}
+		})
+	}
+	go func() {
+		wg.Wait()
+		close(results)
+	}()
+	ready := map[int]*Prepared{}
+	turn := 0
+	for r := range results {
+		ready[r.n] = r.p
+		for p, ok := ready[turn]; ok; p, ok = ready[turn] {
+			delete(ready, turn)
+			done(s.Commit(p, now()))
+			<-tokens
+			turn++
+		}
+	}
+	return readErr // written before jobs closed, so before results closed
+}
+
+// Commit admits prepared entries in order against the store and what the
+// batch itself adds (a genesis followed by its posts may share a batch), then
+// writes the admitted ones in one batch, fsynced before Commit returns.
+func (s *Store) Commit(p *Prepared, nowMs int64) []Outcome {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.db.NewBatch()
+	defer b.Close()
+	it, err := s.db.NewIter(nil)
+	if err != nil {
+		return failAll(p, err)
+	}
+	defer it.Close()
+	c := &commit{s: s, b: b, it: it, nowMs: nowMs, maxHLC: s.maxHLC,
+		groups: map[entry.ID]*group.Group{}, usage: map[string]group.Usage{},
+		counts: map[entry.ID]uint64{}, ids: map[entry.ID]bool{}, seqs: map[string]entry.ID{}, equiv: map[string]bool{}}
+	out := make([]Outcome, len(p.entries))
+	stored := 0
+	for i, e := range p.entries {
+		if p.errs[i] != nil {
+			out[i].Err = p.errs[i]
+			if e != nil {
+				out[i].ID, out[i].Group, out[i].Kind = e.ID, e.GroupID(), e.Kind
+			}
+			continue
+		}
+		out[i] = c.admit(e)
+		if out[i].Stored() {
+			stored++
+		}
+	}
+	if stored == 0 {
+		return out
+	}
+	err = c.finish()
+	if err == nil {
+		err = b.Commit(pebble.Sync)
+	}
+	if err != nil {
+		for i := range out {
+			if out[i].Stored() {
+				out[i].Err = fmt.Errorf("%w: %v", ErrWrite, err)
+			}
+		}
+		return out
+	}
+	for id, g := range c.groups {
+		s.groups[id] = g
+	}
+	s.maxHLC = c.maxHLC
+	return out
+}
+
+func failAll(p *Prepared, err error) []Outcome {
+	out := make([]Outcome, len(p.entries))
+	for i := range out {
+		out[i].Err = errors.Join(p.errs[i], err)
+	}
+	return out
+}
+
+// commit is the state of one batch: what it adds on top of the store.
+type commit struct {
+	s      *Store
+	b      *pebble.Batch
+	it     *pebble.Iterator // one iterator for the whole batch: creating one per entry costs more than the seek
+	nowMs  int64
+	maxHLC hlc.Timestamp
+	groups map[entry.ID]*group.Group // created in this batch
+	usage  map[string]group.Usage    // by usage key, store value plus this batch
+	counts map[entry.ID]uint64       // entries this batch adds per group
+	ids    map[entry.ID]bool         // entries this batch adds
+	seqs   map[string]entry.ID       // (group, author, seq) → an id this batch adds
+	equiv  map[string]bool           // (group, author) proven in this batch
+}
+
+func (c *commit) admit(e *entry.Signed) Outcome {
+	gid := e.GroupID()
+	o := Outcome{ID: e.ID, Group: gid, Kind: e.Kind}
+	held, err := c.s.has(idKey(gid, e.ID))
+	if o.Err = err; err != nil {
+		return o
+	}
+	if held || c.ids[e.ID] {
+		o.Duplicate = true
+		return o
+	}
+	if o.Err = group.CheckClock(e, c.nowMs); o.Err != nil {
+		return o
+	}
+	g, err := c.group(e)
+	if o.Err = err; err != nil {
+		return o
+	}
+	uk := string(usageKey(gid, e.Author, group.Day(e.HLC)))
+	used, err := c.used(uk)
+	if o.Err = err; err != nil {
+		return o
+	}
+	if o.Err = g.Admit(e, used); o.Err != nil {
+		return o
+	}
+	if o.Err = c.checkSeq(gid, e); o.Err != nil {
+		return o
+	}
+	c.b.Set(logKey(gid, e.HLC, e.ID), e.Raw, nil)
+	c.b.Set(idKey(gid, e.ID), u64(uint64(e.HLC)), nil)
+	c.b.Set(seqKey(gid, e.Author, e.Seq, e.ID), nil, nil)
+	if e.Kind == entry.KindGenesis {
+		c.b.Set(key(tagGroup, gid[:]), nil, nil)
+		c.groups[gid] = g
+	}
+	c.usage[uk] = group.Usage{Entries: used.Entries + 1, Bytes: used.Bytes + uint64(len(e.Raw))}
+	c.counts[gid]++
+	c.ids[e.ID] = true
+	c.maxHLC = max(c.maxHLC, e.HLC)
+	return o
+}
+
+func (c *commit) group(e *entry.Signed) (*group.Group, error) {
+	if e.Kind == entry.KindGenesis {
+		return group.FromGenesis(e)
+	}
+	if g, ok := c.groups[e.Group]; ok {
+		return g, nil
+	}
+	return c.s.groupLocked(e.Group)
+}
+
+func (c *commit) used(uk string) (group.Usage, error) {
+	if u, ok := c.usage[uk]; ok {
+		return u, nil
+	}
+	v, err := c.s.get([]byte(uk))
+	if errors.Is(err, ErrNotFound) {
+		return group.Usage{}, nil
+	}
+	if err != nil || len(v) != 12 {
+		return group.Usage{}, fmt.Errorf("%w: usage record: %v", ErrCorrupt, err)
+	}
+	return group.Usage{Entries: binary.BigEndian.Uint32(v), Bytes: binary.BigEndian.Uint64(v[4:])}, nil
+}
+
+// checkSeq records the author as an equivocator when another entry already
+// holds its (group, author, seq). Both entries are kept.
+func (c *commit) checkSeq(gid entry.ID, e *entry.Signed) error {
+	slot := string(seqKey(gid, e.Author, e.Seq, entry.ID{}))[:1+32+32+8]
+	other, seen := c.seqs[slot]
+	if !seen && c.it.SeekGE([]byte(slot)) && strings.HasPrefix(string(c.it.Key()), slot) {
+		other, seen = entry.ID(c.it.Key()[len(slot):]), true
+	}
+	if err := c.it.Error(); err != nil {
+		return err
+	}
+	c.seqs[slot] = e.ID
+	if !seen {
+		return nil
+	}
+	ek := key(tagEquiv, gid[:], e.Author[:])
+	if c.equiv[string(ek)] {
+		return nil
+	}
+	held, err := c.s.has(ek)
+	if err != nil || held {
+		return err
+	}
+	c.equiv[string(ek)] = true
+	c.b.Set(ek, append(other[:], e.ID[:]...), nil)
+	return nil
+}
+
+// finish adds the batch's counters to the stored ones.
+func (c *commit) finish() error {
+	for gid, n := range c.counts {
+		have, err := c.s.Count(gid)
+		if err != nil {
+			return err
+		}
+		c.b.Set(key(tagCount, gid[:]), u64(have+n), nil)
+	}
+	for uk, u := range c.usage {
+		c.b.Set([]byte(uk), binary.BigEndian.AppendUint64(u32(u.Entries), u.Bytes), nil)
+	}
+	c.b.Set(keyMaxHLC, u64(uint64(c.maxHLC)), nil)
+	return nil
+}

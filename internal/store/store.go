@@ -1,0 +1,331 @@
+// Package store keeps a replica's entries in Pebble: the log of every group
+// in (hlc, id) order, the indexes beside it, and the ingest path that
+// validates entries before one fsynced batch makes them durable.
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+
+	"hearsay/internal/entry"
+	"hearsay/internal/group"
+	"hearsay/internal/hlc"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/vfs"
+	"lukechampine.com/blake3"
+)
+
+// Errors of the store itself, beside the refusal reasons of entry and group.
+var (
+	ErrNotFound = errors.New("no such entry")
+	ErrLocked   = errors.New("store is in use by another hearsay process")
+	ErrCorrupt  = errors.New("store is corrupt")
+)
+
+// Pebble sizes: the block cache keeps the indexes ingest reads in memory; a
+// larger memtable than the 4 MiB default flushes less often during catch-up.
+const (
+	cacheSize    = 64 << 20
+	memTableSize = 32 << 20
+)
+
+// Options configure Open.
+type Options struct {
+	// FS is the file system; nil means the operating system's. Tests use
+	// vfs.NewMem() or a crash-simulating file system.
+	FS vfs.FS
+	// Logf receives Pebble's error messages; nil drops them.
+	Logf func(format string, args ...any)
+	// Workers bounds the goroutines that verify signatures; 0 means GOMAXPROCS.
+	Workers int
+}
+
+// Store is safe for concurrent use. Ingest is serialized; reads see the
+// latest committed state.
+type Store struct {
+	db      *pebble.DB
+	lock    *pebble.Lock
+	workers int
+
+	mu     sync.Mutex // serializes commit; guards groups and maxHLC
+	groups map[entry.ID]*group.Group
+	maxHLC hlc.Timestamp
+}
+
+// Open opens or creates the store in dir.
+func Open(dir string, o Options) (*Store, error) {
+	fs := o.FS
+	if fs == nil {
+		fs = vfs.Default
+	}
+	if err := fs.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	lock, err := pebble.LockDirectory(dir, fs)
+	if err != nil {
+		// NB: Pebble reports a lock held in this process by message only.
+		if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EACCES) || strings.Contains(err.Error(), "lock held") {
+			return nil, fmt.Errorf("%w (%s)", ErrLocked, dir)
+		}
+		return nil, fmt.Errorf("open store %s: %w", dir, err)
+	}
+	po := &pebble.Options{FS: fs, Lock: lock, Logger: logger{o.Logf},
+		Cache: pebble.NewCache(cacheSize), MemTableSize: memTableSize}
+	defer po.Cache.Unref()
+	// Ingest looks up mostly absent keys (new ids); bloom filters answer those
+	// without reading data blocks.
+	for i := range po.Levels {
+		po.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+	}
+	db, err := pebble.Open(dir, po)
+	if err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("open store %s: %w", dir, err)
+	}
+	s := &Store{db: db, lock: lock, workers: o.Workers, groups: map[entry.ID]*group.Group{}}
+	if s.workers <= 0 {
+		s.workers = runtime.GOMAXPROCS(0)
+	}
+	v, err := s.get(keyMaxHLC)
+	switch {
+	case err == nil && len(v) == 8:
+		s.maxHLC = hlc.Timestamp(binary.BigEndian.Uint64(v))
+	case err != nil && !errors.Is(err, ErrNotFound):
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close releases the store. It flushes nothing: every commit is already durable.
+func (s *Store) Close() error { return errors.Join(s.db.Close(), s.lock.Close()) }
+
+// MaxHLC is the greatest hlc of any stored entry: a restarted clock starts there.
+func (s *Store) MaxHLC() hlc.Timestamp {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.maxHLC
+}
+
+func (s *Store) get(k []byte) ([]byte, error) {
+	v, closer, err := s.db.Get(k)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer closer.Close()
+	return bytes.Clone(v), nil
+}
+
+func (s *Store) has(k []byte) (bool, error) {
+	_, err := s.get(k)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// Group returns a group the store holds.
+func (s *Store) Group(id entry.ID) (*group.Group, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.groupLocked(id)
+}
+
+func (s *Store) groupLocked(id entry.ID) (*group.Group, error) {
+	if g, ok := s.groups[id]; ok {
+		return g, nil
+	}
+	raw, err := s.Get(id, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("%w %s", group.ErrUnknownGroup, id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	g, err := group.FromGenesis(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: genesis of %s: %v", ErrCorrupt, id.Short(), err)
+	}
+	s.groups[id] = g
+	return g, nil
+}
+
+// Groups lists the groups the store holds, in id order.
+func (s *Store) Groups() ([]*group.Group, error) {
+	var ids []entry.ID
+	err := s.scan([]byte{tagGroup}, func(k, _ []byte) bool {
+		ids = append(ids, entry.ID(k[1:]))
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	gs := make([]*group.Group, 0, len(ids))
+	for _, id := range ids {
+		g, err := s.Group(id)
+		if err != nil {
+			return nil, err
+		}
+		gs = append(gs, g)
+	}
+	return gs, nil
+}
+
+// Get returns an entry of a group by id.
+func (s *Store) Get(g, id entry.ID) (*entry.Signed, error) {
+	v, err := s.get(idKey(g, id))
+	if err != nil {
+		return nil, err
+	}
+	if len(v) != 8 {
+		return nil, fmt.Errorf("%w: id index of %s", ErrCorrupt, id.Short())
+	}
+	raw, err := s.get(logKey(g, hlc.Timestamp(binary.BigEndian.Uint64(v)), id))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s is indexed but not in the log: %v", ErrCorrupt, id.Short(), err)
+	}
+	return decodeStored(raw)
+}
+
+// decodeStored decodes an entry read back from disk; it was verified on the
+// way in, so only the encoding is checked.
+func decodeStored(raw []byte) (*entry.Signed, error) {
+	s, err := entry.Decode(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	return s, nil
+}
+
+// Log calls fn with the group's entries in log order, (hlc, id) ascending,
+// until fn returns false.
+func (s *Store) Log(g entry.ID, fn func(*entry.Signed) bool) error {
+	var derr error
+	err := s.scan(key(tagLog, g[:]), func(_, v []byte) bool {
+		e, err := decodeStored(bytes.Clone(v))
+		if err != nil {
+			derr = err
+			return false
+		}
+		return fn(e)
+	})
+	return errors.Join(err, derr)
+}
+
+// Tail returns the last n entries of the group's log, in log order.
+func (s *Store) Tail(g entry.ID, n int) ([]*entry.Signed, error) {
+	p := key(tagLog, g[:])
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: prefixEnd(p)})
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	var out []*entry.Signed
+	for ok := it.Last(); ok && len(out) < n; ok = it.Prev() {
+		e, err := decodeStored(bytes.Clone(it.Value()))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out, it.Error()
+}
+
+// Count is the number of entries the store holds for the group, genesis included.
+func (s *Store) Count(g entry.ID) (uint64, error) {
+	v, err := s.get(key(tagCount, g[:]))
+	if errors.Is(err, ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return binary.BigEndian.Uint64(v), nil
+}
+
+// Digest is BLAKE3-256 of the group's ids concatenated in ascending order:
+// two replicas hold the same entries exactly when their digests are equal.
+// It reads the id index, O(entries).
+func (s *Store) Digest(g entry.ID) ([32]byte, error) {
+	h := blake3.New(32, nil)
+	err := s.scan(key(tagID, g[:]), func(k, _ []byte) bool {
+		h.Write(k[1+32:])
+		return true
+	})
+	var d [32]byte
+	h.Sum(d[:0])
+	return d, err
+}
+
+// Equivocation is proof that an author signed two entries with one seq.
+type Equivocation struct {
+	Author entry.Author
+	A, B   entry.ID
+}
+
+// Equivocations lists, per author, the first proof found, in author order.
+func (s *Store) Equivocations(g entry.ID) ([]Equivocation, error) {
+	var out []Equivocation
+	err := s.scan(key(tagEquiv, g[:]), func(k, v []byte) bool {
+		out = append(out, Equivocation{Author: entry.Author(k[33:]), A: entry.ID(v[:32]), B: entry.ID(v[32:])})
+		return true
+	})
+	return out, err
+}
+
+// NextSeq is the seq an author's next entry in the group takes.
+func (s *Store) NextSeq(g entry.ID, a entry.Author) (uint64, error) {
+	p := key(tagSeq, g[:], a[:])
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: prefixEnd(p)})
+	if err != nil {
+		return 0, err
+	}
+	defer it.Close()
+	if !it.Last() {
+		return 1, it.Error()
+	}
+	return binary.BigEndian.Uint64(it.Key()[len(p):]) + 1, nil
+}
+
+func (s *Store) scan(prefix []byte, fn func(k, v []byte) bool) error {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return err
+	}
+	for ok := it.First(); ok; ok = it.Next() {
+		if !fn(it.Key(), it.Value()) {
+			break
+		}
+	}
+	return errors.Join(it.Error(), it.Close())
+}
+
+// logger routes Pebble's messages: informational ones are dropped, errors go
+// to Logf.
+type logger struct{ logf func(string, ...any) }
+
+func (l logger) Infof(string, ...any) {}
+
+func (l logger) Errorf(format string, args ...any) {
+	if l.logf != nil {
+		l.logf("pebble: "+format, args...)
+	}
+}
+
+func (l logger) Fatalf(format string, args ...any) {
+	panic(fmt.Sprintf("pebble: "+format, args...))
+}
