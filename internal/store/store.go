@@ -55,6 +55,9 @@ type Store struct {
 	lock    *pebble.Lock
 	workers int
 
+	closeOnce sync.Once
+	closeErr  error
+
 	mu     sync.Mutex // serializes commit; guards groups and maxHLC
 	groups map[entry.ID]*group.Group
 	maxHLC hlc.Timestamp
@@ -105,8 +108,12 @@ func Open(dir string, o Options) (*Store, error) {
 	return s, nil
 }
 
-// Close releases the store. It flushes nothing: every commit is already durable.
-func (s *Store) Close() error { return errors.Join(s.db.Close(), s.lock.Close()) }
+// Close releases the store; later calls do nothing. It flushes nothing:
+// every commit is already durable.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() { s.closeErr = errors.Join(s.db.Close(), s.lock.Close()) })
+	return s.closeErr
+}
 
 // MaxHLC is the greatest hlc of any stored entry: a restarted clock starts there.
 func (s *Store) MaxHLC() hlc.Timestamp {

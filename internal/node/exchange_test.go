@@ -1,0 +1,103 @@
+package node
+
+import (
+	"bytes"
+	"fmt"
+	"sync"
+	"testing"
+
+	"hearsay/internal/archive"
+	"hearsay/internal/entry"
+	"hearsay/internal/group"
+	"hearsay/internal/hlc"
+)
+
+// FuzzImport feeds arbitrary files to the whole import path: framing,
+// decoding, verification, admission and the store. Whatever the input, the
+// node must not panic, the counts must add up, and only verified entries may
+// be stored.
+func FuzzImport(f *testing.F) {
+	_, _, file := smallGroup(f)
+	f.Add(file)
+	f.Add(file[:len(file)/2])
+	n := newNode(f, false)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		res, err := n.Import(bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		if res.Stored+res.Duplicates+len(res.Refused) != res.Read {
+			t.Fatalf("counts do not add up: %+v", res)
+		}
+		gs, err := n.Store.Groups()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range gs {
+			n.Store.Log(g.ID, func(e *entry.Signed) bool {
+				if err := e.Verify(); err != nil {
+					t.Fatalf("stored an unverified entry: %v", err)
+				}
+				return true
+			})
+		}
+	})
+}
+
+// import100k is an export file of 100,000 posts by 100 authors in one
+// unlimited group, built once per test binary.
+var import100k = sync.OnceValue(func() []byte {
+	const entries = 100_000
+	owner, _ := newKey(0)
+	gen, err := group.NewGenesis(group.Genesis{Name: "bench", Write: group.WriteOpen, Read: group.ReadPublic,
+		Quota: group.Quota{MaxBody: 64 << 10}}, owner, hlc.FromTime(now.Add(-48*3600e9)))
+	if err != nil {
+		panic(err)
+	}
+	var buf bytes.Buffer
+	w := archive.NewWriter(&buf)
+	w.Write(gen.Raw)
+	raws := make([][]byte, entries-1)
+	var wg sync.WaitGroup
+	for worker := range 4 {
+		wg.Go(func() {
+			for a := worker; a < 100; a += 4 {
+				key, author := newKey(byte(a + 1))
+				for i := a; i < len(raws); i += 100 {
+					body, _ := group.EncodePost(group.Post{Text: fmt.Sprintf("%0150d", i)})
+					s, err := entry.Sign(entry.Entry{Group: gen.ID, Author: author, Seq: uint64(i/100 + 1),
+						HLC: gen.HLC + hlc.Timestamp(i+1)<<16, Kind: group.KindPost, Body: body}, key)
+					if err != nil {
+						panic(err)
+					}
+					raws[i] = s.Raw
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, r := range raws {
+		w.Write(r)
+	}
+	return buf.Bytes()
+})
+
+// BenchmarkImport100k imports a 100,000-entry export into an empty store on
+// disk: the wall time of `hearsay import` less process start.
+func BenchmarkImport100k(b *testing.B) {
+	file := import100k()
+	for b.Loop() {
+		b.StopTimer()
+		n := newNode(b, true)
+		b.StartTimer()
+		res, err := n.Import(bytes.NewReader(file))
+		if err != nil || !res.OK() || res.Stored != 100_000 {
+			b.Fatalf("import: %v, %d stored, %d refused", err, res.Stored, len(res.Refused))
+		}
+		b.StopTimer()
+		n.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(100_000*float64(b.N)/b.Elapsed().Seconds(), "entries/s")
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/import")
+}

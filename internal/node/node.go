@@ -1,0 +1,152 @@
+// Package node is the runtime around a replica: it owns the home, the store
+// and the clock, writes the node's own entries, and moves entries in and out
+// (export files now; the network in later work). Protocol rules live in the
+// pure packages it drives.
+package node
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"hearsay/internal/entry"
+	"hearsay/internal/group"
+	"hearsay/internal/hlc"
+	"hearsay/internal/home"
+	"hearsay/internal/store"
+)
+
+// Errors for what a user names wrongly.
+var (
+	ErrAmbiguous = errors.New("ambiguous group")
+	ErrNoEntry   = errors.New("no such entry")
+)
+
+// Node is a replica opened on a home. It is safe for concurrent use.
+type Node struct {
+	Home  *home.Home
+	Store *store.Store
+	now   func() time.Time
+
+	mu    sync.Mutex // serializes local writes: seq and hlc are assigned under it
+	clock hlc.Clock
+}
+
+// Open opens the home's store. now is the wall clock; nil means time.Now.
+func Open(h *home.Home, o store.Options, now func() time.Time) (*Node, error) {
+	s, err := store.Open(h.StoreDir(), o)
+	if err != nil {
+		return nil, err
+	}
+	if now == nil {
+		now = time.Now
+	}
+	n := &Node{Home: h, Store: s, now: now}
+	n.clock.Observe(s.MaxHLC())
+	return n, nil
+}
+
+// Close closes the store.
+func (n *Node) Close() error { return n.Store.Close() }
+
+// CreateGroup writes the genesis of a new group owned by this node.
+func (n *Node) CreateGroup(g group.Genesis) (entry.ID, error) {
+	g.Nonce = make([]byte, 16)
+	rand.Read(g.Nonce)
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	s, err := group.NewGenesis(g, n.Home.Key, n.clock.Now(n.now().UnixMilli()))
+	if err != nil {
+		return entry.ID{}, err
+	}
+	return s.ID, n.ingestOwn(s)
+}
+
+// Post writes a post to a group; replyTo is zero for a new thread.
+func (n *Node) Post(gid entry.ID, p group.Post, replyTo entry.ID) (entry.ID, error) {
+	if !replyTo.IsZero() {
+		if _, err := n.Store.Get(gid, replyTo); errors.Is(err, store.ErrNotFound) {
+			return entry.ID{}, fmt.Errorf("%w %s in group %s (reply-to)", ErrNoEntry, replyTo, gid.Short())
+		} else if err != nil {
+			return entry.ID{}, err
+		}
+	}
+	body, err := group.EncodePost(p)
+	if err != nil {
+		return entry.ID{}, err
+	}
+	var refs []entry.ID
+	if !replyTo.IsZero() {
+		refs = []entry.ID{replyTo}
+	}
+	return n.write(gid, group.KindPost, refs, body)
+}
+
+// write signs an entry of this node's and stores it durably.
+func (n *Node) write(gid entry.ID, kind string, refs []entry.ID, body []byte) (entry.ID, error) {
+	if _, err := n.Store.Group(gid); err != nil {
+		return entry.ID{}, err
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	seq, err := n.Store.NextSeq(gid, n.Home.Author)
+	if err != nil {
+		return entry.ID{}, err
+	}
+	s, err := entry.Sign(entry.Entry{Group: gid, Author: n.Home.Author, Seq: seq,
+		HLC: n.clock.Now(n.now().UnixMilli()), Kind: kind, Refs: refs, Body: body}, n.Home.Key)
+	if err != nil {
+		return entry.ID{}, err
+	}
+	return s.ID, n.ingestOwn(s)
+}
+
+// ingestOwn stores an entry this node wrote; it is durable when this returns nil.
+func (n *Node) ingestOwn(s *entry.Signed) error {
+	o := n.Store.Ingest([][]byte{s.Raw}, n.now().UnixMilli())[0]
+	return o.Err
+}
+
+// ResolveGroup finds a group the store holds by full id, by a unique id
+// prefix of at least 4 hex digits, or by a unique name.
+func (n *Node) ResolveGroup(arg string) (*group.Group, error) {
+	if id, err := entry.ParseID(arg); err == nil {
+		return n.Store.Group(id)
+	}
+	gs, err := n.Store.Groups()
+	if err != nil {
+		return nil, err
+	}
+	var byPrefix, byName []*group.Group
+	isHex := len(arg) >= 4 && len(arg) < 64
+	if _, err := hex.DecodeString(arg + strings.Repeat("0", len(arg)%2)); err != nil {
+		isHex = false
+	}
+	for _, g := range gs {
+		if isHex && strings.HasPrefix(g.ID.String(), strings.ToLower(arg)) {
+			byPrefix = append(byPrefix, g)
+		}
+		if g.Name == arg {
+			byName = append(byName, g)
+		}
+	}
+	for _, match := range [][]*group.Group{byPrefix, byName} {
+		switch len(match) {
+		case 0:
+			continue
+		case 1:
+			return match[0], nil
+		default:
+			ids := make([]string, len(match))
+			for i, g := range match {
+				ids[i] = g.ID.Short()
+			}
+			return nil, fmt.Errorf("%w %q: it names %s; give more of the id", ErrAmbiguous, arg, strings.Join(ids, ", "))
+		}
+	}
+	return nil, fmt.Errorf("%w %q", group.ErrUnknownGroup, arg)
+}
