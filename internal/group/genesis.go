@@ -29,11 +29,11 @@ const (
 // counted per author per UTC day of the entries' hlc; zero means no limit.
 type Quota struct {
 	// MaxBody is the largest body in bytes, 1..entry.MaxBody.
-	MaxBody uint32 `cbor:"max_body"`
+	MaxBody uint32 `cbor:"max_body" json:"max_body"`
 	// EntriesPerDay bounds the entries per author per day.
-	EntriesPerDay uint32 `cbor:"entries_per_day"`
+	EntriesPerDay uint32 `cbor:"entries_per_day" json:"entries_per_day"`
 	// BytesPerDay bounds the encoded bytes per author per day.
-	BytesPerDay uint64 `cbor:"bytes_per_day"`
+	BytesPerDay uint64 `cbor:"bytes_per_day" json:"bytes_per_day"`
 }
 
 // DefaultQuota suits a discussion group: 64 KiB posts, 10,000 entries and

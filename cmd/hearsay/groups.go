@@ -1,0 +1,121 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"hearsay/internal/group"
+	"hearsay/internal/node"
+
+	"github.com/spf13/cobra"
+)
+
+func (c *cli) groupCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "group", Short: "Create, list and inspect groups"}
+	cmd.AddCommand(c.groupCreateCmd(), c.groupListCmd(), c.groupShowCmd())
+	return cmd
+}
+
+func (c *cli) groupCreateCmd() *cobra.Command {
+	g := group.Genesis{Write: group.WriteMembers, Read: group.ReadPublic, Quota: group.DefaultQuota}
+	var write, read string
+	cmd := &cobra.Command{
+		Use:   "create NAME",
+		Short: "Create a group owned by this node and print its id",
+		Args:  exactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			g.Name, g.Write, g.Read = args[0], group.WritePolicy(write), group.ReadPolicy(read)
+			if g.Read == group.ReadMembers {
+				return fmt.Errorf("--read members (encrypted groups) is not available yet")
+			}
+			return c.withNode(func(n *node.Node) error {
+				id, err := n.CreateGroup(g)
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprintln(c.stdout, id)
+				return err
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&write, "write", string(group.WriteMembers), "who may write: open, members or owner")
+	f.StringVar(&read, "read", string(group.ReadPublic), "who may read: public or members")
+	f.Uint32Var(&g.Quota.MaxBody, "max-body", g.Quota.MaxBody, "largest entry body in bytes")
+	f.Uint32Var(&g.Quota.EntriesPerDay, "entries-per-day", g.Quota.EntriesPerDay, "entries per author per day (0: no limit)")
+	f.Uint64Var(&g.Quota.BytesPerDay, "bytes-per-day", g.Quota.BytesPerDay, "bytes per author per day (0: no limit)")
+	return cmd
+}
+
+func (c *cli) groupListCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List the groups this node holds",
+		Args:  exactArgs(0),
+		RunE: func(*cobra.Command, []string) error {
+			return c.withNode(func(n *node.Node) error {
+				gs, err := n.Store.Groups()
+				if err != nil {
+					return err
+				}
+				for _, g := range gs {
+					info, err := n.GroupInfo(g)
+					if err != nil {
+						return err
+					}
+					if c.json {
+						err = c.emit(info)
+					} else {
+						_, err = fmt.Fprintf(c.stdout, "%s  %-20s  %s/%s  %d entries\n", info.ID, info.Name, info.Write, info.Read, info.Entries)
+					}
+					if err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		},
+	}
+}
+
+func (c *cli) groupShowCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "show GROUP",
+		Short: "Show a group: policies, quotas, entries, digest, equivocators",
+		Long:  "GROUP is a group id, a unique prefix of one (4 hex digits or more), or a unique name.",
+		Args:  exactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			return c.withNode(func(n *node.Node) error {
+				g, err := n.ResolveGroup(args[0])
+				if err != nil {
+					return err
+				}
+				info, err := n.GroupInfo(g)
+				if err != nil {
+					return err
+				}
+				if c.json {
+					return c.emit(info)
+				}
+				var b strings.Builder
+				fmt.Fprintf(&b, "id            %s\nname          %s\nowner         %s\n", info.ID, info.Name, info.Owner)
+				fmt.Fprintf(&b, "write / read  %s / %s\n", info.Write, info.Read)
+				fmt.Fprintf(&b, "quota         body ≤ %d bytes; per author per day: %s entries, %s bytes\n",
+					info.Quota.MaxBody, limit(uint64(info.Quota.EntriesPerDay)), limit(info.Quota.BytesPerDay))
+				fmt.Fprintf(&b, "created       %s\nentries       %d\ndigest        %s\n", info.Created.Time().Format("2006-01-02 15:04:05Z"), info.Entries, info.Digest)
+				for _, e := range info.Equivs {
+					fmt.Fprintf(&b, "equivocator   %s (entries %s and %s share a seq)\n", e.Author, e.A[:12], e.B[:12])
+				}
+				_, err = fmt.Fprint(c.stdout, b.String())
+				return err
+			})
+		},
+	}
+}
+
+func limit(v uint64) string {
+	if v == 0 {
+		return "unlimited"
+	}
+	return fmt.Sprint(v)
+}

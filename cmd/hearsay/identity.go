@@ -1,0 +1,60 @@
+package main
+
+import (
+	"fmt"
+
+	"hearsay/internal/home"
+
+	"github.com/spf13/cobra"
+)
+
+func (c *cli) initCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "init",
+		Short: "Create the home: an Ed25519 identity and a config (an existing key is kept)",
+		Args:  exactArgs(0),
+		RunE: func(*cobra.Command, []string) error {
+			dir, err := c.homeDir()
+			if err != nil {
+				return err
+			}
+			h, created, err := home.Init(dir)
+			if err != nil {
+				return err
+			}
+			if created {
+				fmt.Fprintf(c.stderr, "initialized %s\n", dir)
+			} else {
+				fmt.Fprintf(c.stderr, "%s is already initialized; its key is unchanged\n", dir)
+			}
+			return c.printAuthor(h)
+		},
+	}
+}
+
+func (c *cli) idCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "id",
+		Short: "Print this node's author id (its Ed25519 public key)",
+		Args:  exactArgs(0),
+		RunE: func(*cobra.Command, []string) error {
+			dir, err := c.homeDir()
+			if err != nil {
+				return err
+			}
+			h, err := home.Open(dir)
+			if err != nil {
+				return err
+			}
+			return c.printAuthor(h)
+		},
+	}
+}
+
+func (c *cli) printAuthor(h *home.Home) error {
+	if c.json {
+		return c.emit(map[string]string{"author": h.Author.String(), "home": h.Dir})
+	}
+	_, err := fmt.Fprintln(c.stdout, h.Author)
+	return err
+}

@@ -1,0 +1,108 @@
+// Command hearsay is the command-line interface to a hearsay node: it works
+// on the home's local store (and, once a node runs, through its API).
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"hearsay/internal/home"
+	"hearsay/internal/node"
+	"hearsay/internal/store"
+
+	"github.com/spf13/cobra"
+)
+
+func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
+
+// run executes one command line and returns the process exit code: 0 on
+// success, 1 on any error, with the error as one line on stderr.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr}
+	root := c.root()
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	if err := root.Execute(); err != nil {
+		var quiet errReported
+		if !errors.As(err, &quiet) {
+			fmt.Fprintf(stderr, "hearsay: %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
+		}
+		return 1
+	}
+	return 0
+}
+
+// exactArgs refuses a wrong number of arguments with the command's usage.
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return fmt.Errorf("usage: %s", cmd.UseLine())
+		}
+		return nil
+	}
+}
+
+// errReported is an error the command already explained on stderr.
+type errReported struct{ error }
+
+type cli struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	homeFlag       string
+	json           bool
+}
+
+func (c *cli) root() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "hearsay",
+		Short: "hearsay: signed, replicated logs and files, peer to peer",
+		Long: "hearsay keeps groups: signed, append-only logs that every member replicates.\n" +
+			"Commands work on the local store of the home directory (--home, $HEARSAY_HOME, ~/.hearsay).",
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	root.PersistentFlags().StringVar(&c.homeFlag, "home", "", "home directory (default $"+home.Env+" or ~/.hearsay)")
+	root.PersistentFlags().BoolVar(&c.json, "json", false, "machine-readable output: one JSON object, or JSON lines for lists")
+	root.AddCommand(c.initCmd(), c.idCmd(), c.groupCmd(), c.postCmd(), c.logCmd(), c.exportCmd(), c.importCmd())
+	return root
+}
+
+func (c *cli) homeDir() (string, error) { return home.Resolve(c.homeFlag) }
+
+// openNode opens the home and its store; the caller closes the node.
+func (c *cli) openNode() (*node.Node, error) {
+	dir, err := c.homeDir()
+	if err != nil {
+		return nil, err
+	}
+	h, err := home.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	return node.Open(h, store.Options{Logf: func(f string, a ...any) { fmt.Fprintf(c.stderr, f+"\n", a...) }}, nil)
+}
+
+// withNode runs fn on an opened node and closes it.
+func (c *cli) withNode(fn func(*node.Node) error) error {
+	n, err := c.openNode()
+	if err != nil {
+		return err
+	}
+	return errors.Join(fn(n), n.Close())
+}
+
+// emit prints v as one JSON line.
+func (c *cli) emit(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(c.stdout, "%s\n", b)
+	return err
+}

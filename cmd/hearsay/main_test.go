@@ -1,0 +1,225 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"hearsay/internal/store"
+)
+
+// asCLI makes this test binary behave as hearsay, so the tests run real
+// processes without building the command a second time.
+const asCLI = "HEARSAY_TEST_AS_CLI"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(asCLI) == "1" {
+		os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// binDir returns a directory holding a `hearsay` that is this test binary.
+func binDir(t *testing.T) string {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.Symlink(exe, filepath.Join(dir, "hearsay")); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// hearsay runs the command as a separate process in dir.
+func hearsay(t *testing.T, dir string, stdin []byte, args ...string) result {
+	t.Helper()
+	exe, _ := os.Executable()
+	cmd := exec.Command(exe, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), asCLI+"=1", "HEARSAY_HOME="+filepath.Join(dir, "default-home"))
+	cmd.Stdin = bytes.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{out.String(), errb.String(), code}
+}
+
+func must(t *testing.T, r result) string {
+	t.Helper()
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	return strings.TrimSpace(r.stdout)
+}
+
+// readmeBlock returns the shell block that follows the marker in README.md.
+func readmeBlock(t *testing.T, marker string) string {
+	t.Helper()
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)<!-- " + marker + " -->\\s*```sh\\n(.*?)```").FindSubmatch(b)
+	if m == nil {
+		t.Fatalf("README.md has no sh block after <!-- %s -->", marker)
+	}
+	return string(m[1])
+}
+
+// TestReadmeOfflineTour runs the README's offline tour exactly as written and
+// checks that the two homes converged.
+func TestReadmeOfflineTour(t *testing.T) {
+	dir := t.TempDir()
+	cmd := exec.Command("bash", "-euo", "pipefail", "-c", readmeBlock(t, "offline-tour"))
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), asCLI+"=1", "PATH="+binDir(t)+":"+os.Getenv("PATH"))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the tour failed: %v\n%s", err, out)
+	}
+	var infos []map[string]any
+	for _, h := range []string{"alice", "bob"} {
+		r := must(t, hearsay(t, dir, nil, "--home", h, "group", "list", "--json"))
+		var info map[string]any
+		if err := json.Unmarshal([]byte(r), &info); err != nil {
+			t.Fatalf("%s: %v: %q", h, err, r)
+		}
+		infos = append(infos, info)
+	}
+	if infos[0]["digest"] != infos[1]["digest"] || infos[1]["entries"] != float64(4) {
+		t.Fatalf("alice and bob differ after the tour:\n%v\n%v\n%s", infos[0], infos[1], out)
+	}
+}
+
+func TestCommandsPrintIDsAlone(t *testing.T) {
+	dir := t.TempDir()
+	author := must(t, hearsay(t, dir, nil, "--home", "h", "init"))
+	if id := must(t, hearsay(t, dir, nil, "--home", "h", "id")); id != author || len(id) != 64 {
+		t.Fatalf("id %q, init printed %q", id, author)
+	}
+	g := must(t, hearsay(t, dir, nil, "--home", "h", "group", "create", "demo", "--write", "owner"))
+	p := must(t, hearsay(t, dir, []byte("from stdin\n"), "--home", "h", "post", g, "-"))
+	if len(g) != 64 || len(p) != 64 {
+		t.Fatalf("ids: %q %q", g, p)
+	}
+	line := must(t, hearsay(t, dir, nil, "--home", "h", "log", "demo", "--json", "--limit", "1"))
+	var l map[string]any
+	if err := json.Unmarshal([]byte(line), &l); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"id", "group", "author", "seq", "hlc", "kind", "subject", "text", "reply_to"} {
+		if _, ok := l[k]; !ok {
+			t.Errorf("log --json lacks %q", k)
+		}
+	}
+	if l["id"] != p || l["text"] != "from stdin\n" || l["seq"] != float64(2) {
+		t.Fatalf("log --json: %v", l)
+	}
+	var show map[string]any
+	json.Unmarshal([]byte(must(t, hearsay(t, dir, nil, "--home", "h", "group", "show", g[:8], "--json"))), &show)
+	for _, k := range []string{"id", "name", "owner", "write", "read", "entries", "digest", "equivocators"} {
+		if _, ok := show[k]; !ok {
+			t.Errorf("group show --json lacks %q", k)
+		}
+	}
+	if show["owner"] != author || show["write"] != "owner" || show["entries"] != float64(2) {
+		t.Fatalf("group show: %v", show)
+	}
+}
+
+func TestErrorsAreOneLine(t *testing.T) {
+	dir := t.TempDir()
+	must(t, hearsay(t, dir, nil, "--home", "h", "init"))
+	must(t, hearsay(t, dir, nil, "--home", "h", "group", "create", "demo"))
+	os.WriteFile(filepath.Join(dir, "junk"), []byte("not an export"), 0o600)
+	big := bytes.Repeat([]byte("x"), 70_000)
+	for _, c := range []struct {
+		stdin []byte
+		args  []string
+		want  string
+	}{
+		{nil, []string{"--home", "nowhere", "log", "demo"}, "no hearsay home at nowhere (run `hearsay init`)"},
+		{nil, []string{"--home", "h", "log", "nosuch"}, `unknown group "nosuch"`},
+		{nil, []string{"--home", "h", "post", "demo", "x", "--reply-to", "12ab"}, `malformed id "12ab"`},
+		{nil, []string{"--home", "h", "post", "demo", "x", "--reply-to", strings.Repeat("ab", 32)}, "no such entry"},
+		{big, []string{"--home", "h", "post", "demo", "-"}, "entry too large: body of 70"},
+		{nil, []string{"--home", "h", "group", "create", "x", "--write", "all"}, `write policy "all"`},
+		{nil, []string{"--home", "h", "import", "junk"}, "not a hearsay export file"},
+		{nil, []string{"--home", "h", "log"}, "usage: hearsay log GROUP"},
+		{nil, []string{"--home", "h", "frobnicate"}, `unknown command "frobnicate"`},
+	} {
+		r := hearsay(t, dir, c.stdin, c.args...)
+		lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+		if r.code == 0 || len(lines) != 1 || !strings.Contains(lines[0], c.want) || r.stdout != "" {
+			t.Errorf("hearsay %s: exit %d, stderr %q, stdout %q; want one line with %q",
+				strings.Join(c.args, " "), r.code, r.stderr, r.stdout, c.want)
+		}
+	}
+	if n := must(t, hearsay(t, dir, nil, "--home", "h", "log", "demo")); strings.Count(n, "\n") != 0 {
+		t.Fatalf("refused posts were stored:\n%s", n)
+	}
+}
+
+func TestSecondProcessIsRefusedWhileStoreIsOpen(t *testing.T) {
+	dir := t.TempDir()
+	must(t, hearsay(t, dir, nil, "--home", "h", "init"))
+	held, err := store.Open(filepath.Join(dir, "h", "store"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	r := hearsay(t, dir, nil, "--home", "h", "group", "list")
+	if r.code != 1 || !strings.Contains(r.stderr, "store is in use by another hearsay process") {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+func TestImportReportsCorruption(t *testing.T) {
+	dir := t.TempDir()
+	must(t, hearsay(t, dir, nil, "--home", "a", "init"))
+	g := must(t, hearsay(t, dir, nil, "--home", "a", "group", "create", "demo"))
+	for _, text := range []string{"one", "two", "three"} {
+		must(t, hearsay(t, dir, nil, "--home", "a", "post", g, text))
+	}
+	must(t, hearsay(t, dir, nil, "--home", "a", "export", g, "-o", "demo.export"))
+	good, _ := os.ReadFile(filepath.Join(dir, "demo.export"))
+	// A byte near the end: inside the last post's signature.
+	bad := bytes.Clone(good)
+	bad[len(bad)-10] ^= 0xff
+	os.WriteFile(filepath.Join(dir, "bad.export"), bad, 0o600)
+	must(t, hearsay(t, dir, nil, "--home", "b", "init"))
+	r := hearsay(t, dir, nil, "--home", "b", "import", "bad.export")
+	if r.code != 1 || !strings.Contains(r.stderr, "bad signature") || !strings.Contains(r.stdout, "3 stored") {
+		t.Fatalf("import of a corrupted file: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if n := strings.Count(must(t, hearsay(t, dir, nil, "--home", "b", "log", g)), "\n"); n != 2 {
+		t.Fatalf("want the genesis and two posts, got %d lines", n+1)
+	}
+	os.WriteFile(filepath.Join(dir, "short.export"), good[:len(good)-1], 0o600)
+	r = hearsay(t, dir, nil, "--home", "b", "import", "short.export")
+	if r.code != 1 || !strings.Contains(r.stderr, "truncated") {
+		t.Fatalf("import of a truncated file: exit %d %s", r.code, r.stderr)
+	}
+	if r := hearsay(t, dir, good, "--home", "b", "import", "-"); r.code != 0 || !strings.Contains(r.stdout, "1 stored, 3 already held") {
+		t.Fatalf("import from stdin: exit %d %s %s", r.code, r.stdout, r.stderr)
+	}
+}

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"hearsay/internal/entry"
+	"hearsay/internal/group"
+	"hearsay/internal/node"
+
+	"github.com/spf13/cobra"
+)
+
+func (c *cli) postCmd() *cobra.Command {
+	var subject, replyTo string
+	cmd := &cobra.Command{
+		Use:   "post GROUP TEXT",
+		Short: "Write a post (TEXT - reads standard input) and print its id",
+		Args:  exactArgs(2),
+		RunE: func(_ *cobra.Command, args []string) error {
+			text := args[1]
+			if text == "-" {
+				b, err := io.ReadAll(io.LimitReader(c.stdin, entry.MaxBody+1))
+				if err != nil {
+					return err
+				}
+				text = string(b)
+			}
+			var parent entry.ID
+			if replyTo != "" {
+				id, err := entry.ParseID(replyTo)
+				if err != nil {
+					return fmt.Errorf("--reply-to: %w", err)
+				}
+				if id.IsZero() { // node.Post reads the zero id as "no parent"
+					return fmt.Errorf("--reply-to: %w %s", node.ErrNoEntry, replyTo)
+				}
+				parent = id
+			}
+			return c.withNode(func(n *node.Node) error {
+				g, err := n.ResolveGroup(args[0])
+				if err != nil {
+					return err
+				}
+				id, err := n.Post(g.ID, group.Post{Subject: subject, Text: text}, parent)
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprintln(c.stdout, id)
+				return err
+			})
+		},
+	}
+	cmd.Flags().StringVar(&subject, "subject", "", "subject line")
+	cmd.Flags().StringVar(&replyTo, "reply-to", "", "id of the post this one answers")
+	return cmd
+}
+
+func (c *cli) logCmd() *cobra.Command {
+	var limit int
+	cmd := &cobra.Command{
+		Use:   "log GROUP",
+		Short: "Print a group's log, oldest first (--limit N: the newest N)",
+		Args:  exactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			if limit < 0 {
+				return fmt.Errorf("--limit must not be negative, got %d", limit)
+			}
+			return c.withNode(func(n *node.Node) error {
+				g, err := n.ResolveGroup(args[0])
+				if err != nil {
+					return err
+				}
+				log, err := n.Log(g.ID, limit)
+				if err != nil {
+					return err
+				}
+				for _, l := range log {
+					if c.json {
+						err = c.emit(l)
+					} else {
+						_, err = fmt.Fprintln(c.stdout, humanLine(l, g))
+					}
+					if err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		},
+	}
+	cmd.Flags().IntVar(&limit, "limit", 0, "print only the newest N entries (0: all)")
+	return cmd
+}
+
+// humanLine renders one log entry: time, short id, author and seq, then the content.
+func humanLine(l node.LogEntry, g *group.Group) string {
+	head := fmt.Sprintf("%s  %s  %s#%d  ", l.HLC.Time().Format("2006-01-02 15:04:05"), l.ID[:12], l.Author[:12], l.Seq)
+	switch l.Kind {
+	case entry.KindGenesis:
+		return head + fmt.Sprintf("created group %q (write %s, read %s)", g.Name, g.Write, g.Read)
+	case group.KindPost:
+		var b strings.Builder
+		b.WriteString(head)
+		if l.ReplyTo != "" {
+			fmt.Fprintf(&b, "↳ %s  ", l.ReplyTo[:12])
+		}
+		if l.Subject != "" {
+			fmt.Fprintf(&b, "[%s] ", l.Subject)
+		}
+		b.WriteString(strings.ReplaceAll(l.Text, "\n", "\n    "))
+		return b.String()
+	default:
+		return head + fmt.Sprintf("(%s entry)", l.Kind)
+	}
+}
