@@ -32,11 +32,10 @@ func (n *Node) Export(gid entry.ID, w io.Writer) (int, error) {
 
 // ImportResult sums up an import.
 type ImportResult struct {
-	Read       int        `json:"read"`
-	Stored     int        `json:"stored"`
-	Duplicates int        `json:"duplicates"`
-	Refused    []Refusal  `json:"refused"`
-	Groups     []entry.ID `json:"-"`
+	Read       int       `json:"read"`
+	Stored     int       `json:"stored"`
+	Duplicates int       `json:"duplicates"`
+	Refused    []Refusal `json:"refused"`
 	// Corrupt says where the file's framing broke; nothing after it was read.
 	Corrupt string `json:"corrupt,omitempty"`
 }
@@ -74,7 +73,6 @@ func (n *Node) Import(r io.Reader) (*ImportResult, error) {
 		offsets = append(offsets, offs)
 		mu.Unlock()
 	}
-	seen := map[entry.ID]bool{}
 	next := func() ([][]byte, error) {
 		var chunk [][]byte
 		var offs []int64
@@ -111,10 +109,6 @@ func (n *Node) Import(r io.Reader) (*ImportResult, error) {
 				res.Duplicates++
 			default:
 				res.Stored++
-			}
-			if o.Err == nil && !seen[o.Group] {
-				seen[o.Group] = true
-				res.Groups = append(res.Groups, o.Group)
 			}
 		}
 	}

@@ -183,8 +183,8 @@ func (s *Store) Commit(p *Prepared, nowMs int64) []Outcome {
 	}
 	defer it.Close()
 	c := &commit{s: s, b: b, it: it, nowMs: nowMs, maxHLC: s.maxHLC,
-		groups: map[entry.ID]*group.Group{}, usage: map[string]group.Usage{},
-		counts: map[entry.ID]uint64{}, ids: map[entry.ID]bool{}, seqs: map[string]entry.ID{}, equiv: map[string]bool{}}
+		groups: map[entry.ID]*group.Group{}, usage: map[string]group.Usage{}, counts: map[entry.ID]uint64{},
+		ids: map[entry.ID]bool{}, seqs: map[string]entry.ID{}, equiv: map[string]bool{}, tops: map[string]uint64{}}
 	out := make([]Outcome, len(p.entries))
 	stored := 0
 	for i, e := range p.entries {
@@ -218,6 +218,12 @@ func (s *Store) Commit(p *Prepared, nowMs int64) []Outcome {
 	for id, g := range c.groups {
 		s.groups[id] = g
 	}
+	if len(s.tops)+len(c.tops) > maxTops {
+		clear(s.tops)
+	}
+	for k, top := range c.tops {
+		s.tops[k] = top
+	}
 	s.maxHLC = c.maxHLC
 	return out
 }
@@ -243,18 +249,30 @@ type commit struct {
 	ids    map[entry.ID]bool         // entries this batch adds
 	seqs   map[string]entry.ID       // (group, author, seq) → an id this batch adds
 	equiv  map[string]bool           // (group, author) proven in this batch
+	tops   map[string]uint64         // (group, author) → highest seq, with this batch
 }
 
 func (c *commit) admit(e *entry.Signed) Outcome {
 	gid := e.GroupID()
 	o := Outcome{ID: e.ID, Group: gid, Kind: e.Kind}
-	held, err := c.s.has(idKey(gid, e.ID))
+	author := string(key(tagSeq, gid[:], e.Author[:]))
+	top, err := c.top(author)
 	if o.Err = err; err != nil {
 		return o
 	}
-	if held || c.ids[e.ID] {
-		o.Duplicate = true
-		return o
+	// A seq above the author's highest is an empty slot: the entry is neither
+	// held nor a fork, and the lookups below are skipped. That is the common
+	// case, as authors write in order.
+	fresh := e.Seq > top
+	if !fresh {
+		held, err := c.s.has(idKey(gid, e.ID))
+		if o.Err = err; err != nil {
+			return o
+		}
+		if held || c.ids[e.ID] {
+			o.Duplicate = true
+			return o
+		}
 	}
 	if o.Err = group.CheckClock(e, c.nowMs); o.Err != nil {
 		return o
@@ -271,8 +289,10 @@ func (c *commit) admit(e *entry.Signed) Outcome {
 	if o.Err = g.Admit(e, used); o.Err != nil {
 		return o
 	}
-	if o.Err = c.checkSeq(gid, e); o.Err != nil {
-		return o
+	if !fresh {
+		if o.Err = c.checkSeq(gid, e); o.Err != nil {
+			return o
+		}
 	}
 	c.b.Set(logKey(gid, e.HLC, e.ID), e.Raw, nil)
 	c.b.Set(idKey(gid, e.ID), u64(uint64(e.HLC)), nil)
@@ -284,8 +304,33 @@ func (c *commit) admit(e *entry.Signed) Outcome {
 	c.usage[uk] = group.Usage{Entries: used.Entries + 1, Bytes: used.Bytes + uint64(len(e.Raw))}
 	c.counts[gid]++
 	c.ids[e.ID] = true
+	c.tops[author] = max(top, e.Seq)
 	c.maxHLC = max(c.maxHLC, e.HLC)
 	return o
+}
+
+// maxTops bounds the cache of highest seqs: past it the cache starts over
+// and refills from the store.
+const maxTops = 1 << 16
+
+// top is the highest seq of (group, author) held, with this batch: from the
+// batch, the store's cache, or one seek to the end of the author's range.
+func (c *commit) top(author string) (uint64, error) {
+	if t, ok := c.tops[author]; ok {
+		return t, nil
+	}
+	if t, ok := c.s.tops[author]; ok {
+		return t, nil
+	}
+	var t uint64
+	if c.it.SeekLT([]byte(prefixEnd([]byte(author)))) && strings.HasPrefix(string(c.it.Key()), author) {
+		t = binary.BigEndian.Uint64(c.it.Key()[len(author):])
+	}
+	if err := c.it.Error(); err != nil {
+		return 0, err
+	}
+	c.tops[author] = t
+	return t, nil
 }
 
 func (c *commit) group(e *entry.Signed) (*group.Group, error) {
@@ -313,7 +358,8 @@ func (c *commit) used(uk string) (group.Usage, error) {
 }
 
 // checkSeq records the author as an equivocator when another entry already
-// holds its (group, author, seq). Both entries are kept.
+// holds its (group, author, seq). Both entries are kept. Only entries whose
+// seq is not above the author's highest need it.
 func (c *commit) checkSeq(gid entry.ID, e *entry.Signed) error {
 	slot := string(seqKey(gid, e.Author, e.Seq, entry.ID{}))[:1+32+32+8]
 	other, seen := c.seqs[slot]

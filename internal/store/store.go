@@ -58,8 +58,9 @@ type Store struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	mu     sync.Mutex // serializes commit; guards groups and maxHLC
+	mu     sync.Mutex // serializes commit; guards groups, tops and maxHLC
 	groups map[entry.ID]*group.Group
+	tops   map[string]uint64 // (group, author) seq-key prefix → highest seq held; a cache
 	maxHLC hlc.Timestamp
 }
 
@@ -93,7 +94,7 @@ func Open(dir string, o Options) (*Store, error) {
 		lock.Close()
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
-	s := &Store{db: db, lock: lock, workers: o.Workers, groups: map[entry.ID]*group.Group{}}
+	s := &Store{db: db, lock: lock, workers: o.Workers, groups: map[entry.ID]*group.Group{}, tops: map[string]uint64{}}
 	if s.workers <= 0 {
 		s.workers = runtime.GOMAXPROCS(0)
 	}
@@ -287,11 +288,16 @@ type Equivocation struct {
 // Equivocations lists, per author, the first proof found, in author order.
 func (s *Store) Equivocations(g entry.ID) ([]Equivocation, error) {
 	var out []Equivocation
+	var bad error
 	err := s.scan(key(tagEquiv, g[:]), func(k, v []byte) bool {
+		if len(v) != 64 {
+			bad = fmt.Errorf("%w: equivocation record of %d bytes", ErrCorrupt, len(v))
+			return false
+		}
 		out = append(out, Equivocation{Author: entry.Author(k[33:]), A: entry.ID(v[:32]), B: entry.ID(v[32:])})
 		return true
 	})
-	return out, err
+	return out, errors.Join(err, bad)
 }
 
 // NextSeq is the seq an author's next entry in the group takes.

@@ -321,3 +321,35 @@ func TestAcknowledgedSurvivesCrash(t *testing.T) {
 		t.Fatal("an acknowledged entry was lost in the crash")
 	}
 }
+
+// TestSeqCacheRefillsAfterReopen checks that a restarted store, whose cache
+// of highest seqs is empty, still finds duplicates and forks.
+func TestSeqCacheRefillsAfterReopen(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := newAuthor(1)
+	gen := a.genesis(t, group.WriteOpen, group.DefaultQuota)
+	x := a.postSeq(t, gen.ID, 5, t0+1, "x")
+	mustStore(t, s, gen, x)
+	s.Close()
+	s, err = Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	fork := a.postSeq(t, gen.ID, 5, t0+2, "fork")
+	earlier := a.postSeq(t, gen.ID, 3, t0+3, "late arrival")
+	out := s.Ingest(raws(x, fork, earlier), t0)
+	if !out[0].Duplicate || !out[1].Stored() || !out[2].Stored() {
+		t.Fatalf("outcomes %+v", out)
+	}
+	if eq, _ := s.Equivocations(gen.ID); len(eq) != 1 || eq[0].A != x.ID || eq[0].B != fork.ID {
+		t.Fatalf("the fork after a reopen was not recorded: %+v", eq)
+	}
+	if seq, _ := s.NextSeq(gen.ID, a.id); seq != 6 {
+		t.Fatalf("NextSeq = %d", seq)
+	}
+}
