@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"hearsay/internal/group"
 	"hearsay/internal/node"
 
 	"github.com/spf13/cobra"
@@ -18,11 +19,7 @@ func (c *cli) exportCmd() *cobra.Command {
 		Short: "Write every entry of a group to an export file (RFC 8742 CBOR sequence)",
 		Args:  exactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			return c.withNode(func(n *node.Node) error {
-				g, err := n.ResolveGroup(args[0])
-				if err != nil {
-					return err
-				}
+			return c.withGroup(args[0], func(n *node.Node, g *group.Group) error {
 				if out == "" || out == "-" {
 					if f, ok := c.stdout.(*os.File); ok && isTerminal(f) {
 						return fmt.Errorf("export is binary: give -o FILE or redirect standard output")

@@ -85,11 +85,7 @@ func (c *cli) groupShowCmd() *cobra.Command {
 		Long:  "GROUP is a group id, a unique prefix of one (4 hex digits or more), or a unique name.",
 		Args:  exactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			return c.withNode(func(n *node.Node) error {
-				g, err := n.ResolveGroup(args[0])
-				if err != nil {
-					return err
-				}
+			return c.withGroup(args[0], func(n *node.Node, g *group.Group) error {
 				info, err := n.GroupInfo(g)
 				if err != nil {
 					return err

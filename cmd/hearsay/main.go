@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 
+	"hearsay/internal/group"
 	"hearsay/internal/home"
 	"hearsay/internal/node"
 	"hearsay/internal/store"
@@ -95,6 +96,17 @@ func (c *cli) withNode(fn func(*node.Node) error) error {
 		return err
 	}
 	return errors.Join(fn(n), n.Close())
+}
+
+// withGroup runs fn on an opened node and the group arg names.
+func (c *cli) withGroup(arg string, fn func(*node.Node, *group.Group) error) error {
+	return c.withNode(func(n *node.Node) error {
+		g, err := n.ResolveGroup(arg)
+		if err != nil {
+			return err
+		}
+		return fn(n, g)
+	})
 }
 
 // emit prints v as one JSON line.

@@ -38,11 +38,7 @@ func (c *cli) postCmd() *cobra.Command {
 				}
 				parent = id
 			}
-			return c.withNode(func(n *node.Node) error {
-				g, err := n.ResolveGroup(args[0])
-				if err != nil {
-					return err
-				}
+			return c.withGroup(args[0], func(n *node.Node, g *group.Group) error {
 				id, err := n.Post(g.ID, group.Post{Subject: subject, Text: text}, parent)
 				if err != nil {
 					return err
@@ -67,11 +63,7 @@ func (c *cli) logCmd() *cobra.Command {
 			if limit < 0 {
 				return fmt.Errorf("--limit must not be negative, got %d", limit)
 			}
-			return c.withNode(func(n *node.Node) error {
-				g, err := n.ResolveGroup(args[0])
-				if err != nil {
-					return err
-				}
+			return c.withGroup(args[0], func(n *node.Node, g *group.Group) error {
 				log, err := n.Log(g.ID, limit)
 				if err != nil {
 					return err

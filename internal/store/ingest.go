@@ -289,10 +289,8 @@ func (c *commit) admit(e *entry.Signed) Outcome {
 	if o.Err = g.Admit(e, used); o.Err != nil {
 		return o
 	}
-	if !fresh {
-		if o.Err = c.checkSeq(gid, e); o.Err != nil {
-			return o
-		}
+	if o.Err = c.checkSeq(gid, e, fresh); o.Err != nil {
+		return o
 	}
 	c.b.Set(logKey(gid, e.HLC, e.ID), e.Raw, nil)
 	c.b.Set(idKey(gid, e.ID), u64(uint64(e.HLC)), nil)
@@ -357,19 +355,20 @@ func (c *commit) used(uk string) (group.Usage, error) {
 	return group.Usage{Entries: binary.BigEndian.Uint32(v), Bytes: binary.BigEndian.Uint64(v[4:])}, nil
 }
 
-// checkSeq records the author as an equivocator when another entry already
-// holds its (group, author, seq). Both entries are kept. Only entries whose
-// seq is not above the author's highest need it.
-func (c *commit) checkSeq(gid entry.ID, e *entry.Signed) error {
+// checkSeq claims the entry's (group, author, seq) slot in this batch and
+// records the author as an equivocator when another entry already holds it.
+// Both entries are kept. A fresh slot, above the author's highest seq, can
+// only be held by an earlier entry of this batch.
+func (c *commit) checkSeq(gid entry.ID, e *entry.Signed, fresh bool) error {
 	slot := string(seqKey(gid, e.Author, e.Seq, entry.ID{}))[:1+32+32+8]
 	other, seen := c.seqs[slot]
-	if !seen && c.it.SeekGE([]byte(slot)) && strings.HasPrefix(string(c.it.Key()), slot) {
+	c.seqs[slot] = e.ID
+	if !seen && !fresh && c.it.SeekGE([]byte(slot)) && strings.HasPrefix(string(c.it.Key()), slot) {
 		other, seen = entry.ID(c.it.Key()[len(slot):]), true
 	}
 	if err := c.it.Error(); err != nil {
 		return err
 	}
-	c.seqs[slot] = e.ID
 	if !seen {
 		return nil
 	}

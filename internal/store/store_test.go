@@ -353,3 +353,14 @@ func TestSeqCacheRefillsAfterReopen(t *testing.T) {
 		t.Fatalf("NextSeq = %d", seq)
 	}
 }
+
+func TestEquivocationWithinOneBatch(t *testing.T) {
+	s := memStore(t)
+	a := newAuthor(1)
+	gen := a.genesis(t, group.WriteOpen, group.DefaultQuota)
+	x, y := a.postSeq(t, gen.ID, 2, t0+1, "x"), a.postSeq(t, gen.ID, 2, t0+2, "y")
+	mustStore(t, s, gen, x, y)
+	if eq, _ := s.Equivocations(gen.ID); len(eq) != 1 || eq[0].A != x.ID || eq[0].B != y.ID {
+		t.Fatalf("a fork within one batch was not recorded: %+v", eq)
+	}
+}
