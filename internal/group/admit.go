@@ -39,15 +39,24 @@ func CheckClock(s *entry.Signed, nowMs int64) error {
 	return nil
 }
 
+// Grants answers from what a replica holds whether an author was added to a
+// group (as a member, or as an admin when admin is set) by any entry older
+// than at. Adds are never undone in this answer: removals take effect in the
+// views, so that admission only grows as a replica learns more, and replicas
+// that hold the same entries admit the same ones.
+type Grants interface {
+	GrantedBefore(g entry.ID, author entry.Author, admin bool, at hlc.Timestamp) (bool, error)
+}
+
 // Admit decides whether a decoded, verified entry whose body passed CheckBody
-// may be stored in g, given what its author already wrote that day. It does
-// not check the clock.
+// may be stored in g, given what its author already wrote that day and the
+// grants the replica holds. It does not check the clock.
 //
 // NB: quotas are a replica's admission rule, not part of the log's meaning:
 // an author who writes past them gets different subsets accepted by
 // different replicas. Honest authors stay under them (a node refuses to
 // write past its own quota), so only abusers see divergence.
-func (g *Group) Admit(s *entry.Signed, used Usage) error {
+func (g *Group) Admit(s *entry.Signed, used Usage, grants Grants) error {
 	if s.GroupID() != g.ID {
 		return fmt.Errorf("%w %s", ErrUnknownGroup, s.GroupID().Short())
 	}
@@ -60,7 +69,7 @@ func (g *Group) Admit(s *entry.Signed, used Usage) error {
 	if len(s.Body) > int(g.Quota.MaxBody) {
 		return fmt.Errorf("%w: body of %d bytes, group limit %d", entry.ErrTooLarge, len(s.Body), g.Quota.MaxBody)
 	}
-	if err := g.checkWriter(s.Author); err != nil {
+	if err := g.checkWriter(s, grants); err != nil {
 		return err
 	}
 	if q := g.Quota.EntriesPerDay; q != 0 && used.Entries >= q {
@@ -84,16 +93,45 @@ func CheckBody(s *entry.Signed) error {
 	case KindPost:
 		_, err := DecodePost(s)
 		return err
+	case KindMember:
+		_, err := DecodeMember(s)
+		return err
+	case KindSet:
+		_, err := DecodeSetOp(s)
+		return err
+	case KindDir:
+		_, err := DecodeDirOp(s)
+		return err
+	case KindRetract, KindHide:
+		return checkTarget(s)
 	}
 	return nil
 }
 
-// checkWriter applies the write policy. Members are added by membership
-// entries, which a later change brings; until then a members group admits
-// its owner alone.
-func (g *Group) checkWriter(a entry.Author) error {
-	if g.Write == WriteOpen || a == g.Owner {
+// checkWriter applies the write policy, and keeps member and hide entries
+// to the owner and admins whatever the policy.
+func (g *Group) checkWriter(s *entry.Signed, grants Grants) error {
+	a := s.Author
+	if a == g.Owner {
 		return nil
 	}
-	return fmt.Errorf("%w: %s is not the owner of %s (write policy %q)", ErrNotAllowed, a.Short(), g.ID.Short(), g.Write)
+	if s.Kind == KindMember || s.Kind == KindHide {
+		ok, err := grants.GrantedBefore(g.ID, a, true, s.HLC)
+		if err != nil || ok {
+			return err
+		}
+		return fmt.Errorf("%w: %s is not an admin of %q, and only admins may %s", ErrNotAllowed, a.Short(), g.Name,
+			map[string]string{KindMember: "manage members", KindHide: "hide entries"}[s.Kind])
+	}
+	switch g.Write {
+	case WriteOpen:
+		return nil
+	case WriteMembers:
+		ok, err := grants.GrantedBefore(g.ID, a, false, s.HLC)
+		if err != nil || ok {
+			return err
+		}
+		return fmt.Errorf("%w: %s is not a member of %q (write policy members): an admin must add it", ErrNotAllowed, a.Short(), g.Name)
+	}
+	return fmt.Errorf("%w: %s is not the owner of %q (write policy owner)", ErrNotAllowed, a.Short(), g.Name)
 }

@@ -121,7 +121,7 @@ func TestAdmit(t *testing.T) {
 		{"other group", other, post(t, open, ownerKey, 2000, "hi"), Usage{}, ErrUnknownGroup},
 	}
 	for _, c := range cases {
-		err := c.g.Admit(c.s, c.used)
+		err := c.g.Admit(c.s, c.used, grantSet{})
 		if c.want == nil && err != nil || c.want != nil && !errors.Is(err, c.want) {
 			t.Errorf("%s: Admit = %v, want %v", c.name, err, c.want)
 		}
@@ -132,6 +132,84 @@ func TestPostWithTwoRefs(t *testing.T) {
 	g, k := newGroup(t, WriteOpen, DefaultQuota)
 	if err := CheckBody(post(t, g, k, 2000, "hi", entry.ID{1}, entry.ID{2})); !errors.Is(err, entry.ErrMalformed) {
 		t.Fatalf("CheckBody = %v", err)
+	}
+}
+
+// grantSet grants membership (and admin rights) from a timestamp on.
+type grantSet map[entry.Author]struct {
+	at    hlc.Timestamp
+	admin bool
+}
+
+func (gs grantSet) GrantedBefore(_ entry.ID, a entry.Author, admin bool, at hlc.Timestamp) (bool, error) {
+	g, ok := gs[a]
+	return ok && g.at < at && (g.admin || !admin), nil
+}
+
+func TestAdmitWithGrants(t *testing.T) {
+	members, owner := newGroup(t, WriteMembers, DefaultQuota)
+	bob, bobID := key(2)
+	grants := grantSet{bobID: {at: hlc.New(1500, 0)}}
+	if err := members.Admit(post(t, members, bob, 2000, "hi"), Usage{}, grants); err != nil {
+		t.Fatalf("a member after its grant: %v", err)
+	}
+	if err := members.Admit(post(t, members, bob, 1400, "early"), Usage{}, grants); !errors.Is(err, ErrNotAllowed) {
+		t.Fatalf("a member before its grant: %v", err)
+	}
+	body, _ := Encode(KindMember, &Member{Op: OpAdd, Author: make([]byte, 32)})
+	addBy := func(k ed25519.PrivateKey, a entry.Author) *entry.Signed {
+		s, err := entry.Sign(entry.Entry{Group: members.ID, Author: a, Seq: 3, HLC: hlc.New(3000, 0), Kind: KindMember, Body: body}, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	_, ownerID := key(1)
+	if err := members.Admit(addBy(owner, ownerID), Usage{}, grants); err != nil {
+		t.Fatalf("the owner adds a member: %v", err)
+	}
+	if err := members.Admit(addBy(bob, bobID), Usage{}, grants); !errors.Is(err, ErrNotAllowed) {
+		t.Fatalf("a plain member adds a member: %v", err)
+	}
+	grants[bobID] = struct {
+		at    hlc.Timestamp
+		admin bool
+	}{hlc.New(1500, 0), true}
+	if err := members.Admit(addBy(bob, bobID), Usage{}, grants); err != nil {
+		t.Fatalf("an admin adds a member: %v", err)
+	}
+}
+
+func TestViewBodies(t *testing.T) {
+	for _, c := range []struct {
+		kind string
+		body any
+		ok   bool
+	}{
+		{KindSet, &SetOp{Set: "s", Element: "e", Op: OpAdd}, true},
+		{KindSet, &SetOp{Set: "s", Element: "e", Op: "toggle"}, false},
+		{KindSet, &SetOp{Set: "", Element: "e", Op: OpAdd}, false},
+		{KindDir, &DirOp{Path: "a/b", Op: OpPut, Value: []byte("v")}, true},
+		{KindDir, &DirOp{Path: "a/b", Op: OpRm, Value: []byte("v")}, false},
+		{KindMember, &Member{Op: OpAdd, Author: make([]byte, 31)}, false},
+		{KindMember, &Member{Op: OpRemove, Author: make([]byte, 32), Admin: true}, false},
+	} {
+		if _, err := Encode(c.kind, c.body); (err == nil) != c.ok {
+			t.Errorf("%s %+v: %v", c.kind, c.body, err)
+		}
+	}
+}
+
+func TestCheckPath(t *testing.T) {
+	for _, p := range []string{"a", "a/b/c", "notes/2026/11.md", "ünïcode/ok"} {
+		if err := CheckPath(p); err != nil {
+			t.Errorf("%q: %v", p, err)
+		}
+	}
+	for _, p := range []string{"", "/a", "a/", "a//b", "a/../b", "./a", "a/\x01", "a\nb", string(make([]byte, MaxPath+1))} {
+		if err := CheckPath(p); err == nil {
+			t.Errorf("%q was accepted", p)
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"hearsay/internal/entry"
 	"hearsay/internal/group"
 	"hearsay/internal/hlc"
+	"hearsay/internal/view"
 
 	"github.com/cockroachdb/pebble/v2"
 )
@@ -184,7 +186,8 @@ func (s *Store) Commit(p *Prepared, nowMs int64) []Outcome {
 	defer it.Close()
 	c := &commit{s: s, b: b, it: it, nowMs: nowMs, maxHLC: s.maxHLC,
 		groups: map[entry.ID]*group.Group{}, usage: map[string]group.Usage{}, counts: map[entry.ID]uint64{},
-		ids: map[entry.ID]bool{}, seqs: map[string]entry.ID{}, equiv: map[string]bool{}, tops: map[string]uint64{}}
+		ids: map[entry.ID]bool{}, seqs: map[string]entry.ID{}, equiv: map[string]bool{}, tops: map[string]uint64{},
+		grants: map[string]hlc.Timestamp{}}
 	out := make([]Outcome, len(p.entries))
 	stored := 0
 	for i, e := range p.entries {
@@ -250,6 +253,29 @@ type commit struct {
 	seqs   map[string]entry.ID       // (group, author, seq) → an id this batch adds
 	equiv  map[string]bool           // (group, author) proven in this batch
 	tops   map[string]uint64         // (group, author) → highest seq, with this batch
+	grants map[string]hlc.Timestamp  // view.GrantPrefix → oldest grant this batch adds
+}
+
+// setView writes a view key, noting the grants admission reads back.
+func (c *commit) setView(k, v []byte) {
+	c.b.Set(k, v, nil)
+	if p, at, ok := view.ParseGrant(k); ok {
+		if old, seen := c.grants[string(p)]; !seen || at < old {
+			c.grants[string(p)] = at
+		}
+	}
+}
+
+// GrantedBefore implements group.Grants over the store and this batch.
+func (c *commit) GrantedBefore(g entry.ID, a entry.Author, admin bool, at hlc.Timestamp) (bool, error) {
+	p := view.GrantPrefix(g, a, admin)
+	if t, ok := c.grants[string(p)]; ok && t < at {
+		return true, nil
+	}
+	if c.it.SeekGE(p) && bytes.HasPrefix(c.it.Key(), p) && view.GrantPos(c.it.Key()).HLC < at {
+		return true, nil
+	}
+	return false, c.it.Error()
 }
 
 func (c *commit) admit(e *entry.Signed) Outcome {
@@ -286,7 +312,7 @@ func (c *commit) admit(e *entry.Signed) Outcome {
 	if o.Err = err; err != nil {
 		return o
 	}
-	if o.Err = g.Admit(e, used); o.Err != nil {
+	if o.Err = g.Admit(e, used, c); o.Err != nil {
 		return o
 	}
 	if o.Err = c.checkSeq(gid, e, fresh); o.Err != nil {
@@ -298,6 +324,10 @@ func (c *commit) admit(e *entry.Signed) Outcome {
 	if e.Kind == entry.KindGenesis {
 		c.b.Set(key(tagGroup, gid[:]), nil, nil)
 		c.groups[gid] = g
+	}
+	// CheckBody passed in Prepare, so the body decodes.
+	if o.Err = view.Apply(gid, e, c.setView); o.Err != nil {
+		return o
 	}
 	c.usage[uk] = group.Usage{Entries: used.Entries + 1, Bytes: used.Bytes + uint64(len(e.Raw))}
 	c.counts[gid]++

@@ -18,6 +18,7 @@ import (
 //	'q' group author                    → id id             first proof of equivocation
 //	'u' group author day(4)             → entries(4) bytes(8)  quota usage
 //	'm' "hlc"                           → hlc(8)            greatest hlc stored
+//	'v' ...                                                 the views' indexes (package view)
 const (
 	tagGroup = 'g'
 	tagLog   = 'l'

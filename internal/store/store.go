@@ -16,6 +16,7 @@ import (
 	"hearsay/internal/entry"
 	"hearsay/internal/group"
 	"hearsay/internal/hlc"
+	"hearsay/internal/view"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
@@ -278,6 +279,19 @@ func (s *Store) Digest(g entry.ID) ([32]byte, error) {
 	h.Sum(d[:0])
 	return d, err
 }
+
+// View opens the views of a group on the store's current state.
+func (s *Store) View(g *group.Group) (*view.View, error) {
+	return view.Open(viewReader{s, g.ID}, g)
+}
+
+type viewReader struct {
+	s *Store
+	g entry.ID
+}
+
+func (r viewReader) Scan(p []byte, fn func(k, v []byte) bool) error { return r.s.scan(p, fn) }
+func (r viewReader) Entry(id entry.ID) (*entry.Signed, error)       { return r.s.Get(r.g, id) }
 
 // Equivocation is proof that an author signed two entries with one seq.
 type Equivocation struct {

@@ -1,0 +1,100 @@
+package view
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"slices"
+
+	"hearsay/internal/entry"
+	"hearsay/internal/group"
+)
+
+// ErrNoPath is returned for a path that holds no live value.
+var ErrNoPath = errors.New("no such path")
+
+// Version is one put or rm of a directory path.
+type Version struct {
+	Path   string
+	Op     string // group.OpPut or group.OpRm
+	Author entry.Author
+	At     Pos
+	Status Status
+}
+
+// History lists every version of a path, newest first, with the status of
+// each: nothing is ever deleted, an rm is a version too.
+func (v *View) History(path string) ([]Version, error) {
+	var out []Version
+	err := v.versions(dirPath(v.G.ID, path), func(ver Version) { out = append(out, ver) })
+	slices.Reverse(out)
+	return out, err
+}
+
+// Get returns the latest visible version of a path and its value.
+func (v *View) Get(path string) (Version, []byte, error) {
+	var latest *Version
+	err := v.versions(dirPath(v.G.ID, path), func(ver Version) {
+		if ver.Status == Visible {
+			latest = &ver
+		}
+	})
+	if err != nil {
+		return Version{}, nil, err
+	}
+	if latest == nil || latest.Op == group.OpRm {
+		return Version{}, nil, fmt.Errorf("%w %q", ErrNoPath, path)
+	}
+	e, err := v.r.Entry(latest.At.ID)
+	if err != nil {
+		return Version{}, nil, err
+	}
+	op, err := group.DecodeDirOp(e)
+	return *latest, op.Value, err
+}
+
+// Find lists the live paths that start with prefix, in path order, each with
+// its latest visible version. It reads only the versions under the prefix.
+func (v *View) Find(prefix string) ([]Version, error) {
+	var out []Version
+	var latest *Version
+	flush := func() {
+		if latest != nil && latest.Op == group.OpPut {
+			out = append(out, *latest)
+		}
+		latest = nil
+	}
+	cur := ""
+	err := v.versions(dirPrefix(v.G.ID, prefix), func(ver Version) {
+		if ver.Path != cur {
+			flush()
+			cur = ver.Path
+		}
+		if ver.Status == Visible {
+			latest = &ver
+		}
+	})
+	flush()
+	return out, err
+}
+
+func dirPrefix(g entry.ID, p string) []byte { return prefix(tagDir, g, []byte(p)) }
+
+// versions calls fn with each version under a key prefix, in path then log order.
+func (v *View) versions(p []byte, fn func(Version)) error {
+	base := len(prefix(tagDir, v.G.ID))
+	return v.r.Scan(p, func(k, val []byte) bool {
+		i := bytes.IndexByte(k[base:], 0)
+		if i < 0 {
+			return true // not a version key; Apply writes none such
+		}
+		end := base + i
+		ver := Version{Path: string(k[base:end]), Op: group.OpRm, Author: entry.Author(val[1:33]), At: readPos(k[end+1:])}
+		if val[0] == opAdd {
+			ver.Op = group.OpPut
+		}
+		ver.Status = v.StatusOf(ver.Author, ver.At)
+		fn(ver)
+		return true
+	})
+}
