@@ -2,6 +2,7 @@ package node
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"fmt"
 	"sync"
 	"testing"
@@ -57,25 +58,16 @@ var import100k = sync.OnceValue(func() []byte {
 	var buf bytes.Buffer
 	w := archive.NewWriter(&buf)
 	w.Write(gen.Raw)
-	raws := make([][]byte, entries-1)
-	var wg sync.WaitGroup
-	for worker := range 4 {
-		wg.Go(func() {
-			for a := worker; a < 100; a += 4 {
-				key, author := newKey(byte(a + 1))
-				for i := a; i < len(raws); i += 100 {
-					body, _ := group.EncodePost(group.Post{Text: fmt.Sprintf("%0150d", i)})
-					s, err := entry.Sign(entry.Entry{Group: gen.ID, Author: author, Seq: uint64(i/100 + 1),
-						HLC: gen.HLC + hlc.Timestamp(i+1)<<16, Kind: group.KindPost, Body: body}, key)
-					if err != nil {
-						panic(err)
-					}
-					raws[i] = s.Raw
-				}
-			}
-		})
+	keys := make([]ed25519.PrivateKey, 100)
+	authors := make([]entry.Author, 100)
+	for a := range keys {
+		keys[a], authors[a] = newKey(byte(a + 1))
 	}
-	wg.Wait()
+	raws := signAll(entries-1, func(i int) (entry.Entry, ed25519.PrivateKey) {
+		body, _ := group.EncodePost(group.Post{Text: fmt.Sprintf("%0150d", i)})
+		return entry.Entry{Group: gen.ID, Author: authors[i%100], Seq: uint64(i/100 + 1),
+			HLC: gen.HLC + hlc.Timestamp(i+1)<<16, Kind: group.KindPost, Body: body}, keys[i%100]
+	})
 	for _, r := range raws {
 		w.Write(r)
 	}

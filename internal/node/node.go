@@ -69,10 +69,8 @@ func (n *Node) CreateGroup(g group.Genesis) (entry.ID, error) {
 // Post writes a post to a group; replyTo is zero for a new thread.
 func (n *Node) Post(gid entry.ID, p group.Post, replyTo entry.ID) (entry.ID, error) {
 	if !replyTo.IsZero() {
-		if _, err := n.Store.Get(gid, replyTo); errors.Is(err, store.ErrNotFound) {
-			return entry.ID{}, fmt.Errorf("%w %s in group %s (reply-to)", ErrNoEntry, replyTo, gid.Short())
-		} else if err != nil {
-			return entry.ID{}, err
+		if _, err := n.target(gid, replyTo); err != nil {
+			return entry.ID{}, fmt.Errorf("reply-to: %w", err)
 		}
 	}
 	body, err := group.EncodePost(p)

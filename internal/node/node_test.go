@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io"
 	"path/filepath"
+	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -48,6 +50,27 @@ func newKey(seed byte) (ed25519.PrivateKey, entry.Author) {
 	return k, a
 }
 
+// signAll signs n entries on every core; build makes entry i and names its key.
+func signAll(n int, build func(i int) (entry.Entry, ed25519.PrivateKey)) [][]byte {
+	out := make([][]byte, n)
+	workers := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < n; i += workers {
+				e, key := build(i)
+				s, err := entry.Sign(e, key)
+				if err != nil {
+					panic(err)
+				}
+				out[i] = s.Raw
+			}
+		})
+	}
+	wg.Wait()
+	return out
+}
+
 func openGenesis() group.Genesis {
 	return group.Genesis{Name: "demo", Write: group.WriteMembers, Read: group.ReadPublic, Quota: group.DefaultQuota}
 }
@@ -81,7 +104,7 @@ func smallGroup(t testing.TB) (*Node, entry.ID, []byte) {
 
 func TestPostAndLog(t *testing.T) {
 	n, g, _ := smallGroup(t)
-	log, err := n.Log(g, 0)
+	log, err := n.Log(g, 0, false)
 	if err != nil || len(log) != 4 {
 		t.Fatalf("Log: %d entries, %v", len(log), err)
 	}
@@ -93,7 +116,7 @@ func TestPostAndLog(t *testing.T) {
 			t.Fatalf("entry %d: seq %d author %s", i, l.Seq, l.Author)
 		}
 	}
-	if tail, _ := n.Log(g, 2); len(tail) != 2 || tail[1].Text != "third" {
+	if tail, _ := n.Log(g, 2, false); len(tail) != 2 || tail[1].Text != "third" {
 		t.Fatalf("Log limit 2: %+v", tail)
 	}
 	if _, err := n.Post(g, group.Post{Text: "x"}, entry.ID{7}); !errors.Is(err, ErrNoEntry) {

@@ -2,10 +2,14 @@ package node
 
 import (
 	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
 
 	"hearsay/internal/entry"
 	"hearsay/internal/group"
 	"hearsay/internal/hlc"
+	"hearsay/internal/view"
 )
 
 // GroupInfo describes a group as this replica holds it. It is the JSON of
@@ -21,6 +25,13 @@ type GroupInfo struct {
 	Entries uint64             `json:"entries"`
 	Digest  string             `json:"digest"`
 	Equivs  []EquivocationInfo `json:"equivocators"`
+	Members []MemberInfo       `json:"members"`
+}
+
+// MemberInfo is a current member of a group.
+type MemberInfo struct {
+	Author string `json:"author"`
+	Admin  bool   `json:"admin"`
 }
 
 // EquivocationInfo names an author and two of its entries with one seq.
@@ -44,9 +55,16 @@ func (n *Node) GroupInfo(g *group.Group) (*GroupInfo, error) {
 	if err != nil {
 		return nil, err
 	}
+	v, err := n.Store.View(g)
+	if err != nil {
+		return nil, err
+	}
 	info := &GroupInfo{ID: g.ID.String(), Name: g.Name, Owner: g.Owner.String(), Write: g.Write, Read: g.Read,
 		Quota: g.Quota, Created: g.Created, Entries: count, Digest: hex.EncodeToString(digest[:]),
-		Equivs: []EquivocationInfo{}}
+		Equivs: []EquivocationInfo{}, Members: []MemberInfo{}}
+	for _, m := range v.Members().Members() {
+		info.Members = append(info.Members, MemberInfo{Author: m.Author.String(), Admin: m.Admin})
+	}
 	for _, e := range eqs {
 		info.Equivs = append(info.Equivs, EquivocationInfo{Author: e.Author.String(), A: e.A.String(), B: e.B.String()})
 	}
@@ -65,38 +83,80 @@ type LogEntry struct {
 	Subject string        `json:"subject"`
 	Text    string        `json:"text"`
 	ReplyTo string        `json:"reply_to"`
+	// Summary describes an entry that is not a post, for people.
+	Summary string `json:"summary,omitempty"`
+	// Status is empty for a visible entry, else retracted, hidden or invalid.
+	Status view.Status `json:"status,omitempty"`
 }
 
-// Log returns the last limit entries of a group in log order; limit <= 0
-// means all of them.
-func (n *Node) Log(gid entry.ID, limit int) ([]LogEntry, error) {
-	var es []*entry.Signed
-	var err error
-	if limit > 0 {
-		es, err = n.Store.Tail(gid, limit)
-	} else {
-		err = n.Store.Log(gid, func(e *entry.Signed) bool { es = append(es, e); return true })
-	}
+// Log returns the newest limit entries of a group in log order, all of them
+// when limit <= 0. Retracted, hidden and invalid entries are left out unless
+// all is set, and then carry their status.
+func (n *Node) Log(gid entry.ID, limit int, all bool) ([]LogEntry, error) {
+	v, err := n.View(gid)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]LogEntry, len(es))
-	for i, e := range es {
-		out[i] = logEntry(e)
+	var out []LogEntry
+	var derr error
+	err = n.Store.LogBackward(gid, func(e *entry.Signed) bool {
+		st := v.StatusOf(e.Author, view.PosOf(e))
+		if st != view.Visible && !all {
+			return true
+		}
+		l, err := logEntry(e)
+		if derr = err; err != nil {
+			return false
+		}
+		l.Status = st
+		out = append(out, l)
+		return limit <= 0 || len(out) < limit
+	})
+	if err = errors.Join(err, derr); err != nil {
+		return nil, err
 	}
+	slices.Reverse(out)
 	return out, nil
 }
 
-func logEntry(e *entry.Signed) LogEntry {
+// logEntry renders an entry; stored entries passed CheckBody, so an error
+// here means the store is damaged.
+func logEntry(e *entry.Signed) (LogEntry, error) {
 	l := LogEntry{ID: e.ID.String(), Group: e.GroupID().String(), Author: e.Author.String(), Seq: e.Seq,
 		HLC: e.HLC, Time: e.HLC.Time().Format("2006-01-02T15:04:05.000Z"), Kind: e.Kind}
-	if e.Kind == group.KindPost {
-		// Stored posts passed CheckBody, so the body decodes.
-		p, _ := group.DecodePost(e)
+	var err error
+	switch e.Kind {
+	case entry.KindGenesis:
+		l.Summary = "created the group"
+	case group.KindPost:
+		var p group.Post
+		p, err = group.DecodePost(e)
 		l.Subject, l.Text = p.Subject, p.Text
 		if r := group.ReplyTo(e); !r.IsZero() {
 			l.ReplyTo = r.String()
 		}
+	case group.KindMember:
+		var m group.Member
+		m, err = group.DecodeMember(e)
+		verb := "removed member"
+		if m.Op == group.OpAdd && m.Admin {
+			verb = "added admin"
+		} else if m.Op == group.OpAdd {
+			verb = "added member"
+		}
+		l.Summary = verb + " " + entry.Author(m.Author).Short()
+	case group.KindSet:
+		var o group.SetOp
+		o, err = group.DecodeSetOp(e)
+		l.Summary = fmt.Sprintf("set %q: %s %q", o.Set, o.Op, o.Element)
+	case group.KindDir:
+		var o group.DirOp
+		o, err = group.DecodeDirOp(e)
+		l.Summary = fmt.Sprintf("dir %s %s", o.Op, o.Path)
+	case group.KindRetract, group.KindHide:
+		l.Summary = fmt.Sprintf("%s %s", map[string]string{group.KindRetract: "retracted", group.KindHide: "hid"}[e.Kind], e.Refs[0].Short())
+	default:
+		l.Summary = fmt.Sprintf("a %s entry", e.Kind)
 	}
-	return l
+	return l, err
 }

@@ -232,26 +232,25 @@ func (s *Store) Log(g entry.ID, fn func(*entry.Signed) bool) error {
 	return errors.Join(err, derr)
 }
 
-// Tail returns the last n entries of the group's log, in log order.
-func (s *Store) Tail(g entry.ID, n int) ([]*entry.Signed, error) {
+// LogBackward calls fn with the group's entries in reverse log order until
+// fn returns false.
+func (s *Store) LogBackward(g entry.ID, fn func(*entry.Signed) bool) error {
 	p := key(tagLog, g[:])
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: prefixEnd(p)})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	defer it.Close()
-	var out []*entry.Signed
-	for ok := it.Last(); ok && len(out) < n; ok = it.Prev() {
+	for ok := it.Last(); ok; ok = it.Prev() {
 		e, err := decodeStored(bytes.Clone(it.Value()))
 		if err != nil {
-			return nil, err
+			it.Close()
+			return err
 		}
-		out = append(out, e)
+		if !fn(e) {
+			break
+		}
 	}
-	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-		out[i], out[j] = out[j], out[i]
-	}
-	return out, it.Error()
+	return errors.Join(it.Error(), it.Close())
 }
 
 // Count is the number of entries the store holds for the group, genesis included.

@@ -111,9 +111,10 @@ func TestIngestAndRead(t *testing.T) {
 	if len(order) != 3 || order[0][:7] != "genesis" || order[1] != "post:one" || order[2] != "post:two" {
 		t.Fatalf("log order %v", order)
 	}
-	tail, err := s.Tail(g, 2)
-	if err != nil || len(tail) != 2 || tail[0].ID != p2.ID || tail[1].ID != p1.ID {
-		t.Fatalf("Tail = %v, %v", tail, err)
+	var back []entry.ID
+	err := s.LogBackward(g, func(e *entry.Signed) bool { back = append(back, e.ID); return len(back) < 2 })
+	if err != nil || len(back) != 2 || back[0] != p1.ID || back[1] != p2.ID {
+		t.Fatalf("LogBackward = %v, %v", back, err)
 	}
 	if got, err := s.Get(g, p1.ID); err != nil || !bytes.Equal(got.Raw, p1.Raw) {
 		t.Fatalf("Get = %v", err)

@@ -1,0 +1,94 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+
+	"hearsay/internal/entry"
+	"hearsay/internal/group"
+	"hearsay/internal/store"
+	"hearsay/internal/view"
+)
+
+// ErrNotYours is returned for a retraction of another author's entry.
+var ErrNotYours = errors.New("not your entry")
+
+// View opens the views of a group.
+func (n *Node) View(gid entry.ID) (*view.View, error) {
+	g, err := n.Store.Group(gid)
+	if err != nil {
+		return nil, err
+	}
+	return n.Store.View(g)
+}
+
+// SetMember adds (or, with add false, removes) a member of a group.
+func (n *Node) SetMember(gid entry.ID, a entry.Author, add, admin bool) (entry.ID, error) {
+	m := group.Member{Op: group.OpRemove, Author: a[:]}
+	if add {
+		m.Op, m.Admin = group.OpAdd, admin
+	}
+	return n.writeBody(gid, group.KindMember, nil, &m)
+}
+
+// SetOp adds or removes an element of a named set.
+func (n *Node) SetOp(gid entry.ID, set, element string, add bool) (entry.ID, error) {
+	op := group.SetOp{Set: set, Element: element, Op: group.OpRemove}
+	if add {
+		op.Op = group.OpAdd
+	}
+	return n.writeBody(gid, group.KindSet, nil, &op)
+}
+
+// DirPut writes a new version of a path.
+func (n *Node) DirPut(gid entry.ID, path string, value []byte) (entry.ID, error) {
+	return n.writeBody(gid, group.KindDir, nil, &group.DirOp{Path: path, Op: group.OpPut, Value: value})
+}
+
+// DirRm writes a tombstone for a path; its history stays.
+func (n *Node) DirRm(gid entry.ID, path string) (entry.ID, error) {
+	v, err := n.View(gid)
+	if err != nil {
+		return entry.ID{}, err
+	}
+	if _, _, err := v.Get(path); err != nil {
+		return entry.ID{}, err
+	}
+	return n.writeBody(gid, group.KindDir, nil, &group.DirOp{Path: path, Op: group.OpRm})
+}
+
+// Retract withdraws one of this node's own entries.
+func (n *Node) Retract(gid, target entry.ID) (entry.ID, error) {
+	e, err := n.target(gid, target)
+	if err != nil {
+		return entry.ID{}, err
+	}
+	if e.Author != n.Home.Author {
+		return entry.ID{}, fmt.Errorf("%w: %s was written by %s; an admin can hide it instead", ErrNotYours, target.Short(), e.Author.Short())
+	}
+	return n.write(gid, group.KindRetract, []entry.ID{target}, nil)
+}
+
+// Hide hides any entry of a group; only admins' hides count.
+func (n *Node) Hide(gid, target entry.ID) (entry.ID, error) {
+	if _, err := n.target(gid, target); err != nil {
+		return entry.ID{}, err
+	}
+	return n.write(gid, group.KindHide, []entry.ID{target}, nil)
+}
+
+func (n *Node) target(gid, id entry.ID) (*entry.Signed, error) {
+	e, err := n.Store.Get(gid, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("%w %s in group %s", ErrNoEntry, id, gid.Short())
+	}
+	return e, err
+}
+
+func (n *Node) writeBody(gid entry.ID, kind string, refs []entry.ID, body any) (entry.ID, error) {
+	b, err := group.Encode(kind, body)
+	if err != nil {
+		return entry.ID{}, err
+	}
+	return n.write(gid, kind, refs, b)
+}
