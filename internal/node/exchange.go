@@ -112,11 +112,6 @@ func (n *Node) Import(r io.Reader) (*ImportResult, error) {
 			}
 		}
 	}
-	if err := n.Store.IngestAll(next, func() int64 { return n.now().UnixMilli() }, done); err != nil {
-		return res, err
-	}
-	n.mu.Lock()
-	n.clock.Observe(n.Store.MaxHLC())
-	n.mu.Unlock()
-	return res, nil
+	err = n.Store.IngestAll(next, func() int64 { return n.now().UnixMilli() }, done)
+	return res, err
 }

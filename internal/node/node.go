@@ -45,9 +45,7 @@ func Open(h *home.Home, o store.Options, now func() time.Time) (*Node, error) {
 	if now == nil {
 		now = time.Now
 	}
-	n := &Node{Home: h, Store: s, now: now}
-	n.clock.Observe(s.MaxHLC())
-	return n, nil
+	return &Node{Home: h, Store: s, now: now}, nil
 }
 
 // Close closes the store.
@@ -59,7 +57,7 @@ func (n *Node) CreateGroup(g group.Genesis) (entry.ID, error) {
 	rand.Read(g.Nonce)
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	s, err := group.NewGenesis(g, n.Home.Key, n.clock.Now(n.now().UnixMilli()))
+	s, err := group.NewGenesis(g, n.Home.Key, n.tick())
 	if err != nil {
 		return entry.ID{}, err
 	}
@@ -96,11 +94,19 @@ func (n *Node) write(gid entry.ID, kind string, refs []entry.ID, body []byte) (e
 		return entry.ID{}, err
 	}
 	s, err := entry.Sign(entry.Entry{Group: gid, Author: n.Home.Author, Seq: seq,
-		HLC: n.clock.Now(n.now().UnixMilli()), Kind: kind, Refs: refs, Body: body}, n.Home.Key)
+		HLC: n.tick(), Kind: kind, Refs: refs, Body: body}, n.Home.Key)
 	if err != nil {
 		return entry.ID{}, err
 	}
 	return s.ID, n.ingestOwn(s)
+}
+
+// tick is the hlc of a new local entry. Entries reach the store by other
+// paths too (import, peers), so it orders after everything stored: a reply
+// sorts after its parent. REQUIRES: n.mu held.
+func (n *Node) tick() hlc.Timestamp {
+	n.clock.Observe(n.Store.MaxHLC())
+	return n.clock.Now(n.now().UnixMilli())
 }
 
 // ingestOwn stores an entry this node wrote; it is durable when this returns nil.
