@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"hearsay/internal/entry"
 	"hearsay/internal/group"
 	"hearsay/internal/node"
 
@@ -12,8 +13,38 @@ import (
 
 func (c *cli) groupCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "group", Short: "Create, list and inspect groups"}
-	cmd.AddCommand(c.groupCreateCmd(), c.groupListCmd(), c.groupShowCmd())
+	cmd.AddCommand(c.groupCreateCmd(), c.groupListCmd(), c.groupShowCmd(), c.memberCmd())
 	return cmd
+}
+
+func (c *cli) memberCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "member", Short: "Add or remove members (admins only)"}
+	var admin bool
+	add := &cobra.Command{
+		Use:   "add GROUP AUTHOR",
+		Short: "Let AUTHOR (an id from `hearsay id`) write to a members group",
+		Args:  exactArgs(2),
+		RunE:  func(_ *cobra.Command, args []string) error { return c.setMember(args, true, admin) },
+	}
+	add.Flags().BoolVar(&admin, "admin", false, "also let AUTHOR manage members and hide entries")
+	remove := &cobra.Command{
+		Use:   "remove GROUP AUTHOR",
+		Short: "Stop AUTHOR writing from now on (what it wrote before stays)",
+		Args:  exactArgs(2),
+		RunE:  func(_ *cobra.Command, args []string) error { return c.setMember(args, false, false) },
+	}
+	cmd.AddCommand(add, remove)
+	return cmd
+}
+
+func (c *cli) setMember(args []string, add, admin bool) error {
+	a, err := entry.ParseAuthor(args[1])
+	if err != nil {
+		return fmt.Errorf("author: %w", err)
+	}
+	return c.withGroup(args[0], func(n *node.Node, g *group.Group) error {
+		return c.printID(n.SetMember(g.ID, a, add, admin))
+	})
 }
 
 func (c *cli) groupCreateCmd() *cobra.Command {
@@ -99,6 +130,13 @@ func (c *cli) groupShowCmd() *cobra.Command {
 				fmt.Fprintf(&b, "quota         body ≤ %d bytes; per author per day: %s entries, %s bytes\n",
 					info.Quota.MaxBody, limit(uint64(info.Quota.EntriesPerDay)), limit(info.Quota.BytesPerDay))
 				fmt.Fprintf(&b, "created       %s\nentries       %d\ndigest        %s\n", info.Created.Time().Format("2006-01-02 15:04:05Z"), info.Entries, info.Digest)
+				for _, m := range info.Members[1:] { // the owner is listed above
+					role := "member"
+					if m.Admin {
+						role = "admin"
+					}
+					fmt.Fprintf(&b, "%-13s %s\n", role, m.Author)
+				}
 				for _, e := range info.Equivs {
 					fmt.Fprintf(&b, "equivocator   %s (entries %s and %s share a seq)\n", e.Author, e.A[:12], e.B[:12])
 				}

@@ -8,6 +8,7 @@ import (
 	"hearsay/internal/entry"
 	"hearsay/internal/group"
 	"hearsay/internal/node"
+	"hearsay/internal/view"
 
 	"github.com/spf13/cobra"
 )
@@ -27,18 +28,15 @@ func (c *cli) postCmd() *cobra.Command {
 				}
 				text = string(b)
 			}
-			var parent entry.ID
-			if replyTo != "" {
-				id, err := entry.ParseID(replyTo)
-				if err != nil {
-					return fmt.Errorf("--reply-to: %w", err)
-				}
-				if id.IsZero() { // node.Post reads the zero id as "no parent"
-					return fmt.Errorf("--reply-to: %w %s", node.ErrNoEntry, replyTo)
-				}
-				parent = id
-			}
 			return c.withGroup(args[0], func(n *node.Node, g *group.Group) error {
+				var parent entry.ID
+				if replyTo != "" {
+					id, err := n.ResolveEntry(g.ID, replyTo)
+					if err != nil {
+						return fmt.Errorf("--reply-to: %w", err)
+					}
+					parent = id
+				}
 				id, err := n.Post(g.ID, group.Post{Subject: subject, Text: text}, parent)
 				if err != nil {
 					return err
@@ -49,12 +47,13 @@ func (c *cli) postCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&subject, "subject", "", "subject line")
-	cmd.Flags().StringVar(&replyTo, "reply-to", "", "id of the post this one answers")
+	cmd.Flags().StringVar(&replyTo, "reply-to", "", "id (or unique prefix) of the post this one answers")
 	return cmd
 }
 
 func (c *cli) logCmd() *cobra.Command {
 	var limit int
+	var all bool
 	cmd := &cobra.Command{
 		Use:   "log GROUP",
 		Short: "Print a group's log, oldest first (--limit N: the newest N)",
@@ -64,7 +63,7 @@ func (c *cli) logCmd() *cobra.Command {
 				return fmt.Errorf("--limit must not be negative, got %d", limit)
 			}
 			return c.withGroup(args[0], func(n *node.Node, g *group.Group) error {
-				log, err := n.Log(g.ID, limit)
+				log, err := n.Log(g.ID, limit, all)
 				if err != nil {
 					return err
 				}
@@ -83,18 +82,21 @@ func (c *cli) logCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().IntVar(&limit, "limit", 0, "print only the newest N entries (0: all)")
+	cmd.Flags().BoolVar(&all, "all", false, "include retracted, hidden and invalid entries, marked")
 	return cmd
 }
 
 // humanLine renders one log entry: time, short id, author and seq, then the content.
 func humanLine(l node.LogEntry, g *group.Group) string {
-	head := fmt.Sprintf("%s  %s  %s#%d  ", l.HLC.Time().Format("2006-01-02 15:04:05"), l.ID[:12], l.Author[:12], l.Seq)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s  %s  %s#%d  ", l.HLC.Time().Format("2006-01-02 15:04:05"), l.ID[:12], l.Author[:12], l.Seq)
+	if l.Status != view.Visible {
+		fmt.Fprintf(&b, "(%s) ", l.Status)
+	}
 	switch l.Kind {
 	case entry.KindGenesis:
-		return head + fmt.Sprintf("created group %q (write %s, read %s)", g.Name, g.Write, g.Read)
+		fmt.Fprintf(&b, "created group %q (write %s, read %s)", g.Name, g.Write, g.Read)
 	case group.KindPost:
-		var b strings.Builder
-		b.WriteString(head)
 		if l.ReplyTo != "" {
 			fmt.Fprintf(&b, "↳ %s  ", l.ReplyTo[:12])
 		}
@@ -102,8 +104,8 @@ func humanLine(l node.LogEntry, g *group.Group) string {
 			fmt.Fprintf(&b, "[%s] ", l.Subject)
 		}
 		b.WriteString(strings.ReplaceAll(l.Text, "\n", "\n    "))
-		return b.String()
 	default:
-		return head + fmt.Sprintf("(%s entry)", l.Kind)
+		b.WriteString(l.Summary)
 	}
+	return b.String()
 }

@@ -22,7 +22,7 @@ import (
 
 // Errors for what a user names wrongly.
 var (
-	ErrAmbiguous = errors.New("ambiguous group")
+	ErrAmbiguous = errors.New("ambiguous")
 	ErrNoEntry   = errors.New("no such entry")
 )
 
@@ -149,8 +149,42 @@ func (n *Node) ResolveGroup(arg string) (*group.Group, error) {
 			for i, g := range match {
 				ids[i] = g.ID.Short()
 			}
-			return nil, fmt.Errorf("%w %q: it names %s; give more of the id", ErrAmbiguous, arg, strings.Join(ids, ", "))
+			return nil, fmt.Errorf("%w group %q: it names %s; give more of the id", ErrAmbiguous, arg, strings.Join(ids, ", "))
 		}
 	}
 	return nil, fmt.Errorf("%w %q", group.ErrUnknownGroup, arg)
+}
+
+// ResolveEntry finds an entry of a group by its full id or by a unique
+// prefix of at least 6 hex digits (the log shows 12).
+func (n *Node) ResolveEntry(gid entry.ID, arg string) (entry.ID, error) {
+	if len(arg) == 64 {
+		id, err := entry.ParseID(arg)
+		if err == nil {
+			_, err = n.target(gid, id)
+		}
+		return id, err
+	}
+	arg = strings.ToLower(arg)
+	even, err := hex.DecodeString(arg[:len(arg)&^1])
+	if len(arg) < 6 || err != nil || strings.Trim(arg, "0123456789abcdef") != "" {
+		return entry.ID{}, fmt.Errorf("%w %q: want 64 hex digits, or a unique prefix of 6 or more", entry.ErrMalformedID, arg)
+	}
+	ids, err := n.Store.IDsWithPrefix(gid, even, 1<<10)
+	if err != nil {
+		return entry.ID{}, err
+	}
+	var match []entry.ID
+	for _, id := range ids {
+		if strings.HasPrefix(id.String(), arg) {
+			match = append(match, id)
+		}
+	}
+	switch len(match) {
+	case 0:
+		return entry.ID{}, fmt.Errorf("%w %s… in group %s", ErrNoEntry, arg, gid.Short())
+	case 1:
+		return match[0], nil
+	}
+	return entry.ID{}, fmt.Errorf("%w: %q names %d entries; give more of the id", ErrAmbiguous, arg, len(match))
 }

@@ -207,6 +207,17 @@ func (s *Store) Get(g, id entry.ID) (*entry.Signed, error) {
 	return decodeStored(raw)
 }
 
+// IDsWithPrefix returns up to limit ids of the group that start with p, in
+// id order.
+func (s *Store) IDsWithPrefix(g entry.ID, p []byte, limit int) ([]entry.ID, error) {
+	var ids []entry.ID
+	err := s.scan(key(tagID, g[:], p), func(k, _ []byte) bool {
+		ids = append(ids, entry.ID(k[1+32:]))
+		return len(ids) < limit
+	})
+	return ids, err
+}
+
 // decodeStored decodes an entry read back from disk; it was verified on the
 // way in, so only the encoding is checked.
 func decodeStored(raw []byte) (*entry.Signed, error) {

@@ -1,0 +1,307 @@
+package main
+
+import (
+	"encoding/base64"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"hearsay/internal/entry"
+	"hearsay/internal/group"
+	"hearsay/internal/node"
+	"hearsay/internal/view"
+
+	"github.com/spf13/cobra"
+)
+
+// printID prints the id of an entry a command wrote.
+func (c *cli) printID(id entry.ID, err error) error {
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(c.stdout, id)
+	return err
+}
+
+func (c *cli) threadCmd() *cobra.Command {
+	var all bool
+	cmd := &cobra.Command{
+		Use:   "thread GROUP ID",
+		Short: "Print the tree of replies under a post",
+		Args:  exactArgs(2),
+		RunE: func(_ *cobra.Command, args []string) error {
+			return c.withGroup(args[0], func(n *node.Node, g *group.Group) error {
+				id, err := n.ResolveEntry(g.ID, args[1])
+				if err != nil {
+					return err
+				}
+				v, err := n.View(g.ID)
+				if err != nil {
+					return err
+				}
+				root, err := v.Thread(id)
+				if err != nil {
+					return err
+				}
+				if c.json {
+					return c.emit(threadJSON(root, all))
+				}
+				var b strings.Builder
+				printThread(&b, root, "", all)
+				_, err = io.WriteString(c.stdout, b.String())
+				return err
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&all, "all", false, "show the content of retracted, hidden and invalid posts, marked")
+	return cmd
+}
+
+type threadNode struct {
+	ID      string        `json:"id"`
+	Author  string        `json:"author"`
+	HLC     uint64        `json:"hlc"`
+	Subject string        `json:"subject,omitempty"`
+	Text    string        `json:"text"`
+	Status  view.Status   `json:"status,omitempty"`
+	Replies []*threadNode `json:"replies"`
+}
+
+func threadJSON(n *view.Node, all bool) *threadNode {
+	t := &threadNode{ID: n.Entry.ID.String(), Author: n.Entry.Author.String(), HLC: uint64(n.Entry.HLC), Status: n.Status, Replies: []*threadNode{}}
+	if n.Status == view.Visible || all {
+		t.Subject, t.Text = n.Post.Subject, n.Post.Text
+	}
+	for _, ch := range n.Children {
+		t.Replies = append(t.Replies, threadJSON(ch, all))
+	}
+	return t
+}
+
+// printThread draws a post and its replies; a withdrawn post keeps its place
+// (its replies stay readable) but not its content, unless all is set.
+func printThread(b *strings.Builder, n *view.Node, indent string, all bool) {
+	e := n.Entry
+	fmt.Fprintf(b, "%s%s  %s  %s  ", indent, e.HLC.Time().Format("2006-01-02 15:04"), e.ID.Short(), e.Author.Short())
+	switch {
+	case n.Status != view.Visible && !all:
+		fmt.Fprintf(b, "(%s)\n", n.Status)
+	default:
+		if n.Status != view.Visible {
+			fmt.Fprintf(b, "(%s) ", n.Status)
+		}
+		if n.Post.Subject != "" {
+			fmt.Fprintf(b, "[%s] ", n.Post.Subject)
+		}
+		fmt.Fprintf(b, "%s\n", strings.ReplaceAll(n.Post.Text, "\n", "\n"+indent+"    "))
+	}
+	for _, ch := range n.Children {
+		printThread(b, ch, indent+"  ", all)
+	}
+}
+
+func (c *cli) setCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "set", Short: "Distributed sets: add, remove and list elements"}
+	for _, op := range []string{group.OpAdd, group.OpRemove} {
+		cmd.AddCommand(&cobra.Command{
+			Use:   op + " GROUP SET ELEMENT",
+			Short: strings.ToUpper(op[:1]) + op[1:] + " an element (the latest op per element wins)",
+			Args:  exactArgs(3),
+			RunE: func(_ *cobra.Command, args []string) error {
+				return c.withGroup(args[0], func(n *node.Node, g *group.Group) error {
+					return c.printID(n.SetOp(g.ID, args[1], args[2], op == group.OpAdd))
+				})
+			},
+		})
+	}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "list GROUP SET",
+		Short: "List a set's elements",
+		Args:  exactArgs(2),
+		RunE: func(_ *cobra.Command, args []string) error {
+			return c.withGroup(args[0], func(n *node.Node, g *group.Group) error {
+				v, err := n.View(g.ID)
+				if err != nil {
+					return err
+				}
+				els, err := v.Set(args[1])
+				if err != nil {
+					return err
+				}
+				for _, el := range els {
+					if c.json {
+						err = c.emit(map[string]any{"element": el.Value, "author": el.Author.String(), "hlc": el.At.HLC, "id": el.At.ID.String()})
+					} else {
+						_, err = fmt.Fprintln(c.stdout, el.Value)
+					}
+					if err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		},
+	})
+	return cmd
+}
+
+func (c *cli) dirCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "dir",
+		Short: "A versioned directory: paths with values, every version kept",
+		Long: "Paths are segments joined by /, none empty, . or .., without control characters.\n" +
+			"rm writes a tombstone: history keeps every version, and other replicas may keep theirs —\n" +
+			"deletion cannot be guaranteed in a replicated store.",
+	}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "put GROUP PATH VALUE",
+		Short: "Write a new version of a path (VALUE - reads standard input)",
+		Args:  exactArgs(3),
+		RunE: func(_ *cobra.Command, args []string) error {
+			value := []byte(args[2])
+			if args[2] == "-" {
+				b, err := io.ReadAll(io.LimitReader(c.stdin, entry.MaxBody+1))
+				if err != nil {
+					return err
+				}
+				value = b
+			}
+			return c.withGroup(args[0], func(n *node.Node, g *group.Group) error {
+				return c.printID(n.DirPut(g.ID, args[1], value))
+			})
+		},
+	}, &cobra.Command{
+		Use:   "rm GROUP PATH",
+		Short: "Remove a path (a tombstone; its history stays)",
+		Args:  exactArgs(2),
+		RunE: func(_ *cobra.Command, args []string) error {
+			return c.withGroup(args[0], func(n *node.Node, g *group.Group) error {
+				return c.printID(n.DirRm(g.ID, args[1]))
+			})
+		},
+	}, &cobra.Command{
+		Use:   "get GROUP PATH",
+		Short: "Print a path's latest value",
+		Args:  exactArgs(2),
+		RunE: func(_ *cobra.Command, args []string) error {
+			return c.withView(args[0], func(v *view.View) error {
+				ver, value, err := v.Get(args[1])
+				if err != nil {
+					return err
+				}
+				if c.json {
+					out := versionJSON(ver)
+					if utf8.Valid(value) {
+						out["value"] = string(value)
+					} else {
+						out["value_base64"] = base64.StdEncoding.EncodeToString(value)
+					}
+					return c.emit(out)
+				}
+				_, err = c.stdout.Write(value)
+				return err
+			})
+		},
+	}, &cobra.Command{
+		Use:   "find GROUP PREFIX",
+		Short: "List the live paths that start with PREFIX",
+		Args:  exactArgs(2),
+		RunE: func(_ *cobra.Command, args []string) error {
+			return c.withView(args[0], func(v *view.View) error {
+				vers, err := v.Find(args[1])
+				if err != nil {
+					return err
+				}
+				return c.printVersions(vers, func(ver view.Version) string { return ver.Path })
+			})
+		},
+	}, &cobra.Command{
+		Use:   "history GROUP PATH",
+		Short: "List every version of a path, newest first",
+		Args:  exactArgs(2),
+		RunE: func(_ *cobra.Command, args []string) error {
+			return c.withView(args[0], func(v *view.View) error {
+				vers, err := v.History(args[1])
+				if err != nil {
+					return err
+				}
+				if len(vers) == 0 {
+					return fmt.Errorf("%w %q", view.ErrNoPath, args[1])
+				}
+				return c.printVersions(vers, func(ver view.Version) string {
+					line := fmt.Sprintf("%s  %-3s  %s  %s", ver.At.HLC.Time().Format("2006-01-02 15:04:05"), ver.Op, ver.At.ID.Short(), ver.Author.Short())
+					if ver.Status != view.Visible {
+						line += "  (" + string(ver.Status) + ")"
+					}
+					return line
+				})
+			})
+		},
+	})
+	return cmd
+}
+
+func versionJSON(v view.Version) map[string]any {
+	out := map[string]any{"path": v.Path, "op": v.Op, "author": v.Author.String(), "hlc": v.At.HLC, "id": v.At.ID.String()}
+	if v.Status != view.Visible {
+		out["status"] = v.Status
+	}
+	return out
+}
+
+func (c *cli) printVersions(vers []view.Version, human func(view.Version) string) error {
+	for _, ver := range vers {
+		var err error
+		if c.json {
+			err = c.emit(versionJSON(ver))
+		} else {
+			_, err = fmt.Fprintln(c.stdout, human(ver))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// withView runs fn on the views of the group arg names.
+func (c *cli) withView(arg string, fn func(*view.View) error) error {
+	return c.withGroup(arg, func(n *node.Node, g *group.Group) error {
+		v, err := n.View(g.ID)
+		if err != nil {
+			return err
+		}
+		return fn(v)
+	})
+}
+
+func (c *cli) withdrawCmds() []*cobra.Command {
+	return []*cobra.Command{{
+		Use:   "retract GROUP ID",
+		Short: "Withdraw one of your own entries (views hide it; replicas keep it)",
+		Args:  exactArgs(2),
+		RunE: func(_ *cobra.Command, args []string) error {
+			return c.withGroup(args[0], func(n *node.Node, g *group.Group) error {
+				id, err := n.ResolveEntry(g.ID, args[1])
+				if err != nil {
+					return err
+				}
+				return c.printID(n.Retract(g.ID, id))
+			})
+		},
+	}, {
+		Use:   "hide GROUP ID",
+		Short: "Hide any entry of a group you administer",
+		Args:  exactArgs(2),
+		RunE: func(_ *cobra.Command, args []string) error {
+			return c.withGroup(args[0], func(n *node.Node, g *group.Group) error {
+				id, err := n.ResolveEntry(g.ID, args[1])
+				if err != nil {
+					return err
+				}
+				return c.printID(n.Hide(g.ID, id))
+			})
+		},
+	}}
+}
