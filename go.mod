@@ -1,11 +1,13 @@
 module hearsay
 
-go 1.26
+go 1.26.0
 
 require (
+	filippo.io/edwards25519 v1.2.0
 	github.com/cockroachdb/pebble/v2 v2.1.7
 	github.com/fxamacker/cbor/v2 v2.9.6
 	github.com/spf13/cobra v1.0.0
+	golang.org/x/crypto v0.58.0
 	lukechampine.com/blake3 v1.4.1
 )
 
@@ -41,7 +43,7 @@ require (
 	github.com/spf13/pflag v1.0.5 // indirect
 	github.com/x448/float16 v0.8.4 // indirect
 	golang.org/x/exp v0.0.0-20230626212559-97b1e661b5df // indirect
-	golang.org/x/sys v0.18.0 // indirect
-	golang.org/x/text v0.14.0 // indirect
+	golang.org/x/sys v0.49.0 // indirect
+	golang.org/x/text v0.43.0 // indirect
 	google.golang.org/protobuf v1.33.0 // indirect
 )

@@ -18,17 +18,18 @@ const module = "hearsay/"
 var allowed = map[string][]string{
 	"internal/hlc":     {},
 	"internal/entry":   {"internal/hlc"},
-	"internal/group":   {"internal/entry", "internal/hlc"},
+	"internal/secret":  {},
+	"internal/group":   {"internal/entry", "internal/hlc", "internal/secret"},
 	"internal/archive": {"internal/entry"},
 	"internal/view":    {"internal/entry", "internal/group", "internal/hlc"},
 	"internal/store":   {"internal/entry", "internal/group", "internal/hlc", "internal/view"},
 	"internal/home":    {"internal/entry"},
 	"internal/node":    {"internal/archive", "internal/entry", "internal/group", "internal/hlc", "internal/home", "internal/store", "internal/view"},
-	"cmd/hearsay":      {"internal/entry", "internal/group", "internal/home", "internal/node", "internal/store"},
+	"cmd/hearsay":      {"internal/entry", "internal/group", "internal/home", "internal/node", "internal/store", "internal/view"},
 }
 
 // pure packages decide; they never touch the disk, the network or the clock.
-var pure = []string{"internal/hlc", "internal/entry", "internal/group", "internal/archive", "internal/view"}
+var pure = []string{"internal/hlc", "internal/entry", "internal/group", "internal/archive", "internal/view", "internal/secret"}
 
 var impure = []string{"os", "os/exec", "net", "net/http", "syscall", "io/fs", "path/filepath"}
 

@@ -104,6 +104,12 @@ func CheckBody(s *entry.Signed) error {
 		return err
 	case KindRetract, KindHide:
 		return checkTarget(s)
+	case KindKey:
+		_, err := DecodeKeyShares(s)
+		return err
+	case KindSealed:
+		_, err := DecodeSealed(s)
+		return err
 	}
 	return nil
 }
@@ -111,17 +117,28 @@ func CheckBody(s *entry.Signed) error {
 // checkWriter applies the write policy, and keeps member and hide entries
 // to the owner and admins whatever the policy.
 func (g *Group) checkWriter(s *entry.Signed, grants Grants) error {
+	private := g.Read == ReadMembers
+	switch s.Kind {
+	case KindPost, KindSet, KindDir:
+		if private {
+			return fmt.Errorf("%w: %q is private: a %s must be sealed", ErrNotAllowed, g.Name, s.Kind)
+		}
+	case KindKey, KindSealed:
+		if !private {
+			return fmt.Errorf("%w: %q is public: it has no %s entries", ErrNotAllowed, g.Name, s.Kind)
+		}
+	}
 	a := s.Author
 	if a == g.Owner {
 		return nil
 	}
-	if s.Kind == KindMember || s.Kind == KindHide {
+	if s.Kind == KindMember || s.Kind == KindHide || s.Kind == KindKey {
 		ok, err := grants.GrantedBefore(g.ID, a, true, s.HLC)
 		if err != nil || ok {
 			return err
 		}
 		return fmt.Errorf("%w: %s is not an admin of %q, and only admins may %s", ErrNotAllowed, a.Short(), g.Name,
-			map[string]string{KindMember: "manage members", KindHide: "hide entries"}[s.Kind])
+			map[string]string{KindMember: "manage members", KindHide: "hide entries", KindKey: "share group keys"}[s.Kind])
 	}
 	switch g.Write {
 	case WriteOpen:

@@ -1,0 +1,157 @@
+package group
+
+import (
+	"crypto/ed25519"
+	"encoding/binary"
+	"fmt"
+	"io"
+
+	"hearsay/internal/entry"
+	"hearsay/internal/secret"
+)
+
+// Kinds of a private group (read policy members).
+const (
+	// KindKey shares a group key: sealed copies of it, one per member.
+	KindKey = "key"
+	// KindSealed carries another kind's body encrypted under a group key.
+	KindSealed = "sealed"
+)
+
+// MaxShares bounds the members one key entry reaches.
+const MaxShares = 4096
+
+// sealedBoxSize is a NaCl anonymous box of a 32-byte key.
+const sealedBoxSize = 32 + 16 + 32
+
+// KeyShares is the body of a key entry. Key is the key's id, chosen at
+// random by whoever made the key; the same key may be shared again, under
+// the same id, in later key entries (to a new member).
+type KeyShares struct {
+	Key    []byte  `cbor:"key"`
+	Shares []Share `cbor:"shares"`
+}
+
+// Share is the group key sealed to one member.
+type Share struct {
+	To  []byte `cbor:"to"`
+	Box []byte `cbor:"box"`
+}
+
+// Sealed is the body of a sealed entry.
+type Sealed struct {
+	Key   []byte `cbor:"key"`
+	Nonce []byte `cbor:"nonce"`
+	CT    []byte `cbor:"ct"`
+}
+
+// inner is the plaintext of a sealed entry: the kind and body it hides.
+type inner struct {
+	_    struct{} `cbor:",toarray"`
+	Kind string
+	Body []byte
+}
+
+// NewKeyShares seals key k, known by id, to each of the members.
+func NewKeyShares(id [32]byte, k secret.Key, members []entry.Author, rand io.Reader) (*KeyShares, error) {
+	ks := &KeyShares{Key: id[:]}
+	for _, m := range members {
+		b, err := secret.SealTo(k, ed25519.PublicKey(m[:]), rand)
+		if err != nil {
+			return nil, err
+		}
+		ks.Shares = append(ks.Shares, Share{To: append([]byte{}, m[:]...), Box: b})
+	}
+	return ks, nil
+}
+
+// DecodeKeyShares decodes and checks a key body.
+func DecodeKeyShares(s *entry.Signed) (*KeyShares, error) {
+	var ks KeyShares
+	if err := decodeBody(s.Kind, s.Body, &ks); err != nil {
+		return nil, err
+	}
+	if len(s.Refs) != 0 || len(ks.Key) != 32 || len(ks.Shares) == 0 || len(ks.Shares) > MaxShares {
+		return nil, fmt.Errorf("%w: a key entry has no refs, a 32-byte key id and 1..%d shares", entry.ErrMalformed, MaxShares)
+	}
+	for _, sh := range ks.Shares {
+		if len(sh.To) != 32 || len(sh.Box) != sealedBoxSize {
+			return nil, fmt.Errorf("%w: a share is a 32-byte author and a %d-byte box", entry.ErrMalformed, sealedBoxSize)
+		}
+	}
+	return &ks, nil
+}
+
+// Open finds the share addressed to me and opens it.
+func (ks *KeyShares) Open(me ed25519.PrivateKey) (secret.Key, bool) {
+	pub := me.Public().(ed25519.PublicKey)
+	for _, sh := range ks.Shares {
+		if string(sh.To) == string(pub) {
+			k, err := secret.OpenFor(sh.Box, me)
+			return k, err == nil
+		}
+	}
+	return secret.Key{}, false
+}
+
+// DecodeSealed decodes and checks a sealed body.
+func DecodeSealed(s *entry.Signed) (*Sealed, error) {
+	var sb Sealed
+	if err := decodeBody(s.Kind, s.Body, &sb); err != nil {
+		return nil, err
+	}
+	if len(sb.Key) != 32 || len(sb.Nonce) != secret.NonceSize || len(sb.CT) < 16 {
+		return nil, fmt.Errorf("%w: a sealed body has a 32-byte key id, a %d-byte nonce and a ciphertext", entry.ErrMalformed, secret.NonceSize)
+	}
+	return &sb, nil
+}
+
+// sealedAD binds a ciphertext to the entry that carries it.
+func sealedAD(e *entry.Entry) []byte {
+	ad := append([]byte("hearsay/sealed/v1"), e.Group[:]...)
+	ad = append(ad, e.Author[:]...)
+	ad = binary.BigEndian.AppendUint64(ad, e.Seq)
+	return binary.BigEndian.AppendUint64(ad, uint64(e.HLC))
+}
+
+// Seal turns e (of kind post, set or dir) into a sealed entry under key k,
+// known by id. e's other fields must be final: they are bound to the
+// ciphertext.
+func Seal(e entry.Entry, id [32]byte, k secret.Key, rand io.Reader) (entry.Entry, error) {
+	pt := encodeBody(&inner{Kind: e.Kind, Body: e.Body})
+	nonce, ct, err := secret.Encrypt(k, sealedAD(&e), pt, rand)
+	if err != nil {
+		return entry.Entry{}, err
+	}
+	e.Kind, e.Body = KindSealed, encodeBody(&Sealed{Key: id[:], Nonce: nonce, CT: ct})
+	return e, nil
+}
+
+// Unseal opens a sealed entry with its group key and returns the entry it
+// hides: the same id, author, position and refs, with the inner kind and
+// body, checked as any body is.
+func Unseal(s *entry.Signed, k secret.Key) (*entry.Signed, error) {
+	sb, err := DecodeSealed(s)
+	if err != nil {
+		return nil, err
+	}
+	pt, err := secret.Decrypt(k, sealedAD(&s.Entry), sb.Nonce, sb.CT)
+	if err != nil {
+		return nil, err
+	}
+	var in inner
+	if err := decodeBody("sealed plaintext", pt, &in); err != nil {
+		return nil, err
+	}
+	switch in.Kind {
+	case KindPost, KindSet, KindDir:
+	default:
+		return nil, fmt.Errorf("%w: a sealed %q entry", entry.ErrMalformed, in.Kind)
+	}
+	out := *s
+	out.Kind, out.Body = in.Kind, in.Body
+	if err := CheckBody(&out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
