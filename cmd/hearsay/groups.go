@@ -56,9 +56,6 @@ func (c *cli) groupCreateCmd() *cobra.Command {
 		Args:  exactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			g.Name, g.Write, g.Read = args[0], group.WritePolicy(write), group.ReadPolicy(read)
-			if g.Read == group.ReadMembers {
-				return fmt.Errorf("--read members (encrypted groups) is not available yet")
-			}
 			return c.withNode(func(n *node.Node) error {
 				id, err := n.CreateGroup(g)
 				if err != nil {
@@ -71,7 +68,7 @@ func (c *cli) groupCreateCmd() *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&write, "write", string(group.WriteMembers), "who may write: open, members or owner")
-	f.StringVar(&read, "read", string(group.ReadPublic), "who may read: public or members")
+	f.StringVar(&read, "read", string(group.ReadPublic), "who may read: public, or members (bodies encrypted to members)")
 	f.Uint32Var(&g.Quota.MaxBody, "max-body", g.Quota.MaxBody, "largest entry body in bytes")
 	f.Uint32Var(&g.Quota.EntriesPerDay, "entries-per-day", g.Quota.EntriesPerDay, "entries per author per day (0: no limit)")
 	f.Uint64Var(&g.Quota.BytesPerDay, "bytes-per-day", g.Quota.BytesPerDay, "bytes per author per day (0: no limit)")

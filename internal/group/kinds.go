@@ -113,6 +113,15 @@ func checkFields(kind string, body any) error {
 			return err
 		}
 		return checkText("element", b.Element, MaxElement)
+	case *KeyShares:
+		if len(b.Key) != 32 || len(b.Shares) == 0 || len(b.Shares) > MaxShares {
+			return fmt.Errorf("a key entry has a 32-byte key id and 1..%d shares", MaxShares)
+		}
+		for _, sh := range b.Shares {
+			if len(sh.To) != 32 || len(sh.Box) != sealedBoxSize {
+				return fmt.Errorf("a share is a 32-byte author and a %d-byte box", sealedBoxSize)
+			}
+		}
 	case *DirOp:
 		switch {
 		case b.Op != OpPut && b.Op != OpRm:

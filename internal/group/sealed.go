@@ -68,18 +68,7 @@ func NewKeyShares(id [32]byte, k secret.Key, members []entry.Author, rand io.Rea
 // DecodeKeyShares decodes and checks a key body.
 func DecodeKeyShares(s *entry.Signed) (*KeyShares, error) {
 	var ks KeyShares
-	if err := decodeBody(s.Kind, s.Body, &ks); err != nil {
-		return nil, err
-	}
-	if len(s.Refs) != 0 || len(ks.Key) != 32 || len(ks.Shares) == 0 || len(ks.Shares) > MaxShares {
-		return nil, fmt.Errorf("%w: a key entry has no refs, a 32-byte key id and 1..%d shares", entry.ErrMalformed, MaxShares)
-	}
-	for _, sh := range ks.Shares {
-		if len(sh.To) != 32 || len(sh.Box) != sealedBoxSize {
-			return nil, fmt.Errorf("%w: a share is a 32-byte author and a %d-byte box", entry.ErrMalformed, sealedBoxSize)
-		}
-	}
-	return &ks, nil
+	return &ks, decodeChecked(s, &ks)
 }
 
 // Open finds the share addressed to me and opens it.

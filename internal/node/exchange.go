@@ -112,6 +112,8 @@ func (n *Node) Import(r io.Reader) (*ImportResult, error) {
 			}
 		}
 	}
-	err = n.Store.IngestAll(next, func() int64 { return n.now().UnixMilli() }, done)
-	return res, err
+	if err := n.Store.IngestAll(next, func() int64 { return n.now().UnixMilli() }, done); err != nil {
+		return res, err
+	}
+	return res, n.unsealAll()
 }

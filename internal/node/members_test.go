@@ -24,6 +24,9 @@ func share(t *testing.T, from *Node, g entry.ID, to ...*Node) {
 				t.Fatal(o.Err)
 			}
 		}
+		if err := n.unsealAll(); err != nil { // as Import does
+			t.Fatal(err)
+		}
 	}
 }
 

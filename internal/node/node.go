@@ -45,7 +45,12 @@ func Open(h *home.Home, o store.Options, now func() time.Time) (*Node, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &Node{Home: h, Store: s, now: now}, nil
+	n := &Node{Home: h, Store: s, now: now}
+	if err := n.unsealAll(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return n, nil
 }
 
 // Close closes the store.
@@ -56,12 +61,19 @@ func (n *Node) CreateGroup(g group.Genesis) (entry.ID, error) {
 	g.Nonce = make([]byte, 16)
 	rand.Read(g.Nonce)
 	n.mu.Lock()
-	defer n.mu.Unlock()
 	s, err := group.NewGenesis(g, n.Home.Key, n.tick())
+	if err == nil {
+		err = n.ingestOwn(s)
+	}
+	n.mu.Unlock()
 	if err != nil {
 		return entry.ID{}, err
 	}
-	return s.ID, n.ingestOwn(s)
+	if g.Read != group.ReadMembers {
+		return s.ID, nil
+	}
+	// A private group starts with a key shared with its owner.
+	return s.ID, n.shareKey(s.ID, []entry.Author{n.Home.Author}, nil)
 }
 
 // Post writes a post to a group; replyTo is zero for a new thread.
@@ -82,10 +94,22 @@ func (n *Node) Post(gid entry.ID, p group.Post, replyTo entry.ID) (entry.ID, err
 	return n.write(gid, group.KindPost, refs, body)
 }
 
-// write signs an entry of this node's and stores it durably.
+// write signs an entry of this node's and stores it durably. In a private
+// group, posts, set ops and directory versions are sealed first.
 func (n *Node) write(gid entry.ID, kind string, refs []entry.ID, body []byte) (entry.ID, error) {
-	if _, err := n.Store.Group(gid); err != nil {
+	g, err := n.Store.Group(gid)
+	if err != nil {
 		return entry.ID{}, err
+	}
+	sealed := g.Read == group.ReadMembers && (kind == group.KindPost || kind == group.KindSet || kind == group.KindDir)
+	var ks *groupKeys
+	if sealed {
+		if ks, err = n.keys(gid); err != nil {
+			return entry.ID{}, err
+		}
+		if !ks.hasCurrent {
+			return entry.ID{}, fmt.Errorf("%w %q: an admin must add you", ErrNoKey, g.Name)
+		}
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -93,12 +117,23 @@ func (n *Node) write(gid entry.ID, kind string, refs []entry.ID, body []byte) (e
 	if err != nil {
 		return entry.ID{}, err
 	}
-	s, err := entry.Sign(entry.Entry{Group: gid, Author: n.Home.Author, Seq: seq,
-		HLC: n.tick(), Kind: kind, Refs: refs, Body: body}, n.Home.Key)
+	e := entry.Entry{Group: gid, Author: n.Home.Author, Seq: seq, HLC: n.tick(), Kind: kind, Refs: refs, Body: body}
+	if sealed {
+		if e, err = group.Seal(e, ks.current, ks.byID[ks.current], rand.Reader); err != nil {
+			return entry.ID{}, err
+		}
+	}
+	s, err := entry.Sign(e, n.Home.Key)
 	if err != nil {
 		return entry.ID{}, err
 	}
-	return s.ID, n.ingestOwn(s)
+	if err := n.ingestOwn(s); err != nil {
+		return s.ID, err
+	}
+	if g.Read == group.ReadMembers {
+		return s.ID, n.unseal(gid)
+	}
+	return s.ID, nil
 }
 
 // tick is the hlc of a new local entry. Entries reach the store by other

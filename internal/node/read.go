@@ -55,7 +55,7 @@ func (n *Node) GroupInfo(g *group.Group) (*GroupInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := n.Store.View(g)
+	v, err := n.View(g.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -97,9 +97,16 @@ func (n *Node) Log(gid entry.ID, limit int, all bool) ([]LogEntry, error) {
 	if err != nil {
 		return nil, err
 	}
+	ks := &groupKeys{}
+	if v.G.Read == group.ReadMembers {
+		if ks, err = n.keys(gid); err != nil {
+			return nil, err
+		}
+	}
 	var out []LogEntry
 	var derr error
 	err = n.Store.LogBackward(gid, func(e *entry.Signed) bool {
+		e = ks.open(e)
 		st := v.StatusOf(e.Author, view.PosOf(e))
 		if st != view.Visible && !all {
 			return true
@@ -153,6 +160,14 @@ func logEntry(e *entry.Signed) (LogEntry, error) {
 		var o group.DirOp
 		o, err = group.DecodeDirOp(e)
 		l.Summary = fmt.Sprintf("dir %s %s", o.Op, o.Path)
+	case group.KindSealed:
+		l.Summary = "sealed (this node holds no key for it)"
+	case group.KindKey:
+		var ks *group.KeyShares
+		ks, err = group.DecodeKeyShares(e)
+		if err == nil {
+			l.Summary = fmt.Sprintf("shared a group key with %d members", len(ks.Shares))
+		}
 	case group.KindRetract, group.KindHide:
 		l.Summary = fmt.Sprintf("%s %s", map[string]string{group.KindRetract: "retracted", group.KindHide: "hid"}[e.Kind], e.Refs[0].Short())
 	default:

@@ -13,22 +13,60 @@ import (
 // ErrNotYours is returned for a retraction of another author's entry.
 var ErrNotYours = errors.New("not your entry")
 
-// View opens the views of a group.
+// View opens the views of a group; in a private group they include what
+// this node can unseal.
 func (n *Node) View(gid entry.ID) (*view.View, error) {
 	g, err := n.Store.Group(gid)
 	if err != nil {
 		return nil, err
 	}
-	return n.Store.View(g)
+	r := n.Store.ViewReader(gid)
+	if g.Read == group.ReadMembers {
+		ks, err := n.keys(gid)
+		if err != nil {
+			return nil, err
+		}
+		r = unsealingReader{r, ks}
+	}
+	return view.Open(r, g)
 }
 
-// SetMember adds (or, with add false, removes) a member of a group.
+// SetMember adds (or, with add false, removes) a member of a group. In a
+// private group an add shares the current key with the new member, and a
+// removal shares a fresh key with those who remain, so the removed member
+// cannot read what is written after.
 func (n *Node) SetMember(gid entry.ID, a entry.Author, add, admin bool) (entry.ID, error) {
 	m := group.Member{Op: group.OpRemove, Author: a[:]}
 	if add {
 		m.Op, m.Admin = group.OpAdd, admin
 	}
-	return n.writeBody(gid, group.KindMember, nil, &m)
+	id, err := n.writeBody(gid, group.KindMember, nil, &m)
+	if err != nil {
+		return id, err
+	}
+	g, err := n.Store.Group(gid)
+	if err != nil || g.Read != group.ReadMembers {
+		return id, err
+	}
+	if add {
+		ks, err := n.keys(gid)
+		if err != nil {
+			return id, err
+		}
+		if !ks.hasCurrent {
+			return id, fmt.Errorf("%w: cannot share it with the new member", ErrNoKey)
+		}
+		return id, n.shareKey(gid, []entry.Author{a}, &ks.current)
+	}
+	v, err := n.View(gid)
+	if err != nil {
+		return id, err
+	}
+	var remain []entry.Author
+	for _, m := range v.Members().Members() {
+		remain = append(remain, m.Author)
+	}
+	return id, n.shareKey(gid, remain, nil)
 }
 
 // SetOp adds or removes an element of a named set.

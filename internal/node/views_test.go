@@ -44,6 +44,9 @@ func ingestEach(t *testing.T, n *Node, raws [][]byte) {
 			t.Fatal(o.Err)
 		}
 	}
+	if err := n.unsealAll(); err != nil { // as Import does
+		t.Fatal(err)
+	}
 }
 
 func setList(t *testing.T, n *Node, g entry.ID, set string) []string {

@@ -290,9 +290,33 @@ func (s *Store) Digest(g entry.ID) ([32]byte, error) {
 	return d, err
 }
 
-// View opens the views of a group on the store's current state.
-func (s *Store) View(g *group.Group) (*view.View, error) {
-	return view.Open(viewReader{s, g.ID}, g)
+// ScanView calls fn with the view keys under prefix, in key order, until fn
+// returns false.
+func (s *Store) ScanView(prefix []byte, fn func(k, v []byte) bool) error {
+	if len(prefix) == 0 || prefix[0] != view.Tag {
+		return fmt.Errorf("ScanView: %x is not a view prefix", prefix)
+	}
+	return s.scan(prefix, fn)
+}
+
+// ViewReader reads a group's views on the store's current state.
+func (s *Store) ViewReader(g entry.ID) view.Reader { return viewReader{s, g} }
+
+// ApplyUnsealed indexes entries unsealed here and clears the awaiting keys
+// at cleared (the unsealed entries' and any that hid nothing usable) in one
+// fsynced batch.
+func (s *Store) ApplyUnsealed(g entry.ID, keyID []byte, unsealed []*entry.Signed, cleared []view.Pos) error {
+	b := s.db.NewBatch()
+	defer b.Close()
+	for _, e := range unsealed {
+		if err := view.Apply(g, e, func(k, v []byte) { b.Set(k, v, nil) }); err != nil {
+			return err
+		}
+	}
+	for _, p := range cleared {
+		b.Delete(view.AwaitingKey(g, keyID, p), nil)
+	}
+	return b.Commit(pebble.Sync)
 }
 
 type viewReader struct {

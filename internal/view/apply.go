@@ -6,7 +6,8 @@ import (
 )
 
 // Apply writes the index keys of one admitted entry of group g through set.
-// It reads nothing, so its cost is the few keys it writes.
+// It reads nothing, so its cost is the few keys it writes. A sealed entry is
+// indexed as awaiting its key; once unsealed, Apply takes the entry it hides.
 func Apply(g entry.ID, e *entry.Signed, set func(key, value []byte)) error {
 	pos := PosOf(e).append(nil)
 	author := e.Author[:]
@@ -39,6 +40,18 @@ func Apply(g entry.ID, e *entry.Signed, set func(key, value []byte)) error {
 				set(append(GrantPrefix(g, target, true), pos...), nil)
 			}
 		}
+	case group.KindKey:
+		ks, err := group.DecodeKeyShares(e)
+		if err != nil {
+			return err
+		}
+		set(prefix(tagKey, g, pos), ks.Key)
+	case group.KindSealed:
+		sb, err := group.DecodeSealed(e)
+		if err != nil {
+			return err
+		}
+		set(append(Awaiting(g, sb.Key), pos...), nil)
 	case group.KindRetract, group.KindHide:
 		kind := byte(modRetract)
 		if e.Kind == group.KindHide {

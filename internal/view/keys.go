@@ -20,6 +20,8 @@ const Tag = 'v'
 //	v x group target pos                     → kind author      retractions and hides
 //	v g group author pos                     → nil              member grants, for admission
 //	v a group author pos                     → nil              admin grants, for admission
+//	v k group pos                            → key id           key entries of a private group
+//	v u group key-id pos                     → nil              sealed entries not yet unsealed here
 const (
 	tagThread  = 't'
 	tagSet     = 's'
@@ -28,6 +30,8 @@ const (
 	tagModerat = 'x'
 	tagGrant   = 'g'
 	tagAdmin   = 'a'
+	tagKey     = 'k'
+	tagAwait   = 'u'
 )
 
 const posLen = 8 + 32
@@ -81,6 +85,18 @@ func GrantPrefix(g entry.ID, a entry.Author, admin bool) []byte {
 	}
 	return prefix(tagGrant, g, a[:])
 }
+
+// KeyEntries prefixes the positions of a group's key entries.
+func KeyEntries(g entry.ID) []byte { return prefix(tagKey, g) }
+
+// Awaiting prefixes the sealed entries under a key that are not unsealed yet.
+func Awaiting(g entry.ID, keyID []byte) []byte { return prefix(tagAwait, g, keyID) }
+
+// AwaitingKey is the awaiting key of the sealed entry at p.
+func AwaitingKey(g entry.ID, keyID []byte, p Pos) []byte { return p.append(Awaiting(g, keyID)) }
+
+// PosAt reads the position that ends a view key.
+func PosAt(key []byte) Pos { return readPos(key[len(key)-posLen:]) }
 
 // GrantPos reads the position from a key under GrantPrefix.
 func GrantPos(key []byte) Pos { return readPos(key[len(key)-posLen:]) }
