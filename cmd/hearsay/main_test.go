@@ -223,3 +223,43 @@ func TestImportReportsCorruption(t *testing.T) {
 		t.Fatalf("import from stdin: exit %d %s %s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestReadmePrivateTour runs the README's private-group tour and checks what
+// each home can read.
+func TestReadmePrivateTour(t *testing.T) {
+	dir := t.TempDir()
+	cmd := exec.Command("bash", "-euo", "pipefail", "-c", readmeBlock(t, "private-tour"))
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), asCLI+"=1", "PATH="+binDir(t)+":"+os.Getenv("PATH"))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the tour failed: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "is not a member of") || !strings.Contains(string(out), "refused: not a member yet") {
+		t.Fatalf("the non-member's post was not refused with a clear message:\n%s", out)
+	}
+	g := must(t, hearsay(t, dir, nil, "--home", "owner", "group", "list", "--json"))
+	var info map[string]any
+	json.Unmarshal([]byte(g), &info)
+	id := info["id"].(string)
+	member := must(t, hearsay(t, dir, nil, "--home", "member", "log", id, "--all"))
+	if !strings.Contains(member, "Welcome to the club") || !strings.Contains(member, "Glad to be here") || strings.Contains(member, "After the member left") {
+		t.Fatalf("the member's log:\n%s", member)
+	}
+	outsider := must(t, hearsay(t, dir, nil, "--home", "outsider", "log", id, "--all"))
+	for _, secret := range []string{"Welcome", "Glad", "club\n"} {
+		if strings.Contains(outsider, secret) {
+			t.Fatalf("the outsider's log shows %q:\n%s", secret, outsider)
+		}
+	}
+	must(t, hearsay(t, dir, nil, "--home", "outsider", "import", "club.export"))
+	digests := map[string]any{}
+	for _, h := range []string{"owner", "outsider"} {
+		var i map[string]any
+		json.Unmarshal([]byte(must(t, hearsay(t, dir, nil, "--home", h, "group", "show", id, "--json"))), &i)
+		digests[h] = i["digest"]
+	}
+	if digests["owner"] != digests["outsider"] {
+		t.Fatalf("the outsider's entries differ from the owner's: %v", digests)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"hearsay/internal/hlc"
 	"hearsay/internal/home"
 	"hearsay/internal/store"
+	"hearsay/internal/view"
 )
 
 // Errors for what a user names wrongly.
@@ -108,7 +110,7 @@ func (n *Node) write(gid entry.ID, kind string, refs []entry.ID, body []byte) (e
 			return entry.ID{}, err
 		}
 		if !ks.hasCurrent {
-			return entry.ID{}, fmt.Errorf("%w %q: an admin must add you", ErrNoKey, g.Name)
+			return entry.ID{}, n.noKey(g)
 		}
 	}
 	n.mu.Lock()
@@ -222,4 +224,18 @@ func (n *Node) ResolveEntry(gid entry.ID, arg string) (entry.ID, error) {
 		return match[0], nil
 	}
 	return entry.ID{}, fmt.Errorf("%w: %q names %d entries; give more of the id", ErrAmbiguous, arg, len(match))
+}
+
+// noKey explains why this node cannot write to a private group: it is not a
+// member, or it is but has not received the key entry an admin wrote.
+func (n *Node) noKey(g *group.Group) error {
+	v, err := n.View(g.ID)
+	if err != nil {
+		return err
+	}
+	if member, _ := v.Members().At(n.Home.Author, view.Pos{HLC: hlc.Timestamp(math.MaxUint64)}); !member {
+		return fmt.Errorf("%w: %s is not a member of %q (write policy %s): an admin must add it",
+			group.ErrNotAllowed, n.Home.Author.Short(), g.Name, g.Write)
+	}
+	return fmt.Errorf("%w %q yet: import the key entry an admin wrote when adding you", ErrNoKey, g.Name)
 }

@@ -62,7 +62,7 @@ func TestPrivateGroup(t *testing.T) {
 			t.Fatalf("plaintext reached the outsider: %+v", l)
 		}
 	}
-	if _, err := outsider.Post(g, group.Post{Text: "x"}, entry.ID{}); !errors.Is(err, ErrNoKey) {
+	if _, err := outsider.Post(g, group.Post{Text: "x"}, entry.ID{}); !errors.Is(err, group.ErrNotAllowed) {
 		t.Fatalf("an outsider writes: %v", err)
 	}
 
