@@ -24,7 +24,7 @@ var allowed = map[string][]string{
 	"internal/view":    {"internal/entry", "internal/group", "internal/hlc"},
 	"internal/store":   {"internal/entry", "internal/group", "internal/hlc", "internal/view"},
 	"internal/home":    {"internal/entry"},
-	"internal/node":    {"internal/archive", "internal/entry", "internal/group", "internal/hlc", "internal/home", "internal/store", "internal/view"},
+	"internal/node":    {"internal/archive", "internal/entry", "internal/group", "internal/hlc", "internal/home", "internal/secret", "internal/store", "internal/view"},
 	"cmd/hearsay":      {"internal/entry", "internal/group", "internal/home", "internal/node", "internal/store", "internal/view"},
 }
 
