@@ -277,31 +277,28 @@ func (c *cli) withView(arg string, fn func(*view.View) error) error {
 }
 
 func (c *cli) withdrawCmds() []*cobra.Command {
-	return []*cobra.Command{{
-		Use:   "retract GROUP ID",
-		Short: "Withdraw one of your own entries (views hide it; replicas keep it)",
-		Args:  exactArgs(2),
-		RunE: func(_ *cobra.Command, args []string) error {
-			return c.withGroup(args[0], func(n *node.Node, g *group.Group) error {
-				id, err := n.ResolveEntry(g.ID, args[1])
-				if err != nil {
-					return err
-				}
-				return c.printID(n.Retract(g.ID, id))
-			})
-		},
-	}, {
-		Use:   "hide GROUP ID",
-		Short: "Hide any entry of a group you administer",
-		Args:  exactArgs(2),
-		RunE: func(_ *cobra.Command, args []string) error {
-			return c.withGroup(args[0], func(n *node.Node, g *group.Group) error {
-				id, err := n.ResolveEntry(g.ID, args[1])
-				if err != nil {
-					return err
-				}
-				return c.printID(n.Hide(g.ID, id))
-			})
-		},
-	}}
+	var cmds []*cobra.Command
+	for _, w := range []struct {
+		use, short string
+		do         func(n *node.Node, g, id entry.ID) (entry.ID, error)
+	}{
+		{"retract", "Withdraw one of your own entries (views hide it; replicas keep it)", (*node.Node).Retract},
+		{"hide", "Hide any entry of a group you administer", (*node.Node).Hide},
+	} {
+		cmds = append(cmds, &cobra.Command{
+			Use:   w.use + " GROUP ID",
+			Short: w.short,
+			Args:  exactArgs(2),
+			RunE: func(_ *cobra.Command, args []string) error {
+				return c.withGroup(args[0], func(n *node.Node, g *group.Group) error {
+					id, err := n.ResolveEntry(g.ID, args[1])
+					if err != nil {
+						return err
+					}
+					return c.printID(w.do(n, g.ID, id))
+				})
+			},
+		})
+	}
+	return cmds
 }
