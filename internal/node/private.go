@@ -100,10 +100,10 @@ func (n *Node) unseal(g entry.ID) error {
 	}
 	for id, k := range ks.byID {
 		waiting, err := n.positions(view.Awaiting(g, id[:]))
-		if err != nil || len(waiting) == 0 {
-			if err != nil {
-				return err
-			}
+		if err != nil {
+			return err
+		}
+		if len(waiting) == 0 {
 			continue
 		}
 		var unsealed []*entry.Signed
@@ -142,8 +142,8 @@ func (n *Node) unsealAll() error {
 	return nil
 }
 
-// shareKey writes a key entry: a fresh key when id is nil, else the key
-// known by id, sealed to each of members.
+// shareKey writes a key entry: a fresh key when reuse is nil, else the key
+// known by *reuse, sealed to each of members.
 func (n *Node) shareKey(g entry.ID, members []entry.Author, reuse *[32]byte) error {
 	var id [32]byte
 	var k secret.Key
@@ -155,7 +155,10 @@ func (n *Node) shareKey(g entry.ID, members []entry.Author, reuse *[32]byte) err
 		id, k = *reuse, ks.byID[*reuse]
 	} else {
 		rand.Read(id[:])
-		k, _ = secret.NewKey(rand.Reader)
+		var err error
+		if k, err = secret.NewKey(rand.Reader); err != nil {
+			return err
+		}
 	}
 	shares, err := group.NewKeyShares(id, k, members, rand.Reader)
 	if err != nil {

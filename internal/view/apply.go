@@ -32,7 +32,7 @@ func Apply(g entry.ID, e *entry.Signed, set func(key, value []byte)) error {
 		if err != nil {
 			return err
 		}
-		set(prefix(tagMember, g, pos), e.Body)
+		set(prefix(tagMember, g, pos), nil)
 		if m.Op == group.OpAdd {
 			target := entry.Author(m.Author)
 			set(append(GrantPrefix(g, target, false), pos...), nil)

@@ -16,7 +16,7 @@ const Tag = 'v'
 //	v t group parent pos                     → nil              children of a post (parent zero: top level)
 //	v s group len(2) set len(2) element pos  → op author        set ops
 //	v d group path 0x00 pos                  → op author        directory versions (paths hold no 0x00)
-//	v m group pos                            → member body      membership events
+//	v m group pos                            → nil              membership events
 //	v x group target pos                     → kind author      retractions and hides
 //	v g group author pos                     → nil              member grants, for admission
 //	v a group author pos                     → nil              admin grants, for admission

@@ -1,6 +1,7 @@
 package view
 
 import (
+	"errors"
 	"fmt"
 
 	"hearsay/internal/entry"
@@ -51,7 +52,7 @@ func Open(r Reader, g *group.Group) (*View, error) {
 		events = append(events, ev)
 		return true
 	})
-	if err = firstErr(err, bad); err != nil {
+	if err = errors.Join(err, bad); err != nil {
 		return nil, err
 	}
 	v.members = fold(g.Owner, events)
@@ -61,15 +62,6 @@ func Open(r Reader, g *group.Group) (*View, error) {
 		return true
 	})
 	return v, err
-}
-
-func firstErr(errs ...error) error {
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // Members is the group's membership timeline.
