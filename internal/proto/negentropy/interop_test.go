@@ -15,12 +15,16 @@ import (
 // theirs is go-nostr's implementation over the same items: the independent
 // reference. It speaks hex and reports ids on channels.
 func theirs(items []Item, limit int) *nostrneg.Negentropy {
+	return nostrneg.New(theirVector(items), limit)
+}
+
+func theirVector(items []Item) *vector.Vector {
 	v := vector.New()
 	for _, it := range items {
 		v.Insert(nostr.Timestamp(it.Timestamp), hex.EncodeToString(it.ID[:]))
 	}
 	v.Seal()
-	return nostrneg.New(v, limit)
+	return v
 }
 
 func fromHex(t testing.TB, s string) []byte {

@@ -82,6 +82,23 @@ func TestAgainstNaiveDifference(t *testing.T) {
 	}
 }
 
+// TestLargeTimestamps reconciles sets whose timestamps use all 64 bits but
+// the last value, as hearsay's hlc values (about 2^57 today) need.
+func TestLargeTimestamps(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	c, s, onlyC, onlyS := sets(rng, 500, 0.2)
+	for i := range c {
+		c[i].Timestamp = Infinity - 1 - uint64(len(c)) + c[i].Timestamp%1000
+	}
+	for i := range s {
+		s[i].Timestamp = Infinity - 1 - uint64(len(c)) + s[i].Timestamp%1000
+	}
+	have, need, _, _ := reconcile(t, NewVector(c), NewVector(s), 0)
+	if !slices.Equal(have, onlyC) || !slices.Equal(need, onlyS) {
+		t.Fatalf("have %d want %d, need %d want %d", len(have), len(onlyC), len(need), len(onlyS))
+	}
+}
+
 func TestAccumulator(t *testing.T) {
 	var a, b Accumulator
 	max := ID{}
