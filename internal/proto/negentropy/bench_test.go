@@ -89,8 +89,9 @@ func fullIDLists(client, server []Item) (bytes int) {
 	return len(msg) + len(reply)
 }
 
-// BenchmarkReconcile compares, in one run, our sessions, go-nostr's (vector
-// storage) and a naive exchange of full id lists on 10^6 items per side with
+// BenchmarkReconcile compares, in one run, our sessions (over a vector and
+// over the insert-maintained tree), go-nostr's (vector storage) and a naive
+// exchange of full id lists on 10^6 items per side with
 // d differences. Metrics: bytes in both directions, round trips, and time
 // per whole reconciliation; both sides run here, so time is CPU time.
 // Storage is built once per d, outside the timing.
@@ -100,10 +101,25 @@ func BenchmarkReconcile(b *testing.B) {
 		ci, si := benchSets(n, d)
 		ourC, ourS := NewVector(append([]Item{}, ci...)), NewVector(append([]Item{}, si...))
 		theirC, theirS := theirVector(ci), theirVector(si)
+		var treeC, treeS Tree
+		for _, it := range ci {
+			treeC.Insert(it)
+		}
+		for _, it := range si {
+			treeS.Insert(it)
+		}
 		b.Run(fmt.Sprintf("d=%d/impl=ours", d), func(b *testing.B) {
 			var bytes, rounds int
 			for b.Loop() {
 				_, _, rounds, bytes = reconcile(b, ourC, ourS, 0)
+			}
+			b.ReportMetric(float64(bytes), "bytes")
+			b.ReportMetric(float64(rounds), "rounds")
+		})
+		b.Run(fmt.Sprintf("d=%d/impl=ours-tree", d), func(b *testing.B) {
+			var bytes, rounds int
+			for b.Loop() {
+				_, _, rounds, bytes = reconcile(b, &treeC, &treeS, 0)
 			}
 			b.ReportMetric(float64(bytes), "bytes")
 			b.ReportMetric(float64(rounds), "rounds")

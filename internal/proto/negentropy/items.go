@@ -67,6 +67,14 @@ func (a *Accumulator) Add(id ID) {
 	}
 }
 
+func (a Accumulator) add(b Accumulator) Accumulator {
+	var carry uint64
+	for i := range a {
+		a[i], carry = bits.Add64(a[i], b[i], carry)
+	}
+	return a
+}
+
 // Sub subtracts another sum: the sum of a range is the difference of two
 // prefix sums.
 func (a Accumulator) Sub(b Accumulator) Accumulator {
