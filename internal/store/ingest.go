@@ -29,6 +29,7 @@ var ErrWrite = errors.New("write failed")
 type Outcome struct {
 	ID        entry.ID // zero when the bytes did not decode
 	Group     entry.ID
+	HLC       hlc.Timestamp
 	Kind      string
 	Duplicate bool
 	Err       error
@@ -194,7 +195,7 @@ func (s *Store) Commit(p *Prepared, nowMs int64) []Outcome {
 		if p.errs[i] != nil {
 			out[i].Err = p.errs[i]
 			if e != nil {
-				out[i].ID, out[i].Group, out[i].Kind = e.ID, e.GroupID(), e.Kind
+				out[i].ID, out[i].Group, out[i].HLC, out[i].Kind = e.ID, e.GroupID(), e.HLC, e.Kind
 			}
 			continue
 		}
@@ -280,7 +281,7 @@ func (c *commit) GrantedBefore(g entry.ID, a entry.Author, admin bool, at hlc.Ti
 
 func (c *commit) admit(e *entry.Signed) Outcome {
 	gid := e.GroupID()
-	o := Outcome{ID: e.ID, Group: gid, Kind: e.Kind}
+	o := Outcome{ID: e.ID, Group: gid, HLC: e.HLC, Kind: e.Kind}
 	author := string(key(tagSeq, gid[:], e.Author[:]))
 	top, err := c.top(author)
 	if o.Err = err; err != nil {

@@ -207,6 +207,21 @@ func (s *Store) Get(g, id entry.ID) (*entry.Signed, error) {
 	return decodeStored(raw)
 }
 
+// Positions calls fn with the (hlc, id) of every entry of the group, in id
+// order, reading only the id index.
+func (s *Store) Positions(g entry.ID, fn func(hlc.Timestamp, entry.ID)) error {
+	var bad error
+	err := s.scan(key(tagID, g[:]), func(k, v []byte) bool {
+		if len(v) != 8 {
+			bad = fmt.Errorf("%w: id index value of %d bytes", ErrCorrupt, len(v))
+			return false
+		}
+		fn(hlc.Timestamp(binary.BigEndian.Uint64(v)), entry.ID(k[1+32:]))
+		return true
+	})
+	return errors.Join(err, bad)
+}
+
 // IDsWithPrefix returns up to limit ids of the group that start with p, in
 // id order.
 func (s *Store) IDsWithPrefix(g entry.ID, p []byte, limit int) ([]entry.ID, error) {

@@ -7,7 +7,6 @@ import (
 	"encoding/binary"
 	"math"
 	"math/bits"
-	"slices"
 )
 
 // Infinity is the timestamp no item may have: the upper bound of everything.
@@ -96,5 +95,3 @@ func (a Accumulator) Fingerprint(count int) Fingerprint {
 	sum := sha256.Sum256(buf[:n])
 	return Fingerprint(sum[:16])
 }
-
-func sortIDs(ids []ID) { slices.SortFunc(ids, func(a, b ID) int { return bytes.Compare(a[:], b[:]) }) }

@@ -40,8 +40,10 @@ func (n *Session) Initiate() []byte {
 
 // Reconcile processes a message from the other side. A server returns its
 // answer. A client returns its next message, or nil once reconciliation is
-// done, and appends the ids it has that the server lacks to have and those
-// the server has that it lacks to need.
+// done, and appends the ids it has that the server lacks to have (in its own
+// order) and those the server has that it lacks to need (in the order the
+// server listed them: the server's order). With storage in log order, a
+// client that fetches need in order receives entries before their dependants.
 func (n *Session) Reconcile(msg []byte, have, need []ID) (out []byte, _, _ []ID, err error) {
 	r := &reader{b: msg}
 	out = []byte{Version}
@@ -97,8 +99,10 @@ func (n *Session) Reconcile(msg []byte, have, need []ID) (out []byte, _, _ []ID,
 				return nil, have, need, r.err
 			}
 			theirs := make(map[ID]bool, count)
-			for range count {
-				theirs[ID(r.bytes(32))] = true
+			order := make([]ID, count)
+			for i := range order {
+				order[i] = ID(r.bytes(32))
+				theirs[order[i]] = true
 			}
 			for i := lower; i < upper; i++ {
 				id := n.s.Item(i).ID
@@ -109,7 +113,12 @@ func (n *Session) Reconcile(msg []byte, have, need []ID) (out []byte, _, _ []ID,
 				}
 			}
 			if n.client {
-				need = appendSorted(need, theirs)
+				for _, id := range order { // the server's order: its log order
+					if theirs[id] {
+						need = append(need, id)
+						delete(theirs, id)
+					}
+				}
 				skipping = true
 				break
 			}
@@ -185,15 +194,4 @@ func (n *Session) split(b []byte, ts *timestamps, lower, upper int, upperBound b
 		b = append(b, fp[:]...)
 	}
 	return b
-}
-
-// appendSorted appends a set's ids in order, so results are deterministic.
-func appendSorted(out []ID, set map[ID]bool) []ID {
-	start := len(out)
-	for id := range set {
-		out = append(out, id)
-	}
-	tail := out[start:]
-	sortIDs(tail)
-	return out
 }

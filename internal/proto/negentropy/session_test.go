@@ -190,3 +190,28 @@ func ExampleSession() {
 	fmt.Printf("have %02x, need %02x\n", have[0][0], need[0][0])
 	// Output: have 01, need 03
 }
+
+func sortIDs(ids []ID) { slices.SortFunc(ids, func(a, b ID) int { return bytes.Compare(a[:], b[:]) }) }
+
+// TestNeedInServerOrder: a client fetching what it needs in the order
+// reconciliation returned it receives entries in the server's log order.
+func TestNeedInServerOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	_, s, _, _ := sets(rng, 5000, 1)
+	server := NewVector(s)
+	c, _ := New(NewVector(nil), 0)
+	sv, _ := New(server, 0)
+	var need []ID
+	for msg := c.Initiate(); msg != nil; {
+		reply, _, _, _ := sv.Reconcile(msg, nil, nil)
+		msg, _, need, _ = c.Reconcile(reply, nil, need)
+	}
+	if len(need) != server.Size() {
+		t.Fatalf("need %d of %d", len(need), server.Size())
+	}
+	for i, id := range need {
+		if server.Item(i).ID != id {
+			t.Fatalf("need[%d] is not the server's item %d", i, i)
+		}
+	}
+}

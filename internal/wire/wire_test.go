@@ -1,0 +1,109 @@
+package wire
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"reflect"
+	"testing"
+
+	"hearsay/internal/entry"
+)
+
+var samples = []Message{
+	Open{Group: entry.ID{1, 2, 3}},
+	Ack{},
+	Err{Code: CodeUnknownGroup, Text: "no such group"},
+	Recon{Msg: []byte{0x61, 0x00, 0x00}},
+	Get{IDs: []entry.ID{{1}, {2}}},
+	Get{IDs: []entry.ID{}},
+	Entries{Raws: [][]byte{{0x82, 0x01}, bytes.Repeat([]byte{7}, 300)}},
+	Put{Raws: [][]byte{{0x82}}},
+}
+
+func TestRoundTrip(t *testing.T) {
+	var stream bytes.Buffer
+	for _, m := range samples {
+		if err := WriteFrame(&stream, Encode(m)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := bufio.NewReader(&stream)
+	for _, want := range samples {
+		f, err := ReadFrame(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := Decode(f)
+		if err != nil {
+			t.Fatalf("%T: %v", want, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("got %#v, want %#v", got, want)
+		}
+	}
+	if _, err := ReadFrame(r); err != io.EOF {
+		t.Fatalf("after the last frame: %v", err)
+	}
+}
+
+func TestRefusals(t *testing.T) {
+	for name, b := range map[string][]byte{
+		"empty":            {},
+		"unknown type":     {0x7f},
+		"short open":       {tagOpen, Version, 1},
+		"open version":     append([]byte{tagOpen, 9}, make([]byte, 32)...),
+		"ack with body":    {tagAck, 0},
+		"get overclaims":   {tagGet, 0x05, 1, 2, 3},
+		"get too many":     append([]byte{tagGet, 0x81, 0x08}, make([]byte, 32*1025)...),
+		"entry overclaims": {tagEntries, 0x01, 0x10, 1},
+		"entry empty":      {tagPut, 0x01, 0x00},
+		"trailing bytes":   {tagPut, 0x01, 0x01, 0xaa, 0xbb},
+		"err not utf8":     {tagErr, 1, 0xff},
+	} {
+		if _, err := Decode(b); !errors.Is(err, ErrMalformed) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	huge := bytes.NewBuffer(nil)
+	huge.Write([]byte{0xff, 0xff, 0xff, 0x7f}) // a length far over MaxFrame
+	if _, err := ReadFrame(bufio.NewReader(huge)); !errors.Is(err, ErrMalformed) {
+		t.Fatalf("oversized frame: %v", err)
+	}
+	if _, err := ReadFrame(bufio.NewReader(bytes.NewReader([]byte{0x05, 1, 2}))); !errors.Is(err, ErrMalformed) {
+		t.Fatalf("truncated frame: %v", err)
+	}
+}
+
+// FuzzDecode: no input panics the decoder, and whatever decodes survives
+// an encode and decode unchanged.
+func FuzzDecode(f *testing.F) {
+	for _, m := range samples {
+		f.Add(Encode(m))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := Decode(b)
+		if err != nil {
+			return
+		}
+		again, err := Decode(Encode(m))
+		if err != nil || !reflect.DeepEqual(again, m) {
+			t.Fatalf("%#v does not survive a round trip: %#v, %v", m, again, err)
+		}
+	})
+}
+
+// FuzzReadFrame: no stream panics the frame reader or makes it read past a
+// frame's end.
+func FuzzReadFrame(f *testing.F) {
+	f.Add([]byte{0x03, 1, 2, 3, 0x00})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r := bufio.NewReader(bytes.NewReader(b))
+		for {
+			if _, err := ReadFrame(r); err != nil {
+				return
+			}
+		}
+	})
+}
