@@ -26,7 +26,7 @@ var allowed = map[string][]string{
 	"internal/wire":             {"internal/entry"},
 	"internal/store":            {"internal/entry", "internal/group", "internal/hlc", "internal/view"},
 	"internal/home":             {"internal/entry"},
-	"internal/node":             {"internal/archive", "internal/entry", "internal/group", "internal/hlc", "internal/home", "internal/secret", "internal/store", "internal/view"},
+	"internal/node":             {"internal/archive", "internal/entry", "internal/group", "internal/hlc", "internal/home", "internal/proto/negentropy", "internal/secret", "internal/store", "internal/view", "internal/wire"},
 	"cmd/hearsay":               {"internal/entry", "internal/group", "internal/home", "internal/node", "internal/store", "internal/view"},
 }
 

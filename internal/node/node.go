@@ -36,6 +36,8 @@ type Node struct {
 
 	mu    sync.Mutex // serializes local writes: seq and hlc are assigned under it
 	clock hlc.Clock
+
+	idx indexes
 }
 
 // Open opens the home's store. now is the wall clock; nil means time.Now.
@@ -148,8 +150,9 @@ func (n *Node) tick() hlc.Timestamp {
 
 // ingestOwn stores an entry this node wrote; it is durable when this returns nil.
 func (n *Node) ingestOwn(s *entry.Signed) error {
-	o := n.Store.Ingest([][]byte{s.Raw}, n.now().UnixMilli())[0]
-	return o.Err
+	outs := n.Store.Ingest([][]byte{s.Raw}, n.now().UnixMilli())
+	n.noteStored(outs)
+	return outs[0].Err
 }
 
 // ResolveGroup finds a group the store holds by full id, by a unique id

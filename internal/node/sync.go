@@ -1,0 +1,337 @@
+package node
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"hearsay/internal/entry"
+	"hearsay/internal/group"
+	"hearsay/internal/hlc"
+	"hearsay/internal/proto/negentropy"
+	"hearsay/internal/store"
+	"hearsay/internal/wire"
+)
+
+// reconFrame bounds each Negentropy message: well inside a wire frame.
+const reconFrame = 512 << 10
+
+// indexes are the reconciliation indexes of the groups this node has synced:
+// loaded from the store on first use, then kept current by every ingest.
+type indexes struct {
+	mu    sync.Mutex
+	trees map[entry.ID]*groupIndex
+}
+
+type groupIndex struct {
+	mu   sync.Mutex // held while a Negentropy message reads the tree
+	tree negentropy.Tree
+}
+
+func (n *Node) index(g entry.ID) (*groupIndex, error) {
+	n.idx.mu.Lock()
+	defer n.idx.mu.Unlock()
+	if gi, ok := n.idx.trees[g]; ok {
+		return gi, nil
+	}
+	gi := &groupIndex{}
+	err := n.Store.Positions(g, func(t hlc.Timestamp, id entry.ID) {
+		gi.tree.Insert(negentropy.Item{Timestamp: uint64(t), ID: id})
+	})
+	if err != nil {
+		return nil, err
+	}
+	if n.idx.trees == nil {
+		n.idx.trees = map[entry.ID]*groupIndex{}
+	}
+	n.idx.trees[g] = gi
+	return gi, nil
+}
+
+// noteStored adds newly stored entries to the indexes already loaded.
+func (n *Node) noteStored(outs []store.Outcome) {
+	n.idx.mu.Lock()
+	defer n.idx.mu.Unlock()
+	for _, o := range outs {
+		if !o.Stored() {
+			continue
+		}
+		if gi, ok := n.idx.trees[o.Group]; ok {
+			gi.mu.Lock()
+			gi.tree.Insert(negentropy.Item{Timestamp: uint64(o.HLC), ID: o.ID})
+			gi.mu.Unlock()
+		}
+	}
+}
+
+// ingest stores entries that came from elsewhere, with every check, and
+// keeps indexes and private views current.
+func (n *Node) ingest(raws [][]byte) ([]store.Outcome, error) {
+	outs := n.Store.Ingest(raws, n.now().UnixMilli())
+	n.noteStored(outs)
+	return outs, n.unsealAll()
+}
+
+// SyncResult counts what one sync session moved.
+type SyncResult struct {
+	Rounds   int // Negentropy messages sent
+	Received int // entries fetched and stored
+	Refused  int // entries fetched and refused
+	Sent     int // entries pushed
+}
+
+// ErrPeer marks a peer that broke the sync protocol.
+var ErrPeer = errors.New("peer broke the sync protocol")
+
+// conn reads and writes messages on a stream.
+type conn struct {
+	r *bufio.Reader
+	w io.Writer
+}
+
+func newConn(rw io.ReadWriter) *conn { return &conn{r: bufio.NewReader(rw), w: rw} }
+
+func (c *conn) send(m wire.Message) error { return wire.WriteFrame(c.w, wire.Encode(m)) }
+
+func (c *conn) recv() (wire.Message, error) {
+	f, err := wire.ReadFrame(c.r)
+	if err != nil {
+		return nil, err
+	}
+	return wire.Decode(f)
+}
+
+// ask sends a request and reads the answer; an Err answer is an error.
+func (c *conn) ask(m wire.Message) (wire.Message, error) {
+	if err := c.send(m); err != nil {
+		return nil, err
+	}
+	reply, err := c.recv()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrPeer, err)
+	}
+	if e, ok := reply.(wire.Err); ok {
+		return nil, fmt.Errorf("peer refused (code %d): %s", e.Code, e.Text)
+	}
+	return reply, nil
+}
+
+// Sync reconciles group g with the peer at the other end of rw, as the
+// client: it fetches what it lacks, in the peer's log order, and pushes what
+// the peer lacks. A node that does not hold g yet fetches all of it: that
+// is how it joins.
+func (n *Node) Sync(rw io.ReadWriter, g entry.ID) (SyncResult, error) {
+	var res SyncResult
+	c := newConn(rw)
+	reply, err := c.ask(wire.Open{Group: g})
+	if err != nil {
+		return res, err
+	}
+	if _, ok := reply.(wire.Ack); !ok {
+		return res, fmt.Errorf("%w: %T in answer to open", ErrPeer, reply)
+	}
+	gi, err := n.index(g)
+	if err != nil {
+		return res, err
+	}
+	sess, _ := negentropy.New(&gi.tree, reconFrame)
+	gi.mu.Lock()
+	msg := sess.Initiate()
+	gi.mu.Unlock()
+	var have, need []negentropy.ID
+	for msg != nil {
+		res.Rounds++
+		reply, err := c.ask(wire.Recon{Msg: msg})
+		if err != nil {
+			return res, err
+		}
+		r, ok := reply.(wire.Recon)
+		if !ok {
+			return res, fmt.Errorf("%w: %T in answer to recon", ErrPeer, reply)
+		}
+		gi.mu.Lock()
+		msg, have, need, err = sess.Reconcile(r.Msg, have, need)
+		gi.mu.Unlock()
+		if err != nil {
+			return res, fmt.Errorf("%w: %v", ErrPeer, err)
+		}
+	}
+	if err := n.fetch(c, entryIDs(need), &res); err != nil {
+		return res, err
+	}
+	return res, n.push(c, g, entryIDs(have), &res)
+}
+
+func entryIDs(ids []negentropy.ID) []entry.ID {
+	out := make([]entry.ID, len(ids))
+	for i, id := range ids {
+		out[i] = entry.ID(id)
+	}
+	return out
+}
+
+// fetch asks for the needed entries in order. Each answer must bring at
+// least one of the ids asked, or those ids are dropped: a peer cannot keep
+// the loop going without delivering.
+func (n *Node) fetch(c *conn, need []entry.ID, res *SyncResult) error {
+	for len(need) > 0 {
+		ask := need[:min(len(need), wire.MaxGet)]
+		reply, err := c.ask(wire.Get{IDs: ask})
+		if err != nil {
+			return err
+		}
+		es, ok := reply.(wire.Entries)
+		if !ok {
+			return fmt.Errorf("%w: %T in answer to get", ErrPeer, reply)
+		}
+		outs, err := n.ingest(es.Raws)
+		if err != nil {
+			return err
+		}
+		got := map[entry.ID]bool{}
+		for _, o := range outs {
+			if o.Err != nil {
+				res.Refused++
+			} else if o.Stored() {
+				res.Received++
+			}
+			got[o.ID] = true
+		}
+		rest := need[:0:0]
+		for _, id := range ask {
+			if !got[id] {
+				rest = append(rest, id)
+			}
+		}
+		if len(rest) == len(ask) {
+			rest = nil // nothing asked for came: the peer does not have it
+		}
+		need = append(rest, need[len(ask):]...)
+	}
+	return nil
+}
+
+// push sends the peer the entries it lacks, in batches that fit a frame.
+func (n *Node) push(c *conn, g entry.ID, have []entry.ID, res *SyncResult) error {
+	var batch [][]byte
+	size := 0
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		reply, err := c.ask(wire.Put{Raws: batch})
+		if err != nil {
+			return err
+		}
+		if _, ok := reply.(wire.Ack); !ok {
+			return fmt.Errorf("%w: %T in answer to put", ErrPeer, reply)
+		}
+		res.Sent += len(batch)
+		batch, size = nil, 0
+		return nil
+	}
+	for _, id := range have {
+		e, err := n.Store.Get(g, id)
+		if err != nil {
+			return err
+		}
+		if size+len(e.Raw) > wire.BatchBytes {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		batch, size = append(batch, e.Raw), size+len(e.Raw)
+	}
+	return flush()
+}
+
+// ServeSync answers one sync session on rw, as the server. It returns when
+// the client closes the stream (nil) or breaks the protocol (an error
+// wrapping wire.ErrMalformed or ErrPeer, for the caller to note the peer).
+func (n *Node) ServeSync(rw io.ReadWriter) error {
+	c := newConn(rw)
+	m, err := c.recv()
+	if err != nil {
+		return err
+	}
+	open, ok := m.(wire.Open)
+	if !ok {
+		c.send(wire.Err{Code: wire.CodeBadRequest, Text: "open first"})
+		return fmt.Errorf("%w: %T before open", ErrPeer, m)
+	}
+	g := open.Group
+	if _, err := n.Store.Group(g); errors.Is(err, group.ErrUnknownGroup) {
+		return c.send(wire.Err{Code: wire.CodeUnknownGroup, Text: "this node does not hold the group"})
+	} else if err != nil {
+		return err
+	}
+	gi, err := n.index(g)
+	if err != nil {
+		return err
+	}
+	if err := c.send(wire.Ack{}); err != nil {
+		return err
+	}
+	sess, _ := negentropy.New(&gi.tree, reconFrame)
+	for {
+		m, err := c.recv()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		var reply wire.Message
+		switch m := m.(type) {
+		case wire.Recon:
+			gi.mu.Lock()
+			out, _, _, err := sess.Reconcile(m.Msg, nil, nil)
+			gi.mu.Unlock()
+			if err != nil {
+				c.send(wire.Err{Code: wire.CodeBadRequest, Text: err.Error()})
+				return fmt.Errorf("%w: %v", ErrPeer, err)
+			}
+			reply = wire.Recon{Msg: out}
+		case wire.Get:
+			es, err := n.entries(g, m.IDs)
+			if err != nil {
+				return err
+			}
+			reply = es
+		case wire.Put:
+			if _, err := n.ingest(m.Raws); err != nil {
+				return err
+			}
+			reply = wire.Ack{}
+		default:
+			c.send(wire.Err{Code: wire.CodeBadRequest, Text: fmt.Sprintf("unexpected %T", m)})
+			return fmt.Errorf("%w: unexpected %T", ErrPeer, m)
+		}
+		if err := c.send(reply); err != nil {
+			return err
+		}
+	}
+}
+
+// entries answers a Get: the entries held among ids, in order, as many as
+// fit a batch (at least one when any is held).
+func (n *Node) entries(g entry.ID, ids []entry.ID) (wire.Entries, error) {
+	var es wire.Entries
+	size := 0
+	for _, id := range ids {
+		e, err := n.Store.Get(g, id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return es, err
+		}
+		if size+len(e.Raw) > wire.BatchBytes && len(es.Raws) > 0 {
+			break
+		}
+		es.Raws, size = append(es.Raws, e.Raw), size+len(e.Raw)
+	}
+	return es, nil
+}
