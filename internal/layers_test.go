@@ -24,9 +24,10 @@ var allowed = map[string][]string{
 	"internal/view":             {"internal/entry", "internal/group", "internal/hlc"},
 	"internal/proto/negentropy": {},
 	"internal/wire":             {"internal/entry"},
+	"internal/transport":        {},
 	"internal/store":            {"internal/entry", "internal/group", "internal/hlc", "internal/view"},
 	"internal/home":             {"internal/entry"},
-	"internal/node":             {"internal/archive", "internal/entry", "internal/group", "internal/hlc", "internal/home", "internal/proto/negentropy", "internal/secret", "internal/store", "internal/view", "internal/wire"},
+	"internal/node":             {"internal/archive", "internal/entry", "internal/group", "internal/hlc", "internal/home", "internal/proto/negentropy", "internal/secret", "internal/store", "internal/transport", "internal/view", "internal/wire"},
 	"cmd/hearsay":               {"internal/entry", "internal/group", "internal/home", "internal/node", "internal/store", "internal/view"},
 }
 

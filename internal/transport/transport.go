@@ -1,0 +1,104 @@
+// Package transport makes the node's libp2p host: TCP and QUIC, Noise,
+// yamux, and the node's own Ed25519 key as its peer identity, so a peer id
+// and an author id are the same key.
+package transport
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"time"
+
+	"github.com/libp2p/go-libp2p"
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
+	"github.com/libp2p/go-libp2p/p2p/muxer/yamux"
+	"github.com/libp2p/go-libp2p/p2p/security/noise"
+	"github.com/libp2p/go-libp2p/p2p/transport/quic"
+	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
+	ma "github.com/multiformats/go-multiaddr"
+)
+
+// StreamTimeout bounds one sync session on a stream.
+const StreamTimeout = 2 * time.Minute
+
+// NewHost starts a host listening on the given multiaddresses.
+func NewHost(key ed25519.PrivateKey, listen []string) (host.Host, error) {
+	priv, err := crypto.UnmarshalEd25519PrivateKey(key)
+	if err != nil {
+		return nil, fmt.Errorf("node key: %w", err)
+	}
+	opts := []libp2p.Option{
+		libp2p.Identity(priv),
+		libp2p.ListenAddrStrings(listen...),
+		libp2p.Transport(tcp.NewTCPTransport),
+		libp2p.Transport(libp2pquic.NewTransport),
+		libp2p.Security(noise.ID, noise.New),
+		libp2p.Muxer(yamux.ID, yamux.DefaultTransport),
+		libp2p.DisableRelay(),
+	}
+	if len(listen) == 0 {
+		opts = append(opts, libp2p.NoListenAddrs)
+	}
+	return libp2p.New(opts...)
+}
+
+// PeerID is the libp2p peer id of an Ed25519 public key.
+func PeerID(pub ed25519.PublicKey) (peer.ID, error) {
+	k, err := crypto.UnmarshalEd25519PublicKey(pub)
+	if err != nil {
+		return "", err
+	}
+	return peer.IDFromPublicKey(k)
+}
+
+// Addrs are the host's addresses, each ending in /p2p/<peer id>.
+func Addrs(h host.Host) []string {
+	var out []string
+	for _, a := range h.Addrs() {
+		out = append(out, a.Encapsulate(ma.StringCast("/p2p/"+h.ID().String())).String())
+	}
+	return out
+}
+
+// Dial connects to a peer by a multiaddress that ends in /p2p/<peer id>.
+func Dial(ctx context.Context, h host.Host, addr string) (peer.ID, error) {
+	a, err := ma.NewMultiaddr(addr)
+	if err != nil {
+		return "", fmt.Errorf("peer address %q: %w", addr, err)
+	}
+	info, err := peer.AddrInfoFromP2pAddr(a)
+	if err != nil {
+		return "", fmt.Errorf("peer address %q: it must end in /p2p/<peer id>", addr)
+	}
+	if err := h.Connect(ctx, *info); err != nil {
+		return "", fmt.Errorf("connect to %s: %w", info.ID, err)
+	}
+	return info.ID, nil
+}
+
+// Handle serves a stream protocol: serve gets each stream with a deadline
+// set, and the stream is closed (reset on error) when it returns.
+func Handle(h host.Host, proto string, serve func(network.Stream) error) {
+	h.SetStreamHandler(protocol.ID(proto), func(s network.Stream) {
+		s.SetDeadline(time.Now().Add(StreamTimeout))
+		if err := serve(s); err != nil {
+			s.Reset()
+			return
+		}
+		s.Close()
+	})
+}
+
+// Open opens a stream to a connected peer, with the session deadline set.
+func Open(ctx context.Context, h host.Host, p peer.ID, proto string) (network.Stream, error) {
+	s, err := h.NewStream(ctx, p, protocol.ID(proto))
+	if err != nil {
+		return nil, err
+	}
+	s.SetDeadline(time.Now().Add(StreamTimeout))
+	return s, nil
+}
