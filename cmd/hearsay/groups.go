@@ -13,7 +13,7 @@ import (
 
 func (c *cli) groupCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "group", Short: "Create, list and inspect groups"}
-	cmd.AddCommand(c.groupCreateCmd(), c.groupListCmd(), c.groupShowCmd(), c.memberCmd())
+	cmd.AddCommand(c.groupCreateCmd(), c.groupListCmd(), c.groupShowCmd(), c.groupJoinCmd(), c.memberCmd())
 	return cmd
 }
 

@@ -70,7 +70,7 @@ func (c *cli) root() *cobra.Command {
 	}
 	root.PersistentFlags().StringVar(&c.homeFlag, "home", "", "home directory (default $"+home.Env+" or ~/.hearsay)")
 	root.PersistentFlags().BoolVar(&c.json, "json", false, "machine-readable output: one JSON object, or JSON lines for lists")
-	root.AddCommand(c.initCmd(), c.idCmd(), c.groupCmd(), c.postCmd(), c.logCmd(), c.threadCmd(),
+	root.AddCommand(c.initCmd(), c.idCmd(), c.serveCmd(), c.groupCmd(), c.postCmd(), c.logCmd(), c.threadCmd(),
 		c.setCmd(), c.dirCmd(), c.exportCmd(), c.importCmd())
 	root.AddCommand(c.withdrawCmds()...)
 	return root
@@ -88,7 +88,7 @@ func (c *cli) openNode() (*node.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return node.Open(h, store.Options{Logf: func(f string, a ...any) { fmt.Fprintf(c.stderr, f+"\n", a...) }}, nil)
+	return node.Open(h, store.Options{Logf: c.logf}, nil)
 }
 
 // withNode runs fn on an opened node and closes it.

@@ -53,3 +53,23 @@ func (nw *Network) SyncWith(ctx context.Context, addr string, g entry.ID) (SyncR
 	}
 	return res, s.Close()
 }
+
+// AntiEntropy syncs every group the node holds with each peer, one session
+// at a time, and reports each session's outcome. It is the backstop that
+// makes replicas converge: run on start and then periodically.
+func (nw *Network) AntiEntropy(ctx context.Context, peers []string, report func(peer string, g entry.ID, res SyncResult, err error)) error {
+	gs, err := nw.n.Store.Groups()
+	if err != nil {
+		return err
+	}
+	for _, p := range peers {
+		for _, g := range gs {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			res, err := nw.SyncWith(ctx, p, g.ID)
+			report(p, g.ID, res, err)
+		}
+	}
+	return nil
+}

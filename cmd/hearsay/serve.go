@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"hearsay/internal/entry"
+	"hearsay/internal/home"
+	"hearsay/internal/node"
+	"hearsay/internal/store"
+
+	"github.com/spf13/cobra"
+)
+
+// syncEvery is the anti-entropy period; each wait is jittered by ±20%.
+const syncEvery = 30 * time.Second
+
+func (c *cli) serveCmd() *cobra.Command {
+	var listen, bootstrap []string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run a node: listen for peers and keep its groups in sync (initializes the home on first run)",
+		Args:  exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			dir, err := c.homeDir()
+			if err != nil {
+				return err
+			}
+			h, created, err := home.Init(dir)
+			if err != nil {
+				return err
+			}
+			if created {
+				fmt.Fprintf(c.stderr, "initialized %s\n", dir)
+			}
+			if !cmd.Flags().Changed("listen") {
+				listen = h.Config.Listen
+			}
+			bootstrap = append(bootstrap, h.Config.Bootstrap...)
+			n, err := node.Open(h, store.Options{Logf: c.logf}, nil)
+			if err != nil {
+				return err
+			}
+			defer n.Close()
+			nw, err := n.StartNetwork(listen)
+			if err != nil {
+				return err
+			}
+			defer nw.Close()
+			fmt.Fprintf(c.stdout, "hearsay node %s (author %s)\n", nw.Host.ID(), h.Author)
+			for _, a := range nw.Addrs() {
+				fmt.Fprintf(c.stdout, "listening on %s\n", a)
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			for {
+				nw.AntiEntropy(ctx, bootstrap, func(p string, g entry.ID, res node.SyncResult, err error) {
+					if err != nil {
+						fmt.Fprintf(c.stderr, "sync %s with %s: %v\n", g.Short(), p, err)
+					} else if res.Received+res.Sent > 0 {
+						fmt.Fprintf(c.stderr, "sync %s with %s: %d received, %d sent\n", g.Short(), p, res.Received, res.Sent)
+					}
+				})
+				wait := time.Duration(float64(syncEvery) * (0.8 + 0.4*rand.Float64()))
+				select {
+				case <-ctx.Done():
+					fmt.Fprintln(c.stderr, "stopping")
+					return nil
+				case <-time.After(wait):
+				}
+			}
+		},
+	}
+	cmd.Flags().StringArrayVar(&listen, "listen", nil, "multiaddress to listen on (repeatable; default from config.json)")
+	cmd.Flags().StringArrayVar(&bootstrap, "bootstrap", nil, "peer to sync with, a multiaddress ending in /p2p/<peer id> (repeatable)")
+	return cmd
+}
+
+func (c *cli) logf(format string, args ...any) { fmt.Fprintf(c.stderr, format+"\n", args...) }
+
+func (c *cli) groupJoinCmd() *cobra.Command {
+	var peers []string
+	cmd := &cobra.Command{
+		Use:   "join GROUP --peer MULTIADDR...",
+		Short: "Fetch a group and its whole history from a peer that has it, verifying every entry",
+		Long:  "GROUP is the full group id. Each --peer is a multiaddress ending in /p2p/<peer id>; the first that answers is used.",
+		Args:  exactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			g, err := entry.ParseID(args[0])
+			if err != nil {
+				return fmt.Errorf("group: %w", err)
+			}
+			if len(peers) == 0 {
+				return fmt.Errorf("give at least one --peer (a multiaddress ending in /p2p/<peer id>)")
+			}
+			return c.withNode(func(n *node.Node) error {
+				nw, err := n.StartNetwork(nil)
+				if err != nil {
+					return err
+				}
+				defer nw.Close()
+				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+				defer cancel()
+				var errs []error
+				for _, p := range peers {
+					res, err := nw.SyncWith(ctx, p, g)
+					if err != nil {
+						errs = append(errs, fmt.Errorf("%s: %w", p, err))
+						continue
+					}
+					grp, err := n.Store.Group(g)
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(c.stderr, "joined %q: %d entries received, %d refused\n", grp.Name, res.Received, res.Refused)
+					_, err = fmt.Fprintln(c.stdout, g)
+					return err
+				}
+				return fmt.Errorf("no peer could give group %s: %v", g.Short(), errs)
+			})
+		},
+	}
+	cmd.Flags().StringArrayVar(&peers, "peer", nil, "a peer that has the group (repeatable)")
+	return cmd
+}

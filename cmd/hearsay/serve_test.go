@@ -1,0 +1,138 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// serving is a `hearsay serve` process started by a test.
+type serving struct {
+	cmd    *exec.Cmd
+	addrs  []string
+	stderr lockedBuffer
+}
+
+// lockedBuffer collects a process's output while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// serve starts `hearsay serve` in dir and waits (10 s at most) until it
+// prints its addresses. The process is stopped when the test ends.
+func serve(t *testing.T, dir string, args ...string) *serving {
+	t.Helper()
+	exe, _ := os.Executable()
+	s := &serving{cmd: exec.Command(exe, append([]string{"serve", "--listen", "/ip4/127.0.0.1/tcp/0"}, args...)...)}
+	s.cmd.Dir = dir
+	s.cmd.Env = append(os.Environ(), asCLI+"=1")
+	s.cmd.Stderr = &s.stderr
+	out, _ := s.cmd.StdoutPipe()
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.cmd.Process.Kill(); s.cmd.Wait() })
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("serve ended before listening: %s", s.stderr.String())
+			}
+			if a, found := strings.CutPrefix(l, "listening on "); found {
+				s.addrs = append(s.addrs, a)
+				go func() {
+					for range lines {
+					}
+				}()
+				return s
+			}
+		case <-deadline:
+			t.Fatal("serve printed no address within 10 s")
+		}
+	}
+}
+
+// stop interrupts the node and waits for a clean exit.
+func (s *serving) stop(t *testing.T) {
+	t.Helper()
+	s.cmd.Process.Signal(syscall.SIGINT)
+	done := make(chan error, 1)
+	go func() { done <- s.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve did not stop cleanly: %v\n%s", err, s.stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not stop within 10 s of SIGINT")
+	}
+}
+
+// TestServeJoinAndPush: A serves its group; B joins it over libp2p, writes,
+// then serves with A as bootstrap and pushes its post to A.
+func TestServeJoinAndPush(t *testing.T) {
+	dir := t.TempDir()
+	must(t, hearsay(t, dir, nil, "--home", "a", "init"))
+	g := must(t, hearsay(t, dir, nil, "--home", "a", "group", "create", "demo", "--write", "open"))
+	must(t, hearsay(t, dir, nil, "--home", "a", "post", g, "hello over libp2p"))
+	a := serve(t, dir, "--home", "a")
+	if r := hearsay(t, dir, nil, "--home", "a", "serve", "--listen", "/ip4/127.0.0.1/tcp/0"); r.code != 1 || !strings.Contains(r.stderr, "in use by another hearsay process") {
+		t.Fatalf("a second serve on the same home: exit %d, %q", r.code, r.stderr)
+	}
+
+	must(t, hearsay(t, dir, nil, "--home", "b", "init"))
+	if got := must(t, hearsay(t, dir, nil, "--home", "b", "group", "join", g, "--peer", a.addrs[0])); got != g {
+		t.Fatalf("join printed %q", got)
+	}
+	if log := must(t, hearsay(t, dir, nil, "--home", "b", "log", g)); !strings.Contains(log, "hello over libp2p") {
+		t.Fatalf("b's log after joining:\n%s", log)
+	}
+	must(t, hearsay(t, dir, nil, "--home", "b", "post", g, "reply from b"))
+	b := serve(t, dir, "--home", "b", "--bootstrap", a.addrs[0])
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(b.stderr.String(), "1 sent") {
+		if time.Now().After(deadline) {
+			t.Fatalf("b did not push its post within 10 s:\n%s", b.stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	a.stop(t)
+	b.stop(t)
+	var digests []string
+	for _, h := range []string{"a", "b"} {
+		var info map[string]any
+		json.Unmarshal([]byte(must(t, hearsay(t, dir, nil, "--home", h, "group", "show", g, "--json"))), &info)
+		digests = append(digests, info["digest"].(string))
+	}
+	if digests[0] != digests[1] {
+		t.Fatalf("a and b differ: %v", digests)
+	}
+}
