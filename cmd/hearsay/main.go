@@ -24,19 +24,38 @@ func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
 // success, 1 on any error, with the error as one line on stderr.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr}
+	return c.exec(args)
+}
+
+// exec runs a command line on c. When a node serves the home, commands go
+// to it (see forward).
+func (c *cli) exec(args []string) int {
 	root := c.root()
 	root.SetArgs(args)
-	root.SetIn(stdin)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
-	if err := root.Execute(); err != nil {
-		var quiet errReported
-		if !errors.As(err, &quiet) {
-			fmt.Fprintf(stderr, "hearsay: %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
+	root.SetIn(c.stdin)
+	root.SetOut(c.stdout)
+	root.SetErr(c.stderr)
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		if done, err := c.forward(cmd, args); done || err != nil {
+			if err == nil {
+				err = errForwarded{0}
+			}
+			return err
 		}
-		return 1
+		return nil
 	}
-	return 0
+	err := root.Execute()
+	var fwd errForwarded
+	var quiet errReported
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &fwd):
+		return fwd.code
+	case !errors.As(err, &quiet):
+		fmt.Fprintf(c.stderr, "hearsay: %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
+	}
+	return 1
 }
 
 // exactArgs refuses a wrong number of arguments with the command's usage.
@@ -57,6 +76,11 @@ type cli struct {
 	stdout, stderr io.Writer
 	homeFlag       string
 	json           bool
+
+	// Set when the command runs inside `serve`, on its open node.
+	shared  *node.Node
+	network *node.Network
+	apiURL  string
 }
 
 func (c *cli) root() *cobra.Command {
@@ -71,7 +95,7 @@ func (c *cli) root() *cobra.Command {
 	root.PersistentFlags().StringVar(&c.homeFlag, "home", "", "home directory (default $"+home.Env+" or ~/.hearsay)")
 	root.PersistentFlags().BoolVar(&c.json, "json", false, "machine-readable output: one JSON object, or JSON lines for lists")
 	root.AddCommand(c.initCmd(), c.idCmd(), c.serveCmd(), c.groupCmd(), c.postCmd(), c.logCmd(), c.threadCmd(),
-		c.setCmd(), c.dirCmd(), c.exportCmd(), c.importCmd())
+		c.setCmd(), c.dirCmd(), c.exportCmd(), c.importCmd(), c.statusCmd(), c.peersCmd())
 	root.AddCommand(c.withdrawCmds()...)
 	return root
 }
@@ -91,8 +115,12 @@ func (c *cli) openNode() (*node.Node, error) {
 	return node.Open(h, store.Options{Logf: c.logf}, nil)
 }
 
-// withNode runs fn on an opened node and closes it.
+// withNode runs fn on an opened node and closes it, or on the serving
+// process's node.
 func (c *cli) withNode(fn func(*node.Node) error) error {
+	if c.shared != nil {
+		return fn(c.shared)
+	}
 	n, err := c.openNode()
 	if err != nil {
 		return err

@@ -2,13 +2,18 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
+	"hearsay/internal/api"
 	"hearsay/internal/entry"
 	"hearsay/internal/home"
 	"hearsay/internal/node"
@@ -22,6 +27,7 @@ const syncEvery = 30 * time.Second
 
 func (c *cli) serveCmd() *cobra.Command {
 	var listen, bootstrap []string
+	var apiAddr string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run a node: listen for peers and keep its groups in sync (initializes the home on first run)",
@@ -43,6 +49,9 @@ func (c *cli) serveCmd() *cobra.Command {
 			}
 			bootstrap = append(bootstrap, h.Config.Bootstrap...)
 			n, err := node.Open(h, store.Options{Logf: c.logf}, nil)
+			if errors.Is(err, store.ErrLocked) {
+				return fmt.Errorf("a hearsay node already serves %s (or another command holds its store)", dir)
+			}
 			if err != nil {
 				return err
 			}
@@ -52,10 +61,19 @@ func (c *cli) serveCmd() *cobra.Command {
 				return err
 			}
 			defer nw.Close()
+			if !cmd.Flags().Changed("api") {
+				apiAddr = h.Config.API
+			}
+			stopAPI, apiURL, err := c.startAPI(h, n, nw, apiAddr)
+			if err != nil {
+				return err
+			}
+			defer stopAPI()
 			fmt.Fprintf(c.stdout, "hearsay node %s (author %s)\n", nw.Host.ID(), h.Author)
 			for _, a := range nw.Addrs() {
 				fmt.Fprintf(c.stdout, "listening on %s\n", a)
 			}
+			fmt.Fprintf(c.stdout, "api %s\n", apiURL)
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			for {
@@ -78,7 +96,37 @@ func (c *cli) serveCmd() *cobra.Command {
 	}
 	cmd.Flags().StringArrayVar(&listen, "listen", nil, "multiaddress to listen on (repeatable; default from config.json)")
 	cmd.Flags().StringArrayVar(&bootstrap, "bootstrap", nil, "peer to sync with, a multiaddress ending in /p2p/<peer id> (repeatable)")
+	cmd.Flags().StringVar(&apiAddr, "api", "", "HOST:PORT of the local API (default from config.json; :0 picks a port)")
 	return cmd
+}
+
+// startAPI serves the local API and records the node in the home, so that
+// CLI commands on this home reach it. stop undoes both.
+func (c *cli) startAPI(h *home.Home, n *node.Node, nw *node.Network, addr string) (stop func(), url string, err error) {
+	token, err := h.Token()
+	if err != nil {
+		return nil, "", err
+	}
+	if strings.HasPrefix(addr, ":") {
+		addr = "127.0.0.1" + addr
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, "", fmt.Errorf("api: %w", err)
+	}
+	url = "http://" + ln.Addr().String()
+	srv := &http.Server{Handler: api.Handler(token, execShared(n, nw, url)), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	if err := h.SetRunning(home.Running{PID: os.Getpid(), APIURL: url, PeerID: nw.Host.ID().String()}); err != nil {
+		srv.Close()
+		return nil, "", err
+	}
+	return func() {
+		h.ClearRunning()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	}, url, nil
 }
 
 func (c *cli) logf(format string, args ...any) { fmt.Fprintf(c.stderr, format+"\n", args...) }

@@ -42,7 +42,7 @@ func (l *lockedBuffer) String() string {
 func serve(t *testing.T, dir string, args ...string) *serving {
 	t.Helper()
 	exe, _ := os.Executable()
-	s := &serving{cmd: exec.Command(exe, append([]string{"serve", "--listen", "/ip4/127.0.0.1/tcp/0"}, args...)...)}
+	s := &serving{cmd: exec.Command(exe, append([]string{"serve", "--listen", "/ip4/127.0.0.1/tcp/0", "--api", "127.0.0.1:0"}, args...)...)}
 	s.cmd.Dir = dir
 	s.cmd.Env = append(os.Environ(), asCLI+"=1")
 	s.cmd.Stderr = &s.stderr
@@ -104,16 +104,29 @@ func TestServeJoinAndPush(t *testing.T) {
 	g := must(t, hearsay(t, dir, nil, "--home", "a", "group", "create", "demo", "--write", "open"))
 	must(t, hearsay(t, dir, nil, "--home", "a", "post", g, "hello over libp2p"))
 	a := serve(t, dir, "--home", "a")
-	if r := hearsay(t, dir, nil, "--home", "a", "serve", "--listen", "/ip4/127.0.0.1/tcp/0"); r.code != 1 || !strings.Contains(r.stderr, "in use by another hearsay process") {
+	if r := hearsay(t, dir, nil, "--home", "a", "serve", "--listen", "/ip4/127.0.0.1/tcp/0", "--api", "127.0.0.1:0"); r.code != 1 || !strings.Contains(r.stderr, "already serves") {
 		t.Fatalf("a second serve on the same home: exit %d, %q", r.code, r.stderr)
+	}
+	// While A serves, its commands go through its API, unchanged.
+	must(t, hearsay(t, dir, nil, "--home", "a", "post", g, "posted while serving"))
+	if r := hearsay(t, dir, nil, "--home", "a", "log", "nosuch"); r.code != 1 || !strings.Contains(r.stderr, `unknown group "nosuch"`) {
+		t.Fatalf("an error through the API: exit %d, %q", r.code, r.stderr)
 	}
 
 	must(t, hearsay(t, dir, nil, "--home", "b", "init"))
 	if got := must(t, hearsay(t, dir, nil, "--home", "b", "group", "join", g, "--peer", a.addrs[0])); got != g {
 		t.Fatalf("join printed %q", got)
 	}
-	if log := must(t, hearsay(t, dir, nil, "--home", "b", "log", g)); !strings.Contains(log, "hello over libp2p") {
+	if log := must(t, hearsay(t, dir, nil, "--home", "b", "log", g)); !strings.Contains(log, "hello over libp2p") || !strings.Contains(log, "posted while serving") {
 		t.Fatalf("b's log after joining:\n%s", log)
+	}
+	var st status
+	if err := json.Unmarshal([]byte(must(t, hearsay(t, dir, nil, "--home", "a", "status", "--json"))), &st); err != nil {
+		t.Fatal(err)
+	}
+	if !st.Running || !strings.HasPrefix(st.APIURL, "http://127.0.0.1:") || len(st.Addrs) == 0 || !strings.HasSuffix(st.Addrs[0], "/p2p/"+st.PeerID) ||
+		len(st.Groups) != 1 || st.Groups[0].Entries != 3 || len(st.Groups[0].Neighbours) != 1 || st.Groups[0].LastSync == "" {
+		t.Fatalf("status: %+v", st)
 	}
 	must(t, hearsay(t, dir, nil, "--home", "b", "post", g, "reply from b"))
 	b := serve(t, dir, "--home", "b", "--bootstrap", a.addrs[0])
@@ -123,6 +136,10 @@ func TestServeJoinAndPush(t *testing.T) {
 			t.Fatalf("b did not push its post within 10 s:\n%s", b.stderr.String())
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+	peers := must(t, hearsay(t, dir, nil, "--home", "b", "peers", "--json"))
+	if !strings.Contains(peers, a.addrs[0][strings.LastIndex(a.addrs[0], "/")+1:]) || !strings.Contains(peers, g) {
+		t.Fatalf("b's peers do not show a and the group: %s", peers)
 	}
 	a.stop(t)
 	b.stop(t)

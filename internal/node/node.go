@@ -38,6 +38,9 @@ type Node struct {
 	clock hlc.Clock
 
 	idx indexes
+
+	refusedMu sync.Mutex
+	refused   map[string]int
 }
 
 // Open opens the home's store. now is the wall clock; nil means time.Now.

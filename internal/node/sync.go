@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"sync"
 
 	"hearsay/internal/entry"
@@ -66,12 +67,30 @@ func (n *Node) noteStored(outs []store.Outcome) {
 	}
 }
 
-// ingest stores entries that came from elsewhere, with every check, and
-// keeps indexes and private views current.
+// ingest stores entries that came from elsewhere, with every check, keeps
+// indexes and private views current, and counts refusals by reason.
 func (n *Node) ingest(raws [][]byte) ([]store.Outcome, error) {
 	outs := n.Store.Ingest(raws, n.now().UnixMilli())
 	n.noteStored(outs)
+	n.refusedMu.Lock()
+	for _, o := range outs {
+		if o.Err != nil {
+			if n.refused == nil {
+				n.refused = map[string]int{}
+			}
+			n.refused[store.Reason(o.Err)]++
+		}
+	}
+	n.refusedMu.Unlock()
 	return outs, n.unsealAll()
+}
+
+// Refused counts the entries refused from peers since the node started, by
+// reason (store.Reason).
+func (n *Node) Refused() map[string]int {
+	n.refusedMu.Lock()
+	defer n.refusedMu.Unlock()
+	return maps.Clone(n.refused)
 }
 
 // SyncResult counts what one sync session moved.
@@ -247,33 +266,39 @@ func (n *Node) push(c *conn, g entry.ID, have []entry.ID, res *SyncResult) error
 	return flush()
 }
 
-// ServeSync answers one sync session on rw, as the server. It returns when
-// the client closes the stream (nil) or breaks the protocol (an error
-// wrapping wire.ErrMalformed or ErrPeer, for the caller to note the peer).
-func (n *Node) ServeSync(rw io.ReadWriter) error {
+// ServeSync answers one sync session on rw, as the server, and returns the
+// group it was about (zero if none was opened). It returns when the client
+// closes the stream (nil) or breaks the protocol (an error wrapping
+// wire.ErrMalformed or ErrPeer, for the caller to note the peer).
+func (n *Node) ServeSync(rw io.ReadWriter) (entry.ID, error) {
 	c := newConn(rw)
 	m, err := c.recv()
 	if err != nil {
-		return err
+		return entry.ID{}, err
 	}
 	open, ok := m.(wire.Open)
 	if !ok {
 		c.send(wire.Err{Code: wire.CodeBadRequest, Text: "open first"})
-		return fmt.Errorf("%w: %T before open", ErrPeer, m)
+		return entry.ID{}, fmt.Errorf("%w: %T before open", ErrPeer, m)
 	}
 	g := open.Group
 	if _, err := n.Store.Group(g); errors.Is(err, group.ErrUnknownGroup) {
-		return c.send(wire.Err{Code: wire.CodeUnknownGroup, Text: "this node does not hold the group"})
+		return entry.ID{}, c.send(wire.Err{Code: wire.CodeUnknownGroup, Text: "this node does not hold the group"})
 	} else if err != nil {
-		return err
+		return entry.ID{}, err
 	}
 	gi, err := n.index(g)
 	if err != nil {
-		return err
+		return g, err
 	}
 	if err := c.send(wire.Ack{}); err != nil {
-		return err
+		return g, err
 	}
+	return g, n.serveSession(c, g, gi)
+}
+
+// serveSession answers the requests of an opened session.
+func (n *Node) serveSession(c *conn, g entry.ID, gi *groupIndex) error {
 	sess, _ := negentropy.New(&gi.tree, reconFrame)
 	for {
 		m, err := c.recv()

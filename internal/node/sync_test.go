@@ -19,7 +19,8 @@ func syncOver(t *testing.T, client, server *Node, g entry.ID) (SyncResult, error
 	a, b := net.Pipe()
 	served := make(chan error, 1)
 	go func() {
-		served <- server.ServeSync(b)
+		_, err := server.ServeSync(b)
+		served <- err
 		b.Close()
 	}()
 	res, err := client.Sync(a, g)

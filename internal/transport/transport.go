@@ -12,6 +12,7 @@ import (
 	"github.com/libp2p/go-libp2p"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/metrics"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
@@ -25,8 +26,9 @@ import (
 // StreamTimeout bounds one sync session on a stream.
 const StreamTimeout = 2 * time.Minute
 
-// NewHost starts a host listening on the given multiaddresses.
-func NewHost(key ed25519.PrivateKey, listen []string) (host.Host, error) {
+// NewHost starts a host listening on the given multiaddresses; bw, when not
+// nil, counts the bytes exchanged with each peer.
+func NewHost(key ed25519.PrivateKey, listen []string, bw metrics.Reporter) (host.Host, error) {
 	priv, err := crypto.UnmarshalEd25519PrivateKey(key)
 	if err != nil {
 		return nil, fmt.Errorf("node key: %w", err)
@@ -42,6 +44,9 @@ func NewHost(key ed25519.PrivateKey, listen []string) (host.Host, error) {
 	}
 	if len(listen) == 0 {
 		opts = append(opts, libp2p.NoListenAddrs)
+	}
+	if bw != nil {
+		opts = append(opts, libp2p.BandwidthReporter(bw))
 	}
 	return libp2p.New(opts...)
 }

@@ -16,7 +16,7 @@ import (
 func TestEchoOverTCPAndQUIC(t *testing.T) {
 	for _, listen := range []string{"/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/udp/0/quic-v1"} {
 		pub, key, _ := ed25519.GenerateKey(rand.Reader)
-		server, err := NewHost(key, []string{listen})
+		server, err := NewHost(key, []string{listen}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -29,7 +29,7 @@ func TestEchoOverTCPAndQUIC(t *testing.T) {
 			return err
 		})
 		_, ckey, _ := ed25519.GenerateKey(rand.Reader)
-		client, err := NewHost(ckey, nil)
+		client, err := NewHost(ckey, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
