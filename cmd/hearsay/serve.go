@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -22,7 +21,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// syncEvery is the anti-entropy period; each wait is jittered by ±20%.
+// syncEvery is the anti-entropy period.
 const syncEvery = 30 * time.Second
 
 func (c *cli) serveCmd() *cobra.Command {
@@ -76,22 +75,18 @@ func (c *cli) serveCmd() *cobra.Command {
 			fmt.Fprintf(c.stdout, "api %s\n", apiURL)
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			for {
-				nw.AntiEntropy(ctx, bootstrap, func(p string, g entry.ID, res node.SyncResult, err error) {
-					if err != nil {
-						fmt.Fprintf(c.stderr, "sync %s with %s: %v\n", g.Short(), p, err)
-					} else if res.Received+res.Sent > 0 {
-						fmt.Fprintf(c.stderr, "sync %s with %s: %d received, %d sent\n", g.Short(), p, res.Received, res.Sent)
-					}
-				})
-				wait := time.Duration(float64(syncEvery) * (0.8 + 0.4*rand.Float64()))
-				select {
-				case <-ctx.Done():
-					fmt.Fprintln(c.stderr, "stopping")
-					return nil
-				case <-time.After(wait):
-				}
+			if err := nw.Remember(append(bootstrap, h.Peers()...)); err != nil {
+				return err
 			}
+			nw.Run(ctx, bootstrap, syncEvery, func(p, g string, res node.SyncResult, err error) {
+				if err != nil {
+					fmt.Fprintf(c.stderr, "sync %s with %s: %v\n", g, p, err)
+				} else if res.Received+res.Sent > 0 {
+					fmt.Fprintf(c.stderr, "sync %s with %s: %d received, %d sent\n", g, p, res.Received, res.Sent)
+				}
+			})
+			fmt.Fprintln(c.stderr, "stopping")
+			return h.SavePeers(nw.KnownAddrs())
 		},
 	}
 	cmd.Flags().StringArrayVar(&listen, "listen", nil, "multiaddress to listen on (repeatable; default from config.json)")

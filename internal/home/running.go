@@ -14,7 +14,31 @@ import (
 const (
 	tokenFile   = "api.token"
 	runningFile = "node.json"
+	peersFile   = "peers.json"
 )
+
+// Peers reads the peers a node remembered, as multiaddresses ending in
+// /p2p/<peer id>; none if it never saved any.
+func (h *Home) Peers() []string {
+	var out []string
+	if b, err := os.ReadFile(filepath.Join(h.Dir, peersFile)); err == nil {
+		json.Unmarshal(b, &out)
+	}
+	return out
+}
+
+// SavePeers remembers peers for the next start.
+func (h *Home) SavePeers(addrs []string) error {
+	b, err := json.MarshalIndent(addrs, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(h.Dir, peersFile+".tmp")
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(h.Dir, peersFile))
+}
 
 // Running describes the node serving this home, written by `serve` while
 // it runs so that the CLI can reach it.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/metrics"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/peerstore"
 )
 
 // Network is the node on libp2p: it answers sync sessions and starts them,
@@ -28,6 +30,8 @@ type Network struct {
 
 	mu     sync.Mutex
 	synced map[entry.ID]map[peer.ID]time.Time // per group, each peer's last sync
+	known  map[peer.ID]bool                   // peers met since start, and remembered ones
+	met    chan peer.ID                       // peers newly connected, for the runtime to greet
 }
 
 // StartNetwork starts the node's libp2p host on the listen addresses (none:
@@ -38,7 +42,20 @@ func (n *Node) StartNetwork(listen []string) (*Network, error) {
 	if err != nil {
 		return nil, err
 	}
-	nw := &Network{n: n, Host: h, bw: bw, synced: map[entry.ID]map[peer.ID]time.Time{}}
+	nw := &Network{n: n, Host: h, bw: bw, synced: map[entry.ID]map[peer.ID]time.Time{},
+		known: map[peer.ID]bool{}, met: make(chan peer.ID, 64)}
+	h.Network().Notify(&network.NotifyBundle{ConnectedF: func(net network.Network, c network.Conn) {
+		p := c.RemotePeer()
+		nw.mu.Lock()
+		nw.known[p] = true
+		nw.mu.Unlock()
+		if len(net.ConnsToPeer(p)) <= 1 { // its first live connection: greet it
+			select {
+			case nw.met <- p:
+			default: // the periodic round will reach it
+			}
+		}
+	}})
 	transport.Handle(h, wire.SyncProtocol, func(s network.Stream) error {
 		g, err := n.ServeSync(s)
 		if err == nil && !g.IsZero() {
@@ -137,22 +154,120 @@ func (nw *Network) SyncWith(ctx context.Context, addr string, g entry.ID) (SyncR
 	return res, s.Close()
 }
 
-// AntiEntropy syncs every group the node holds with each peer, one session
-// at a time, and reports each session's outcome. It is the backstop that
-// makes replicas converge: run on start and then periodically.
-func (nw *Network) AntiEntropy(ctx context.Context, peers []string, report func(peer string, g entry.ID, res SyncResult, err error)) error {
+// Report receives the outcome of each sync session the runtime starts,
+// with the peer and the group (short form).
+type Report func(peer, group string, res SyncResult, err error)
+
+// Met delivers peers as they first connect.
+func (nw *Network) Met() <-chan peer.ID { return nw.met }
+
+// Known lists the peers met or remembered, in id order.
+func (nw *Network) Known() []peer.ID {
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	out := make([]peer.ID, 0, len(nw.known))
+	for p := range nw.known {
+		out = append(out, p)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Remember adds peers to dial, by multiaddresses ending in /p2p/<peer id>.
+func (nw *Network) Remember(addrs []string) error {
+	for _, a := range addrs {
+		info, err := transport.AddrInfo(a)
+		if err != nil {
+			return err
+		}
+		nw.Host.Peerstore().AddAddrs(info.ID, info.Addrs, peerstore.PermanentAddrTTL)
+		nw.mu.Lock()
+		nw.known[info.ID] = true
+		nw.mu.Unlock()
+	}
+	return nil
+}
+
+// KnownAddrs are the known peers with the addresses the peerstore holds for
+// them, for remembering across restarts.
+func (nw *Network) KnownAddrs() []string {
+	var out []string
+	for _, p := range nw.Known() {
+		for _, a := range nw.Host.Peerstore().Addrs(p) {
+			out = append(out, a.String()+"/p2p/"+p.String())
+		}
+	}
+	return out
+}
+
+// sessionTimeout bounds one sync session the runtime starts, so that one
+// slow or unreachable peer cannot hold up the others.
+const sessionTimeout = 20 * time.Second
+
+// SyncPeer reconciles group g with a known peer, dialing it if needed.
+func (nw *Network) SyncPeer(ctx context.Context, p peer.ID, g entry.ID) (SyncResult, error) {
+	ctx, cancel := context.WithTimeout(ctx, sessionTimeout)
+	defer cancel()
+	s, err := transport.Open(ctx, nw.Host, p, wire.SyncProtocol)
+	if err != nil {
+		return SyncResult{}, fmt.Errorf("open a sync stream to %s: %w", p, err)
+	}
+	res, err := nw.n.Sync(s, g)
+	if err != nil {
+		s.Reset()
+		return res, err
+	}
+	nw.noteSync(g, p)
+	return res, s.Close()
+}
+
+// Spread syncs group g with every known peer: what is new here reaches the
+// neighbours, and what they have that is new reaches here.
+func (nw *Network) Spread(ctx context.Context, g entry.ID, report Report) {
+	for _, p := range nw.Known() {
+		if ctx.Err() != nil {
+			return
+		}
+		res, err := nw.SyncPeer(ctx, p, g)
+		report(p.String(), g.Short(), res, err)
+	}
+}
+
+// Round is the periodic anti-entropy: each group with one known peer, drawn
+// at random. It is the backstop that makes replicas converge.
+func (nw *Network) Round(ctx context.Context, report Report) error {
 	gs, err := nw.n.Store.Groups()
 	if err != nil {
 		return err
 	}
-	for _, p := range peers {
-		for _, g := range gs {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			res, err := nw.SyncWith(ctx, p, g.ID)
-			report(p, g.ID, res, err)
+	peers := nw.Known()
+	if len(peers) == 0 {
+		return nil
+	}
+	for _, g := range gs {
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
+		p := peers[rand.IntN(len(peers))]
+		res, err := nw.SyncPeer(ctx, p, g.ID)
+		report(p.String(), g.ID.Short(), res, err)
+	}
+	return nil
+}
+
+// Greet syncs every group with a newly met peer; a group the peer lacks is
+// refused quickly.
+func (nw *Network) Greet(ctx context.Context, p peer.ID, report Report) error {
+	gs, err := nw.n.Store.Groups()
+	if err != nil {
+		return err
+	}
+	for _, g := range gs {
+		res, err := nw.SyncPeer(ctx, p, g.ID)
+		if err != nil && strings.Contains(err.Error(), "does not hold the group") {
+			continue
+		}
+		report(p.String(), g.ID.Short(), res, err)
 	}
 	return nil
 }
@@ -161,4 +276,58 @@ func (nw *Network) AntiEntropy(ctx context.Context, peers []string, report func(
 func (n *Node) PeerID() (string, error) {
 	p, err := transport.PeerID(n.Home.Key.Public().(ed25519.PublicKey))
 	return p.String(), err
+}
+
+// Run is the node's runtime loop, until ctx ends: it dials the bootstrap
+// peers, greets peers as they connect, spreads each group's news to the
+// known peers as soon as it is stored (from a local write or a peer), and
+// runs an anti-entropy round every period, jittered by ±20%, remembering
+// the peers it knows. Sessions run one at a time.
+func (nw *Network) Run(ctx context.Context, bootstrap []string, every time.Duration, report Report) {
+	news := make(chan entry.ID, 256)
+	nw.n.OnStored(func(g entry.ID) {
+		select {
+		case news <- g:
+		default: // the next round catches up
+		}
+	})
+	for _, b := range bootstrap {
+		go func() {
+			dctx, cancel := context.WithTimeout(ctx, sessionTimeout)
+			defer cancel()
+			if _, err := transport.Dial(dctx, nw.Host, b); err != nil {
+				report(b, "", SyncResult{}, err)
+			}
+		}()
+	}
+	jitter := func() time.Duration { return time.Duration(float64(every) * (0.8 + 0.4*rand.Float64())) }
+	round := time.NewTimer(jitter())
+	defer round.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case p := <-nw.met:
+			nw.Greet(ctx, p, report)
+		case g := <-news:
+			groups := []entry.ID{g}
+			for more := true; more; {
+				select {
+				case g := <-news:
+					if !slices.Contains(groups, g) {
+						groups = append(groups, g)
+					}
+				default:
+					more = false
+				}
+			}
+			for _, g := range groups {
+				nw.Spread(ctx, g, report)
+			}
+		case <-round.C:
+			nw.Round(ctx, report)
+			nw.n.Home.SavePeers(nw.KnownAddrs())
+			round.Reset(jitter())
+		}
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"math"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"hearsay/internal/entry"
@@ -41,6 +42,8 @@ type Node struct {
 
 	refusedMu sync.Mutex
 	refused   map[string]int
+
+	onStored atomic.Pointer[func(g entry.ID)]
 }
 
 // Open opens the home's store. now is the wall clock; nil means time.Now.

@@ -69,15 +69,24 @@ func Addrs(h host.Host) []string {
 	return out
 }
 
-// Dial connects to a peer by a multiaddress that ends in /p2p/<peer id>.
-func Dial(ctx context.Context, h host.Host, addr string) (peer.ID, error) {
+// AddrInfo parses a multiaddress that ends in /p2p/<peer id>.
+func AddrInfo(addr string) (*peer.AddrInfo, error) {
 	a, err := ma.NewMultiaddr(addr)
 	if err != nil {
-		return "", fmt.Errorf("peer address %q: %w", addr, err)
+		return nil, fmt.Errorf("peer address %q: %w", addr, err)
 	}
 	info, err := peer.AddrInfoFromP2pAddr(a)
 	if err != nil {
-		return "", fmt.Errorf("peer address %q: it must end in /p2p/<peer id>", addr)
+		return nil, fmt.Errorf("peer address %q: it must end in /p2p/<peer id>", addr)
+	}
+	return info, nil
+}
+
+// Dial connects to a peer by a multiaddress that ends in /p2p/<peer id>.
+func Dial(ctx context.Context, h host.Host, addr string) (peer.ID, error) {
+	info, err := AddrInfo(addr)
+	if err != nil {
+		return "", err
 	}
 	if err := h.Connect(ctx, *info); err != nil {
 		return "", fmt.Errorf("connect to %s: %w", info.ID, err)

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"hearsay/internal/entry"
+	"hearsay/internal/group"
+	"hearsay/internal/home"
+	"hearsay/internal/node"
+	"hearsay/internal/store"
+)
+
+// digestOf reads a home's digest of g, through its node when one serves it.
+func digestOf(t *testing.T, dir, h, g string) string {
+	t.Helper()
+	r := hearsay(t, dir, nil, "--home", h, "group", "show", g, "--json")
+	if r.code != 0 {
+		return ""
+	}
+	var info map[string]any
+	json.Unmarshal([]byte(r.stdout), &info)
+	d, _ := info["digest"].(string)
+	return d
+}
+
+// eventually polls cond every 50 ms for at most limit.
+func eventually(t *testing.T, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v", what, limit)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// joinAndServe makes home h join g from a and serve with a as bootstrap.
+func joinAndServe(t *testing.T, dir, h, g string, bootstrap ...string) *serving {
+	t.Helper()
+	must(t, hearsay(t, dir, nil, "--home", h, "init"))
+	must(t, hearsay(t, dir, nil, "--home", h, "group", "join", g, "--peer", bootstrap[0]))
+	args := []string{"--home", h}
+	for _, b := range bootstrap {
+		args = append(args, "--bootstrap", b)
+	}
+	return serve(t, dir, args...)
+}
+
+// TestPostReachesThirdNode: B and C join A's group; a post on B reaches C
+// within 10 s.
+func TestPostReachesThirdNode(t *testing.T) {
+	dir := t.TempDir()
+	must(t, hearsay(t, dir, nil, "--home", "a", "init"))
+	g := must(t, hearsay(t, dir, nil, "--home", "a", "group", "create", "demo", "--write", "open"))
+	a := serve(t, dir, "--home", "a")
+	b := joinAndServe(t, dir, "b", g, a.addrs[0])
+	c := joinAndServe(t, dir, "c", g, a.addrs[0])
+	must(t, hearsay(t, dir, nil, "--home", "b", "post", g, "from b, for c"))
+	want := digestOf(t, dir, "b", g)
+	eventually(t, 10*time.Second, "the post on b reaching c", func() bool { return digestOf(t, dir, "c", g) == want })
+	for _, s := range []*serving{a, b, c} {
+		s.stop(t)
+	}
+}
+
+// TestStoreAndForward: A, B, C share a group; B stops; A posts; A stops; B
+// starts with only C reachable and gets A's post within 10 s.
+func TestStoreAndForward(t *testing.T) {
+	dir := t.TempDir()
+	must(t, hearsay(t, dir, nil, "--home", "a", "init"))
+	g := must(t, hearsay(t, dir, nil, "--home", "a", "group", "create", "demo", "--write", "open"))
+	a := serve(t, dir, "--home", "a")
+	c := joinAndServe(t, dir, "c", g, a.addrs[0])
+	b := joinAndServe(t, dir, "b", g, a.addrs[0])
+	b.stop(t)
+	post := must(t, hearsay(t, dir, nil, "--home", "a", "post", g, "while b was away"))
+	eventually(t, 10*time.Second, "a's post reaching c", func() bool {
+		return strings.Contains(hearsay(t, dir, nil, "--home", "c", "log", g).stdout, post[:12])
+	})
+	a.stop(t)
+	b = serve(t, dir, "--home", "b", "--bootstrap", c.addrs[0])
+	eventually(t, 10*time.Second, "b getting a's post from c", func() bool {
+		return strings.Contains(hearsay(t, dir, nil, "--home", "b", "log", g).stdout, post[:12])
+	})
+	b.stop(t)
+	c.stop(t)
+}
+
+// TestKilledDuringCatchUp: B is killed (SIGKILL) while fetching a large
+// history; restarted, it converges, and the posts it acknowledged before
+// the kill are on both nodes.
+func TestKilledDuringCatchUp(t *testing.T) {
+	dir := t.TempDir()
+	g := bigGroup(t, filepath.Join(dir, "a"), 4000, 2000)
+	a := serve(t, dir, "--home", "a")
+	must(t, hearsay(t, dir, nil, "--home", "b", "init"))
+	must(t, hearsay(t, dir, nil, "--home", "b", "group", "join", g, "--peer", a.addrs[0]))
+	// B acknowledges three posts, then starts a sync it will not finish.
+	var acked []string
+	for i := range 3 {
+		acked = append(acked, must(t, hearsay(t, dir, nil, "--home", "b", "post", g, fmt.Sprintf("acknowledged %d", i))))
+	}
+	for i := range 5 { // A grows while B is away
+		must(t, hearsay(t, dir, nil, "--home", "a", "post", g, fmt.Sprintf("more %d", i)))
+	}
+	b := serve(t, dir, "--home", "b", "--bootstrap", a.addrs[0])
+	time.Sleep(200 * time.Millisecond)
+	b.cmd.Process.Signal(syscall.SIGKILL)
+	b.cmd.Wait()
+	b = serve(t, dir, "--home", "b", "--bootstrap", a.addrs[0])
+	eventually(t, 30*time.Second, "b converging after the kill", func() bool { return digestOf(t, dir, "b", g) == digestOf(t, dir, "a", g) })
+	for _, h := range []string{"a", "b"} {
+		log := must(t, hearsay(t, dir, nil, "--home", h, "log", g))
+		for _, id := range acked {
+			if !strings.Contains(log, id[:12]) {
+				t.Fatalf("%s lacks the acknowledged post %s", h, id[:12])
+			}
+		}
+	}
+	a.stop(t)
+	b.stop(t)
+}
+
+// bigGroup makes a home holding an open group of n posts of size bytes,
+// written in process (faster than n commands), and returns the group id.
+func bigGroup(t *testing.T, dir string, n, size int) string {
+	t.Helper()
+	h, _, err := home.Init(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nd, err := node.Open(h, store.Options{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nd.Close()
+	g, err := nd.CreateGroup(group.Genesis{Name: "big", Write: group.WriteOpen, Read: group.ReadPublic,
+		Quota: group.Quota{MaxBody: 64 << 10}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if _, err := nd.Post(g, group.Post{Text: fmt.Sprintf("%0*d", size, i)}, entry.ID{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return g.String()
+}
