@@ -46,53 +46,88 @@ func (c *cli) serveCmd() *cobra.Command {
 			if !cmd.Flags().Changed("listen") {
 				listen = h.Config.Listen
 			}
-			bootstrap = append(bootstrap, h.Config.Bootstrap...)
-			n, err := node.Open(h, store.Options{Logf: c.logf}, nil)
-			if errors.Is(err, store.ErrLocked) {
-				return fmt.Errorf("a hearsay node already serves %s (or another command holds its store)", dir)
-			}
-			if err != nil {
-				return err
-			}
-			defer n.Close()
-			nw, err := n.StartNetwork(listen)
-			if err != nil {
-				return err
-			}
-			defer nw.Close()
 			if !cmd.Flags().Changed("api") {
 				apiAddr = h.Config.API
 			}
-			stopAPI, apiURL, err := c.startAPI(h, n, nw, apiAddr)
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			r, err := c.startNode(ctx, h, listen, apiAddr, append(bootstrap, h.Config.Bootstrap...))
 			if err != nil {
 				return err
 			}
-			defer stopAPI()
-			fmt.Fprintf(c.stdout, "hearsay node %s (author %s)\n", nw.Host.ID(), h.Author)
-			for _, a := range nw.Addrs() {
+			fmt.Fprintf(c.stdout, "hearsay node %s (author %s)\n", r.nw.Host.ID(), h.Author)
+			for _, a := range r.nw.Addrs() {
 				fmt.Fprintf(c.stdout, "listening on %s\n", a)
 			}
-			fmt.Fprintf(c.stdout, "api %s\n", apiURL)
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			if err := nw.Remember(append(bootstrap, h.Peers()...)); err != nil {
-				return err
-			}
-			nw.Run(ctx, bootstrap, syncEvery, func(p, g string, res node.SyncResult, err error) {
-				if err != nil {
-					fmt.Fprintf(c.stderr, "sync %s with %s: %v\n", g, p, err)
-				} else if res.Received+res.Sent > 0 {
-					fmt.Fprintf(c.stderr, "sync %s with %s: %d received, %d sent\n", g, p, res.Received, res.Sent)
-				}
-			})
+			fmt.Fprintf(c.stdout, "api %s\n", r.apiURL)
+			<-ctx.Done()
 			fmt.Fprintln(c.stderr, "stopping")
-			return h.SavePeers(nw.KnownAddrs())
+			return r.close()
 		},
 	}
 	cmd.Flags().StringArrayVar(&listen, "listen", nil, "multiaddress to listen on (repeatable; default from config.json)")
 	cmd.Flags().StringArrayVar(&bootstrap, "bootstrap", nil, "peer to sync with, a multiaddress ending in /p2p/<peer id> (repeatable)")
 	cmd.Flags().StringVar(&apiAddr, "api", "", "HOST:PORT of the local API (default from config.json; :0 picks a port)")
 	return cmd
+}
+
+// runningNode is a node serving a home: its store, libp2p host, API and
+// runtime loop.
+type runningNode struct {
+	h       *home.Home
+	n       *node.Node
+	nw      *node.Network
+	apiURL  string
+	stopAPI func()
+	done    chan struct{}
+}
+
+// startNode opens the home's store, starts its host, API and runtime loop;
+// the loop runs until ctx ends, and close then releases everything.
+func (c *cli) startNode(ctx context.Context, h *home.Home, listen []string, apiAddr string, bootstrap []string) (*runningNode, error) {
+	n, err := node.Open(h, store.Options{Logf: c.logf}, nil)
+	if errors.Is(err, store.ErrLocked) {
+		return nil, fmt.Errorf("a hearsay node already serves %s (or another command holds its store)", h.Dir)
+	}
+	if err != nil {
+		return nil, err
+	}
+	r := &runningNode{h: h, n: n, done: make(chan struct{})}
+	if r.nw, err = n.StartNetwork(listen); err != nil {
+		n.Close()
+		return nil, err
+	}
+	if r.stopAPI, r.apiURL, err = c.startAPI(h, n, r.nw, apiAddr); err != nil {
+		r.nw.Close()
+		n.Close()
+		return nil, err
+	}
+	if err := r.nw.Remember(append(bootstrap, h.Peers()...)); err != nil {
+		r.stopAPI()
+		r.nw.Close()
+		n.Close()
+		return nil, err
+	}
+	go func() {
+		defer close(r.done)
+		r.nw.Run(ctx, bootstrap, syncEvery, func(p, g string, res node.SyncResult, err error) {
+			if err != nil {
+				fmt.Fprintf(c.stderr, "%s: sync %s with %s: %v\n", h.Dir, g, p, err)
+			} else if res.Received+res.Sent > 0 {
+				fmt.Fprintf(c.stderr, "%s: sync %s with %s: %d received, %d sent\n", h.Dir, g, p, res.Received, res.Sent)
+			}
+		})
+	}()
+	return r, nil
+}
+
+// close waits for the runtime loop (its context must have ended), then
+// remembers the peers and releases the API, the host and the store.
+func (r *runningNode) close() error {
+	<-r.done
+	err := r.h.SavePeers(r.nw.KnownAddrs())
+	r.stopAPI()
+	return errors.Join(err, r.nw.Close(), r.n.Close())
 }
 
 // startAPI serves the local API and records the node in the home, so that
