@@ -2,6 +2,7 @@ package node
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"fmt"
 	"sync"
@@ -92,4 +93,56 @@ func BenchmarkImport100k(b *testing.B) {
 	}
 	b.ReportMetric(100_000*float64(b.N)/b.Elapsed().Seconds(), "entries/s")
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/import")
+}
+
+// BenchmarkCatchUp compares, in one run, a fresh node joining a
+// 100,000-entry group from a peer over libp2p (TCP on loopback) with a
+// local import of the same entries. Both stores are on disk.
+func BenchmarkCatchUp(b *testing.B) {
+	file := import100k()
+	source := newNode(b, true)
+	if res, err := source.Import(bytes.NewReader(file)); err != nil || res.Stored != 100_000 {
+		b.Fatalf("seeding the source: %v", err)
+	}
+	gs, _ := source.Store.Groups()
+	g := gs[0].ID
+	nw, err := source.StartNetwork([]string{"/ip4/127.0.0.1/tcp/0"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer nw.Close()
+	b.Run("import", func(b *testing.B) {
+		for b.Loop() {
+			b.StopTimer()
+			n := newNode(b, true)
+			b.StartTimer()
+			if res, err := n.Import(bytes.NewReader(file)); err != nil || res.Stored != 100_000 {
+				b.Fatalf("import: %v", err)
+			}
+			b.StopTimer()
+			n.Close()
+			b.StartTimer()
+		}
+		b.ReportMetric(100_000*float64(b.N)/b.Elapsed().Seconds(), "entries/s")
+	})
+	b.Run("join-over-libp2p", func(b *testing.B) {
+		for b.Loop() {
+			b.StopTimer()
+			n := newNode(b, true)
+			joiner, err := n.StartNetwork(nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			res, err := joiner.SyncWith(context.Background(), nw.Addrs()[0], g)
+			if err != nil || res.Received != 100_000 {
+				b.Fatalf("join: %+v, %v", res, err)
+			}
+			b.StopTimer()
+			joiner.Close()
+			n.Close()
+			b.StartTimer()
+		}
+		b.ReportMetric(100_000*float64(b.N)/b.Elapsed().Seconds(), "entries/s")
+	})
 }

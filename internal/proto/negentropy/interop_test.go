@@ -139,3 +139,64 @@ func TestInteropSameBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestInteropFrameLimited runs both directions with 4 KiB frames, where
+// servers cut id lists short and cover the rest with a fingerprint.
+func TestInteropFrameLimited(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	for _, diff := range []float64{0.05, 1} {
+		ci, si, onlyC, onlyS := sets(rng, 10_000, diff)
+		// ours as client
+		client, _ := New(NewVector(slices.Clone(ci)), MinFrame)
+		server := theirs(si, MinFrame)
+		var have, need []ID
+		for msg := client.Initiate(); msg != nil; {
+			reply, err := server.Reconcile(hex.EncodeToString(msg))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if msg, have, need, err = client.Reconcile(fromHex(t, reply), have, need); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sortIDs(have)
+		sortIDs(need)
+		if !slices.Equal(have, onlyC) || !slices.Equal(need, onlyS) {
+			t.Fatalf("ours as client, diff %v: have %d want %d, need %d want %d", diff, len(have), len(onlyC), len(need), len(onlyS))
+		}
+		// ours as server
+		their := theirs(ci, MinFrame)
+		ours, _ := New(NewVector(slices.Clone(si)), MinFrame)
+		var haves, needs []string
+		done := make(chan struct{}, 2)
+		go func() {
+			for id := range their.Haves {
+				haves = append(haves, id)
+			}
+			done <- struct{}{}
+		}()
+		go func() {
+			for id := range their.HaveNots {
+				needs = append(needs, id)
+			}
+			done <- struct{}{}
+		}()
+		for msg := their.Start(); msg != ""; {
+			reply, _, _, err := ours.Reconcile(fromHex(t, msg), nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(reply) > MinFrame {
+				t.Fatalf("our answer of %d bytes exceeds the frame", len(reply))
+			}
+			if msg, err = their.Reconcile(hex.EncodeToString(reply)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		<-done
+		<-done
+		if !slices.Equal(hexIDs(t, haves), onlyC) || !slices.Equal(hexIDs(t, needs), onlyS) {
+			t.Fatalf("ours as server, diff %v: have %d want %d, need %d want %d", diff, len(haves), len(onlyC), len(needs), len(onlyS))
+		}
+	}
+}

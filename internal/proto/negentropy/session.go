@@ -140,6 +140,9 @@ func (n *Session) Reconcile(msg []byte, have, need []ID) (out []byte, _, _ []ID,
 			part = appendVarint(part, modeIDList)
 			part = appendVarint(part, count)
 			part = append(part, ids...)
+			// NB: the list goes out even when it filled the frame; the
+			// check below then covers the rest with one fingerprint.
+			out, part = append(out, part...), nil
 		default:
 			return nil, have, need, fmt.Errorf("%w: mode %d", ErrMalformed, mode)
 		}

@@ -99,6 +99,21 @@ func TestLargeTimestamps(t *testing.T) {
 	}
 }
 
+// TestFrameLimitedJoinIsFast: an empty client learns a large set in about
+// as many rounds as frames it takes to carry the ids.
+func TestFrameLimitedJoinIsFast(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	_, s, _, onlyS := sets(rng, 50_000, 1)
+	have, need, rounds, _ := reconcile(t, NewVector(nil), NewVector(s), 64<<10)
+	sortIDs(need)
+	if len(have) != 0 || !slices.Equal(need, onlyS) {
+		t.Fatalf("have %d, need %d of %d", len(have), len(need), len(onlyS))
+	}
+	if limit := 2 + 32*len(s)/(64<<10-frameSlack); rounds > limit {
+		t.Fatalf("%d rounds to learn %d ids in 64 KiB frames, want at most %d", rounds, len(s), limit)
+	}
+}
+
 func TestAccumulator(t *testing.T) {
 	var a, b Accumulator
 	max := ID{}
