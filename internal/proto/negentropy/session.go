@@ -20,6 +20,10 @@ type Session struct {
 	s      Storage
 	limit  int // bytes; 0: none
 	client bool
+	// reported holds the ids a client has put in have or need. NB: a server
+	// that cuts a message short may list a range again (the reference
+	// implementations do), and each id must be reported once.
+	reported map[ID]bool
 }
 
 // New starts a session over s. frameLimit bounds each message in bytes: 0
@@ -34,6 +38,7 @@ func New(s Storage, frameLimit int) (*Session, error) {
 // Initiate makes this session the client and returns its first message.
 func (n *Session) Initiate() []byte {
 	n.client = true
+	n.reported = map[ID]bool{}
 	var ts timestamps
 	return n.split([]byte{Version}, &ts, 0, n.s.Size(), infinite)
 }
@@ -60,12 +65,16 @@ func (n *Session) Reconcile(msg []byte, have, need []ID) (out []byte, _, _ []ID,
 	prev, prevIndex := bound{}, 0
 	skipping := false
 	for len(r.b) > 0 {
-		var part []byte
-		endSkip := func() {
+		var part []byte // the answer for the current range
+		cut := false    // an id list was cut short: the rest must be covered
+		// endSkip closes the ranges skipped so far. It writes to out
+		// directly, so that out always ends at a range boundary this side
+		// has settled (see the frame check below).
+		endSkip := func(upto bound) {
 			if skipping {
 				skipping = false
-				part = outTS.appendBound(part, prev)
-				part = appendVarint(part, modeSkip)
+				out = outTS.appendBound(out, upto)
+				out = appendVarint(out, modeSkip)
 			}
 		}
 		curr := in.readBound(r)
@@ -87,7 +96,7 @@ func (n *Session) Reconcile(msg []byte, have, need []ID) (out []byte, _, _ []ID,
 			if bytes.Equal(theirs, ours[:]) {
 				skipping = true
 			} else {
-				endSkip()
+				endSkip(prev)
 				part = n.split(part, &outTS, lower, upper, curr)
 			}
 		case modeIDList:
@@ -108,49 +117,58 @@ func (n *Session) Reconcile(msg []byte, have, need []ID) (out []byte, _, _ []ID,
 				id := n.s.Item(i).ID
 				if theirs[id] {
 					delete(theirs, id)
-				} else if n.client {
+				} else if n.client && !n.reported[id] {
+					n.reported[id] = true
 					have = append(have, id)
 				}
 			}
 			if n.client {
 				for _, id := range order { // the server's order: its log order
-					if theirs[id] {
+					if theirs[id] && !n.reported[id] {
+						n.reported[id] = true
 						need = append(need, id)
-						delete(theirs, id)
 					}
+					delete(theirs, id)
 				}
 				skipping = true
 				break
 			}
 			// A server answers an id list with its own ids in the range, as
 			// many as the frame allows.
-			endSkip()
+			endSkip(prev)
 			end, ids := curr, []byte(nil)
 			count = 0
 			for i := lower; i < upper; i++ {
-				if n.full(len(out) + len(part) + len(ids)) {
-					end, upper = bound{Item: n.s.Item(i), n: 32}, i
+				if n.full(len(out) + len(ids) + 80) {
+					end, upper, cut = bound{Item: n.s.Item(i), n: 32}, i, true
 					break
 				}
 				id := n.s.Item(i).ID
 				ids = append(ids, id[:]...)
 				count++
 			}
-			part = outTS.appendBound(part, end)
-			part = appendVarint(part, modeIDList)
-			part = appendVarint(part, count)
-			part = append(part, ids...)
 			// NB: the list goes out even when it filled the frame; the
 			// check below then covers the rest with one fingerprint.
-			out, part = append(out, part...), nil
+			out = outTS.appendBound(out, end)
+			out = appendVarint(out, modeIDList)
+			out = appendVarint(out, count)
+			out = append(out, ids...)
 		default:
 			return nil, have, need, fmt.Errorf("%w: mode %d", ErrMalformed, mode)
 		}
-		if n.full(len(out) + len(part)) {
-			// Out of room: one fingerprint covers everything not yet answered.
+		if cut || n.full(len(out)+len(part)) {
+			// Out of room: cover everything not yet answered with one
+			// fingerprint, whose range starts where out ends. A range that
+			// needed no answer is closed first; an answer that does not fit
+			// is left out and covered instead.
+			start := lower
+			if len(part) == 0 {
+				endSkip(curr)
+				start = upper
+			}
 			out = outTS.appendBound(out, infinite)
 			out = appendVarint(out, modeFingerprint)
-			fp := n.s.Fingerprint(upper, size)
+			fp := n.s.Fingerprint(start, size)
 			out = append(out, fp[:]...)
 			break
 		}

@@ -61,6 +61,9 @@ func reconcile(t testing.TB, client, server Storage, limit int) (have, need []ID
 	}
 	sortIDs(have)
 	sortIDs(need)
+	if len(slices.Compact(slices.Clone(have))) != len(have) || len(slices.Compact(slices.Clone(need))) != len(need) {
+		t.Fatal("have or need lists an id twice")
+	}
 	return have, need, rounds, bytesSent
 }
 
