@@ -198,9 +198,9 @@ func TestInteropFrameLimited(t *testing.T) {
 		// NB: go-nostr's client may report an id twice here: when its own
 		// message is cut short, its closing fingerprint spans ranges it had
 		// settled, so they are listed again. Its results are sets.
-		have, need := slices.Compact(hexIDs(t, haves)), slices.Compact(hexIDs(t, needs))
-		if !slices.Equal(have, onlyC) || !slices.Equal(need, onlyS) {
-			t.Fatalf("ours as server, diff %v: have %d want %d, need %d want %d", diff, len(have), len(onlyC), len(need), len(onlyS))
+		gotHave, gotNeed := slices.Compact(hexIDs(t, haves)), slices.Compact(hexIDs(t, needs))
+		if !slices.Equal(gotHave, onlyC) || !slices.Equal(gotNeed, onlyS) {
+			t.Fatalf("ours as server, diff %v: have %d want %d, need %d want %d", diff, len(gotHave), len(onlyC), len(gotNeed), len(onlyS))
 		}
 	}
 }
