@@ -13,7 +13,31 @@ import (
 
 func (c *cli) groupCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "group", Short: "Create, list and inspect groups"}
-	cmd.AddCommand(c.groupCreateCmd(), c.groupListCmd(), c.groupShowCmd(), c.groupJoinCmd(), c.memberCmd())
+	cmd.AddCommand(c.groupCreateCmd(), c.groupListCmd(), c.groupShowCmd(), c.groupJoinCmd(), c.groupLeaveCmd(), c.memberCmd())
+	return cmd
+}
+
+func (c *cli) groupLeaveCmd() *cobra.Command {
+	var purge bool
+	cmd := &cobra.Command{
+		Use:   "leave GROUP",
+		Short: "Stop replicating a group; its entries are kept unless --purge (join it again to resume)",
+		Args:  exactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			return c.withGroup(args[0], func(n *node.Node, g *group.Group) error {
+				if err := n.Leave(g.ID, purge); err != nil {
+					return err
+				}
+				what := "kept"
+				if purge {
+					what = "deleted here (other replicas keep theirs)"
+				}
+				fmt.Fprintf(c.stderr, "left %q; its entries are %s\n", g.Name, what)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&purge, "purge", false, "delete the group's entries from this node")
 	return cmd
 }
 
@@ -94,7 +118,11 @@ func (c *cli) groupListCmd() *cobra.Command {
 					if c.json {
 						err = c.emit(info)
 					} else {
-						_, err = fmt.Fprintf(c.stdout, "%s  %-20s  %s/%s  %d entries\n", info.ID, info.Name, info.Write, info.Read, info.Entries)
+						left := ""
+						if info.Left {
+							left = "  (left)"
+						}
+						_, err = fmt.Fprintf(c.stdout, "%s  %-20s  %s/%s  %d entries%s\n", info.ID, info.Name, info.Write, info.Read, info.Entries, left)
 					}
 					if err != nil {
 						return err

@@ -177,13 +177,21 @@ func (c *cli) groupJoinCmd() *cobra.Command {
 				return fmt.Errorf("give at least one --peer (a multiaddress ending in /p2p/<peer id>)")
 			}
 			return c.withNode(func(n *node.Node) error {
-				nw, err := n.StartNetwork(nil)
-				if err != nil {
-					return err
+				nw := c.network // inside a serving node, its own host
+				if nw == nil {
+					var err error
+					if nw, err = n.StartNetwork(nil); err != nil {
+						return err
+					}
+					defer nw.Close()
 				}
-				defer nw.Close()
 				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 				defer cancel()
+				if _, err := n.Store.Group(g); err == nil {
+					if err := n.Store.SetLeft(g, false); err != nil { // joining again resumes
+						return err
+					}
+				}
 				var errs []error
 				for _, p := range peers {
 					res, err := nw.SyncWith(ctx, p, g)

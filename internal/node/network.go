@@ -224,6 +224,9 @@ func (nw *Network) SyncPeer(ctx context.Context, p peer.ID, g entry.ID) (SyncRes
 // Spread syncs group g with every known peer: what is new here reaches the
 // neighbours, and what they have that is new reaches here.
 func (nw *Network) Spread(ctx context.Context, g entry.ID, report Report) {
+	if left, err := nw.n.Store.Left(g); err != nil || left {
+		return
+	}
 	for _, p := range nw.Known() {
 		if ctx.Err() != nil {
 			return
@@ -236,7 +239,7 @@ func (nw *Network) Spread(ctx context.Context, g entry.ID, report Report) {
 // Round is the periodic anti-entropy: each group with one known peer, drawn
 // at random. It is the backstop that makes replicas converge.
 func (nw *Network) Round(ctx context.Context, report Report) error {
-	gs, err := nw.n.Store.Groups()
+	gs, err := nw.n.Replicated()
 	if err != nil {
 		return err
 	}
@@ -258,7 +261,7 @@ func (nw *Network) Round(ctx context.Context, report Report) error {
 // Greet syncs every group with a newly met peer; a group the peer lacks is
 // refused quickly.
 func (nw *Network) Greet(ctx context.Context, p peer.ID, report Report) error {
-	gs, err := nw.n.Store.Groups()
+	gs, err := nw.n.Replicated()
 	if err != nil {
 		return err
 	}

@@ -248,3 +248,34 @@ func (n *Node) noKey(g *group.Group) error {
 	}
 	return fmt.Errorf("%w %q yet: import the key entry an admin wrote when adding you", ErrNoKey, g.Name)
 }
+
+// Replicated lists the groups this node replicates: those it holds and has
+// not left.
+func (n *Node) Replicated() ([]*group.Group, error) {
+	gs, err := n.Store.Groups()
+	if err != nil {
+		return nil, err
+	}
+	out := gs[:0]
+	for _, g := range gs {
+		left, err := n.Store.Left(g.ID)
+		if err != nil {
+			return nil, err
+		}
+		if !left {
+			out = append(out, g)
+		}
+	}
+	return out, nil
+}
+
+// Leave stops replicating a group; with purge, its entries are deleted too.
+func (n *Node) Leave(g entry.ID, purge bool) error {
+	if purge {
+		n.idx.mu.Lock()
+		delete(n.idx.trees, g)
+		n.idx.mu.Unlock()
+		return n.Store.Purge(g)
+	}
+	return n.Store.SetLeft(g, true)
+}

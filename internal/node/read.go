@@ -26,6 +26,9 @@ type GroupInfo struct {
 	Digest  string             `json:"digest"`
 	Equivs  []EquivocationInfo `json:"equivocators"`
 	Members []MemberInfo       `json:"members"`
+	// Left is set once this node left the group: it keeps but no longer
+	// replicates the entries.
+	Left bool `json:"left"`
 }
 
 // MemberInfo is a current member of a group.
@@ -64,6 +67,9 @@ func (n *Node) GroupInfo(g *group.Group) (*GroupInfo, error) {
 		Equivs: []EquivocationInfo{}, Members: []MemberInfo{}}
 	for _, m := range v.Members().Members() {
 		info.Members = append(info.Members, MemberInfo{Author: m.Author.String(), Admin: m.Admin})
+	}
+	if info.Left, err = n.Store.Left(g.ID); err != nil {
+		return nil, err
 	}
 	for _, e := range eqs {
 		info.Equivs = append(info.Equivs, EquivocationInfo{Author: e.Author.String(), A: e.A.String(), B: e.B.String()})

@@ -294,7 +294,12 @@ func (n *Node) ServeSync(rw io.ReadWriter) (entry.ID, error) {
 		return entry.ID{}, fmt.Errorf("%w: %T before open", ErrPeer, m)
 	}
 	g := open.Group
-	if _, err := n.Store.Group(g); errors.Is(err, group.ErrUnknownGroup) {
+	_, err = n.Store.Group(g)
+	left := false
+	if err == nil {
+		left, err = n.Store.Left(g)
+	}
+	if errors.Is(err, group.ErrUnknownGroup) || left {
 		return entry.ID{}, c.send(wire.Err{Code: wire.CodeUnknownGroup, Text: "this node does not hold the group"})
 	} else if err != nil {
 		return entry.ID{}, err

@@ -2,6 +2,7 @@ package node
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"net"
 	"strings"
@@ -116,4 +117,24 @@ func FuzzServeSync(f *testing.F) {
 			io.Writer
 		}{bytes.NewReader(stream), io.Discard})
 	})
+}
+
+func TestLeftGroupIsNotServed(t *testing.T) {
+	a, b := newNode(t, false), newNode(t, false)
+	g, _ := a.CreateGroup(openGenesis())
+	if err := a.Leave(g, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := syncOver(t, b, a, g); err == nil || !strings.Contains(err.Error(), "does not hold the group") {
+		t.Fatalf("a left group was served: %v", err)
+	}
+	if gs, _ := a.Replicated(); len(gs) != 0 {
+		t.Fatalf("a left group is replicated: %v", gs)
+	}
+	if err := a.Leave(g, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Store.Group(g); !errors.Is(err, group.ErrUnknownGroup) {
+		t.Fatalf("after purge: %v", err)
+	}
 }

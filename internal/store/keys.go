@@ -10,7 +10,7 @@ import (
 // Key layout. Every key starts with a one-byte table tag; integers are
 // big-endian so that byte order is numeric order.
 //
-//	'g' group                           → nothing           groups held
+//	'g' group                           → flags             groups held; groupLeft once left
 //	'l' group hlc(8) id                 → encoded entry     the log, in (hlc, id) order
 //	'e' group id                        → hlc(8)            ids in id order: dedupe, lookup, digest
 //	's' group author seq(8) id          → nothing           per-author sequence
@@ -31,6 +31,9 @@ const (
 )
 
 var keyMaxHLC = key(tagMeta, []byte("hlc"))
+
+// groupLeft is the group flag of a group this node left.
+const groupLeft = 'L'
 
 func key(tag byte, parts ...[]byte) []byte {
 	n := 1

@@ -170,6 +170,55 @@ func (s *Store) groupLocked(id entry.ID) (*group.Group, error) {
 	return g, nil
 }
 
+// Left reports whether this node left the group: it keeps the entries but
+// no longer replicates them.
+func (s *Store) Left(g entry.ID) (bool, error) {
+	v, err := s.get(key(tagGroup, g[:]))
+	if err != nil {
+		return false, err
+	}
+	return len(v) == 1 && v[0] == groupLeft, nil
+}
+
+// SetLeft marks the group left, or (left false) replicated again.
+func (s *Store) SetLeft(g entry.ID, left bool) error {
+	if _, err := s.Group(g); err != nil {
+		return err
+	}
+	var v []byte
+	if left {
+		v = []byte{groupLeft}
+	}
+	return s.db.Set(key(tagGroup, g[:]), v, pebble.Sync)
+}
+
+// Purge deletes everything the store holds of a group, durably.
+func (s *Store) Purge(g entry.ID) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.db.NewBatch()
+	defer b.Close()
+	prefixes := append(view.Prefixes(g), key(tagGroup, g[:]), key(tagCount, g[:]))
+	for _, t := range []byte{tagLog, tagID, tagSeq, tagEquiv, tagUsage} {
+		prefixes = append(prefixes, key(t, g[:]))
+	}
+	for _, p := range prefixes {
+		if err := b.DeleteRange(p, prefixEnd(p), nil); err != nil {
+			return err
+		}
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		return err
+	}
+	delete(s.groups, g)
+	for k := range s.tops {
+		if strings.HasPrefix(k, string(key(tagSeq, g[:]))) {
+			delete(s.tops, k)
+		}
+	}
+	return nil
+}
+
 // Groups lists the groups the store holds, in id order.
 func (s *Store) Groups() ([]*group.Group, error) {
 	var ids []entry.ID

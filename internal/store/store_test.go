@@ -365,3 +365,39 @@ func TestEquivocationWithinOneBatch(t *testing.T) {
 		t.Fatalf("a fork within one batch was not recorded: %+v", eq)
 	}
 }
+
+func TestLeaveAndPurge(t *testing.T) {
+	s := memStore(t)
+	a := newAuthor(1)
+	keep, gone := a.genesis(t, group.WriteOpen, group.DefaultQuota), newAuthor(2).genesis(t, group.WriteOpen, group.DefaultQuota)
+	mustStore(t, s, keep, gone, a.post(t, keep.ID, t0+1, "k"), a.post(t, gone.ID, t0+1, "g"))
+	if err := s.SetLeft(gone.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := s.Left(gone.ID); !left {
+		t.Fatal("not marked left")
+	}
+	if n, _ := s.Count(gone.ID); n != 2 {
+		t.Fatal("leaving lost entries")
+	}
+	s.SetLeft(gone.ID, false)
+	if left, _ := s.Left(gone.ID); left {
+		t.Fatal("rejoining kept the mark")
+	}
+	before, _ := s.Digest(keep.ID)
+	if err := s.Purge(gone.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Group(gone.ID); !errors.Is(err, group.ErrUnknownGroup) {
+		t.Fatalf("after purge: %v", err)
+	}
+	if n, _ := s.Count(gone.ID); n != 0 {
+		t.Fatalf("after purge %d entries are counted", n)
+	}
+	gs, _ := s.Groups()
+	if after, _ := s.Digest(keep.ID); len(gs) != 1 || after != before {
+		t.Fatal("purging one group touched another")
+	}
+	// The purged group can come back whole.
+	mustStore(t, s, gone)
+}

@@ -86,6 +86,15 @@ func GrantPrefix(g entry.ID, a entry.Author, admin bool) []byte {
 	return prefix(tagGrant, g, a[:])
 }
 
+// Prefixes are the prefixes of every view key of a group, for purging it.
+func Prefixes(g entry.ID) [][]byte {
+	var out [][]byte
+	for _, t := range []byte{tagThread, tagSet, tagDir, tagMember, tagModerat, tagGrant, tagAdmin, tagKey, tagAwait} {
+		out = append(out, prefix(t, g))
+	}
+	return out
+}
+
 // KeyEntries prefixes the positions of a group's key entries.
 func KeyEntries(g entry.ID) []byte { return prefix(tagKey, g) }
 
