@@ -114,7 +114,7 @@ func (c *cli) peersCmd() *cobra.Command {
 				if c.json {
 					err = c.emit(p)
 				} else {
-					_, err = fmt.Fprintf(c.stdout, "%s  %s  %d groups  in %d B  out %d B\n", p.ID, strings.Join(p.Addrs, ","), len(p.Groups), p.BytesIn, p.BytesOut)
+					_, err = fmt.Fprintf(c.stdout, "%s  %s  %d groups  in %d B  out %d B  %d violations\n", p.ID, strings.Join(p.Addrs, ","), len(p.Groups), p.BytesIn, p.BytesOut, p.Violations)
 				}
 				if err != nil {
 					return err

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -31,6 +32,7 @@ type Network struct {
 	mu     sync.Mutex
 	synced map[entry.ID]map[peer.ID]time.Time // per group, each peer's last sync
 	known  map[peer.ID]bool                   // peers met since start, and remembered ones
+	broke  map[peer.ID]int                    // protocol violations per peer, for scores to come
 	met    chan peer.ID                       // peers newly connected, for the runtime to greet
 }
 
@@ -43,7 +45,7 @@ func (n *Node) StartNetwork(listen []string) (*Network, error) {
 		return nil, err
 	}
 	nw := &Network{n: n, Host: h, bw: bw, synced: map[entry.ID]map[peer.ID]time.Time{},
-		known: map[peer.ID]bool{}, met: make(chan peer.ID, 64)}
+		known: map[peer.ID]bool{}, broke: map[peer.ID]int{}, met: make(chan peer.ID, 64)}
 	h.Network().Notify(&network.NotifyBundle{ConnectedF: func(net network.Network, c network.Conn) {
 		p := c.RemotePeer()
 		nw.mu.Lock()
@@ -61,9 +63,19 @@ func (n *Node) StartNetwork(listen []string) (*Network, error) {
 		if err == nil && !g.IsZero() {
 			nw.noteSync(g, s.Conn().RemotePeer())
 		}
+		nw.noteBroke(s.Conn().RemotePeer(), err)
 		return err
 	})
 	return nw, nil
+}
+
+// noteBroke counts a session a peer ended by breaking the protocol.
+func (nw *Network) noteBroke(p peer.ID, err error) {
+	if errors.Is(err, wire.ErrMalformed) || errors.Is(err, ErrPeer) {
+		nw.mu.Lock()
+		nw.broke[p]++
+		nw.mu.Unlock()
+	}
 }
 
 func (nw *Network) noteSync(g entry.ID, p peer.ID) {
@@ -103,6 +115,8 @@ type PeerInfo struct {
 	Groups   []string `json:"groups"`
 	BytesIn  int64    `json:"bytes_in"`
 	BytesOut int64    `json:"bytes_out"`
+	// Violations counts the sessions it ended by breaking the protocol.
+	Violations int `json:"violations"`
 }
 
 // Peers lists the connected peers, with the groups synced with each.
@@ -112,7 +126,7 @@ func (nw *Network) Peers() []PeerInfo {
 	var out []PeerInfo
 	for _, p := range nw.Host.Network().Peers() {
 		st := nw.bw.GetBandwidthForPeer(p)
-		pi := PeerInfo{ID: p.String(), Addrs: []string{}, Groups: []string{}, BytesIn: st.TotalIn, BytesOut: st.TotalOut}
+		pi := PeerInfo{ID: p.String(), Addrs: []string{}, Groups: []string{}, BytesIn: st.TotalIn, BytesOut: st.TotalOut, Violations: nw.broke[p]}
 		for _, c := range nw.Host.Network().ConnsToPeer(p) {
 			pi.Addrs = append(pi.Addrs, c.RemoteMultiaddr().String())
 		}
@@ -214,6 +228,7 @@ func (nw *Network) SyncPeer(ctx context.Context, p peer.ID, g entry.ID) (SyncRes
 	}
 	res, err := nw.n.Sync(s, g)
 	if err != nil {
+		nw.noteBroke(p, err)
 		s.Reset()
 		return res, err
 	}
