@@ -110,25 +110,19 @@ func (c *cli) groupListCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				for _, g := range gs {
-					info, err := n.GroupInfo(g)
-					if err != nil {
-						return err
-					}
-					if c.json {
-						err = c.emit(info)
-					} else {
-						left := ""
-						if info.Left {
-							left = "  (left)"
-						}
-						_, err = fmt.Fprintf(c.stdout, "%s  %-20s  %s/%s  %d entries%s\n", info.ID, info.Name, info.Write, info.Read, info.Entries, left)
-					}
-					if err != nil {
+				infos := make([]*node.GroupInfo, len(gs))
+				for i, g := range gs {
+					if infos[i], err = n.GroupInfo(g); err != nil {
 						return err
 					}
 				}
-				return nil
+				return printList(c, infos, nil, func(info *node.GroupInfo) string {
+					left := ""
+					if info.Left {
+						left = "  (left)"
+					}
+					return fmt.Sprintf("%s  %-20s  %s/%s  %d entries%s", info.ID, info.Name, info.Write, info.Read, info.Entries, left)
+				})
 			})
 		},
 	}

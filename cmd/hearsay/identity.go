@@ -14,22 +14,29 @@ func (c *cli) initCmd() *cobra.Command {
 		Short: "Create the home: an Ed25519 identity and a config (an existing key is kept)",
 		Args:  exactArgs(0),
 		RunE: func(*cobra.Command, []string) error {
-			dir, err := c.homeDir()
+			h, created, err := c.initHome()
 			if err != nil {
 				return err
 			}
-			h, created, err := home.Init(dir)
-			if err != nil {
-				return err
-			}
-			if created {
-				fmt.Fprintf(c.stderr, "initialized %s\n", dir)
-			} else {
-				fmt.Fprintf(c.stderr, "%s is already initialized; its key is unchanged\n", dir)
+			if !created {
+				fmt.Fprintf(c.stderr, "%s is already initialized; its key is unchanged\n", h.Dir)
 			}
 			return c.printAuthor(h)
 		},
 	}
+}
+
+// initHome creates the home unless it exists, saying so when it does.
+func (c *cli) initHome() (*home.Home, bool, error) {
+	dir, err := c.homeDir()
+	if err != nil {
+		return nil, false, err
+	}
+	h, created, err := home.Init(dir)
+	if err == nil && created {
+		fmt.Fprintf(c.stderr, "initialized %s\n", dir)
+	}
+	return h, created, err
 }
 
 func (c *cli) idCmd() *cobra.Command {

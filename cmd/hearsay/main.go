@@ -139,6 +139,26 @@ func (c *cli) withGroup(arg string, fn func(*node.Node, *group.Group) error) err
 	})
 }
 
+// printList prints items as JSON lines with --json (asJSON, when not nil,
+// makes each item's object), else one human line each.
+func printList[T any](c *cli, items []T, asJSON func(T) any, human func(T) string) error {
+	for _, it := range items {
+		var err error
+		switch {
+		case c.json && asJSON != nil:
+			err = c.emit(asJSON(it))
+		case c.json:
+			err = c.emit(it)
+		default:
+			_, err = fmt.Fprintln(c.stdout, human(it))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // emit prints v as one JSON line.
 func (c *cli) emit(v any) error {
 	b, err := json.Marshal(v)

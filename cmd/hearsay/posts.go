@@ -67,17 +67,7 @@ func (c *cli) logCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				for _, l := range log {
-					if c.json {
-						err = c.emit(l)
-					} else {
-						_, err = fmt.Fprintln(c.stdout, humanLine(l, g))
-					}
-					if err != nil {
-						return err
-					}
-				}
-				return nil
+				return printList(c, log, nil, func(l node.LogEntry) string { return humanLine(l, g) })
 			})
 		},
 	}

@@ -32,16 +32,9 @@ func (c *cli) serveCmd() *cobra.Command {
 		Short: "Run a node: listen for peers and keep its groups in sync (initializes the home on first run)",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			dir, err := c.homeDir()
+			h, _, err := c.initHome()
 			if err != nil {
 				return err
-			}
-			h, created, err := home.Init(dir)
-			if err != nil {
-				return err
-			}
-			if created {
-				fmt.Fprintf(c.stderr, "initialized %s\n", dir)
 			}
 			if !cmd.Flags().Changed("listen") {
 				listen = h.Config.Listen

@@ -109,18 +109,9 @@ func (c *cli) peersCmd() *cobra.Command {
 			if c.network == nil {
 				return errors.New("no node is running on this home: start one with `hearsay serve`")
 			}
-			for _, p := range c.network.Peers() {
-				var err error
-				if c.json {
-					err = c.emit(p)
-				} else {
-					_, err = fmt.Fprintf(c.stdout, "%s  %s  %d groups  in %d B  out %d B  %d violations\n", p.ID, strings.Join(p.Addrs, ","), len(p.Groups), p.BytesIn, p.BytesOut, p.Violations)
-				}
-				if err != nil {
-					return err
-				}
-			}
-			return nil
+			return printList(c, c.network.Peers(), nil, func(p node.PeerInfo) string {
+				return fmt.Sprintf("%s  %s  %d groups  in %d B  out %d B  %d violations", p.ID, strings.Join(p.Addrs, ","), len(p.Groups), p.BytesIn, p.BytesOut, p.Violations)
+			})
 		},
 	}
 }

@@ -129,17 +129,9 @@ func (c *cli) setCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				for _, el := range els {
-					if c.json {
-						err = c.emit(map[string]any{"element": el.Value, "author": el.Author.String(), "hlc": el.At.HLC, "id": el.At.ID.String()})
-					} else {
-						_, err = fmt.Fprintln(c.stdout, el.Value)
-					}
-					if err != nil {
-						return err
-					}
-				}
-				return nil
+				return printList(c, els, func(el view.Element) any {
+					return map[string]any{"element": el.Value, "author": el.Author.String(), "hlc": el.At.HLC, "id": el.At.ID.String()}
+				}, func(el view.Element) string { return el.Value })
 			})
 		},
 	})
@@ -213,7 +205,7 @@ func (c *cli) dirCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return c.printVersions(vers, func(ver view.Version) string { return ver.Path })
+				return printList(c, vers, func(v view.Version) any { return versionJSON(v) }, func(ver view.Version) string { return ver.Path })
 			})
 		},
 	}, &cobra.Command{
@@ -229,7 +221,7 @@ func (c *cli) dirCmd() *cobra.Command {
 				if len(vers) == 0 {
 					return fmt.Errorf("%w %q", view.ErrNoPath, args[1])
 				}
-				return c.printVersions(vers, func(ver view.Version) string {
+				return printList(c, vers, func(v view.Version) any { return versionJSON(v) }, func(ver view.Version) string {
 					line := fmt.Sprintf("%s  %-3s  %s  %s", ver.At.HLC.Time().Format("2006-01-02 15:04:05"), ver.Op, ver.At.ID.Short(), ver.Author.Short())
 					if ver.Status != view.Visible {
 						line += "  (" + string(ver.Status) + ")"
@@ -248,21 +240,6 @@ func versionJSON(v view.Version) map[string]any {
 		out["status"] = v.Status
 	}
 	return out
-}
-
-func (c *cli) printVersions(vers []view.Version, human func(view.Version) string) error {
-	for _, ver := range vers {
-		var err error
-		if c.json {
-			err = c.emit(versionJSON(ver))
-		} else {
-			_, err = fmt.Fprintln(c.stdout, human(ver))
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // withView runs fn on the views of the group arg names.
