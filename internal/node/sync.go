@@ -203,43 +203,58 @@ func entryIDs(ids []negentropy.ID) []entry.ID {
 	return out
 }
 
-// fetch asks for the needed entries in order. Each answer must bring at
-// least one of the ids asked, or those ids are dropped: a peer cannot keep
-// the loop going without delivering.
+// fetch asks for the needed entries in order, keeping one request in
+// flight ahead so that the peer reads batch k+1 while batch k is verified
+// and stored. Ids an answer did not bring are asked again in a later pass;
+// a pass that brings none of them ends the fetch, so a peer cannot keep it
+// going without delivering.
 func (n *Node) fetch(c *conn, need []entry.ID, res *SyncResult) error {
 	for len(need) > 0 {
-		ask := need[:min(len(need), wire.MaxGet)]
-		reply, err := c.ask(wire.Get{IDs: ask})
-		if err != nil {
+		var chunks [][]entry.ID
+		for rest := need; len(rest) > 0; rest = rest[min(len(rest), wire.MaxGet):] {
+			chunks = append(chunks, rest[:min(len(rest), wire.MaxGet)])
+		}
+		if err := c.send(wire.Get{IDs: chunks[0]}); err != nil {
 			return err
 		}
-		es, ok := reply.(wire.Entries)
-		if !ok {
-			return fmt.Errorf("%w: %T in answer to get", ErrPeer, reply)
-		}
-		outs, err := n.ingest(es.Raws)
-		if err != nil {
-			return err
-		}
-		got := map[entry.ID]bool{}
-		for _, o := range outs {
-			if o.Err != nil {
-				res.Refused++
-			} else if o.Stored() {
-				res.Received++
+		var missing []entry.ID
+		for i, ask := range chunks {
+			if i+1 < len(chunks) {
+				if err := c.send(wire.Get{IDs: chunks[i+1]}); err != nil {
+					return err
+				}
 			}
-			got[o.ID] = true
-		}
-		rest := need[:0:0]
-		for _, id := range ask {
-			if !got[id] {
-				rest = append(rest, id)
+			reply, err := c.recv()
+			if err != nil {
+				return fmt.Errorf("%w: %v", ErrPeer, err)
+			}
+			es, ok := reply.(wire.Entries)
+			if !ok {
+				return fmt.Errorf("%w: %T in answer to get", ErrPeer, reply)
+			}
+			outs, err := n.ingest(es.Raws)
+			if err != nil {
+				return err
+			}
+			got := map[entry.ID]bool{}
+			for _, o := range outs {
+				if o.Err != nil {
+					res.Refused++
+				} else if o.Stored() {
+					res.Received++
+				}
+				got[o.ID] = true
+			}
+			for _, id := range ask {
+				if !got[id] {
+					missing = append(missing, id)
+				}
 			}
 		}
-		if len(rest) == len(ask) {
-			rest = nil // nothing asked for came: the peer does not have it
+		if len(missing) == len(need) {
+			return nil // nothing asked for came: the peer does not have it
 		}
-		need = append(rest, need[len(ask):]...)
+		need = missing
 	}
 	return nil
 }
