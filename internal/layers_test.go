@@ -23,6 +23,7 @@ var allowed = map[string][]string{
 	"internal/archive":          {"internal/entry"},
 	"internal/view":             {"internal/entry", "internal/group", "internal/hlc"},
 	"internal/proto/negentropy": {},
+	"internal/proto/hyparview":  {},
 	"internal/wire":             {"internal/entry"},
 	"internal/transport":        {},
 	"internal/store":            {"internal/entry", "internal/group", "internal/hlc", "internal/view"},
@@ -33,7 +34,7 @@ var allowed = map[string][]string{
 }
 
 // pure packages decide; they never touch the disk, the network or the clock.
-var pure = []string{"internal/hlc", "internal/entry", "internal/group", "internal/archive", "internal/view", "internal/secret", "internal/proto/negentropy", "internal/wire"}
+var pure = []string{"internal/hlc", "internal/entry", "internal/group", "internal/archive", "internal/view", "internal/secret", "internal/proto/negentropy", "internal/proto/hyparview", "internal/wire"}
 
 var impure = []string{"os", "os/exec", "net", "net/http", "syscall", "io/fs", "path/filepath"}
 

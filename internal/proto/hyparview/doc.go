@@ -1,0 +1,20 @@
+// Package hyparview keeps a group's overlay: each node's small active view
+// (the neighbours it exchanges messages with) and larger passive view (the
+// candidates that replace failed neighbours), after Leitão, Pereira and
+// Rodrigues, "HyParView: a membership protocol for reliable gossip-based
+// broadcast" (DSN 2007).
+//
+// A joining node's id travels random walks (ForwardJoin) so that it lands in
+// active views across the overlay and in passive views along the way;
+// periodic Shuffles mix the passive views; a failed or departed neighbour is
+// replaced by a passive one through a Neighbor request, high priority when a
+// node has no neighbour left. The result is a connected, nearly symmetric
+// overlay of bounded degree that repairs itself.
+//
+// The package is pure, in the shape of etcd's raft: State.Step takes one
+// Input (a message, a fired timer, a peer down, a local command) and returns
+// the Outputs (messages to send, neighbours up and down, timers to set). It
+// reads no clock and draws randomness only from the generator it is given,
+// so the simulator and the node drive the same code. NeighborUp and
+// NeighborDown feed the broadcast layer (Plumtree).
+package hyparview

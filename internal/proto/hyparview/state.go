@@ -1,0 +1,299 @@
+package hyparview
+
+import (
+	"math/rand/v2"
+	"slices"
+)
+
+// State is one node's view of one group's overlay. It is not safe for
+// concurrent use: its driver feeds it one input at a time.
+type State struct {
+	cfg     Config
+	self    PeerID
+	rng     *rand.Rand
+	active  []PeerID // in the order they entered; random picks index it
+	passive []PeerID
+	// asking is the passive peer a Neighbor request is out to, if any.
+	asking PeerID
+	// refused are the peers that turned a request down since the last
+	// timer: not asked again until then, or a node with room would ask
+	// full peers round and round.
+	refused map[PeerID]bool
+	// shuffled is the sample of our last Shuffle: the first to give way
+	// when the reply's ids enter the passive view.
+	shuffled []PeerID
+	out      []Output
+}
+
+// New makes the State of node self. Call Start once, then Step.
+func New(cfg Config, self PeerID, rng *rand.Rand) *State {
+	return &State{cfg: cfg, self: self, rng: rng, refused: map[PeerID]bool{}}
+}
+
+// Start arms the shuffle timer.
+func (s *State) Start() []Output {
+	return []Output{SetTimer{Timer: ShuffleTimer, After: s.cfg.ShuffleEvery}}
+}
+
+// Active is the active view, in the order peers entered it.
+func (s *State) Active() []PeerID { return slices.Clone(s.active) }
+
+// Passive is the passive view.
+func (s *State) Passive() []PeerID { return slices.Clone(s.passive) }
+
+// Step processes one input and returns what to do.
+func (s *State) Step(in Input) []Output {
+	s.out = nil
+	switch in := in.(type) {
+	case JoinVia:
+		if in.Contact != s.self {
+			s.addActive(in.Contact)
+			s.send(in.Contact, Join{})
+		}
+	case Receive:
+		s.receive(in.From, in.Msg)
+	case TimerFired:
+		if in.Timer == ShuffleTimer {
+			clear(s.refused)
+			s.shuffle()
+			s.refill()
+			s.out = append(s.out, SetTimer{Timer: ShuffleTimer, After: s.cfg.ShuffleEvery})
+		}
+	case PeerDown:
+		s.forget(in.Peer)
+	case Drop:
+		s.forget(in.Peer)
+	}
+	return s.out
+}
+
+func (s *State) receive(from PeerID, m Message) {
+	if from == s.self {
+		return
+	}
+	switch m := m.(type) {
+	case Join:
+		s.addActive(from)
+		for _, p := range s.active {
+			if p != from {
+				s.send(p, ForwardJoin{Peer: from, TTL: s.cfg.ARWL})
+			}
+		}
+	case ForwardJoin:
+		s.forwardJoin(from, m)
+	case Neighbor:
+		if m.High || len(s.active) < s.cfg.ActiveSize {
+			s.addActive(from)
+			s.send(from, NeighborReply{Accept: true})
+		} else {
+			s.send(from, NeighborReply{Accept: false})
+		}
+	case NeighborReply:
+		if from != s.asking {
+			return // not asked, or asked before a failure: stale
+		}
+		s.asking = ""
+		switch {
+		case !m.Accept:
+			s.refused[from] = true
+		case len(s.active) >= s.cfg.ActiveSize:
+			// The view filled while we asked: the peer took us in, so tell
+			// it we will not take it.
+			s.send(from, Disconnect{})
+			s.addPassive(from)
+		default:
+			s.addActive(from)
+		}
+		s.refill()
+	case Disconnect:
+		if slices.Contains(s.active, from) {
+			s.lost(from)
+			s.addPassive(from)
+		}
+	case Shuffle:
+		s.receiveShuffle(from, m)
+	case ShuffleReply:
+		s.integrate(m.Peers, s.shuffled)
+		s.shuffled = nil
+		s.refill()
+	}
+}
+
+// forwardJoin moves a new node's walk on, or ends it here.
+func (s *State) forwardJoin(from PeerID, m ForwardJoin) {
+	if m.Peer == s.self {
+		return
+	}
+	if m.TTL <= 0 || len(s.active) <= 1 {
+		if !slices.Contains(s.active, m.Peer) {
+			s.addActive(m.Peer)
+			s.send(m.Peer, Neighbor{High: true})
+		}
+		return
+	}
+	if m.TTL == s.cfg.PRWL {
+		s.addPassive(m.Peer)
+	}
+	if next, ok := s.pick(s.active, from, m.Peer); ok {
+		s.send(next, ForwardJoin{Peer: m.Peer, TTL: m.TTL - 1})
+	}
+}
+
+// shuffle sends a sample of both views on a walk from a random neighbour.
+func (s *State) shuffle() {
+	if len(s.active) == 0 {
+		return
+	}
+	sample := append([]PeerID{s.self}, s.sample(s.active, s.cfg.ShuffleActive)...)
+	sample = append(sample, s.sample(s.passive, s.cfg.ShufflePassive)...)
+	s.shuffled = sample[1:]
+	to := s.active[s.rng.IntN(len(s.active))]
+	s.send(to, Shuffle{Origin: s.self, TTL: s.cfg.ARWL, Peers: sample})
+}
+
+func (s *State) receiveShuffle(from PeerID, m Shuffle) {
+	if m.Origin == s.self {
+		return
+	}
+	if m.TTL > 0 && len(s.active) > 1 {
+		if next, ok := s.pick(s.active, from, m.Origin); ok {
+			s.send(next, Shuffle{Origin: m.Origin, TTL: m.TTL - 1, Peers: m.Peers})
+			return
+		}
+	}
+	reply := s.sample(s.passive, len(m.Peers))
+	s.send(m.Origin, ShuffleReply{Peers: reply})
+	s.integrate(m.Peers, reply)
+}
+
+// integrate adds ids to the passive view, evicting first those in prefer
+// (ids this node just sent away), then at random.
+func (s *State) integrate(ids, prefer []PeerID) {
+	prefer = slices.Clone(prefer)
+	for _, p := range ids {
+		if p == s.self || slices.Contains(s.active, p) || slices.Contains(s.passive, p) {
+			continue
+		}
+		if len(s.passive) >= s.cfg.PassiveSize {
+			evicted := false
+			for len(prefer) > 0 && !evicted {
+				victim := prefer[0]
+				prefer = prefer[1:]
+				if slices.Contains(s.passive, victim) {
+					s.passive = remove(s.passive, victim)
+					evicted = true
+				}
+			}
+			if !evicted {
+				i := s.rng.IntN(len(s.passive))
+				s.passive = slices.Delete(s.passive, i, i+1)
+			}
+		}
+		s.passive = append(s.passive, p)
+	}
+}
+
+// addActive takes p into the active view, dropping a random neighbour to
+// the passive view when it is full.
+func (s *State) addActive(p PeerID) {
+	if p == s.self || slices.Contains(s.active, p) {
+		return
+	}
+	s.passive = remove(s.passive, p)
+	if s.asking == p {
+		s.asking = ""
+	}
+	if len(s.active) >= s.cfg.ActiveSize {
+		// NB: no refill here: the slot is p's.
+		victim := s.active[s.rng.IntN(len(s.active))]
+		s.send(victim, Disconnect{})
+		s.active = remove(s.active, victim)
+		s.out = append(s.out, NeighborDown{Peer: victim})
+		s.addPassive(victim)
+	}
+	s.active = append(s.active, p)
+	s.out = append(s.out, NeighborUp{Peer: p})
+}
+
+// forget removes a failed or dropped peer from both views.
+func (s *State) forget(p PeerID) {
+	s.passive = remove(s.passive, p)
+	s.lost(p)
+}
+
+// lost removes p from the active view (if there) and looks for a
+// replacement.
+func (s *State) lost(p PeerID) {
+	if s.asking == p {
+		s.asking = ""
+	}
+	if slices.Contains(s.active, p) {
+		s.active = remove(s.active, p)
+		s.out = append(s.out, NeighborDown{Peer: p})
+	}
+	s.refill()
+}
+
+// refill asks a random passive peer to become a neighbour while the active
+// view has room, one request at a time, skipping peers that refused since
+// the last timer.
+func (s *State) refill() {
+	if s.asking != "" || len(s.active) >= s.cfg.ActiveSize {
+		return
+	}
+	var candidates []PeerID
+	for _, p := range s.passive {
+		if !s.refused[p] {
+			candidates = append(candidates, p)
+		}
+	}
+	if len(candidates) == 0 {
+		return
+	}
+	s.asking = candidates[s.rng.IntN(len(candidates))]
+	s.send(s.asking, Neighbor{High: len(s.active) == 0})
+}
+
+func (s *State) addPassive(p PeerID) {
+	if p == s.self || slices.Contains(s.active, p) || slices.Contains(s.passive, p) {
+		return
+	}
+	if len(s.passive) >= s.cfg.PassiveSize {
+		i := s.rng.IntN(len(s.passive))
+		s.passive = slices.Delete(s.passive, i, i+1)
+	}
+	s.passive = append(s.passive, p)
+}
+
+// pick draws a peer from view other than the excluded ones.
+func (s *State) pick(view []PeerID, exclude ...PeerID) (PeerID, bool) {
+	var choices []PeerID
+	for _, p := range view {
+		if !slices.Contains(exclude, p) {
+			choices = append(choices, p)
+		}
+	}
+	if len(choices) == 0 {
+		return "", false
+	}
+	return choices[s.rng.IntN(len(choices))], true
+}
+
+// sample draws up to n distinct peers of view.
+func (s *State) sample(view []PeerID, n int) []PeerID {
+	idx := s.rng.Perm(len(view))
+	out := make([]PeerID, 0, min(n, len(view)))
+	for _, i := range idx[:min(n, len(idx))] {
+		out = append(out, view[i])
+	}
+	return out
+}
+
+func (s *State) send(to PeerID, m Message) { s.out = append(s.out, Send{To: to, Msg: m}) }
+
+func remove(view []PeerID, p PeerID) []PeerID {
+	if i := slices.Index(view, p); i >= 0 {
+		return slices.Delete(view, i, i+1)
+	}
+	return view
+}

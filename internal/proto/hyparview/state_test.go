@@ -1,0 +1,225 @@
+package hyparview
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func newState(self PeerID, seed uint64) *State {
+	return New(DefaultConfig(), self, rand.New(rand.NewPCG(seed, seed)))
+}
+
+func sends(out []Output) []string {
+	var s []string
+	for _, o := range out {
+		switch o := o.(type) {
+		case Send:
+			s = append(s, fmt.Sprintf("->%s %T%v", o.To, o.Msg, o.Msg))
+		case NeighborUp:
+			s = append(s, "up "+string(o.Peer))
+		case NeighborDown:
+			s = append(s, "down "+string(o.Peer))
+		}
+	}
+	return s
+}
+
+func TestJoinAnnouncesTheNewcomer(t *testing.T) {
+	c := newState("c", 1)
+	c.Step(Receive{From: "x", Msg: Join{}})
+	c.Step(Receive{From: "y", Msg: Join{}})
+	out := sends(c.Step(Receive{From: "n", Msg: Join{}}))
+	want := []string{"up n", "->x hyparview.ForwardJoin{n 6}", "->y hyparview.ForwardJoin{n 6}"}
+	if !slices.Equal(out, want) {
+		t.Fatalf("got %q\nwant %q", out, want)
+	}
+	if !slices.Equal(c.Active(), []PeerID{"x", "y", "n"}) {
+		t.Fatalf("active %v", c.Active())
+	}
+}
+
+func TestForwardJoinWalk(t *testing.T) {
+	p := newState("p", 1)
+	p.Step(Receive{From: "a", Msg: Join{}})
+	p.Step(Receive{From: "b", Msg: Join{}})
+	// Mid-walk at PRWL: the newcomer enters the passive view and walks on.
+	out := sends(p.Step(Receive{From: "a", Msg: ForwardJoin{Peer: "n", TTL: 3}}))
+	if len(out) != 1 || out[0] != "->b hyparview.ForwardJoin{n 2}" || !slices.Contains(p.Passive(), "n") {
+		t.Fatalf("mid-walk: %q, passive %v", out, p.Passive())
+	}
+	// At the end of the walk it enters the active view and is told so.
+	out = sends(p.Step(Receive{From: "a", Msg: ForwardJoin{Peer: "m", TTL: 0}}))
+	if !slices.Equal(out, []string{"up m", "->m hyparview.Neighbor{true}"}) {
+		t.Fatalf("end of walk: %q", out)
+	}
+}
+
+func TestFullActiveViewDropsToPassive(t *testing.T) {
+	s := newState("s", 2)
+	for i := range 5 {
+		s.Step(Receive{From: PeerID(fmt.Sprint(i)), Msg: Neighbor{}})
+	}
+	if out := sends(s.Step(Receive{From: "low", Msg: Neighbor{High: false}})); !slices.Equal(out, []string{"->low hyparview.NeighborReply{false}"}) {
+		t.Fatalf("a low-priority request to a full view: %q", out)
+	}
+	out := sends(s.Step(Receive{From: "high", Msg: Neighbor{High: true}}))
+	if len(s.Active()) != 5 || !slices.Contains(s.Active(), "high") || len(s.Passive()) != 1 {
+		t.Fatalf("after a high-priority request: active %v passive %v (%q)", s.Active(), s.Passive(), out)
+	}
+	if !slices.Contains(out, "->"+string(s.Passive()[0])+" hyparview.Disconnect{}") {
+		t.Fatalf("the dropped neighbour was not told: %q", out)
+	}
+}
+
+func TestFailureIsRepairedFromPassive(t *testing.T) {
+	s := newState("s", 3)
+	s.Step(Receive{From: "a", Msg: Neighbor{}})
+	s.Step(Receive{From: "b", Msg: Disconnect{}}) // not a neighbour: ignored
+	s.integrate([]PeerID{"p1", "p2"}, nil)
+	out := sends(s.Step(PeerDown{Peer: "a"}))
+	if len(out) != 2 || out[0] != "down a" || !slices.Contains([]string{"->p1 hyparview.Neighbor{true}", "->p2 hyparview.Neighbor{true}"}, out[1]) {
+		t.Fatalf("after the only neighbour failed: %q", out)
+	}
+	asked := PeerID(out[1][2:4])
+	s.Step(Receive{From: asked, Msg: NeighborReply{Accept: true}})
+	if !slices.Equal(s.Active(), []PeerID{asked}) || slices.Contains(s.Passive(), asked) {
+		t.Fatalf("active %v passive %v", s.Active(), s.Passive())
+	}
+	if out := s.Step(Drop{Peer: asked}); !slices.Contains(sends(out), "down "+string(asked)) || slices.Contains(s.Passive(), asked) {
+		t.Fatalf("a dropped peer stays: %q", sends(out))
+	}
+}
+
+// network is a tiny deterministic driver: FIFO delivery, no loss. The
+// simulator proper comes with the broadcast layer.
+type network struct {
+	nodes map[PeerID]*State
+	queue []envelope
+	down  map[PeerID]bool
+}
+
+type envelope struct {
+	from, to PeerID
+	msg      Message
+}
+
+func (n *network) feed(id PeerID, out []Output) {
+	for _, o := range out {
+		if s, ok := o.(Send); ok {
+			n.queue = append(n.queue, envelope{id, s.To, s.Msg})
+		}
+	}
+}
+
+func (n *network) run(t *testing.T, limit int) {
+	var last []string
+	for steps := 0; len(n.queue) > 0; steps++ {
+		if steps > limit {
+			t.Fatalf("the overlay did not quiesce; last deliveries:\n%s", strings.Join(last, "\n"))
+		}
+		e := n.queue[0]
+		if steps > limit-12 {
+			last = append(last, fmt.Sprintf("%s->%s %T%v  (to's active %v)", e.from, e.to, e.msg, e.msg, n.nodes[e.to].active))
+		}
+		n.queue = n.queue[1:]
+		if n.down[e.to] {
+			n.feed(e.from, n.nodes[e.from].Step(PeerDown{Peer: e.to}))
+			n.check(t, e.from)
+			continue
+		}
+		n.feed(e.to, n.nodes[e.to].Step(Receive{From: e.from, Msg: e.msg}))
+		n.check(t, e.to)
+	}
+}
+
+// check asserts a node's invariants; run after each of its steps.
+func (n *network) check(t *testing.T, id PeerID) {
+	s := n.nodes[id]
+	if len(s.active) > s.cfg.ActiveSize || len(s.passive) > s.cfg.PassiveSize {
+		t.Fatalf("%s: views over their sizes: %d active, %d passive", id, len(s.active), len(s.passive))
+	}
+	for _, p := range s.active {
+		if p == id || slices.Contains(s.passive, p) {
+			t.Fatalf("%s: %s is self or in both views", id, p)
+		}
+	}
+	if slices.Contains(s.passive, id) {
+		t.Fatalf("%s is in its own passive view", id)
+	}
+}
+
+// connected reports whether the live nodes' active views connect them all.
+func (n *network) connected() bool {
+	var start PeerID
+	live := 0
+	for id := range n.nodes {
+		if !n.down[id] {
+			live++
+			if start == "" || id < start {
+				start = id
+			}
+		}
+	}
+	seen := map[PeerID]bool{start: true}
+	queue := []PeerID{start}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		for _, q := range n.nodes[p].active {
+			if !n.down[q] && !seen[q] {
+				seen[q] = true
+				queue = append(queue, q)
+			}
+		}
+	}
+	return len(seen) == live
+}
+
+func TestOverlayFormsAndRepairs(t *testing.T) {
+	for seed := range uint64(5) {
+		rng := rand.New(rand.NewPCG(seed, 99))
+		net := &network{nodes: map[PeerID]*State{}, down: map[PeerID]bool{}}
+		var ids []PeerID
+		for i := range 200 {
+			id := PeerID(fmt.Sprintf("n%03d", i))
+			net.nodes[id] = New(DefaultConfig(), id, rand.New(rand.NewPCG(seed, uint64(i))))
+			if i > 0 {
+				net.feed(id, net.nodes[id].Step(JoinVia{Contact: ids[rng.IntN(len(ids))]}))
+				net.run(t, 1_000_000)
+			}
+			ids = append(ids, id)
+		}
+		for range 5 { // shuffle rounds mix the passive views
+			for _, id := range ids {
+				net.feed(id, net.nodes[id].Step(TimerFired{Timer: ShuffleTimer}))
+			}
+			net.run(t, 1_000_000)
+		}
+		if !net.connected() {
+			t.Fatalf("seed %d: the overlay of 200 is not connected", seed)
+		}
+		for _, id := range ids {
+			if n := len(net.nodes[id].active); n == 0 {
+				t.Fatalf("seed %d: %s has no neighbour", seed, id)
+			}
+		}
+		// 20% fail; their neighbours notice on their next message to them.
+		for _, i := range rng.Perm(len(ids))[:40] {
+			net.down[ids[i]] = true
+		}
+		for range 3 {
+			for _, id := range ids {
+				if !net.down[id] {
+					net.feed(id, net.nodes[id].Step(TimerFired{Timer: ShuffleTimer}))
+				}
+			}
+			net.run(t, 1_000_000)
+		}
+		if !net.connected() {
+			t.Fatalf("seed %d: the overlay did not repair after 20%% failed", seed)
+		}
+	}
+}

@@ -1,0 +1,135 @@
+package hyparview
+
+import "time"
+
+// PeerID names a node: opaque and comparable (a libp2p peer id, or an index
+// in the simulator).
+type PeerID string
+
+// Config sets the view sizes and walk lengths.
+type Config struct {
+	// ActiveSize bounds the active view: the "max peers per group".
+	ActiveSize int
+	// PassiveSize bounds the passive view.
+	PassiveSize int
+	// ARWL is the active random walk length of a ForwardJoin and a Shuffle.
+	ARWL int
+	// PRWL is the step of a ForwardJoin walk at which the new node enters
+	// the passive view.
+	PRWL int
+	// ShuffleActive and ShufflePassive are how many ids of each view a
+	// Shuffle carries (ka and kp in the paper).
+	ShuffleActive, ShufflePassive int
+	// ShuffleEvery is the shuffle period.
+	ShuffleEvery time.Duration
+}
+
+// DefaultConfig follows the paper's evaluation: active view log10(n)+c with
+// c = 1 for n = 10^4 (5), passive view k(log10(n)+c) with k = 6 (30), ARWL 6,
+// PRWL 3, ka 3, kp 4; and iroh-gossip's 60 s shuffle period.
+func DefaultConfig() Config {
+	return Config{ActiveSize: 5, PassiveSize: 30, ARWL: 6, PRWL: 3, ShuffleActive: 3, ShufflePassive: 4,
+		ShuffleEvery: 60 * time.Second}
+}
+
+// Message is what nodes send each other.
+type Message interface{ isMessage() }
+
+// Join asks the receiver, the contact, to take the sender into its active
+// view and announce it.
+type Join struct{}
+
+// ForwardJoin carries a new node's id on a random walk.
+type ForwardJoin struct {
+	Peer PeerID
+	TTL  int
+}
+
+// Neighbor asks to be taken into the receiver's active view. High priority
+// is for a node with no neighbour left: it is always accepted.
+type Neighbor struct{ High bool }
+
+// NeighborReply answers a Neighbor request.
+type NeighborReply struct{ Accept bool }
+
+// Disconnect tells a neighbour it was dropped from the sender's active view.
+type Disconnect struct{}
+
+// Shuffle carries a sample of the origin's views on a random walk.
+type Shuffle struct {
+	Origin PeerID
+	TTL    int
+	Peers  []PeerID
+}
+
+// ShuffleReply answers a Shuffle with a sample of the receiver's passive view.
+type ShuffleReply struct{ Peers []PeerID }
+
+func (Join) isMessage()          {}
+func (ForwardJoin) isMessage()   {}
+func (Neighbor) isMessage()      {}
+func (NeighborReply) isMessage() {}
+func (Disconnect) isMessage()    {}
+func (Shuffle) isMessage()       {}
+func (ShuffleReply) isMessage()  {}
+
+// Input is what a node feeds its State.
+type Input interface{ isInput() }
+
+// JoinVia is the local command to join the overlay through a contact.
+type JoinVia struct{ Contact PeerID }
+
+// Receive is a message from a peer.
+type Receive struct {
+	From PeerID
+	Msg  Message
+}
+
+// TimerFired returns a timer the State set.
+type TimerFired struct{ Timer Timer }
+
+// PeerDown reports that a peer cannot be reached.
+type PeerDown struct{ Peer PeerID }
+
+// Drop is the policy's order to cut a peer off: it leaves both views.
+type Drop struct{ Peer PeerID }
+
+func (JoinVia) isInput()    {}
+func (Receive) isInput()    {}
+func (TimerFired) isInput() {}
+func (PeerDown) isInput()   {}
+func (Drop) isInput()       {}
+
+// Output is what the State asks its driver to do.
+type Output interface{ isOutput() }
+
+// Send asks to deliver a message.
+type Send struct {
+	To  PeerID
+	Msg Message
+}
+
+// NeighborUp reports a peer entering the active view.
+type NeighborUp struct{ Peer PeerID }
+
+// NeighborDown reports a peer leaving the active view.
+type NeighborDown struct{ Peer PeerID }
+
+// SetTimer asks for Timer to be fed back after a delay.
+type SetTimer struct {
+	Timer Timer
+	After time.Duration
+}
+
+func (Send) isOutput()         {}
+func (NeighborUp) isOutput()   {}
+func (NeighborDown) isOutput() {}
+func (SetTimer) isOutput()     {}
+
+// Timer names a timer the State sets.
+type Timer int
+
+// Timers.
+const (
+	ShuffleTimer Timer = iota + 1
+)
