@@ -24,6 +24,7 @@ var allowed = map[string][]string{
 	"internal/view":             {"internal/entry", "internal/group", "internal/hlc"},
 	"internal/proto/negentropy": {},
 	"internal/proto/hyparview":  {},
+	"internal/proto/plumtree":   {},
 	"internal/wire":             {"internal/entry"},
 	"internal/transport":        {},
 	"internal/store":            {"internal/entry", "internal/group", "internal/hlc", "internal/view"},
@@ -34,7 +35,7 @@ var allowed = map[string][]string{
 }
 
 // pure packages decide; they never touch the disk, the network or the clock.
-var pure = []string{"internal/hlc", "internal/entry", "internal/group", "internal/archive", "internal/view", "internal/secret", "internal/proto/negentropy", "internal/proto/hyparview", "internal/wire"}
+var pure = []string{"internal/hlc", "internal/entry", "internal/group", "internal/archive", "internal/view", "internal/secret", "internal/proto/negentropy", "internal/proto/hyparview", "internal/proto/plumtree", "internal/wire"}
 
 var impure = []string{"os", "os/exec", "net", "net/http", "syscall", "io/fs", "path/filepath"}
 

@@ -1,0 +1,191 @@
+package plumtree
+
+import "slices"
+
+// State is one node's broadcast state for one group. It is not safe for
+// concurrent use: its driver feeds it one input at a time.
+type State struct {
+	cfg   Config
+	store Store
+	eager []PeerID // in the order they became eager
+	lazy  []PeerID
+
+	seen      map[MessageID]bool
+	seenOrder []MessageID // oldest first, to forget beyond MaxSeen
+
+	missing map[MessageID][]announcer // ids announced but not received
+	armed   map[MessageID]bool        // a graft timer runs for the id
+
+	queued   map[PeerID][]Announcement // IHaves waiting for the flush
+	queue    []PeerID                  // the peers of queued, in order
+	flushing bool                      // the IHave timer runs
+	out      []Output
+}
+
+type announcer struct {
+	peer  PeerID
+	round int
+}
+
+// New makes the State of a node whose payloads store reads.
+func New(cfg Config, store Store) *State {
+	return &State{cfg: cfg, store: store, seen: map[MessageID]bool{}, missing: map[MessageID][]announcer{},
+		armed: map[MessageID]bool{}, queued: map[PeerID][]Announcement{}}
+}
+
+// Eager and Lazy are the current peer sets, in order.
+func (s *State) Eager() []PeerID { return slices.Clone(s.eager) }
+
+// Lazy is the set of peers that get announcements only.
+func (s *State) Lazy() []PeerID { return slices.Clone(s.lazy) }
+
+// Step processes one input and returns what to do.
+func (s *State) Step(in Input) []Output {
+	s.out = nil
+	switch in := in.(type) {
+	case Broadcast:
+		if !s.seen[in.ID] {
+			s.markSeen(in.ID)
+			s.push(in.ID, in.Payload, 0, "")
+		}
+	case Receive:
+		s.receive(in.From, in.Msg)
+	case NeighborUp:
+		if !slices.Contains(s.eager, in.Peer) && !slices.Contains(s.lazy, in.Peer) {
+			s.eager = append(s.eager, in.Peer)
+		}
+	case NeighborDown:
+		s.eager = remove(s.eager, in.Peer)
+		s.lazy = remove(s.lazy, in.Peer)
+		delete(s.queued, in.Peer)
+		s.queue = remove(s.queue, in.Peer)
+		for id, anns := range s.missing {
+			s.missing[id] = slices.DeleteFunc(anns, func(a announcer) bool { return a.peer == in.Peer })
+		}
+	case TimerFired:
+		switch in.Timer.Kind {
+		case IHaveTimer:
+			s.flush()
+		case GraftTimer:
+			s.graft(in.Timer.ID)
+		}
+	}
+	return s.out
+}
+
+func (s *State) receive(from PeerID, m Message) {
+	switch m := m.(type) {
+	case Gossip:
+		if s.seen[m.ID] {
+			// A second copy: this link is redundant.
+			s.makeLazy(from)
+			s.send(from, Prune{})
+			return
+		}
+		s.markSeen(m.ID)
+		delete(s.missing, m.ID)
+		s.out = append(s.out, Deliver{ID: m.ID, Payload: m.Payload, From: from, Round: m.Round})
+		s.makeEager(from)
+		s.push(m.ID, m.Payload, m.Round+1, from)
+	case Prune:
+		s.makeLazy(from)
+	case IHave:
+		for _, a := range m.Announced {
+			if s.seen[a.ID] {
+				continue
+			}
+			if !slices.ContainsFunc(s.missing[a.ID], func(x announcer) bool { return x.peer == from }) {
+				s.missing[a.ID] = append(s.missing[a.ID], announcer{from, a.Round})
+			}
+			if !s.armed[a.ID] {
+				s.armed[a.ID] = true
+				s.out = append(s.out, SetTimer{Timer: Timer{Kind: GraftTimer, ID: a.ID}, After: s.cfg.GraftTimeout})
+			}
+		}
+	case Graft:
+		s.makeEager(from)
+		if payload, ok := s.store.Payload(m.ID); ok {
+			s.send(from, Gossip{ID: m.ID, Payload: payload, Round: m.Round})
+		}
+	}
+}
+
+// push sends a message eagerly to the eager peers and queues its id for the
+// lazy ones, all but the peer it came from.
+func (s *State) push(id MessageID, payload []byte, round int, from PeerID) {
+	for _, p := range s.eager {
+		if p != from {
+			s.send(p, Gossip{ID: id, Payload: payload, Round: round})
+		}
+	}
+	for _, p := range s.lazy {
+		if p == from {
+			continue
+		}
+		if _, ok := s.queued[p]; !ok {
+			s.queue = append(s.queue, p)
+		}
+		s.queued[p] = append(s.queued[p], Announcement{ID: id, Round: round})
+	}
+	if len(s.queue) > 0 && !s.flushing {
+		s.flushing = true
+		s.out = append(s.out, SetTimer{Timer: Timer{Kind: IHaveTimer}, After: s.cfg.IHaveEvery})
+	}
+}
+
+// flush sends the queued announcements, one IHave per peer.
+func (s *State) flush() {
+	s.flushing = false
+	for _, p := range s.queue {
+		s.send(p, IHave{Announced: s.queued[p]})
+	}
+	clear(s.queued)
+	s.queue = s.queue[:0]
+}
+
+// graft asks the next announcer of a still-missing id for it.
+func (s *State) graft(id MessageID) {
+	anns := s.missing[id]
+	if s.seen[id] || len(anns) == 0 {
+		delete(s.armed, id)
+		delete(s.missing, id)
+		return
+	}
+	a := anns[0]
+	s.missing[id] = anns[1:]
+	s.makeEager(a.peer)
+	s.send(a.peer, Graft{ID: id, Round: a.round})
+	s.out = append(s.out, SetTimer{Timer: Timer{Kind: GraftTimer, ID: id}, After: s.cfg.RetryTimeout})
+}
+
+func (s *State) makeEager(p PeerID) {
+	if i := slices.Index(s.lazy, p); i >= 0 {
+		s.lazy = slices.Delete(s.lazy, i, i+1)
+		s.eager = append(s.eager, p)
+	}
+}
+
+func (s *State) makeLazy(p PeerID) {
+	if i := slices.Index(s.eager, p); i >= 0 {
+		s.eager = slices.Delete(s.eager, i, i+1)
+		s.lazy = append(s.lazy, p)
+	}
+}
+
+func (s *State) markSeen(id MessageID) {
+	s.seen[id] = true
+	s.seenOrder = append(s.seenOrder, id)
+	if len(s.seenOrder) > s.cfg.MaxSeen {
+		delete(s.seen, s.seenOrder[0])
+		s.seenOrder = s.seenOrder[1:]
+	}
+}
+
+func (s *State) send(to PeerID, m Message) { s.out = append(s.out, Send{To: to, Msg: m}) }
+
+func remove(ps []PeerID, p PeerID) []PeerID {
+	if i := slices.Index(ps, p); i >= 0 {
+		return slices.Delete(ps, i, i+1)
+	}
+	return ps
+}

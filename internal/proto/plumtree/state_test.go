@@ -1,0 +1,195 @@
+package plumtree
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+)
+
+type mapStore map[MessageID][]byte
+
+func (m mapStore) Payload(id MessageID) ([]byte, bool) { p, ok := m[id]; return p, ok }
+
+func id(b byte) MessageID { return MessageID{b} }
+
+func TestDuplicatePrunesAndGraftRepairs(t *testing.T) {
+	s := New(DefaultConfig(), mapStore{id(1): []byte("one")})
+	for _, p := range []PeerID{"a", "b", "c"} {
+		s.Step(NeighborUp{Peer: p})
+	}
+	out := s.Step(Receive{From: "a", Msg: Gossip{ID: id(7), Payload: []byte("x"), Round: 2}})
+	want := []Output{
+		Deliver{ID: id(7), Payload: []byte("x"), From: "a", Round: 2},
+		Send{To: "b", Msg: Gossip{ID: id(7), Payload: []byte("x"), Round: 3}},
+		Send{To: "c", Msg: Gossip{ID: id(7), Payload: []byte("x"), Round: 3}},
+	}
+	if fmt.Sprint(out) != fmt.Sprint(want) {
+		t.Fatalf("first copy:\n got %v\nwant %v", out, want)
+	}
+	out = s.Step(Receive{From: "b", Msg: Gossip{ID: id(7), Payload: []byte("x"), Round: 2}})
+	if fmt.Sprint(out) != fmt.Sprint([]Output{Send{To: "b", Msg: Prune{}}}) || !slices.Equal(s.Lazy(), []PeerID{"b"}) {
+		t.Fatalf("second copy: %v, lazy %v", out, s.Lazy())
+	}
+	// An id announced but never received is grafted from its announcer.
+	out = s.Step(Receive{From: "b", Msg: IHave{Announced: []Announcement{{ID: id(9), Round: 4}}}})
+	if fmt.Sprint(out) != fmt.Sprint([]Output{SetTimer{Timer: Timer{Kind: GraftTimer, ID: id(9)}, After: 80 * time.Millisecond}}) {
+		t.Fatalf("IHave: %v", out)
+	}
+	out = s.Step(TimerFired{Timer: Timer{Kind: GraftTimer, ID: id(9)}})
+	if len(out) != 2 || fmt.Sprint(out[0]) != fmt.Sprint(Send{To: "b", Msg: Graft{ID: id(9), Round: 4}}) || !slices.Contains(s.Eager(), "b") {
+		t.Fatalf("graft: %v, eager %v", out, s.Eager())
+	}
+	// A graft for a stored message is answered with it.
+	out = s.Step(Receive{From: "c", Msg: Graft{ID: id(1), Round: 1}})
+	if fmt.Sprint(out) != fmt.Sprint([]Output{Send{To: "c", Msg: Gossip{ID: id(1), Payload: []byte("one"), Round: 1}}}) {
+		t.Fatalf("answer to a graft: %v", out)
+	}
+}
+
+// sim is a small discrete-event driver over a static overlay: messages take
+// a random latency, timers fire at their time.
+type sim struct {
+	t      *testing.T
+	rng    *rand.Rand
+	now    time.Duration
+	nodes  map[PeerID]*State
+	stores map[PeerID]mapStore
+	events []event
+	cut    map[[2]PeerID]bool // links that drop every message
+	copies int                // Gossip messages delivered, duplicates included
+	got    map[MessageID]map[PeerID]bool
+}
+
+type event struct {
+	at       time.Duration
+	seq      int
+	from, to PeerID
+	msg      Message
+	timer    *Timer
+}
+
+func (s *sim) schedule(e event) {
+	e.seq = len(s.events) + int(s.now)
+	s.events = append(s.events, e)
+}
+
+func (s *sim) feed(id PeerID, out []Output) {
+	for _, o := range out {
+		switch o := o.(type) {
+		case Send:
+			if !s.cut[[2]PeerID{id, o.To}] {
+				s.schedule(event{at: s.now + time.Duration(1+s.rng.IntN(20))*time.Millisecond, from: id, to: o.To, msg: o.Msg})
+			}
+		case SetTimer:
+			tm := o.Timer
+			s.schedule(event{at: s.now + o.After, to: id, timer: &tm})
+		case Deliver:
+			s.stores[id][o.ID] = o.Payload
+			s.got[o.ID][id] = true
+		}
+	}
+}
+
+func (s *sim) run() {
+	for len(s.events) > 0 {
+		i := 0
+		for j, e := range s.events {
+			if e.at < s.events[i].at || e.at == s.events[i].at && e.seq < s.events[i].seq {
+				i = j
+			}
+		}
+		e := s.events[i]
+		s.events = slices.Delete(s.events, i, i+1)
+		s.now = e.at
+		if e.timer != nil {
+			s.feed(e.to, s.nodes[e.to].Step(TimerFired{Timer: *e.timer}))
+			continue
+		}
+		if _, ok := e.msg.(Gossip); ok {
+			s.copies++
+		}
+		s.feed(e.to, s.nodes[e.to].Step(Receive{From: e.from, Msg: e.msg}))
+	}
+}
+
+func newSim(t *testing.T, n, degree int, seed uint64) (*sim, []PeerID) {
+	s := &sim{t: t, rng: rand.New(rand.NewPCG(seed, 1)), nodes: map[PeerID]*State{}, stores: map[PeerID]mapStore{},
+		cut: map[[2]PeerID]bool{}, got: map[MessageID]map[PeerID]bool{}}
+	var ids []PeerID
+	for i := range n {
+		p := PeerID(fmt.Sprintf("n%03d", i))
+		ids = append(ids, p)
+		s.stores[p] = mapStore{}
+		s.nodes[p] = New(DefaultConfig(), s.stores[p])
+	}
+	// A ring for connectivity, plus random chords up to the degree.
+	link := func(a, b PeerID) {
+		if a == b || slices.Contains(s.nodes[a].Eager(), b) {
+			return
+		}
+		s.nodes[a].Step(NeighborUp{Peer: b})
+		s.nodes[b].Step(NeighborUp{Peer: a})
+	}
+	for i := range ids {
+		link(ids[i], ids[(i+1)%n])
+	}
+	for _, a := range ids {
+		for len(s.nodes[a].Eager()) < degree {
+			link(a, ids[s.rng.IntN(n)])
+		}
+	}
+	return s, ids
+}
+
+func (s *sim) broadcast(from PeerID, m MessageID) {
+	s.got[m] = map[PeerID]bool{from: true}
+	s.stores[from][m] = []byte("payload")
+	s.feed(from, s.nodes[from].Step(Broadcast{ID: m, Payload: []byte("payload")}))
+	s.run()
+}
+
+func TestTreeSettlesAndDeliversOnce(t *testing.T) {
+	for seed := range uint64(3) {
+		s, ids := newSim(t, 100, 5, seed)
+		for i := range 20 { // the first broadcasts prune the redundant links
+			s.broadcast(ids[s.rng.IntN(len(ids))], MessageID{0xaa, byte(i)})
+		}
+		s.copies = 0
+		const steady = 20
+		for i := range steady {
+			m := MessageID{1, byte(i)}
+			s.broadcast(ids[s.rng.IntN(len(ids))], m)
+			if len(s.got[m]) != len(ids) {
+				t.Fatalf("seed %d: message %d reached %d of %d", seed, i, len(s.got[m]), len(ids))
+			}
+		}
+		rmr := float64(s.copies)/float64(steady*(len(ids)-1)) - 1
+		t.Logf("seed %d: steady-state RMR %.4f", seed, rmr)
+		if rmr > 0.1 {
+			t.Fatalf("seed %d: relative message redundancy %.3f in steady state, want ≤ 0.1", seed, rmr)
+		}
+	}
+}
+
+func TestGraftRepairsACutTree(t *testing.T) {
+	s, ids := newSim(t, 60, 4, 9)
+	for i := range 10 {
+		s.broadcast(ids[0], MessageID{0xaa, byte(i)})
+	}
+	// Cut every eager link into one node: it must graft from a lazy peer.
+	victim := ids[30]
+	for _, p := range ids {
+		if slices.Contains(s.nodes[p].Eager(), victim) {
+			s.cut[[2]PeerID{p, victim}] = true
+		}
+	}
+	for i := range 5 {
+		m := MessageID{2, byte(i)}
+		s.broadcast(ids[0], m)
+		if !s.got[m][victim] {
+			t.Fatalf("message %d never reached the node whose eager links were cut", i)
+		}
+	}
+}

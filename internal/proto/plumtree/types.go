@@ -1,0 +1,141 @@
+package plumtree
+
+import "time"
+
+// PeerID names a neighbour, as the overlay does.
+type PeerID string
+
+// MessageID names a message: for hearsay, an entry id.
+type MessageID [32]byte
+
+// Store reads the payloads this node holds, to answer grafts.
+type Store interface {
+	Payload(id MessageID) ([]byte, bool)
+}
+
+// Config sets the timing.
+type Config struct {
+	// GraftTimeout is how long an announced id may stay missing before a
+	// Graft asks for it; RetryTimeout spaces further grafts to other
+	// announcers.
+	GraftTimeout, RetryTimeout time.Duration
+	// IHaveEvery is how often announcements go out, batched per peer.
+	IHaveEvery time.Duration
+	// MaxSeen bounds the ids remembered as received; the oldest are
+	// forgotten first (a late duplicate is then delivered again, and the
+	// store discards it).
+	MaxSeen int
+}
+
+// DefaultConfig follows iroh-gossip's defaults: grafts after 80 ms, retries
+// after 40 ms, and announcements batched every 50 ms.
+func DefaultConfig() Config {
+	return Config{GraftTimeout: 80 * time.Millisecond, RetryTimeout: 40 * time.Millisecond,
+		IHaveEvery: 50 * time.Millisecond, MaxSeen: 1 << 16}
+}
+
+// Message is what nodes send each other.
+type Message interface{ isMessage() }
+
+// Gossip carries a message; Round counts its hops from the origin.
+type Gossip struct {
+	ID      MessageID
+	Payload []byte
+	Round   int
+}
+
+// IHave announces ids the sender has received.
+type IHave struct{ Announced []Announcement }
+
+// Announcement is one id of an IHave and the round it arrived in.
+type Announcement struct {
+	ID    MessageID
+	Round int
+}
+
+// Graft asks for a message and makes the link eager.
+type Graft struct {
+	ID    MessageID
+	Round int
+}
+
+// Prune makes the link lazy: the sender had the message already.
+type Prune struct{}
+
+func (Gossip) isMessage() {}
+func (IHave) isMessage()  {}
+func (Graft) isMessage()  {}
+func (Prune) isMessage()  {}
+
+// Input is what a node feeds its State.
+type Input interface{ isInput() }
+
+// Broadcast is a local message to spread (already stored here).
+type Broadcast struct {
+	ID      MessageID
+	Payload []byte
+}
+
+// Receive is a message from a neighbour.
+type Receive struct {
+	From PeerID
+	Msg  Message
+}
+
+// NeighborUp and NeighborDown come from the overlay.
+type NeighborUp struct{ Peer PeerID }
+
+// NeighborDown removes a neighbour.
+type NeighborDown struct{ Peer PeerID }
+
+// TimerFired returns a timer the State set.
+type TimerFired struct{ Timer Timer }
+
+func (Broadcast) isInput()    {}
+func (Receive) isInput()      {}
+func (NeighborUp) isInput()   {}
+func (NeighborDown) isInput() {}
+func (TimerFired) isInput()   {}
+
+// Output is what the State asks its driver to do.
+type Output interface{ isOutput() }
+
+// Send asks to deliver a message to a neighbour.
+type Send struct {
+	To  PeerID
+	Msg Message
+}
+
+// Deliver hands a message received for the first time to the node, which
+// stores it (after full admission) and applies it.
+type Deliver struct {
+	ID      MessageID
+	Payload []byte
+	From    PeerID
+	Round   int
+}
+
+// SetTimer asks for Timer to be fed back after a delay.
+type SetTimer struct {
+	Timer Timer
+	After time.Duration
+}
+
+func (Send) isOutput()     {}
+func (Deliver) isOutput()  {}
+func (SetTimer) isOutput() {}
+
+// Timer names a timer: the IHave flush, or a missing id's graft.
+type Timer struct {
+	Kind TimerKind
+	ID   MessageID // for GraftTimer
+}
+
+// TimerKind says what a timer is for.
+type TimerKind int
+
+// Timer kinds.
+const (
+	IHaveTimer TimerKind = iota + 1
+	GraftTimer
+)
