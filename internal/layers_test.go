@@ -25,6 +25,7 @@ var allowed = map[string][]string{
 	"internal/proto/negentropy": {},
 	"internal/proto/hyparview":  {},
 	"internal/proto/plumtree":   {},
+	"internal/sim":              {"internal/proto/hyparview", "internal/proto/negentropy", "internal/proto/plumtree"},
 	"internal/wire":             {"internal/entry"},
 	"internal/transport":        {},
 	"internal/store":            {"internal/entry", "internal/group", "internal/hlc", "internal/view"},
@@ -35,7 +36,7 @@ var allowed = map[string][]string{
 }
 
 // pure packages decide; they never touch the disk, the network or the clock.
-var pure = []string{"internal/hlc", "internal/entry", "internal/group", "internal/archive", "internal/view", "internal/secret", "internal/proto/negentropy", "internal/proto/hyparview", "internal/proto/plumtree", "internal/wire"}
+var pure = []string{"internal/hlc", "internal/entry", "internal/group", "internal/archive", "internal/view", "internal/secret", "internal/proto/negentropy", "internal/proto/hyparview", "internal/proto/plumtree", "internal/sim", "internal/wire"}
 
 var impure = []string{"os", "os/exec", "net", "net/http", "syscall", "io/fs", "path/filepath"}
 

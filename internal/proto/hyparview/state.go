@@ -248,6 +248,9 @@ func (s *State) refill() {
 		}
 	}
 	if len(candidates) == 0 {
+		if len(s.active) == 0 && len(s.passive) == 0 {
+			s.out = append(s.out, Isolated{})
+		}
 		return
 	}
 	s.asking = candidates[s.rng.IntN(len(candidates))]

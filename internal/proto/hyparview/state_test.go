@@ -93,6 +93,18 @@ func TestFailureIsRepairedFromPassive(t *testing.T) {
 	}
 }
 
+func TestIsolationIsReported(t *testing.T) {
+	s := newState("s", 4)
+	s.Step(Receive{From: "a", Msg: Neighbor{}})
+	out := s.Step(PeerDown{Peer: "a"})
+	if len(out) != 2 || out[1] != (Isolated{}) {
+		t.Fatalf("losing the last neighbour with no passive peer: %v", out)
+	}
+	if out := s.Step(JoinVia{Contact: "b"}); len(s.Active()) != 1 || len(out) != 2 {
+		t.Fatalf("rejoining: %v", out)
+	}
+}
+
 // network is a tiny deterministic driver: FIFO delivery, no loss. The
 // simulator proper comes with the broadcast layer.
 type network struct {

@@ -121,6 +121,11 @@ type SetTimer struct {
 	After time.Duration
 }
 
+// Isolated reports that the node has no neighbour and no candidate left:
+// the driver should find a contact (bootstrap peers, the DHT) and JoinVia it.
+type Isolated struct{}
+
+func (Isolated) isOutput()     {}
 func (Send) isOutput()         {}
 func (NeighborUp) isOutput()   {}
 func (NeighborDown) isOutput() {}

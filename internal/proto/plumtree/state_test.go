@@ -34,7 +34,7 @@ func TestDuplicatePrunesAndGraftRepairs(t *testing.T) {
 	}
 	// An id announced but never received is grafted from its announcer.
 	out = s.Step(Receive{From: "b", Msg: IHave{Announced: []Announcement{{ID: id(9), Round: 4}}}})
-	if fmt.Sprint(out) != fmt.Sprint([]Output{SetTimer{Timer: Timer{Kind: GraftTimer, ID: id(9)}, After: 80 * time.Millisecond}}) {
+	if fmt.Sprint(out) != fmt.Sprint([]Output{SetTimer{Timer: Timer{Kind: GraftTimer, ID: id(9)}, After: 500 * time.Millisecond}}) {
 		t.Fatalf("IHave: %v", out)
 	}
 	out = s.Step(TimerFired{Timer: Timer{Kind: GraftTimer, ID: id(9)}})
