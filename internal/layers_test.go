@@ -32,7 +32,7 @@ var allowed = map[string][]string{
 	"internal/home":             {"internal/entry"},
 	"internal/node":             {"internal/archive", "internal/entry", "internal/group", "internal/hlc", "internal/home", "internal/proto/negentropy", "internal/secret", "internal/store", "internal/transport", "internal/view", "internal/wire"},
 	"internal/api":              {},
-	"cmd/hearsay":               {"internal/api", "internal/entry", "internal/group", "internal/home", "internal/node", "internal/store", "internal/view"},
+	"cmd/hearsay":               {"internal/api", "internal/entry", "internal/group", "internal/home", "internal/node", "internal/sim", "internal/store", "internal/view"},
 }
 
 // pure packages decide; they never touch the disk, the network or the clock.

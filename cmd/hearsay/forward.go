@@ -18,7 +18,7 @@ import (
 )
 
 // local commands never go through a running node.
-var local = map[string]bool{"init": true, "id": true, "serve": true, "devnet": true, "help": true, "completion": true, "hearsay": true}
+var local = map[string]bool{"init": true, "id": true, "serve": true, "devnet": true, "sim": true, "help": true, "completion": true, "hearsay": true}
 
 // errForwarded carries the exit code of a command a running node ran.
 type errForwarded struct{ code int }

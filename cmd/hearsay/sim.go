@@ -1,0 +1,72 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"syscall"
+	"time"
+
+	"hearsay/internal/sim"
+
+	"github.com/spf13/cobra"
+)
+
+// simResult is sim.Result with what only the process can measure.
+type simResult struct {
+	sim.Result
+	WallS    float64 `json:"wall_s"`
+	MaxRSSMB float64 `json:"max_rss_mb"`
+}
+
+func (c *cli) simCmd() *cobra.Command {
+	cfg := sim.DefaultConfig(1000, 100)
+	var groups int
+	var churn float64
+	cmd := &cobra.Command{
+		Use:   "sim",
+		Short: "Simulate a network running the real protocol cores (deterministic: same seed, same output)",
+		Long: "Builds an overlay of --nodes nodes, publishes --posts posts from random live members, runs\n" +
+			"until every live node holds every post a live node holds, and prints delivery, redundancy,\n" +
+			"hops, simulated latency and cost per node per entry.",
+		Args: exactArgs(0),
+		RunE: func(*cobra.Command, []string) error {
+			switch {
+			case cfg.Nodes < 2:
+				return fmt.Errorf("--nodes must be at least 2, got %d", cfg.Nodes)
+			case cfg.Posts < 1:
+				return fmt.Errorf("--posts must be at least 1, got %d", cfg.Posts)
+			case groups != 1:
+				return errors.New("only --groups 1 is simulated so far")
+			case churn != 0:
+				return errors.New("--churn is not simulated yet; --crash takes nodes down mid-run")
+			case cfg.Drop < 0 || cfg.Drop >= 1 || cfg.Crash < 0 || cfg.Crash >= 1:
+				return errors.New("--drop and --crash are fractions in [0, 1)")
+			}
+			start := time.Now()
+			r := simResult{Result: sim.New(cfg).Run()}
+			r.WallS = time.Since(start).Seconds()
+			var ru syscall.Rusage
+			if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+				r.MaxRSSMB = float64(ru.Maxrss) / 1024
+			}
+			if c.json {
+				return c.emit(r)
+			}
+			_, err := fmt.Fprintf(c.stdout, "nodes %d (live %d), posts %d, seed %d, drop %.2f, crash %.2f\n"+
+				"delivery %.4f (lost %d)  rmr %.4f\nhops p50 %d p99 %d max %d  latency p50 %.0f ms p99 %.0f ms\n"+
+				"per node per entry: %.2f messages, %.0f bytes\nwall %.1f s, max rss %.0f MB\n",
+				r.Nodes, r.Live, r.Posts, r.Seed, r.Drop, r.Crash, r.Delivery, r.Lost, r.RMR, r.HopsP50, r.HopsP99, r.HopsMax,
+				r.LatencyP50, r.LatencyP99, r.MsgsPerNodePerEntry, r.BytesPerNodePerEntry, r.WallS, r.MaxRSSMB)
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&cfg.Nodes, "nodes", cfg.Nodes, "how many nodes")
+	f.IntVar(&groups, "groups", 1, "how many groups (1 so far)")
+	f.IntVar(&cfg.Posts, "posts", cfg.Posts, "how many posts")
+	f.Float64Var(&cfg.Drop, "drop", 0, "probability that a message is lost")
+	f.Float64Var(&churn, "churn", 0, "fraction of nodes that leave and join during the run (not yet)")
+	f.Float64Var(&cfg.Crash, "crash", 0, "fraction of nodes that crash mid-run")
+	f.Uint64Var(&cfg.Seed, "seed", 1, "random seed")
+	return cmd
+}
