@@ -153,3 +153,39 @@ func bigGroup(t *testing.T, dir string, n, size int) string {
 	}
 	return g.String()
 }
+
+// TestPostOnAllFiveWithinTwoSeconds: five nodes in one group; a post on one
+// is on all within 2 s, far inside the 30 s anti-entropy period.
+func TestPostOnAllFiveWithinTwoSeconds(t *testing.T) {
+	dir := t.TempDir()
+	must(t, hearsay(t, dir, nil, "--home", "n1", "init"))
+	g := must(t, hearsay(t, dir, nil, "--home", "n1", "group", "create", "demo", "--write", "open"))
+	first := serve(t, dir, "--home", "n1")
+	nodes := []*serving{first}
+	for i := 2; i <= 5; i++ {
+		nodes = append(nodes, joinAndServe(t, dir, fmt.Sprintf("n%d", i), g, first.addrs[0]))
+	}
+	// Let every node greet its peers before the clock starts.
+	eventually(t, 10*time.Second, "the nodes meeting", func() bool {
+		for i := 2; i <= 5; i++ {
+			if !strings.Contains(hearsay(t, dir, nil, "--home", fmt.Sprintf("n%d", i), "peers").stdout, "groups") {
+				return false
+			}
+		}
+		return true
+	})
+	post := must(t, hearsay(t, dir, nil, "--home", "n3", "post", g, "to everyone"))
+	posted := time.Now()
+	eventually(t, 2*time.Second, "the post reaching all five", func() bool {
+		for i := 1; i <= 5; i++ {
+			if !strings.Contains(hearsay(t, dir, nil, "--home", fmt.Sprintf("n%d", i), "log", g).stdout, post[:12]) {
+				return false
+			}
+		}
+		return true
+	})
+	t.Logf("on all five after %v", time.Since(posted))
+	for _, s := range nodes {
+		s.stop(t)
+	}
+}
