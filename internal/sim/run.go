@@ -35,6 +35,14 @@ func (s *Sim) Run() Result {
 		s.at(start+time.Duration(p)*s.cfg.PostEvery, &event{to: -1, timer: publish{id}})
 	}
 	postsEnd := start + time.Duration(s.cfg.Posts)*s.cfg.PostEvery
+	if side := int(s.cfg.Partition * float64(len(s.nodes))); side > 0 {
+		s.cut = make([]bool, len(s.nodes))
+		for _, i := range s.rng.Perm(len(s.nodes))[:side] {
+			s.cut[i] = true
+		}
+		s.cutFrom = start + (postsEnd-start)/3
+		s.cutTo = s.cutFrom + s.cfg.PartitionFor
+	}
 	if crashes := int(s.cfg.Crash * float64(len(s.nodes))); crashes > 0 {
 		for _, i := range s.rng.Perm(len(s.nodes))[:crashes] {
 			s.at(start+(postsEnd-start)/2, &event{to: i, timer: crash{}})
@@ -45,9 +53,11 @@ func (s *Sim) Run() Result {
 		s.at(start+jitter, &event{to: i, timer: antiEntropy{}})
 	}
 	// Quiescence: every live node holds every post a live node holds. It
-	// is checked each anti-entropy period after the last post, up to a cap.
+	// is checked each anti-entropy period after the last post (and the
+	// partition's end), up to a cap.
+	drainFrom := max(postsEnd, s.cutTo)
 	for k := 1; k <= maxDrain; k++ {
-		s.at(postsEnd-s.now+time.Duration(k)*s.cfg.AntiEntropyEvery, &event{to: -1, timer: checkDone{last: k == maxDrain}})
+		s.at(drainFrom-s.now+time.Duration(k)*s.cfg.AntiEntropyEvery, &event{to: -1, timer: checkDone{last: k == maxDrain}})
 	}
 	for s.queue.Len() > 0 && !s.done {
 		e := heap.Pop(&s.queue).(*event)
@@ -246,7 +256,7 @@ func (s *Sim) antiEntropy(i int) {
 		msg, have, need, _ = client.Reconcile(reply, have, need)
 	}
 	s.m.reconcile(i, legs, bytes)
-	lost := false
+	lost := s.severed(i, j)
 	for range legs {
 		lost = lost || s.rng.Float64() < s.cfg.Drop
 	}

@@ -25,7 +25,12 @@ type Config struct {
 	Drop, Dup float64
 	// Crash is the fraction of nodes that crash mid-run and stay down.
 	Crash float64
-	Seed  uint64
+	// Partition is the fraction of nodes cut off from the others for
+	// PartitionFor, from a third into the posts; messages across the cut
+	// are lost, and nothing tells the overlay.
+	Partition    float64
+	PartitionFor time.Duration
+	Seed         uint64
 	// Latency is the range of one-way link latencies, drawn per message.
 	MinLatency, MaxLatency time.Duration
 	// PostEvery spaces the posts; AntiEntropyEvery is each node's period.
@@ -79,6 +84,14 @@ type Sim struct {
 	index map[hyparview.PeerID]int
 	m     metrics
 	done  bool
+	// cut marks one side of the partition; it applies in [cutFrom, cutTo).
+	cut            []bool
+	cutFrom, cutTo time.Duration
+}
+
+// severed reports whether a and b are on two sides of a partition now.
+func (s *Sim) severed(a, b int) bool {
+	return s.cut != nil && s.now >= s.cutFrom && s.now < s.cutTo && s.cut[a] != s.cut[b]
 }
 
 // New builds the network; Run runs it.
@@ -138,7 +151,7 @@ type (
 // probability Dup, each copy after its own latency.
 func (s *Sim) send(from, to int, msg any, payloadBytes int) {
 	s.m.count(from, msg, payloadBytes)
-	if s.rng.Float64() < s.cfg.Drop {
+	if s.rng.Float64() < s.cfg.Drop || s.severed(from, to) {
 		return
 	}
 	copies := 1

@@ -3,6 +3,7 @@ package sim
 import (
 	"flag"
 	"testing"
+	"time"
 )
 
 var seeds = flag.Int("sim.seeds", 2, "seeds per simulator scenario (CI runs the default; raise it to soak)")
@@ -19,6 +20,18 @@ func TestDeterministic(t *testing.T) {
 	cfg.Drop, cfg.Seed = 0.05, 7
 	if a, b := New(cfg).Run(), New(cfg).Run(); a != b {
 		t.Fatalf("the same seed gave two runs:\n%+v\n%+v", a, b)
+	}
+}
+
+// TestPartitionHeals cuts half the network off for 10 s in the middle of
+// the posts; once it heals, every live node converges.
+func TestPartitionHeals(t *testing.T) {
+	for seed := range uint64(*seeds) {
+		cfg := DefaultConfig(300, 30)
+		cfg.Partition, cfg.PartitionFor, cfg.Seed = 0.5, 10*time.Second, seed+1
+		if r := run(t, cfg); r.Delivery != 1 {
+			t.Fatalf("seed %d: delivery %v after the partition healed", cfg.Seed, r.Delivery)
+		}
 	}
 }
 
