@@ -120,11 +120,7 @@ func (c *cli) setCmd() *cobra.Command {
 		Short: "List a set's elements",
 		Args:  exactArgs(2),
 		RunE: func(_ *cobra.Command, args []string) error {
-			return c.withGroup(args[0], func(n *node.Node, g *group.Group) error {
-				v, err := n.View(g.ID)
-				if err != nil {
-					return err
-				}
+			return c.withView(args[0], func(v *view.View) error {
 				els, err := v.Set(args[1])
 				if err != nil {
 					return err

@@ -156,7 +156,7 @@ func (c *conn) ask(m wire.Message) (wire.Message, error) {
 func (n *Node) Sync(rw io.ReadWriter, g entry.ID) (SyncResult, error) {
 	var res SyncResult
 	c := newConn(rw)
-	reply, err := c.ask(wire.Open{Group: g})
+	reply, err := c.ask(wire.Open{Version: wire.Version, Group: g})
 	if err != nil {
 		return res, err
 	}
@@ -307,6 +307,9 @@ func (n *Node) ServeSync(rw io.ReadWriter) (entry.ID, error) {
 	if !ok {
 		c.send(wire.Err{Code: wire.CodeBadRequest, Text: "open first"})
 		return entry.ID{}, fmt.Errorf("%w: %T before open", ErrPeer, m)
+	}
+	if open.Version != wire.Version {
+		return entry.ID{}, c.send(wire.Err{Code: wire.CodeVersion, Text: fmt.Sprintf("this node speaks sync version %d", wire.Version)})
 	}
 	g := open.Group
 	_, err = n.Store.Group(g)

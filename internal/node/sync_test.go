@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"io"
@@ -107,7 +108,7 @@ func TestSyncUnknownGroup(t *testing.T) {
 func FuzzServeSync(f *testing.F) {
 	n, g, _ := smallGroup(f)
 	var seed bytes.Buffer
-	wire.WriteFrame(&seed, wire.Encode(wire.Open{Group: g}))
+	wire.WriteFrame(&seed, wire.Encode(wire.Open{Version: wire.Version, Group: g}))
 	wire.WriteFrame(&seed, wire.Encode(wire.Recon{Msg: []byte{0x61, 0x00, 0x00, 0x02, 0x00}}))
 	wire.WriteFrame(&seed, wire.Encode(wire.Get{IDs: []entry.ID{g}}))
 	f.Add(seed.Bytes())
@@ -117,6 +118,25 @@ func FuzzServeSync(f *testing.F) {
 			io.Writer
 		}{bytes.NewReader(stream), io.Discard})
 	})
+}
+
+func TestOtherVersionIsRefusedByCode(t *testing.T) {
+	n, g, _ := smallGroup(t)
+	var in, out bytes.Buffer
+	wire.WriteFrame(&in, wire.Encode(wire.Open{Version: wire.Version + 1, Group: g}))
+	if _, err := n.ServeSync(struct {
+		io.Reader
+		io.Writer
+	}{&in, &out}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := wire.ReadFrame(bufio.NewReader(&out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := wire.Decode(f); m != (wire.Err{Code: wire.CodeVersion, Text: "this node speaks sync version 1"}) {
+		t.Fatalf("answer to another version: %#v", m)
+	}
 }
 
 func TestLeftGroupIsNotServed(t *testing.T) {

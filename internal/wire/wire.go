@@ -70,8 +70,12 @@ type Message interface{ tag() byte }
 // Version of the sync protocol this package speaks.
 const Version = 1
 
-// Open starts a sync session on a group.
-type Open struct{ Group entry.ID }
+// Open starts a sync session on a group. A server that speaks another
+// version answers Err with CodeVersion.
+type Open struct {
+	Version byte
+	Group   entry.ID
+}
 
 // Ack accepts an Open or a Put.
 type Ack struct{}
@@ -101,8 +105,7 @@ type Code byte
 const (
 	CodeUnknownGroup Code = 1 // this node does not hold the group
 	CodeBadRequest   Code = 2 // the message was malformed or out of order
-	CodeBusy         Code = 3 // try later
-	CodeVersion      Code = 4 // the Open asked for another protocol version
+	CodeVersion      Code = 4 // the Open asked for another protocol version (3 is reserved)
 )
 
 const (
@@ -128,7 +131,7 @@ func Encode(m Message) []byte {
 	b := []byte{m.tag()}
 	switch m := m.(type) {
 	case Open:
-		b = append(append(b, Version), m.Group[:]...)
+		b = append(append(b, m.Version), m.Group[:]...)
 	case Err:
 		b = append(append(b, byte(m.Code)), m.Text...)
 	case Recon:
@@ -165,10 +168,7 @@ func Decode(b []byte) (Message, error) {
 		if len(body) != 33 {
 			return nil, fmt.Errorf("%w: open of %d bytes", ErrMalformed, len(body))
 		}
-		if body[0] != Version {
-			return nil, fmt.Errorf("%w: sync protocol version %d", ErrMalformed, body[0])
-		}
-		return Open{Group: entry.ID(body[1:])}, nil
+		return Open{Version: body[0], Group: entry.ID(body[1:])}, nil
 	case tagAck:
 		if len(body) != 0 {
 			return nil, fmt.Errorf("%w: ack with a body", ErrMalformed)
