@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"hearsay/internal/entry"
+	"hearsay/internal/gossip"
 	"hearsay/internal/transport"
 	"hearsay/internal/wire"
 
@@ -22,12 +23,14 @@ import (
 	"github.com/libp2p/go-libp2p/core/peerstore"
 )
 
-// Network is the node on libp2p: it answers sync sessions and starts them,
-// and keeps what `status` and `peers` report.
+// Network is the node on libp2p: it pushes writes through each group's
+// overlay (package gossip), answers sync sessions and starts them, and keeps
+// what `status` and `peers` report.
 type Network struct {
-	n    *Node
-	Host host.Host
-	bw   *metrics.BandwidthCounter
+	n      *Node
+	Host   host.Host
+	bw     *metrics.BandwidthCounter
+	gossip *gossip.Gossip
 
 	mu     sync.Mutex
 	synced map[entry.ID]map[peer.ID]time.Time // per group, each peer's last sync
@@ -58,6 +61,11 @@ func (n *Node) StartNetwork(listen []string) (*Network, error) {
 			}
 		}
 	}})
+	nw.gossip = gossip.New(h, gossipHandler{nw}, gossip.DefaultConfig())
+	n.SetHooks(Hooks{
+		Written: func(e *entry.Signed) { nw.gossip.Broadcast(e.GroupID(), e.ID, e.Raw) },
+		Left:    func(g entry.ID) { nw.gossip.Leave(g) },
+	})
 	transport.Handle(h, wire.SyncProtocol, func(s network.Stream) error {
 		g, err := n.ServeSync(s)
 		if err == nil && !g.IsZero() {
@@ -78,35 +86,83 @@ func (nw *Network) noteBroke(p peer.ID, err error) {
 	}
 }
 
+// noteSync records a successful session with p on g: p replicates g, so it
+// is a way into g's overlay if this node has no neighbour there yet.
 func (nw *Network) noteSync(g entry.ID, p peer.ID) {
 	nw.mu.Lock()
-	defer nw.mu.Unlock()
 	if nw.synced[g] == nil {
 		nw.synced[g] = map[peer.ID]time.Time{}
 	}
 	nw.synced[g][p] = nw.n.now()
+	nw.mu.Unlock()
+	nw.gossip.Join(g, p)
 }
 
 // GroupSync is a group's standing on the network.
 type GroupSync struct {
-	Neighbours []string  // peers it was synced with, by peer id
+	Neighbours []string  // the overlay's active view, by peer id
 	LastSync   time.Time // zero: never
 }
 
 // SyncState reports a group's neighbours and last successful sync.
 func (nw *Network) SyncState(g entry.ID) GroupSync {
+	var gs GroupSync
+	for _, p := range nw.gossip.Neighbours(g) {
+		gs.Neighbours = append(gs.Neighbours, p.String())
+	}
+	slices.Sort(gs.Neighbours)
 	nw.mu.Lock()
 	defer nw.mu.Unlock()
-	var gs GroupSync
-	for p, at := range nw.synced[g] {
-		gs.Neighbours = append(gs.Neighbours, p.String())
+	for _, at := range nw.synced[g] {
 		if at.After(gs.LastSync) {
 			gs.LastSync = at
 		}
 	}
-	slices.Sort(gs.Neighbours)
 	return gs
 }
+
+// Gossip reports the gossip layer's counters.
+func (nw *Network) Gossip() gossip.Stats { return nw.gossip.Stats() }
+
+// gossipHandler is the node behind the gossip layer.
+type gossipHandler struct{ nw *Network }
+
+func (h gossipHandler) Serves(g entry.ID) bool {
+	if _, err := h.nw.n.Store.Group(g); err != nil {
+		return false
+	}
+	left, err := h.nw.n.Store.Left(g)
+	return err == nil && !left
+}
+
+func (h gossipHandler) Payload(g, id entry.ID) ([]byte, bool) {
+	e, err := h.nw.n.Store.Get(g, id)
+	if err != nil {
+		return nil, false
+	}
+	return e.Raw, true
+}
+
+// Deliver stores pushed entries with every check; what is refused (a post
+// whose author's grant has not arrived yet) anti-entropy brings later, in
+// log order.
+func (h gossipHandler) Deliver(raws [][]byte) { h.nw.n.ingest(raws) }
+
+// Isolated rejoins a group's overlay through a peer seen replicating it.
+func (h gossipHandler) Isolated(g entry.ID) {
+	h.nw.mu.Lock()
+	var members []peer.ID
+	for p := range h.nw.synced[g] {
+		members = append(members, p)
+	}
+	h.nw.mu.Unlock()
+	if len(members) > 0 {
+		slices.Sort(members)
+		h.nw.gossip.Join(g, members[rand.IntN(len(members))])
+	}
+}
+
+func (h gossipHandler) Violation(p peer.ID, err error) { h.nw.noteBroke(p, err) }
 
 // PeerInfo is a connected peer as `peers` reports it.
 type PeerInfo struct {
@@ -145,8 +201,11 @@ func (nw *Network) Peers() []PeerInfo {
 // Addrs are the addresses peers can dial, each ending in /p2p/<peer id>.
 func (nw *Network) Addrs() []string { return transport.Addrs(nw.Host) }
 
-// Close stops the host.
-func (nw *Network) Close() error { return nw.Host.Close() }
+// Close stops the gossip and the host.
+func (nw *Network) Close() error {
+	nw.gossip.Close()
+	return nw.Host.Close()
+}
 
 // SyncWith reconciles group g with the peer at addr (a multiaddress ending
 // in /p2p/<peer id>). A node that does not hold g yet joins it this way.
@@ -233,22 +292,10 @@ func (nw *Network) SyncPeer(ctx context.Context, p peer.ID, g entry.ID) (SyncRes
 		return res, err
 	}
 	nw.noteSync(g, p)
+	if res.Received > 0 {
+		nw.gossip.Meet(g, p)
+	}
 	return res, s.Close()
-}
-
-// Spread syncs group g with every known peer: what is new here reaches the
-// neighbours, and what they have that is new reaches here.
-func (nw *Network) Spread(ctx context.Context, g entry.ID, report Report) {
-	if left, err := nw.n.Store.Left(g); err != nil || left {
-		return
-	}
-	for _, p := range nw.Known() {
-		if ctx.Err() != nil {
-			return
-		}
-		res, err := nw.SyncPeer(ctx, p, g)
-		report(p.String(), g.Short(), res, err)
-	}
 }
 
 // Round is the periodic anti-entropy: each group with one known peer, drawn
@@ -297,18 +344,11 @@ func (n *Node) PeerID() (string, error) {
 }
 
 // Run is the node's runtime loop, until ctx ends: it dials the bootstrap
-// peers, greets peers as they connect, spreads each group's news to the
-// known peers as soon as it is stored (from a local write or a peer), and
-// runs an anti-entropy round every period, jittered by ±20%, remembering
-// the peers it knows. Sessions run one at a time.
+// peers, greets peers as they connect (a sync of every group, which also
+// enters the group's overlay through them), and runs an anti-entropy round
+// every period, jittered by ±20%, remembering the peers it knows. Sessions
+// run one at a time; writes are pushed by the gossip layer as they happen.
 func (nw *Network) Run(ctx context.Context, bootstrap []string, every time.Duration, report Report) {
-	news := make(chan entry.ID, 256)
-	nw.n.OnStored(func(g entry.ID) {
-		select {
-		case news <- g:
-		default: // the next round catches up
-		}
-	})
 	for _, b := range bootstrap {
 		go func() {
 			dctx, cancel := context.WithTimeout(ctx, sessionTimeout)
@@ -327,21 +367,6 @@ func (nw *Network) Run(ctx context.Context, bootstrap []string, every time.Durat
 			return
 		case p := <-nw.met:
 			nw.Greet(ctx, p, report)
-		case g := <-news:
-			groups := []entry.ID{g}
-			for more := true; more; {
-				select {
-				case g := <-news:
-					if !slices.Contains(groups, g) {
-						groups = append(groups, g)
-					}
-				default:
-					more = false
-				}
-			}
-			for _, g := range groups {
-				nw.Spread(ctx, g, report)
-			}
 		case <-round.C:
 			nw.Round(ctx, report)
 			nw.n.Home.SavePeers(nw.KnownAddrs())

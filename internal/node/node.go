@@ -43,8 +43,18 @@ type Node struct {
 	refusedMu sync.Mutex
 	refused   map[string]int
 
-	onStored atomic.Pointer[func(g entry.ID)]
+	hooks atomic.Pointer[Hooks]
 }
+
+// Hooks tell the runtime about changes it acts on: a write of this node's,
+// to push to the group's overlay, and a group left, to quit its overlay.
+type Hooks struct {
+	Written func(*entry.Signed)
+	Left    func(g entry.ID)
+}
+
+// SetHooks installs the runtime's hooks.
+func (n *Node) SetHooks(h Hooks) { n.hooks.Store(&h) }
 
 // Open opens the home's store. now is the wall clock; nil means time.Now.
 func Open(h *home.Home, o store.Options, now func() time.Time) (*Node, error) {
@@ -158,7 +168,13 @@ func (n *Node) tick() hlc.Timestamp {
 func (n *Node) ingestOwn(s *entry.Signed) error {
 	outs := n.Store.Ingest([][]byte{s.Raw}, n.now().UnixMilli())
 	n.noteStored(outs)
-	return outs[0].Err
+	if outs[0].Err != nil {
+		return outs[0].Err
+	}
+	if h := n.hooks.Load(); h != nil && h.Written != nil {
+		h.Written(s)
+	}
+	return nil
 }
 
 // ResolveGroup finds a group the store holds by full id, by a unique id
@@ -271,11 +287,17 @@ func (n *Node) Replicated() ([]*group.Group, error) {
 
 // Leave stops replicating a group; with purge, its entries are deleted too.
 func (n *Node) Leave(g entry.ID, purge bool) error {
+	var err error
 	if purge {
 		n.idx.mu.Lock()
 		delete(n.idx.trees, g)
 		n.idx.mu.Unlock()
-		return n.Store.Purge(g)
+		err = n.Store.Purge(g)
+	} else {
+		err = n.Store.SetLeft(g, true)
 	}
-	return n.Store.SetLeft(g, true)
+	if h := n.hooks.Load(); err == nil && h != nil && h.Left != nil {
+		h.Left(g)
+	}
+	return err
 }

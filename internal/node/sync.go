@@ -51,33 +51,21 @@ func (n *Node) index(g entry.ID) (*groupIndex, error) {
 	return gi, nil
 }
 
-// noteStored adds newly stored entries to the indexes already loaded, and
-// tells the runtime which groups have news.
+// noteStored adds newly stored entries to the indexes already loaded.
 func (n *Node) noteStored(outs []store.Outcome) {
 	n.idx.mu.Lock()
-	news := map[entry.ID]bool{}
+	defer n.idx.mu.Unlock()
 	for _, o := range outs {
 		if !o.Stored() {
 			continue
 		}
-		news[o.Group] = true
 		if gi, ok := n.idx.trees[o.Group]; ok {
 			gi.mu.Lock()
 			gi.tree.Insert(negentropy.Item{Timestamp: uint64(o.HLC), ID: o.ID})
 			gi.mu.Unlock()
 		}
 	}
-	n.idx.mu.Unlock()
-	if fn := n.onStored.Load(); fn != nil {
-		for g := range news {
-			(*fn)(g)
-		}
-	}
 }
-
-// OnStored sets a function called with a group whenever new entries of it
-// are stored, from any source.
-func (n *Node) OnStored(fn func(g entry.ID)) { n.onStored.Store(&fn) }
 
 // ingest stores entries that came from elsewhere, with every check, keeps
 // indexes and private views current, and counts refusals by reason.

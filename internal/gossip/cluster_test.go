@@ -1,0 +1,172 @@
+package gossip
+
+import (
+	"context"
+	"crypto/ed25519"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"hearsay/internal/entry"
+	"hearsay/internal/hlc"
+
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
+	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
+)
+
+// testNet is n mocknet hosts, every pair linked with a latency drawn from
+// [minLat, maxLat], each connected to degree random others.
+type testNet struct {
+	mn    mocknet.Mocknet
+	hosts []host.Host
+	rng   *rand.Rand
+}
+
+func newNetwork(t testing.TB, n, degree int, minLat, maxLat time.Duration, seed uint64) *testNet {
+	t.Helper()
+	mn := mocknet.New()
+	t.Cleanup(func() { mn.Close() })
+	nw := &testNet{mn: mn, rng: rand.New(rand.NewPCG(seed, 0))}
+	for range n {
+		h, err := mn.GenPeer()
+		if err != nil {
+			t.Fatal(err)
+		}
+		nw.hosts = append(nw.hosts, h)
+	}
+	for i := range n {
+		for j := i + 1; j < n; j++ {
+			l, err := mn.LinkPeers(nw.hosts[i].ID(), nw.hosts[j].ID())
+			if err != nil {
+				t.Fatal(err)
+			}
+			l.SetOptions(mocknet.LinkOptions{Latency: minLat + time.Duration(nw.rng.Int64N(int64(maxLat-minLat)+1))})
+		}
+	}
+	for i := range n {
+		for range degree {
+			j := nw.rng.IntN(n)
+			if j == i {
+				continue
+			}
+			if _, err := mn.ConnectPeers(nw.hosts[i].ID(), nw.hosts[j].ID()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return nw
+}
+
+// earlier connects host i to a random host before it, and names it.
+func (nw *testNet) earlier(t testing.TB, i int) peer.ID {
+	j := nw.hosts[nw.rng.IntN(i)].ID()
+	if _, err := nw.mn.ConnectPeers(nw.hosts[i].ID(), j); err != nil {
+		t.Fatal(err)
+	}
+	return j
+}
+
+// memNode is a node with its entries in memory: the handler behind a
+// Gossip in these tests.
+type memNode struct {
+	gid entry.ID
+
+	mu       sync.Mutex
+	at       map[entry.ID]time.Time // when each entry arrived
+	raws     map[entry.ID][]byte
+	violated int
+	isolated int
+}
+
+func newMemNode(gid entry.ID) *memNode {
+	return &memNode{gid: gid, at: map[entry.ID]time.Time{}, raws: map[entry.ID][]byte{}}
+}
+
+func (m *memNode) Serves(g entry.ID) bool { return g == m.gid }
+
+func (m *memNode) Payload(g, id entry.ID) ([]byte, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	raw, ok := m.raws[id]
+	return raw, ok
+}
+
+func (m *memNode) Deliver(raws [][]byte) {
+	now := time.Now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, raw := range raws {
+		e, err := entry.Decode(raw)
+		if err != nil {
+			panic(err) // the gossip layer checked it
+		}
+		m.store(e.ID, raw, now)
+	}
+}
+
+func (m *memNode) store(id entry.ID, raw []byte, at time.Time) {
+	if _, ok := m.raws[id]; !ok {
+		m.raws[id] = raw
+		m.at[id] = at
+	}
+}
+
+func (m *memNode) Isolated(entry.ID) {
+	m.mu.Lock()
+	m.isolated++
+	m.mu.Unlock()
+}
+
+func (m *memNode) Violation(peer.ID, error) {
+	m.mu.Lock()
+	m.violated++
+	m.mu.Unlock()
+}
+
+func (m *memNode) has(id entry.ID) (time.Time, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	at, ok := m.at[id]
+	return at, ok
+}
+
+// author writes signed posts of one group.
+type author struct {
+	key ed25519.PrivateKey
+	gid entry.ID
+	seq uint64
+}
+
+func newAuthor(seed byte) *author {
+	var s [32]byte
+	s[0] = seed
+	return &author{key: ed25519.NewKeyFromSeed(s[:]), gid: entry.ID{seed, 0xcc}}
+}
+
+func (a *author) post(size int) *entry.Signed {
+	a.seq++
+	var au entry.Author
+	copy(au[:], a.key.Public().(ed25519.PublicKey))
+	e, err := entry.Sign(entry.Entry{Group: a.gid, Author: au, Seq: a.seq, HLC: hlc.Timestamp(a.seq << 16),
+		Kind: "post", Body: make([]byte, size)}, a.key)
+	if err != nil {
+		panic(err)
+	}
+	return e
+}
+
+// waitFor polls cond until it holds or d passes.
+func waitFor(d time.Duration, cond func() bool) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	return true
+}

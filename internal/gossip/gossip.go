@@ -1,0 +1,585 @@
+// Package gossip runs the per-group overlay (proto/hyparview) and broadcast
+// (proto/plumtree) cores over libp2p streams: the same cores the simulator
+// drives, fed one input at a time under one lock, with their sends put on
+// per-peer queues and their timers on the wall clock.
+//
+// Each peer gets one outbound stream of the gossip protocol, opened on the
+// first message and kept; what arrives on a peer's inbound streams is checked
+// before any core sees it: the frame decodes, named peers are valid peer ids,
+// and a pushed entry decodes, is signed by its author, belongs to the group
+// and has the id it is sent under. A node thus never forwards an entry it
+// could not store for a stateless reason. A peer that breaks the format is
+// reported and its stream reset.
+package gossip
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	crand "crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"time"
+
+	"hearsay/internal/entry"
+	"hearsay/internal/proto/hyparview"
+	"hearsay/internal/proto/plumtree"
+	"hearsay/internal/wire"
+
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
+)
+
+// Handler is the node behind the gossip: what it stores and serves.
+type Handler interface {
+	// Serves reports whether the node replicates group g: gossip for any
+	// other group is turned away.
+	Serves(g entry.ID) bool
+	// Payload reads a stored entry of g, to answer a graft.
+	Payload(g, id entry.ID) ([]byte, bool)
+	// Deliver hands over entries received for the first time, in arrival
+	// order, for full admission and storage. Calls are sequential.
+	Deliver(raws [][]byte)
+	// Isolated reports that g's overlay has no neighbour and no candidate
+	// left: the node should find a member (known peers, the DHT) and Join.
+	Isolated(g entry.ID)
+	// Violation reports a peer that broke the protocol.
+	Violation(p peer.ID, err error)
+}
+
+// Config sets the cores and the queues.
+type Config struct {
+	Overlay   hyparview.Config
+	Broadcast plumtree.Config
+	// QueueLen bounds the messages waiting for one peer's stream; beyond
+	// it, new ones are dropped and counted: the broadcast's grafts and
+	// anti-entropy repair what is lost.
+	QueueLen int
+	// DeliverBytes bounds the payloads waiting for storage, likewise.
+	DeliverBytes int
+	// DialTimeout bounds opening a stream to a peer.
+	DialTimeout time.Duration
+}
+
+// DefaultConfig uses the cores' defaults.
+func DefaultConfig() Config {
+	return Config{Overlay: hyparview.DefaultConfig(), Broadcast: plumtree.DefaultConfig(),
+		QueueLen: 4096, DeliverBytes: 64 << 20, DialTimeout: 10 * time.Second}
+}
+
+// addrTTL is how long addresses learned from the overlay stay in the
+// peerstore: longer than a shuffle period, so passive peers stay dialable.
+const addrTTL = 30 * time.Minute
+
+// Stats counts messages sent and received since start.
+type Stats struct {
+	PayloadSent, PayloadBytesSent int64 // Gossip messages (entries pushed)
+	ControlSent, ControlBytesSent int64 // everything else
+	PayloadReceived               int64
+	Delivered                     int64 // payloads received for the first time
+	Dropped                       int64 // messages dropped on full queues
+}
+
+// Gossip is the gossip layer of one node.
+type Gossip struct {
+	h    host.Host
+	hd   Handler
+	cfg  Config
+	self hyparview.PeerID
+
+	mu     sync.Mutex
+	closed bool
+	rng    *rand.Rand
+	groups map[entry.ID]*groupState
+	out    map[peer.ID]*outbox
+	stats  Stats
+
+	dmu      sync.Mutex
+	pending  [][]byte
+	pendingN int
+	wake     chan struct{}
+	stop     chan struct{}
+	workers  sync.WaitGroup
+}
+
+type groupState struct {
+	id      entry.ID
+	overlay *hyparview.State
+	bcast   *plumtree.State
+}
+
+type outbox struct{ q chan []byte }
+
+// New starts the gossip layer on h: it serves the gossip protocol and
+// watches connections to notice neighbours that go away.
+func New(h host.Host, hd Handler, cfg Config) *Gossip {
+	var seed [16]byte
+	crand.Read(seed[:])
+	g := &Gossip{h: h, hd: hd, cfg: cfg, self: hyparview.PeerID(h.ID()),
+		rng:    rand.New(rand.NewPCG(binary.LittleEndian.Uint64(seed[:8]), binary.LittleEndian.Uint64(seed[8:]))),
+		groups: map[entry.ID]*groupState{}, out: map[peer.ID]*outbox{},
+		wake: make(chan struct{}, 1), stop: make(chan struct{})}
+	h.SetStreamHandler(wire.GossipProtocol, g.serve)
+	h.Network().Notify(&network.NotifyBundle{DisconnectedF: func(n network.Network, c network.Conn) {
+		if p := c.RemotePeer(); n.Connectedness(p) != network.Connected {
+			g.peerDown(p, nil)
+		}
+	}})
+	g.workers.Add(1)
+	go g.deliverLoop()
+	return g
+}
+
+// Close stops the layer: no more messages in or out.
+func (g *Gossip) Close() {
+	g.h.RemoveStreamHandler(wire.GossipProtocol)
+	g.mu.Lock()
+	if g.closed {
+		g.mu.Unlock()
+		return
+	}
+	g.closed = true
+	for p, ob := range g.out {
+		close(ob.q)
+		delete(g.out, p)
+	}
+	g.mu.Unlock()
+	close(g.stop)
+	g.workers.Wait()
+}
+
+// Join enters group g's overlay through a peer known to replicate it, if
+// the overlay has no neighbour yet; otherwise the overlay keeps its own
+// neighbours and this does nothing.
+func (g *Gossip) Join(gid entry.ID, contact peer.ID) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	st := g.group(gid)
+	if st == nil || len(st.overlay.Active()) > 0 || contact == g.h.ID() {
+		return
+	}
+	g.overlayOut(st, st.overlay.Step(hyparview.JoinVia{Contact: hyparview.PeerID(contact)}))
+}
+
+// Meet takes a peer as a neighbour in group g's overlay even when the
+// overlay has neighbours: the node calls it when anti-entropy with the peer
+// brought entries the broadcast had not, which is how two overlays that
+// formed apart (members that joined through different contacts) grow
+// together.
+func (g *Gossip) Meet(gid entry.ID, p peer.ID) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	st := g.group(gid)
+	if st == nil || p == g.h.ID() || slices.Contains(st.overlay.Active(), hyparview.PeerID(p)) {
+		return
+	}
+	g.overlayOut(st, st.overlay.Step(hyparview.JoinVia{Contact: hyparview.PeerID(p)}))
+}
+
+// Broadcast pushes an entry of group g, stored here, to the group's
+// overlay.
+func (g *Gossip) Broadcast(gid, id entry.ID, raw []byte) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if st := g.group(gid); st != nil {
+		g.broadcastOut(st, st.bcast.Step(plumtree.Broadcast{ID: plumtree.MessageID(id), Payload: raw}))
+	}
+}
+
+// Leave quits group g's overlay, telling the neighbours.
+func (g *Gossip) Leave(gid entry.ID) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	st, ok := g.groups[gid]
+	if !ok {
+		return
+	}
+	delete(g.groups, gid)
+	for _, p := range st.overlay.Active() {
+		g.send(peer.ID(p), wire.Gossip{Group: gid, Overlay: hyparview.Disconnect{}})
+	}
+}
+
+// Drop cuts a peer off in every group, on the policy's say-so: it leaves
+// the overlays' views and the broadcast's peer sets.
+func (g *Gossip) Drop(p peer.ID) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, st := range g.sorted() {
+		g.overlayOut(st, st.overlay.Step(hyparview.Drop{Peer: hyparview.PeerID(p)}))
+	}
+}
+
+// Neighbours are group g's active view.
+func (g *Gossip) Neighbours(gid entry.ID) []peer.ID {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	st, ok := g.groups[gid]
+	if !ok {
+		return nil
+	}
+	var out []peer.ID
+	for _, p := range st.overlay.Active() {
+		out = append(out, peer.ID(p))
+	}
+	return out
+}
+
+// Stats reports the counters.
+func (g *Gossip) Stats() Stats {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.stats
+}
+
+// group returns g's state, making it if the node serves the group.
+// REQUIRES: g.mu held.
+func (g *Gossip) group(gid entry.ID) *groupState {
+	if g.closed {
+		return nil
+	}
+	if st, ok := g.groups[gid]; ok {
+		return st
+	}
+	if !g.hd.Serves(gid) {
+		return nil
+	}
+	rng := rand.New(rand.NewPCG(g.rng.Uint64(), g.rng.Uint64()))
+	st := &groupState{id: gid, overlay: hyparview.New(g.cfg.Overlay, g.self, rng),
+		bcast: plumtree.New(g.cfg.Broadcast, payloads{g.hd, gid})}
+	g.groups[gid] = st
+	g.overlayOut(st, st.overlay.Start())
+	return st
+}
+
+// sorted lists the groups in id order, so that a step over all of them
+// does not depend on map order. REQUIRES: g.mu held.
+func (g *Gossip) sorted() []*groupState {
+	out := make([]*groupState, 0, len(g.groups))
+	for _, st := range g.groups {
+		out = append(out, st)
+	}
+	slices.SortFunc(out, func(a, b *groupState) int { return bytes.Compare(a.id[:], b.id[:]) })
+	return out
+}
+
+type payloads struct {
+	hd  Handler
+	gid entry.ID
+}
+
+func (p payloads) Payload(id plumtree.MessageID) ([]byte, bool) {
+	return p.hd.Payload(p.gid, entry.ID(id))
+}
+
+// overlayOut carries out the overlay's outputs; neighbour changes feed the
+// broadcast at once. REQUIRES: g.mu held.
+func (g *Gossip) overlayOut(st *groupState, outs []hyparview.Output) {
+	for _, o := range outs {
+		switch o := o.(type) {
+		case hyparview.Send:
+			g.send(peer.ID(o.To), wire.Gossip{Group: st.id, Overlay: o.Msg})
+		case hyparview.SetTimer:
+			g.after(o.After, st, func() { g.overlayOut(st, st.overlay.Step(hyparview.TimerFired{Timer: o.Timer})) })
+		case hyparview.NeighborUp:
+			g.broadcastOut(st, st.bcast.Step(plumtree.NeighborUp{Peer: plumtree.PeerID(o.Peer)}))
+		case hyparview.NeighborDown:
+			g.broadcastOut(st, st.bcast.Step(plumtree.NeighborDown{Peer: plumtree.PeerID(o.Peer)}))
+		case hyparview.Isolated:
+			go g.hd.Isolated(st.id)
+		}
+	}
+}
+
+// broadcastOut carries out the broadcast's outputs. REQUIRES: g.mu held.
+func (g *Gossip) broadcastOut(st *groupState, outs []plumtree.Output) {
+	for _, o := range outs {
+		switch o := o.(type) {
+		case plumtree.Send:
+			g.send(peer.ID(o.To), wire.Gossip{Group: st.id, Broadcast: o.Msg})
+		case plumtree.SetTimer:
+			g.after(o.After, st, func() { g.broadcastOut(st, st.bcast.Step(plumtree.TimerFired{Timer: o.Timer})) })
+		case plumtree.Deliver:
+			g.stats.Delivered++
+			g.deliver(o.Payload)
+		}
+	}
+}
+
+// after runs fire under the lock once d has passed, unless the layer closed
+// or the group was left meanwhile.
+func (g *Gossip) after(d time.Duration, st *groupState, fire func()) {
+	time.AfterFunc(d, func() {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		if !g.closed && g.groups[st.id] == st {
+			fire()
+		}
+	})
+}
+
+// send encodes a message and queues it for p's stream, opening one if
+// needed. REQUIRES: g.mu held.
+func (g *Gossip) send(p peer.ID, m wire.Gossip) {
+	if g.closed || p == g.h.ID() {
+		return
+	}
+	if m.Overlay != nil {
+		m.Addrs = g.addrsNamed(m.Overlay)
+	}
+	b, err := wire.EncodeGossip(m)
+	if err != nil {
+		return // a core never makes such a message; nothing to send
+	}
+	ob, ok := g.out[p]
+	if !ok {
+		ob = &outbox{q: make(chan []byte, g.cfg.QueueLen)}
+		g.out[p] = ob
+		go g.write(p, ob)
+	}
+	select {
+	case ob.q <- b:
+	default:
+		g.stats.Dropped++
+		return
+	}
+	if _, ok := m.Broadcast.(plumtree.Gossip); ok {
+		g.stats.PayloadSent++
+		g.stats.PayloadBytesSent += int64(len(b))
+	} else {
+		g.stats.ControlSent++
+		g.stats.ControlBytesSent += int64(len(b))
+	}
+}
+
+// addrsNamed gathers the addresses of the peers an overlay message names:
+// peer exchange rides on the overlay.
+func (g *Gossip) addrsNamed(m hyparview.Message) map[hyparview.PeerID][][]byte {
+	var named []hyparview.PeerID
+	switch m := m.(type) {
+	case hyparview.ForwardJoin:
+		named = []hyparview.PeerID{m.Peer}
+	case hyparview.Shuffle:
+		named = append([]hyparview.PeerID{m.Origin}, m.Peers...)
+	case hyparview.ShuffleReply:
+		named = m.Peers
+	default:
+		return nil
+	}
+	out := map[hyparview.PeerID][][]byte{}
+	for _, p := range named {
+		var addrs []ma.Multiaddr
+		if peer.ID(p) == g.h.ID() {
+			addrs = g.h.Addrs()
+		} else {
+			addrs = g.h.Peerstore().Addrs(peer.ID(p))
+		}
+		var bs [][]byte
+		for _, a := range addrs {
+			if len(bs) == wire.MaxAddrs {
+				break
+			}
+			bs = append(bs, a.Bytes())
+		}
+		out[p] = bs
+	}
+	return out
+}
+
+// write drains p's queue into one stream, opened on the first message; a
+// failure reports p down in every group.
+func (g *Gossip) write(p peer.ID, ob *outbox) {
+	var s network.Stream
+	var w *bufio.Writer
+	fail := func() {
+		if s != nil {
+			s.Reset()
+		}
+		g.peerDown(p, ob)
+	}
+	for b := range ob.q {
+		if s == nil {
+			ctx, cancel := context.WithTimeout(context.Background(), g.cfg.DialTimeout)
+			var err error
+			s, err = g.h.NewStream(ctx, p, wire.GossipProtocol)
+			cancel()
+			if err != nil {
+				s = nil
+				fail()
+				return
+			}
+			w = bufio.NewWriter(s)
+		}
+		err := wire.WriteFrame(w, b)
+		if err == nil && len(ob.q) == 0 {
+			err = w.Flush()
+		}
+		if err != nil {
+			fail()
+			return
+		}
+	}
+	if s != nil {
+		s.Close()
+	}
+}
+
+// peerDown forgets p's queue (if it is still ob; nil: any) and tells every
+// group's overlay that p cannot be reached.
+func (g *Gossip) peerDown(p peer.ID, ob *outbox) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return
+	}
+	if cur, ok := g.out[p]; ok && (ob == nil || cur == ob) {
+		close(cur.q)
+		delete(g.out, p)
+	}
+	for _, st := range g.sorted() {
+		g.overlayOut(st, st.overlay.Step(hyparview.PeerDown{Peer: hyparview.PeerID(p)}))
+	}
+}
+
+// serve reads a peer's inbound stream until it ends or breaks the format.
+func (g *Gossip) serve(s network.Stream) {
+	p := s.Conn().RemotePeer()
+	r := bufio.NewReader(s)
+	for {
+		b, err := wire.ReadFrame(r)
+		if err == nil {
+			err = g.receive(p, b)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				s.Reset()
+				if errors.Is(err, wire.ErrMalformed) {
+					g.hd.Violation(p, err)
+				}
+				return
+			}
+			s.Close()
+			return
+		}
+	}
+}
+
+// receive checks one message and feeds it to its group's cores.
+func (g *Gossip) receive(p peer.ID, b []byte) error {
+	m, err := wire.DecodeGossip(b)
+	if err != nil {
+		return err
+	}
+	if err := g.check(m); err != nil {
+		return err
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	st := g.group(m.Group)
+	if st == nil {
+		// Not a group of ours: a joiner must look elsewhere.
+		if _, ok := m.Overlay.(hyparview.Disconnect); m.Overlay != nil && !ok {
+			g.send(p, wire.Gossip{Group: m.Group, Overlay: hyparview.Disconnect{}})
+		}
+		return nil
+	}
+	for id, addrs := range m.Addrs {
+		g.learn(peer.ID(id), addrs)
+	}
+	from := hyparview.PeerID(p)
+	if m.Overlay != nil {
+		g.overlayOut(st, st.overlay.Step(hyparview.Receive{From: from, Msg: m.Overlay}))
+		return nil
+	}
+	if _, ok := m.Broadcast.(plumtree.Gossip); ok {
+		g.stats.PayloadReceived++
+	}
+	g.broadcastOut(st, st.bcast.Step(plumtree.Receive{From: plumtree.PeerID(from), Msg: m.Broadcast}))
+	return nil
+}
+
+// check refuses, before any core sees it, a message naming an invalid peer
+// id or pushing an entry that is not what it claims to be.
+func (g *Gossip) check(m wire.Gossip) error {
+	for id := range m.Addrs {
+		if _, err := peer.IDFromBytes([]byte(id)); err != nil {
+			return fmt.Errorf("%w: peer id: %v", wire.ErrMalformed, err)
+		}
+	}
+	push, ok := m.Broadcast.(plumtree.Gossip)
+	if !ok {
+		return nil
+	}
+	e, err := entry.Decode(push.Payload)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%w: pushed entry: %v", wire.ErrMalformed, err)
+	case e.ID != entry.ID(push.ID):
+		return fmt.Errorf("%w: pushed entry %s sent as %s", wire.ErrMalformed, e.ID.Short(), entry.ID(push.ID).Short())
+	case e.GroupID() != m.Group:
+		return fmt.Errorf("%w: pushed entry of group %s sent in %s", wire.ErrMalformed, e.GroupID().Short(), m.Group.Short())
+	}
+	if err := e.Verify(); err != nil {
+		return fmt.Errorf("%w: pushed entry: %v", wire.ErrMalformed, err)
+	}
+	return nil
+}
+
+// learn keeps the addresses of a peer named in the overlay, so it can be
+// dialed when it is picked. REQUIRES: g.mu held.
+func (g *Gossip) learn(p peer.ID, addrs [][]byte) {
+	if p == g.h.ID() || len(addrs) == 0 {
+		return
+	}
+	var ms []ma.Multiaddr
+	for _, a := range addrs {
+		if m, err := ma.NewMultiaddrBytes(a); err == nil {
+			ms = append(ms, m)
+		}
+	}
+	g.h.Peerstore().AddAddrs(p, ms, addrTTL)
+}
+
+// deliver queues a payload for storage. REQUIRES: g.mu held.
+func (g *Gossip) deliver(raw []byte) {
+	g.dmu.Lock()
+	if g.pendingN+len(raw) > g.cfg.DeliverBytes {
+		g.dmu.Unlock()
+		g.stats.Dropped++
+		return
+	}
+	g.pending = append(g.pending, raw)
+	g.pendingN += len(raw)
+	g.dmu.Unlock()
+	select {
+	case g.wake <- struct{}{}:
+	default:
+	}
+}
+
+// deliverLoop hands queued payloads to the node in batches, so that a burst
+// is stored in one commit.
+func (g *Gossip) deliverLoop() {
+	defer g.workers.Done()
+	for {
+		select {
+		case <-g.stop:
+			return
+		case <-g.wake:
+		}
+		g.dmu.Lock()
+		batch := g.pending
+		g.pending, g.pendingN = nil, 0
+		g.dmu.Unlock()
+		if len(batch) > 0 {
+			g.hd.Deliver(batch)
+		}
+	}
+}

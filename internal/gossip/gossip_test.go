@@ -1,0 +1,182 @@
+package gossip
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"hearsay/internal/entry"
+	"hearsay/internal/proto/plumtree"
+	"hearsay/internal/wire"
+)
+
+// cluster starts a gossip layer per host, each joining the group through a
+// random earlier one, as nodes that bootstrap from members do, and waits
+// until the overlays are stable.
+func cluster(t testing.TB, nw *testNet, gid entry.ID) ([]*Gossip, []*memNode) {
+	t.Helper()
+	var gs []*Gossip
+	var ms []*memNode
+	for _, h := range nw.hosts {
+		m := newMemNode(gid)
+		g := New(h, m, DefaultConfig())
+		t.Cleanup(g.Close)
+		gs, ms = append(gs, g), append(ms, m)
+	}
+	for i, g := range gs[1:] {
+		g.Join(gid, nw.earlier(t, i+1))
+	}
+	if !waitFor(10*time.Second, func() bool {
+		for _, g := range gs {
+			if len(g.Neighbours(gid)) == 0 {
+				return false
+			}
+		}
+		return true
+	}) {
+		t.Fatal("overlays did not form")
+	}
+	settle(gs, gid)
+	return gs, ms
+}
+
+func TestBroadcastReachesEveryNode(t *testing.T) {
+	nw := newNetwork(t, 20, 3, time.Millisecond, 5*time.Millisecond, 1)
+	a := newAuthor(1)
+	gs, ms := cluster(t, nw, a.gid)
+	var ids []entry.ID
+	for k := range 20 {
+		e := a.post(200)
+		i := k * 7 % len(gs)
+		ms[i].store(e.ID, e.Raw, time.Now())
+		gs[i].Broadcast(a.gid, e.ID, e.Raw)
+		ids = append(ids, e.ID)
+	}
+	if !waitFor(10*time.Second, func() bool {
+		for _, m := range ms {
+			for _, id := range ids {
+				if _, ok := m.has(id); !ok {
+					return false
+				}
+			}
+		}
+		return true
+	}) {
+		for i, m := range ms {
+			m.mu.Lock()
+			t.Logf("node %d: %d entries, neighbours %d, stats %+v", i, len(m.raws), len(gs[i].Neighbours(a.gid)), gs[i].Stats())
+			m.mu.Unlock()
+		}
+		t.Fatal("not every node got every entry")
+	}
+	var sent, recv, delivered int64
+	for i, g := range gs {
+		st := g.Stats()
+		sent += st.PayloadSent
+		recv += st.PayloadReceived
+		delivered += st.Delivered
+		if ms[i].violated != 0 {
+			t.Fatalf("node %d saw %d violations among honest peers", i, ms[i].violated)
+		}
+	}
+	if delivered != int64(len(ids)*(len(gs)-1)) {
+		t.Fatalf("%d deliveries, want %d", delivered, len(ids)*(len(gs)-1))
+	}
+	t.Logf("payload messages sent %d, received %d, for %d deliveries", sent, recv, delivered)
+}
+
+// A peer that sends a malformed frame, or pushes an entry under another id
+// or group, is reported, and nothing it sent is delivered.
+func TestMisbehavingPeerIsReported(t *testing.T) {
+	nw := newNetwork(t, 2, 1, 0, 0, 2)
+	a := newAuthor(2)
+	m := newMemNode(a.gid)
+	g := New(nw.hosts[1], m, DefaultConfig())
+	t.Cleanup(g.Close)
+	e := a.post(10)
+	other := newAuthor(3).post(10)
+	for name, frame := range map[string][]byte{
+		"garbage": {0x7f, 1, 2},
+		"wrong id": mustEncode(t, wire.Gossip{Group: a.gid,
+			Broadcast: plumtree.Gossip{ID: plumtree.MessageID{1}, Payload: e.Raw}}),
+		"wrong group": mustEncode(t, wire.Gossip{Group: a.gid,
+			Broadcast: plumtree.Gossip{ID: plumtree.MessageID(other.ID), Payload: other.Raw}}),
+		"not an entry": mustEncode(t, wire.Gossip{Group: a.gid,
+			Broadcast: plumtree.Gossip{ID: plumtree.MessageID{2}, Payload: []byte{1, 2, 3}}}),
+	} {
+		before := m.violated
+		s, err := nw.hosts[0].NewStream(context.Background(), nw.hosts[1].ID(), wire.GossipProtocol)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := wire.WriteFrame(s, frame); err != nil {
+			t.Fatal(err)
+		}
+		s.CloseWrite()
+		if !waitFor(5*time.Second, func() bool { m.mu.Lock(); defer m.mu.Unlock(); return m.violated > before }) {
+			t.Fatalf("%s: not reported", name)
+		}
+		s.Reset()
+	}
+	if len(m.raws) != 0 {
+		t.Fatalf("%d entries delivered from a misbehaving peer", len(m.raws))
+	}
+}
+
+// Gossip for a group the node does not replicate is turned away: a Join is
+// answered with a Disconnect, and nothing is delivered.
+func TestForeignGroupIsTurnedAway(t *testing.T) {
+	nw := newNetwork(t, 2, 1, 0, 0, 3)
+	a, b := newAuthor(4), newAuthor(5)
+	ma, mb := newMemNode(a.gid), newMemNode(b.gid)
+	ga, gb := New(nw.hosts[0], ma, DefaultConfig()), New(nw.hosts[1], mb, DefaultConfig())
+	t.Cleanup(ga.Close)
+	t.Cleanup(gb.Close)
+	ga.Join(a.gid, nw.hosts[1].ID())
+	if !waitFor(5*time.Second, func() bool { return len(ga.Neighbours(a.gid)) == 0 }) {
+		t.Fatal("the joiner kept a contact that does not replicate the group")
+	}
+	e := a.post(10)
+	s, err := nw.hosts[0].NewStream(context.Background(), nw.hosts[1].ID(), wire.GossipProtocol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wire.WriteFrame(s, mustEncode(t, wire.Gossip{Group: a.gid, Broadcast: plumtree.Gossip{ID: plumtree.MessageID(e.ID), Payload: e.Raw}}))
+	s.CloseWrite()
+	bufio.NewReader(s).ReadByte() // the server closes its side when the stream ends
+	if len(mb.raws) != 0 || mb.violated != 0 || len(gb.Neighbours(a.gid)) != 0 {
+		t.Fatalf("foreign gossip: %d delivered, %d violations", len(mb.raws), mb.violated)
+	}
+}
+
+// settle waits until no overlay has changed its view for half a second:
+// the broadcast tree grows along stable links.
+func settle(gs []*Gossip, gid entry.ID) {
+	views := func() string {
+		var b strings.Builder
+		for _, g := range gs {
+			fmt.Fprintln(&b, g.Neighbours(gid))
+		}
+		return b.String()
+	}
+	last := views()
+	for stable := 0; stable < 5; {
+		time.Sleep(100 * time.Millisecond)
+		if now := views(); now == last {
+			stable++
+		} else {
+			last, stable = now, 0
+		}
+	}
+}
+
+func mustEncode(t *testing.T, m wire.Gossip) []byte {
+	b, err := wire.EncodeGossip(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
