@@ -20,14 +20,16 @@ type simResult struct {
 
 func (c *cli) simCmd() *cobra.Command {
 	cfg := sim.DefaultConfig(1000, 100)
-	var groups int
-	var churn float64
 	cmd := &cobra.Command{
 		Use:   "sim",
 		Short: "Simulate a network running the real protocol cores (deterministic: same seed, same output)",
 		Long: "Builds an overlay of --nodes nodes, publishes --posts posts from random live members, runs\n" +
 			"until every live node holds every post a live node holds, and prints delivery, redundancy,\n" +
-			"hops, simulated latency and cost per node per entry.",
+			"hops, simulated latency and cost per node per entry.\n\n" +
+			"With --groups G, each node joins one to three of G groups, each group with its own overlay\n" +
+			"and broadcast tree; each post goes to a random group, reaches that group's members only, and\n" +
+			"the figures pool the groups. With --churn F, a fraction F of the nodes leave during the posts\n" +
+			"and come back within 30 s with their stores, and half as many brand-new nodes join.",
 		Args: exactArgs(0),
 		RunE: func(*cobra.Command, []string) error {
 			switch {
@@ -35,12 +37,12 @@ func (c *cli) simCmd() *cobra.Command {
 				return fmt.Errorf("--nodes must be at least 2, got %d", cfg.Nodes)
 			case cfg.Posts < 1:
 				return fmt.Errorf("--posts must be at least 1, got %d", cfg.Posts)
-			case groups != 1:
-				return errors.New("only --groups 1 is simulated so far")
-			case churn != 0:
-				return errors.New("--churn is not simulated yet; --crash takes nodes down mid-run")
-			case cfg.Drop < 0 || cfg.Drop >= 1 || cfg.Crash < 0 || cfg.Crash >= 1:
-				return errors.New("--drop and --crash are fractions in [0, 1)")
+			case cfg.Groups < 1 || cfg.Groups > cfg.Nodes/2:
+				return fmt.Errorf("--groups must be in [1, nodes/2 = %d] so every group has two members, got %d", cfg.Nodes/2, cfg.Groups)
+			case cfg.Drop < 0 || cfg.Drop >= 1 || cfg.Crash < 0 || cfg.Crash >= 1 || cfg.Churn < 0 || cfg.Churn >= 1:
+				return errors.New("--drop, --crash and --churn are fractions in [0, 1)")
+			case cfg.Crash+cfg.Churn >= 1:
+				return fmt.Errorf("--crash plus --churn must leave some nodes steady, got %.2f", cfg.Crash+cfg.Churn)
 			}
 			start := time.Now()
 			r := simResult{Result: sim.New(cfg).Run()}
@@ -52,20 +54,29 @@ func (c *cli) simCmd() *cobra.Command {
 			if c.json {
 				return c.emit(r)
 			}
-			_, err := fmt.Fprintf(c.stdout, "nodes %d (live %d), posts %d, seed %d, drop %.2f, crash %.2f\n"+
+			// NB: the extras go on the first line only when used, so a run
+			// without them prints what it always did.
+			var extra string
+			if r.Groups > 0 {
+				extra += fmt.Sprintf(", groups %d", r.Groups)
+			}
+			if r.Churn > 0 {
+				extra += fmt.Sprintf(", churn %.2f (joined %d)", r.Churn, r.Joined)
+			}
+			_, err := fmt.Fprintf(c.stdout, "nodes %d (live %d), posts %d, seed %d, drop %.2f, crash %.2f%s\n"+
 				"delivery %.4f (lost %d)  rmr %.4f\nhops p50 %d p99 %d max %d  latency p50 %.0f ms p99 %.0f ms\n"+
 				"per node per entry: %.2f messages, %.0f bytes\nwall %.1f s, max rss %.0f MB\n",
-				r.Nodes, r.Live, r.Posts, r.Seed, r.Drop, r.Crash, r.Delivery, r.Lost, r.RMR, r.HopsP50, r.HopsP99, r.HopsMax,
+				r.Nodes, r.Live, r.Posts, r.Seed, r.Drop, r.Crash, extra, r.Delivery, r.Lost, r.RMR, r.HopsP50, r.HopsP99, r.HopsMax,
 				r.LatencyP50, r.LatencyP99, r.MsgsPerNodePerEntry, r.BytesPerNodePerEntry, r.WallS, r.MaxRSSMB)
 			return err
 		},
 	}
 	f := cmd.Flags()
 	f.IntVar(&cfg.Nodes, "nodes", cfg.Nodes, "how many nodes")
-	f.IntVar(&groups, "groups", 1, "how many groups (1 so far)")
+	f.IntVar(&cfg.Groups, "groups", cfg.Groups, "how many groups; each node joins one to three")
 	f.IntVar(&cfg.Posts, "posts", cfg.Posts, "how many posts")
 	f.Float64Var(&cfg.Drop, "drop", 0, "probability that a message is lost")
-	f.Float64Var(&churn, "churn", 0, "fraction of nodes that leave and join during the run (not yet)")
+	f.Float64Var(&cfg.Churn, "churn", 0, "fraction of nodes that leave during the posts and come back (half as many newcomers join)")
 	f.Float64Var(&cfg.Crash, "crash", 0, "fraction of nodes that crash mid-run")
 	f.Uint64Var(&cfg.Seed, "seed", 1, "random seed")
 	return cmd

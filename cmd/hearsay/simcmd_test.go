@@ -6,26 +6,51 @@ import (
 	"testing"
 )
 
-// TestSimIsDeterministic runs `hearsay sim` twice: every figure but the
-// process's own wall time and memory is identical.
+// TestSimIsDeterministic runs `hearsay sim` twice, with one group and no
+// churn, then with groups and churn: every figure but the process's own
+// wall time and memory is identical.
 func TestSimIsDeterministic(t *testing.T) {
 	dir := t.TempDir()
-	var runs []map[string]any
-	for range 2 {
-		var r map[string]any
-		if err := json.Unmarshal([]byte(must(t, hearsay(t, dir, nil, "sim", "--nodes", "300", "--posts", "20", "--seed", "3", "--drop", "0.05", "--json"))), &r); err != nil {
-			t.Fatal(err)
+	for _, args := range [][]string{
+		{"--nodes", "300", "--posts", "20", "--seed", "3", "--drop", "0.05"},
+		{"--nodes", "200", "--posts", "20", "--seed", "2", "--groups", "5", "--churn", "0.2"},
+	} {
+		var runs []map[string]any
+		for range 2 {
+			var r map[string]any
+			out := must(t, hearsay(t, dir, nil, append([]string{"sim", "--json"}, args...)...))
+			if err := json.Unmarshal([]byte(out), &r); err != nil {
+				t.Fatal(err)
+			}
+			delete(r, "wall_s")
+			delete(r, "max_rss_mb")
+			runs = append(runs, r)
 		}
-		delete(r, "wall_s")
-		delete(r, "max_rss_mb")
-		runs = append(runs, r)
+		a, _ := json.Marshal(runs[0])
+		b, _ := json.Marshal(runs[1])
+		if string(a) != string(b) || runs[0]["delivery"] != float64(1) {
+			t.Fatalf("sim %s: two runs of one seed:\n%s\n%s", strings.Join(args, " "), a, b)
+		}
 	}
-	a, _ := json.Marshal(runs[0])
-	b, _ := json.Marshal(runs[1])
-	if string(a) != string(b) || runs[0]["delivery"] != float64(1) {
-		t.Fatalf("two runs of one seed:\n%s\n%s", a, b)
-	}
-	if r := hearsay(t, dir, nil, "sim", "--churn", "0.1"); r.code != 1 || !strings.Contains(r.stderr, "not simulated yet") {
-		t.Fatalf("--churn: exit %d %q", r.code, r.stderr)
+}
+
+func TestSimRejectsOutOfRange(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--nodes", "1"}, "--nodes must be at least 2"},
+		{[]string{"--groups", "0"}, "--groups must be in [1, nodes/2 = 500]"},
+		{[]string{"--nodes", "10", "--groups", "6"}, "--groups must be in [1, nodes/2 = 5]"},
+		{[]string{"--churn", "1"}, "--churn are fractions in [0, 1)"},
+		{[]string{"--churn", "-0.1"}, "--churn are fractions in [0, 1)"},
+		{[]string{"--crash", "0.5", "--churn", "0.5"}, "--crash plus --churn must leave some nodes steady"},
+	} {
+		r := hearsay(t, dir, nil, append([]string{"sim"}, c.args...)...)
+		lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+		if r.code != 1 || len(lines) != 1 || !strings.Contains(lines[0], c.want) {
+			t.Errorf("sim %s: exit %d, stderr %q; want one line with %q", strings.Join(c.args, " "), r.code, r.stderr, c.want)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"container/heap"
+	"slices"
 	"time"
 
 	"hearsay/internal/proto/hyparview"
@@ -15,24 +16,30 @@ const (
 	settle    = 10 * time.Second
 )
 
-// Run builds the overlay, publishes the posts from random live members,
-// crashes nodes mid-run if asked, lets anti-entropy run, and returns the
-// figures.
+// Run builds the overlays, publishes the posts from random live members of
+// their groups, crashes and churns nodes mid-run if asked, lets
+// anti-entropy run, and returns the figures.
 func (s *Sim) Run() Result {
-	for i := range s.nodes {
-		contact := -1
-		if i > 0 {
-			contact = s.rng.IntN(i)
+	for i := range s.cfg.Nodes {
+		for _, g := range s.nodes[i].groups {
+			contact := -1
+			if k, _ := slices.BinarySearch(s.groups[g], i); k > 0 {
+				contact = s.groups[g][s.rng.IntN(k)]
+			}
+			s.at(time.Duration(i)*joinEvery, &event{to: i, group: g, timer: join{contact}})
 		}
-		s.at(time.Duration(i)*joinEvery, &event{to: i, timer: join{contact}})
 	}
-	start := time.Duration(len(s.nodes))*joinEvery + settle
+	start := time.Duration(s.cfg.Nodes)*joinEvery + settle
 	for p := range s.cfg.Posts {
 		var id plumtree.MessageID
 		for b := range id {
 			id[b] = byte(s.rng.Uint32())
 		}
-		s.at(start+time.Duration(p)*s.cfg.PostEvery, &event{to: -1, timer: publish{id}})
+		group := 0
+		if s.cfg.Groups > 1 {
+			group = s.rng.IntN(s.cfg.Groups)
+		}
+		s.at(start+time.Duration(p)*s.cfg.PostEvery, &event{to: -1, timer: publish{id, group}})
 	}
 	postsEnd := start + time.Duration(s.cfg.Posts)*s.cfg.PostEvery
 	if side := int(s.cfg.Partition * float64(len(s.nodes))); side > 0 {
@@ -43,19 +50,25 @@ func (s *Sim) Run() Result {
 		s.cutFrom = start + (postsEnd-start)/3
 		s.cutTo = s.cutFrom + s.cfg.PartitionFor
 	}
-	if crashes := int(s.cfg.Crash * float64(len(s.nodes))); crashes > 0 {
-		for _, i := range s.rng.Perm(len(s.nodes))[:crashes] {
+	crashed := make([]bool, s.cfg.Nodes)
+	if crashes := int(s.cfg.Crash * float64(s.cfg.Nodes)); crashes > 0 {
+		for _, i := range s.rng.Perm(s.cfg.Nodes)[:crashes] {
+			crashed[i] = true
 			s.at(start+(postsEnd-start)/2, &event{to: i, timer: crash{}})
 		}
 	}
-	for i := range s.nodes {
-		jitter := time.Duration(s.rng.Int64N(int64(s.cfg.AntiEntropyEvery)))
-		s.at(start+jitter, &event{to: i, timer: antiEntropy{}})
+	back := s.churn(start, postsEnd, crashed)
+	for i := range s.cfg.Nodes {
+		for _, g := range s.nodes[i].groups {
+			jitter := time.Duration(s.rng.Int64N(int64(s.cfg.AntiEntropyEvery)))
+			s.at(start+jitter, &event{to: i, group: g, timer: antiEntropy{}})
+		}
 	}
-	// Quiescence: every live node holds every post a live node holds. It
-	// is checked each anti-entropy period after the last post (and the
-	// partition's end), up to a cap.
-	drainFrom := max(postsEnd, s.cutTo)
+	// Quiescence: in every group, every live member holds every post a
+	// live member holds. It is checked each anti-entropy period after the
+	// last post (and the partition's end, and the churn's last return), up
+	// to a cap.
+	drainFrom := max(postsEnd, s.cutTo, back)
 	for k := 1; k <= maxDrain; k++ {
 		s.at(drainFrom-s.now+time.Duration(k)*s.cfg.AntiEntropyEvery, &event{to: -1, timer: checkDone{last: k == maxDrain}})
 	}
@@ -72,17 +85,19 @@ const maxDrain = 60
 
 type checkDone struct{ last bool }
 
-// quiescent reports whether every live node holds every post some live
-// node holds.
+// quiescent reports whether, in every group, every live member holds every
+// post of the group some live member holds.
 func (s *Sim) quiescent() bool {
-	for _, id := range s.m.order {
+	for k, id := range s.m.order {
+		g := s.m.groups[k]
 		held, live := 0, 0
-		for _, n := range s.nodes {
+		for _, i := range s.groups[g] {
+			n := s.nodes[i]
 			if n.down {
 				continue
 			}
 			live++
-			if _, ok := n.store.payloads[id]; ok {
+			if _, ok := n.member(g).store.payloads[id]; ok {
 				held++
 			}
 		}
@@ -94,108 +109,128 @@ func (s *Sim) quiescent() bool {
 }
 
 func (s *Sim) handle(e *event) {
-	if e.to >= 0 && s.nodes[e.to].down {
-		return
-	}
 	switch t := e.timer.(type) {
-	case join:
-		n := s.nodes[e.to]
-		s.overlayOut(e.to, n.overlay.Start())
-		if t.contact >= 0 {
-			s.overlayOut(e.to, n.overlay.Step(hyparview.JoinVia{Contact: s.nodes[t.contact].id}))
-		}
-		return
 	case publish:
-		s.publish(t.id)
+		s.publish(t)
 		return
 	case checkDone:
 		s.done = t.last || s.quiescent()
 		return
-	case crash:
-		s.nodes[e.to].down = true
-		return
-	case antiEntropy:
-		s.antiEntropy(e.to)
-		s.at(s.cfg.AntiEntropyEvery, &event{to: e.to, timer: antiEntropy{}})
-		return
-	case hyparview.Timer:
-		s.overlayOut(e.to, s.nodes[e.to].overlay.Step(hyparview.TimerFired{Timer: t}))
-		return
-	case plumtree.Timer:
-		s.broadcastOut(e.to, s.nodes[e.to].bcast.Step(plumtree.TimerFired{Timer: t}))
+	case up:
+		s.up(e.to)
 		return
 	}
-	from := s.nodes[e.from].id
-	switch m := e.msg.(type) {
+	n := s.nodes[e.to]
+	if n.down || e.epoch != n.epoch {
+		return
+	}
+	switch t := e.timer.(type) {
+	case crash:
+		n.down = true
+		return
+	case leave:
+		s.leave(e.to, t.graceful)
+		return
+	case join:
+		m := n.member(e.group)
+		s.overlayOut(e.to, e.group, m.overlay.Start())
+		if t.contact >= 0 {
+			s.overlayOut(e.to, e.group, m.overlay.Step(hyparview.JoinVia{Contact: s.nodes[t.contact].id}))
+		}
+		return
+	case antiEntropy:
+		s.antiEntropy(e.to, e.group)
+		s.at(s.cfg.AntiEntropyEvery, &event{to: e.to, group: e.group, timer: antiEntropy{}})
+		return
+	case hyparview.Timer:
+		s.overlayOut(e.to, e.group, n.member(e.group).overlay.Step(hyparview.TimerFired{Timer: t}))
+		return
+	case plumtree.Timer:
+		s.broadcastOut(e.to, e.group, n.member(e.group).bcast.Step(plumtree.TimerFired{Timer: t}))
+		return
+	}
+	m := n.member(e.group)
+	from := s.nodes[e.from]
+	switch msg := e.msg.(type) {
 	case hyparview.Message:
-		s.overlayOut(e.to, s.nodes[e.to].overlay.Step(hyparview.Receive{From: from, Msg: m}))
+		s.heard(e.to, e.group, e.from)
+		s.overlayOut(e.to, e.group, m.overlay.Step(hyparview.Receive{From: from.id, Msg: msg}))
 	case plumtree.Message:
-		s.broadcastOut(e.to, s.nodes[e.to].bcast.Step(plumtree.Receive{From: plumtree.PeerID(from), Msg: m}))
+		s.heard(e.to, e.group, e.from)
+		s.broadcastOut(e.to, e.group, m.bcast.Step(plumtree.Receive{From: plumtree.PeerID(from.id), Msg: msg}))
 	case transfer:
-		for _, id := range m.ids {
-			if p, ok := s.nodes[e.from].store.payloads[id]; ok && s.nodes[e.to].store.put(id, s.now, p) {
-				s.m.delivered(e.to, id, s.now, -1)
+		src := &from.member(e.group).store
+		for _, id := range msg.ids {
+			if p, ok := src.payloads[id]; ok && m.store.put(id, s.now, p) {
+				s.m.delivered(id, s.now, n.since, -1)
 			}
 		}
 	}
 }
 
-// overlayOut carries out the overlay's outputs; neighbour changes feed the
-// broadcast layer at once, as iroh-gossip does.
-func (s *Sim) overlayOut(i int, outs []hyparview.Output) {
+// overlayOut carries out node i's overlay outputs in group g; neighbour
+// changes feed the broadcast layer at once, as iroh-gossip does.
+func (s *Sim) overlayOut(i, g int, outs []hyparview.Output) {
+	m := s.nodes[i].member(g)
 	for _, o := range outs {
 		switch o := o.(type) {
 		case hyparview.Send:
 			to := s.index[o.To]
-			if s.nodes[to].down {
+			if !s.reachable(i, g, to) {
 				// The transport notices a dead peer when it tries to reach it.
-				s.overlayOut(i, s.nodes[i].overlay.Step(hyparview.PeerDown{Peer: o.To}))
+				s.overlayOut(i, g, m.overlay.Step(hyparview.PeerDown{Peer: o.To}))
 				continue
 			}
-			s.send(i, to, o.Msg, 0)
+			s.send(i, to, g, o.Msg, 0)
 		case hyparview.SetTimer:
-			s.at(o.After, &event{to: i, timer: o.Timer})
+			s.at(o.After, &event{to: i, group: g, timer: o.Timer})
 		case hyparview.NeighborUp:
-			s.broadcastOut(i, s.nodes[i].bcast.Step(plumtree.NeighborUp{Peer: plumtree.PeerID(o.Peer)}))
+			p := s.index[o.Peer]
+			m.links = append(m.links, link{p, s.nodes[p].epoch})
+			s.broadcastOut(i, g, m.bcast.Step(plumtree.NeighborUp{Peer: plumtree.PeerID(o.Peer)}))
 		case hyparview.NeighborDown:
-			s.broadcastOut(i, s.nodes[i].bcast.Step(plumtree.NeighborDown{Peer: plumtree.PeerID(o.Peer)}))
+			p := s.index[o.Peer]
+			m.links = slices.DeleteFunc(m.links, func(l link) bool { return l.peer == p })
+			s.broadcastOut(i, g, m.bcast.Step(plumtree.NeighborDown{Peer: plumtree.PeerID(o.Peer)}))
 		case hyparview.Isolated:
 			// Discovery (bootstrap peers, the DHT) finds a live contact.
-			if c, ok := s.liveOther(i); ok {
-				s.overlayOut(i, s.nodes[i].overlay.Step(hyparview.JoinVia{Contact: s.nodes[c].id}))
+			if c, ok := s.liveOther(i, g); ok {
+				s.overlayOut(i, g, m.overlay.Step(hyparview.JoinVia{Contact: s.nodes[c].id}))
 			}
 		}
 	}
 }
 
-func (s *Sim) broadcastOut(i int, outs []plumtree.Output) {
+func (s *Sim) broadcastOut(i, g int, outs []plumtree.Output) {
+	m := s.nodes[i].member(g)
 	for _, o := range outs {
 		switch o := o.(type) {
 		case plumtree.Send:
 			to := s.index[hyparview.PeerID(o.To)]
-			if s.nodes[to].down {
-				s.overlayOut(i, s.nodes[i].overlay.Step(hyparview.PeerDown{Peer: hyparview.PeerID(o.To)}))
+			if !s.reachable(i, g, to) {
+				s.overlayOut(i, g, m.overlay.Step(hyparview.PeerDown{Peer: hyparview.PeerID(o.To)}))
 				continue
 			}
 			size := 0
-			if g, ok := o.Msg.(plumtree.Gossip); ok {
-				size = len(g.Payload)
+			if gossip, ok := o.Msg.(plumtree.Gossip); ok {
+				size = len(gossip.Payload)
 			}
-			s.send(i, to, o.Msg, size)
+			s.send(i, to, g, o.Msg, size)
 		case plumtree.SetTimer:
-			s.at(o.After, &event{to: i, timer: o.Timer})
+			s.at(o.After, &event{to: i, group: g, timer: o.Timer})
 		case plumtree.Deliver:
-			if s.nodes[i].store.put(o.ID, s.now, o.Payload) {
-				s.m.delivered(i, o.ID, s.now, o.Round+1)
+			if m.store.put(o.ID, s.now, o.Payload) {
+				s.m.delivered(o.ID, s.now, s.nodes[i].since, o.Round+1)
 			}
 		}
 	}
 }
 
-// liveOther draws a live node other than i.
-func (s *Sim) liveOther(i int) (int, bool) {
+// liveOther draws a live member of group g other than i.
+func (s *Sim) liveOther(i, g int) (int, bool) {
+	members := s.groups[g]
 	for range 64 {
-		if c := s.rng.IntN(len(s.nodes)); c != i && !s.nodes[c].down {
+		if c := members[s.rng.IntN(len(members))]; c != i && !s.nodes[c].down {
 			return c, true
 		}
 	}
@@ -205,48 +240,54 @@ func (s *Sim) liveOther(i int) (int, bool) {
 // payload is what a simulated entry weighs: a typical post.
 var payload = make([]byte, 300)
 
-func (s *Sim) publish(id plumtree.MessageID) {
+func (s *Sim) publish(p publish) {
 	var live []int
-	for i, n := range s.nodes {
-		if !n.down {
+	for _, i := range s.groups[p.group] {
+		if !s.nodes[i].down {
 			live = append(live, i)
 		}
 	}
+	if len(live) == 0 {
+		return // every member is away: nobody writes the post
+	}
 	from := live[s.rng.IntN(len(live))]
-	s.m.published[id] = s.now
-	s.m.order = append(s.m.order, id)
-	s.nodes[from].store.put(id, s.now, payload)
-	s.m.delivered(from, id, s.now, 0)
-	s.broadcastOut(from, s.nodes[from].bcast.Step(plumtree.Broadcast{ID: id, Payload: payload}))
+	s.m.published[p.id] = s.now
+	s.m.order = append(s.m.order, p.id)
+	s.m.groups = append(s.m.groups, p.group)
+	m := s.nodes[from].member(p.group)
+	m.store.put(p.id, s.now, payload)
+	s.m.delivered(p.id, s.now, s.nodes[from].since, 0)
+	s.broadcastOut(from, p.group, m.bcast.Step(plumtree.Broadcast{ID: p.id, Payload: payload}))
 }
 
 // transfer carries the entries a sync session moves; it arrives after the
 // session's round trips.
 type transfer struct{ ids []plumtree.MessageID }
 
-// antiEntropy reconciles node i with a random neighbour — active, or one
-// time in four passive, which reaches across islands the active views may
-// form after failures — using the real Negentropy sessions over both
-// stores. The session runs at once; what it moves arrives after its round
-// trips, each leg subject to loss.
-func (s *Sim) antiEntropy(i int) {
+// antiEntropy reconciles node i's entries of group g with a random
+// neighbour's — active, or one time in four passive, which reaches across
+// islands the active views may form after failures — using the real
+// Negentropy sessions over both stores. The session runs at once; what it
+// moves arrives after its round trips, each leg subject to loss.
+func (s *Sim) antiEntropy(i, g int) {
+	mi := s.nodes[i].member(g)
 	j := -1
 	for j < 0 { // a dead peer is noticed here, and the next one tried
-		view := s.nodes[i].overlay.Active()
-		if passive := s.nodes[i].overlay.Passive(); len(passive) > 0 && (len(view) == 0 || s.rng.IntN(4) == 0) {
+		view := mi.overlay.Active()
+		if passive := mi.overlay.Passive(); len(passive) > 0 && (len(view) == 0 || s.rng.IntN(4) == 0) {
 			view = passive
 		}
 		if len(view) == 0 {
 			return
 		}
 		j = s.index[view[s.rng.IntN(len(view))]]
-		if s.nodes[j].down {
-			s.overlayOut(i, s.nodes[i].overlay.Step(hyparview.PeerDown{Peer: s.nodes[j].id}))
+		if !s.reachable(i, g, j) {
+			s.overlayOut(i, g, mi.overlay.Step(hyparview.PeerDown{Peer: s.nodes[j].id}))
 			j = -1
 		}
 	}
-	client, _ := negentropy.New(&s.nodes[i].store.items, 0)
-	server, _ := negentropy.New(&s.nodes[j].store.items, 0)
+	client, _ := negentropy.New(&mi.store.items, 0)
+	server, _ := negentropy.New(&s.nodes[j].member(g).store.items, 0)
 	var have, need []negentropy.ID
 	legs, bytes := 0, 0
 	for msg := client.Initiate(); msg != nil; {
@@ -266,11 +307,11 @@ func (s *Sim) antiEntropy(i int) {
 	rtt := time.Duration(legs) * s.latency(i, j)
 	if len(need) > 0 {
 		s.m.moved(i, len(need))
-		s.at(rtt, &event{to: i, from: j, msg: transfer{ids: messageIDs(need)}})
+		s.at(rtt, &event{to: i, from: j, group: g, msg: transfer{ids: messageIDs(need)}})
 	}
 	if len(have) > 0 {
 		s.m.moved(i, len(have))
-		s.at(rtt, &event{to: j, from: i, msg: transfer{ids: messageIDs(have)}})
+		s.at(rtt, &event{to: j, from: i, group: g, msg: transfer{ids: messageIDs(have)}})
 	}
 }
 

@@ -1,7 +1,8 @@
 // Package sim is a deterministic discrete-event simulator that drives the
 // protocol cores the node ships — hyparview, plumtree, negentropy — over a
 // virtual network with a virtual clock: per-link latency, loss, duplication,
-// crashes and restarts. The same seed gives the same run, bit for bit: all
+// crashes, churn (leaves, restarts, newcomers), partitions, and many groups
+// per node. The same seed gives the same run, bit for bit: all
 // randomness comes from one seeded generator, events are ordered by (time,
 // sequence), and no map order reaches an output.
 package sim
@@ -19,12 +20,26 @@ import (
 
 // Config describes one run.
 type Config struct {
+	// Nodes is how many nodes build the overlay; the churn adds newcomers.
 	Nodes int
 	Posts int
+	// Groups is how many groups the nodes form, in [1, 2^24); zero means
+	// one. One group holds every node; with more, each node joins one to
+	// three (see memberships), runs one overlay and one broadcast state per
+	// group, and each post goes to a random group.
+	Groups int
 	// Drop is the probability that a message is lost; Dup that it arrives twice.
 	Drop, Dup float64
-	// Crash is the fraction of nodes that crash mid-run and stay down.
+	// Crash is the fraction of the initial nodes that crash mid-run and
+	// stay down.
 	Crash float64
+	// Churn is the fraction of the initial nodes, crashing ones aside,
+	// that leave once at a random time during the posts and come back
+	// within [0, ChurnAway) with their stores; half as many brand-new nodes
+	// join during the posts. See churn.go. REQUIRES: ChurnAway > 0 if
+	// Churn > 0.
+	Churn     float64
+	ChurnAway time.Duration
 	// Partition is the fraction of nodes cut off from the others for
 	// PartitionFor, from a third into the posts; messages across the cut
 	// are lost, and nothing tells the overlay.
@@ -39,24 +54,55 @@ type Config struct {
 	Broadcast                   plumtree.Config
 }
 
-// DefaultConfig is a run of n nodes and p posts with no faults.
+// DefaultConfig is a run of n nodes and p posts in one group with no
+// faults.
 func DefaultConfig(n, p int) Config {
-	return Config{Nodes: n, Posts: p, Seed: 1, MinLatency: 10 * time.Millisecond, MaxLatency: 100 * time.Millisecond,
-		PostEvery: 500 * time.Millisecond, AntiEntropyEvery: 5 * time.Second,
+	return Config{Nodes: n, Posts: p, Groups: 1, Seed: 1, MinLatency: 10 * time.Millisecond, MaxLatency: 100 * time.Millisecond,
+		PostEvery: 500 * time.Millisecond, AntiEntropyEvery: 5 * time.Second, ChurnAway: 30 * time.Second,
 		Overlay: hyparview.DefaultConfig(), Broadcast: plumtree.DefaultConfig()}
 }
 
-// node is one simulated node: the cores and an in-memory store.
+// node is one simulated node: whether it runs, and its groups.
 type node struct {
-	id      hyparview.PeerID
+	id   hyparview.PeerID
+	down bool
+	// epoch counts the starts the churn gave the node: an event meant for
+	// an earlier incarnation (its timers, messages in flight to it) is
+	// dropped.
+	epoch int
+	// since is when the current incarnation started: older posts reach it
+	// by catch-up, which the latencies leave out.
+	since  time.Duration
+	groups []int     // ascending
+	in     []*member // in[k] is the node's part in groups[k]
+}
+
+// member returns the node's part in group g; g must be one of its groups.
+func (n *node) member(g int) *member {
+	for k, h := range n.groups {
+		if h == g {
+			return n.in[k]
+		}
+	}
+	panic(fmt.Sprintf("sim: %s is not in group %d", n.id, g))
+}
+
+// member is a node's part in one group, as the real node keeps one overlay,
+// one broadcast state and one reconciliation index per group.
+type member struct {
 	overlay *hyparview.State
 	bcast   *plumtree.State
 	store   store
-	down    bool
+	// links are the active neighbours and the incarnation each was in when
+	// it entered the view: a restart breaks the connection, and the next
+	// send on it finds out.
+	links []link
 }
 
-// store is the node's entries: payloads by id, and the items reconciliation
-// ranges over.
+type link struct{ peer, epoch int }
+
+// store is a member's entries of its group: payloads by id, and the items
+// reconciliation ranges over.
 type store struct {
 	payloads map[plumtree.MessageID][]byte
 	items    negentropy.Tree
@@ -80,10 +126,12 @@ type Sim struct {
 	now   time.Duration
 	seq   int
 	queue eventQueue
-	nodes []*node
-	index map[hyparview.PeerID]int
-	m     metrics
-	done  bool
+	// nodes are the cfg.Nodes initial nodes, then the churn's newcomers.
+	nodes  []*node
+	groups [][]int // each group's members, ascending
+	index  map[hyparview.PeerID]int
+	m      metrics
+	done   bool
 	// cut marks one side of the partition; it applies in [cutFrom, cutTo).
 	cut            []bool
 	cutFrom, cutTo time.Duration
@@ -96,26 +144,52 @@ func (s *Sim) severed(a, b int) bool {
 
 // New builds the network; Run runs it.
 func New(cfg Config) *Sim {
+	cfg.Groups = max(cfg.Groups, 1)
 	s := &Sim{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 0x5eed)), index: map[hyparview.PeerID]int{}}
 	s.m = metrics{published: map[plumtree.MessageID]time.Duration{}, copies: map[plumtree.MessageID]int{}}
-	for i := range cfg.Nodes {
+	newcomers := int(cfg.Churn * float64(cfg.Nodes) / 2)
+	s.groups = make([][]int, cfg.Groups)
+	for i, groups := range memberships(s.rng, cfg.Groups, cfg.Nodes, cfg.Nodes+newcomers) {
 		id := hyparview.PeerID(fmt.Sprintf("n%d", i))
-		n := &node{id: id, store: store{payloads: map[plumtree.MessageID][]byte{}}}
-		n.overlay = hyparview.New(cfg.Overlay, id, rand.New(rand.NewPCG(cfg.Seed, uint64(i)+1)))
-		n.bcast = plumtree.New(cfg.Broadcast, &n.store)
+		n := &node{id: id, down: i >= cfg.Nodes, groups: groups}
+		for _, g := range groups {
+			m := &member{store: store{payloads: map[plumtree.MessageID][]byte{}}}
+			n.in = append(n.in, m)
+			s.groups[g] = append(s.groups[g], i)
+		}
 		s.nodes = append(s.nodes, n)
 		s.index[id] = i
+		s.fresh(i)
 	}
 	return s
 }
 
+// fresh gives node i new cores in each of its groups, keeping its stores.
+// Each overlay draws from its own stream, named by node, group and
+// incarnation.
+func (s *Sim) fresh(i int) {
+	n := s.nodes[i]
+	for k, g := range n.groups {
+		m := n.in[k]
+		// INVARIANT: i < 2^32, g < 2^24, epoch < 2^8; group 0's first
+		// incarnation keeps the stream i+1 of single-group runs.
+		stream := uint64(n.epoch)<<56 | uint64(g)<<32 | (uint64(i) + 1)
+		m.overlay = hyparview.New(s.cfg.Overlay, n.id, rand.New(rand.NewPCG(s.cfg.Seed, stream)))
+		m.bcast = plumtree.New(s.cfg.Broadcast, &m.store)
+		m.links = nil
+	}
+}
+
 type event struct {
-	at    time.Duration
-	seq   int
-	to    int
-	from  int
-	msg   any // a hyparview.Message, a plumtree.Message or a recon
-	timer any // a hyparview.Timer, a plumtree.Timer or a local action
+	at   time.Duration
+	seq  int
+	to   int
+	from int
+	// group is the group a message or a timer belongs to; epoch is the
+	// incarnation of node to that it was meant for.
+	group, epoch int
+	msg          any // a hyparview.Message, a plumtree.Message or a transfer
+	timer        any // a hyparview.Timer, a plumtree.Timer or a local action
 }
 
 type eventQueue []*event
@@ -136,20 +210,26 @@ func (q *eventQueue) Pop() any {
 func (s *Sim) at(delay time.Duration, e *event) {
 	s.seq++
 	e.at, e.seq = s.now+delay, s.seq
+	if e.to >= 0 {
+		e.epoch = s.nodes[e.to].epoch
+	}
 	heap.Push(&s.queue, e)
 }
 
 // local actions scheduled as timers
 type (
-	join        struct{ contact int }
-	publish     struct{ id plumtree.MessageID }
+	join    struct{ contact int }
+	publish struct {
+		id    plumtree.MessageID
+		group int
+	}
 	antiEntropy struct{}
 	crash       struct{}
 )
 
 // send puts a message on the wire: lost with probability Drop, doubled with
 // probability Dup, each copy after its own latency.
-func (s *Sim) send(from, to int, msg any, payloadBytes int) {
+func (s *Sim) send(from, to, group int, msg any, payloadBytes int) {
 	s.m.count(from, msg, payloadBytes)
 	if s.rng.Float64() < s.cfg.Drop || s.severed(from, to) {
 		return
@@ -159,7 +239,7 @@ func (s *Sim) send(from, to int, msg any, payloadBytes int) {
 		copies = 2
 	}
 	for range copies {
-		s.at(s.latency(from, to), &event{to: to, from: from, msg: msg})
+		s.at(s.latency(from, to), &event{to: to, from: from, group: group, msg: msg})
 	}
 }
 

@@ -1,0 +1,60 @@
+package sim
+
+import (
+	"testing"
+	"time"
+
+	"hearsay/internal/proto/plumtree"
+)
+
+// TestChurnConverges takes a fifth of the nodes away and back during the
+// posts and adds a tenth as newcomers: every node up at the end holds
+// every post, the returning ones by anti-entropy from their neighbours.
+func TestChurnConverges(t *testing.T) {
+	for _, sc := range []struct {
+		name         string
+		drop, crash  float64
+		wantDelivery float64
+	}{
+		{"clean", 0, 0, 1},
+		{"crashes", 0, 0.2, 1},
+		// NB: as in TestScenarios/lossy-crashes, a lost Join can leave a
+		// node whose passive view never filled; when its one real
+		// neighbour leaves, it is on an island with an empty passive view,
+		// which HyParView does not report as isolated: a known gap.
+		{"lossy", 0.05, 0, 0.99},
+	} {
+		t.Run(sc.name, func(t *testing.T) {
+			for seed := range uint64(*seeds) {
+				cfg := DefaultConfig(300, 30)
+				cfg.Churn, cfg.Drop, cfg.Crash, cfg.Seed = 0.2, sc.drop, sc.crash, seed+1
+				r := run(t, cfg)
+				if r.Delivery < sc.wantDelivery || sc.crash == 0 && r.Lost != 0 {
+					t.Fatalf("seed %d: delivery %v, want at least %v; lost %d", cfg.Seed, r.Delivery, sc.wantDelivery, r.Lost)
+				}
+				if want := 300 - int(sc.crash*300) + 30; r.Nodes != 330 || r.Joined != 30 || r.Live != want {
+					t.Fatalf("seed %d: nodes %d, joined %d, live %d; want 330, 30, %d", cfg.Seed, r.Nodes, r.Joined, r.Live, want)
+				}
+			}
+		})
+	}
+}
+
+// TestCatchUpIsNoLatency: a post older than the receiver's current
+// incarnation reaches it by store-and-forward; that wait is no latency.
+func TestCatchUpIsNoLatency(t *testing.T) {
+	m := metrics{published: map[plumtree.MessageID]time.Duration{{1}: time.Second, {2}: 3 * time.Second}}
+	m.delivered(plumtree.MessageID{1}, 40*time.Second, 2*time.Second, -1)
+	m.delivered(plumtree.MessageID{2}, 4*time.Second, 2*time.Second, 3)
+	if len(m.latencies) != 1 || m.latencies[0] != time.Second || len(m.hops) != 1 {
+		t.Fatalf("latencies %v, hops %v; want [1s], [3]", m.latencies, m.hops)
+	}
+}
+
+func TestChurnAndGroupsDeterministic(t *testing.T) {
+	cfg := DefaultConfig(200, 20)
+	cfg.Groups, cfg.Churn, cfg.Drop, cfg.Crash, cfg.Seed = 5, 0.2, 0.02, 0.1, 11
+	if a, b := New(cfg).Run(), New(cfg).Run(); a != b {
+		t.Fatalf("the same seed gave two runs:\n%+v\n%+v", a, b)
+	}
+}
