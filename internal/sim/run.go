@@ -161,7 +161,7 @@ func (s *Sim) handle(e *event) {
 	case transfer:
 		src := &from.member(e.group).store
 		for _, id := range msg.ids {
-			if p, ok := src.payloads[id]; ok && m.store.put(id, s.now, p) {
+			if p, ok := src.payloads[id]; ok && m.store.put(id, s.m.published[id], p) {
 				s.m.delivered(id, s.now, n.since, -1)
 			}
 		}
@@ -219,7 +219,7 @@ func (s *Sim) broadcastOut(i, g int, outs []plumtree.Output) {
 		case plumtree.SetTimer:
 			s.at(o.After, &event{to: i, group: g, timer: o.Timer})
 		case plumtree.Deliver:
-			if m.store.put(o.ID, s.now, o.Payload) {
+			if m.store.put(o.ID, s.m.published[o.ID], o.Payload) {
 				s.m.delivered(o.ID, s.now, s.nodes[i].since, o.Round+1)
 			}
 		}

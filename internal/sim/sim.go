@@ -110,12 +110,17 @@ type store struct {
 
 func (s *store) Payload(id plumtree.MessageID) ([]byte, bool) { p, ok := s.payloads[id]; return p, ok }
 
-func (s *store) put(id plumtree.MessageID, at time.Duration, payload []byte) bool {
+// put stores an entry published at the given time and reports whether it
+// was new. NB: the index key is the publication time, the same on every
+// replica, as the node keys an entry by its author's timestamp; a local
+// arrival time would place one entry differently on two nodes, and
+// reconciliation would resend entries both hold.
+func (s *store) put(id plumtree.MessageID, published time.Duration, payload []byte) bool {
 	if _, ok := s.payloads[id]; ok {
 		return false
 	}
 	s.payloads[id] = payload
-	s.items.Insert(negentropy.Item{Timestamp: uint64(at), ID: negentropy.ID(id)})
+	s.items.Insert(negentropy.Item{Timestamp: uint64(published), ID: negentropy.ID(id)})
 	return true
 }
 
