@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -186,6 +187,58 @@ func TestPostOnAllFiveWithinTwoSeconds(t *testing.T) {
 	})
 	t.Logf("on all five after %v", time.Since(posted))
 	for _, s := range nodes {
+		s.stop(t)
+	}
+}
+
+// TestJoinThroughDHT: C and D know only B, a node that does not hold the
+// group; `group join` with no --peer finds A, a member, through the DHT
+// reached by way of B: inside C's serving node, and from a one-off command
+// on D whose config names B as its bootstrap peer. E knows no one: a clear
+// error.
+func TestJoinThroughDHT(t *testing.T) {
+	dir := t.TempDir()
+	must(t, hearsay(t, dir, nil, "--home", "b", "init"))
+	b := serve(t, dir, "--home", "b")
+	must(t, hearsay(t, dir, nil, "--home", "a", "init"))
+	g := must(t, hearsay(t, dir, nil, "--home", "a", "group", "create", "demo", "--write", "open"))
+	a := serve(t, dir, "--home", "a", "--bootstrap", b.addrs[0])
+	post := must(t, hearsay(t, dir, nil, "--home", "a", "post", g, "found through the DHT"))
+
+	must(t, hearsay(t, dir, nil, "--home", "c", "init"))
+	c := serve(t, dir, "--home", "c", "--bootstrap", b.addrs[0])
+	if got := must(t, hearsay(t, dir, nil, "--home", "c", "group", "join", g)); got != g {
+		t.Fatalf("join printed %q", got)
+	}
+	if log := must(t, hearsay(t, dir, nil, "--home", "c", "log", g)); !strings.Contains(log, post[:12]) {
+		t.Fatalf("c's log after joining through the DHT:\n%s", log)
+	}
+
+	must(t, hearsay(t, dir, nil, "--home", "d", "init"))
+	cfgPath := filepath.Join(dir, "d", "config.json")
+	raw, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg map[string]any
+	if err := json.Unmarshal(raw, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	cfg["bootstrap"] = []string{b.addrs[0]}
+	raw, _ = json.Marshal(cfg)
+	if err := os.WriteFile(cfgPath, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	must(t, hearsay(t, dir, nil, "--home", "d", "group", "join", g))
+	if digestOf(t, dir, "d", g) != digestOf(t, dir, "a", g) {
+		t.Fatal("d's copy differs from a's")
+	}
+
+	must(t, hearsay(t, dir, nil, "--home", "e", "init"))
+	if r := hearsay(t, dir, nil, "--home", "e", "group", "join", g); r.code != 1 || !strings.Contains(r.stderr, "no --peer given") {
+		t.Fatalf("a join with no way to find members: exit %d, %q", r.code, r.stderr)
+	}
+	for _, s := range []*serving{a, b, c} {
 		s.stop(t)
 	}
 }

@@ -157,17 +157,15 @@ func (c *cli) logf(format string, args ...any) { fmt.Fprintf(c.stderr, format+"\
 func (c *cli) groupJoinCmd() *cobra.Command {
 	var peers []string
 	cmd := &cobra.Command{
-		Use:   "join GROUP --peer MULTIADDR...",
-		Short: "Fetch a group and its whole history from a peer that has it, verifying every entry",
-		Long:  "GROUP is the full group id. Each --peer is a multiaddress ending in /p2p/<peer id>; the first that answers is used.",
-		Args:  exactArgs(1),
+		Use:   "join GROUP [--peer MULTIADDR...]",
+		Short: "Fetch a group and its whole history from a member, verifying every entry",
+		Long: "GROUP is the full group id. Each --peer is a multiaddress ending in /p2p/<peer id>; the first that answers is used.\n" +
+			"Without --peer, members are found through the DHT, reached by way of the bootstrap peers (config.json) and the remembered ones.",
+		Args: exactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			g, err := entry.ParseID(args[0])
 			if err != nil {
 				return fmt.Errorf("group: %w", err)
-			}
-			if len(peers) == 0 {
-				return fmt.Errorf("give at least one --peer (a multiaddress ending in /p2p/<peer id>)")
 			}
 			return c.withNode(func(n *node.Node) error {
 				nw := c.network // inside a serving node, its own host
@@ -185,25 +183,45 @@ func (c *cli) groupJoinCmd() *cobra.Command {
 						return err
 					}
 				}
-				var errs []error
-				for _, p := range peers {
-					res, err := nw.SyncWith(ctx, p, g)
-					if err != nil {
-						errs = append(errs, fmt.Errorf("%s: %w", p, err))
-						continue
-					}
-					grp, err := n.Store.Group(g)
-					if err != nil {
-						return err
-					}
-					fmt.Fprintf(c.stderr, "joined %q: %d entries received, %d refused\n", grp.Name, res.Received, res.Refused)
-					_, err = fmt.Fprintln(c.stdout, g)
+				res, err := c.join(ctx, nw, n.Home, g, peers)
+				if err != nil {
 					return err
 				}
-				return fmt.Errorf("no peer could give group %s: %v", g.Short(), errs)
+				grp, err := n.Store.Group(g)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(c.stderr, "joined %q: %d entries received, %d refused\n", grp.Name, res.Received, res.Refused)
+				_, err = fmt.Fprintln(c.stdout, g)
+				return err
 			})
 		},
 	}
 	cmd.Flags().StringArrayVar(&peers, "peer", nil, "a peer that has the group (repeatable)")
 	return cmd
+}
+
+// join syncs group g with the first of peers that answers or, with none
+// given, with a member the DHT names.
+func (c *cli) join(ctx context.Context, nw *node.Network, h *home.Home, g entry.ID, peers []string) (node.SyncResult, error) {
+	if len(peers) == 0 {
+		if c.network == nil { // a one-off host: reach the DHT through the known peers
+			known := append(h.Config.Bootstrap, h.Peers()...)
+			if nw.Reach(ctx, known) == 0 {
+				return node.SyncResult{}, fmt.Errorf("no --peer given, and none of the %d bootstrap and remembered peers answered to find members through: pass --peer, or add a bootstrap peer to config.json", len(known))
+			}
+		}
+		fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		return nw.JoinByDHT(fctx, g)
+	}
+	var errs []error
+	for _, p := range peers {
+		res, err := nw.SyncWith(ctx, p, g)
+		if err == nil {
+			return res, nil
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", p, err))
+	}
+	return node.SyncResult{}, fmt.Errorf("no peer could give group %s: %v", g.Short(), errs)
 }

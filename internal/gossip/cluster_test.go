@@ -106,6 +106,14 @@ func (m *memNode) Deliver(raws [][]byte) {
 	}
 }
 
+// keep stores an entry written here.
+func (m *memNode) keep(e *entry.Signed) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.store(e.ID, e.Raw, time.Now())
+}
+
+// store records an entry. REQUIRES: m.mu held.
 func (m *memNode) store(id entry.ID, raw []byte, at time.Time) {
 	if _, ok := m.raws[id]; !ok {
 		m.raws[id] = raw
@@ -123,6 +131,18 @@ func (m *memNode) Violation(peer.ID, error) {
 	m.mu.Lock()
 	m.violated++
 	m.mu.Unlock()
+}
+
+func (m *memNode) count() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.raws)
+}
+
+func (m *memNode) violations() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.violated
 }
 
 func (m *memNode) has(id entry.ID) (time.Time, bool) {

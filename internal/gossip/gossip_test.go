@@ -51,7 +51,7 @@ func TestBroadcastReachesEveryNode(t *testing.T) {
 	for k := range 20 {
 		e := a.post(200)
 		i := k * 7 % len(gs)
-		ms[i].store(e.ID, e.Raw, time.Now())
+		ms[i].keep(e)
 		gs[i].Broadcast(a.gid, e.ID, e.Raw)
 		ids = append(ids, e.ID)
 	}
@@ -66,9 +66,7 @@ func TestBroadcastReachesEveryNode(t *testing.T) {
 		return true
 	}) {
 		for i, m := range ms {
-			m.mu.Lock()
-			t.Logf("node %d: %d entries, neighbours %d, stats %+v", i, len(m.raws), len(gs[i].Neighbours(a.gid)), gs[i].Stats())
-			m.mu.Unlock()
+			t.Logf("node %d: %d entries, neighbours %d, stats %+v", i, m.count(), len(gs[i].Neighbours(a.gid)), gs[i].Stats())
 		}
 		t.Fatal("not every node got every entry")
 	}
@@ -78,8 +76,8 @@ func TestBroadcastReachesEveryNode(t *testing.T) {
 		sent += st.PayloadSent
 		recv += st.PayloadReceived
 		delivered += st.Delivered
-		if ms[i].violated != 0 {
-			t.Fatalf("node %d saw %d violations among honest peers", i, ms[i].violated)
+		if v := ms[i].violations(); v != 0 {
+			t.Fatalf("node %d saw %d violations among honest peers", i, v)
 		}
 	}
 	if delivered != int64(len(ids)*(len(gs)-1)) {
@@ -107,7 +105,7 @@ func TestMisbehavingPeerIsReported(t *testing.T) {
 		"not an entry": mustEncode(t, wire.Gossip{Group: a.gid,
 			Broadcast: plumtree.Gossip{ID: plumtree.MessageID{2}, Payload: []byte{1, 2, 3}}}),
 	} {
-		before := m.violated
+		before := m.violations()
 		s, err := nw.hosts[0].NewStream(context.Background(), nw.hosts[1].ID(), wire.GossipProtocol)
 		if err != nil {
 			t.Fatal(err)
@@ -116,13 +114,13 @@ func TestMisbehavingPeerIsReported(t *testing.T) {
 			t.Fatal(err)
 		}
 		s.CloseWrite()
-		if !waitFor(5*time.Second, func() bool { m.mu.Lock(); defer m.mu.Unlock(); return m.violated > before }) {
+		if !waitFor(5*time.Second, func() bool { return m.violations() > before }) {
 			t.Fatalf("%s: not reported", name)
 		}
 		s.Reset()
 	}
-	if len(m.raws) != 0 {
-		t.Fatalf("%d entries delivered from a misbehaving peer", len(m.raws))
+	if n := m.count(); n != 0 {
+		t.Fatalf("%d entries delivered from a misbehaving peer", n)
 	}
 }
 
@@ -147,8 +145,8 @@ func TestForeignGroupIsTurnedAway(t *testing.T) {
 	wire.WriteFrame(s, mustEncode(t, wire.Gossip{Group: a.gid, Broadcast: plumtree.Gossip{ID: plumtree.MessageID(e.ID), Payload: e.Raw}}))
 	s.CloseWrite()
 	bufio.NewReader(s).ReadByte() // the server closes its side when the stream ends
-	if len(mb.raws) != 0 || mb.violated != 0 || len(gb.Neighbours(a.gid)) != 0 {
-		t.Fatalf("foreign gossip: %d delivered, %d violations", len(mb.raws), mb.violated)
+	if mb.count() != 0 || mb.violations() != 0 || len(gb.Neighbours(a.gid)) != 0 {
+		t.Fatalf("foreign gossip: %d delivered, %d violations", mb.count(), mb.violations())
 	}
 }
 

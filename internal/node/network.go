@@ -16,6 +16,7 @@ import (
 	"hearsay/internal/transport"
 	"hearsay/internal/wire"
 
+	dht "github.com/libp2p/go-libp2p-kad-dht"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/metrics"
 	"github.com/libp2p/go-libp2p/core/network"
@@ -31,6 +32,8 @@ type Network struct {
 	Host   host.Host
 	bw     *metrics.BandwidthCounter
 	gossip *gossip.Gossip
+	dht    *dht.IpfsDHT
+	ann    *announcer
 
 	mu     sync.Mutex
 	synced map[entry.ID]map[peer.ID]time.Time // per group, each peer's last sync
@@ -61,10 +64,19 @@ func (n *Node) StartNetwork(listen []string) (*Network, error) {
 			}
 		}
 	}})
+	if err := startDHT(nw); err != nil {
+		h.Close()
+		return nil, err
+	}
 	nw.gossip = gossip.New(h, gossipHandler{nw}, gossip.DefaultConfig())
 	n.SetHooks(Hooks{
-		Written: func(e *entry.Signed) { nw.gossip.Broadcast(e.GroupID(), e.ID, e.Raw) },
-		Left:    func(g entry.ID) { nw.gossip.Leave(g) },
+		Written: func(e *entry.Signed) {
+			if e.Kind == entry.KindGenesis {
+				nw.Announce(e.ID)
+			}
+			nw.gossip.Broadcast(e.GroupID(), e.ID, e.Raw)
+		},
+		Left: func(g entry.ID) { nw.gossip.Leave(g) },
 	})
 	transport.Handle(h, wire.SyncProtocol, func(s network.Stream) error {
 		g, err := n.ServeSync(s)
@@ -148,7 +160,8 @@ func (h gossipHandler) Payload(g, id entry.ID) ([]byte, bool) {
 // log order.
 func (h gossipHandler) Deliver(raws [][]byte) { h.nw.n.ingest(raws) }
 
-// Isolated rejoins a group's overlay through a peer seen replicating it.
+// Isolated rejoins a group's overlay through a peer seen replicating it,
+// or else one the DHT names.
 func (h gossipHandler) Isolated(g entry.ID) {
 	h.nw.mu.Lock()
 	var members []peer.ID
@@ -159,7 +172,11 @@ func (h gossipHandler) Isolated(g entry.ID) {
 	if len(members) > 0 {
 		slices.Sort(members)
 		h.nw.gossip.Join(g, members[rand.IntN(len(members))])
+		return
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), sessionTimeout)
+	defer cancel()
+	h.nw.JoinByDHT(ctx, g) // a successful sync joins the overlay through the member
 }
 
 func (h gossipHandler) Violation(p peer.ID, err error) { h.nw.noteBroke(p, err) }
@@ -201,9 +218,10 @@ func (nw *Network) Peers() []PeerInfo {
 // Addrs are the addresses peers can dial, each ending in /p2p/<peer id>.
 func (nw *Network) Addrs() []string { return transport.Addrs(nw.Host) }
 
-// Close stops the gossip and the host.
+// Close stops the gossip, the DHT and the host.
 func (nw *Network) Close() error {
 	nw.gossip.Close()
+	nw.dht.Close()
 	return nw.Host.Close()
 }
 
@@ -224,6 +242,7 @@ func (nw *Network) SyncWith(ctx context.Context, addr string, g entry.ID) (SyncR
 		return res, err
 	}
 	nw.noteSync(g, p)
+	nw.Announce(g)
 	return res, s.Close()
 }
 
@@ -316,6 +335,7 @@ func (nw *Network) Round(ctx context.Context, report Report) error {
 		p := peers[rand.IntN(len(peers))]
 		res, err := nw.SyncPeer(ctx, p, g.ID)
 		report(p.String(), g.ID.Short(), res, err)
+		nw.Announce(g.ID)
 	}
 	return nil
 }
@@ -334,6 +354,7 @@ func (nw *Network) Greet(ctx context.Context, p peer.ID, report Report) error {
 		}
 		report(p.String(), g.ID.Short(), res, err)
 	}
+	nw.announceAll()
 	return nil
 }
 

@@ -1,0 +1,148 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"hearsay/internal/entry"
+	"hearsay/internal/transport"
+
+	"github.com/ipfs/go-cid"
+	dht "github.com/libp2p/go-libp2p-kad-dht"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/peerstore"
+	"github.com/multiformats/go-multihash"
+)
+
+// Members of a group find each other through a Kademlia DHT of hearsay
+// nodes (its own protocol prefix, so it never mixes with the IPFS DHT): each
+// node announces itself as a provider of every group it replicates, under
+// the group's key, and a joiner asks the DHT for providers. Every node is a
+// DHT server; the bootstrap peers are its first contacts.
+const dhtPrefix = "/hearsay"
+
+// GroupKey is the DHT key of a group: a CIDv1 (raw codec) of
+// SHA2-256("hearsay/group/v1/" || group id). docs/protocol.md §11 has it.
+func GroupKey(g entry.ID) cid.Cid {
+	h, err := multihash.Sum(append([]byte("hearsay/group/v1/"), g[:]...), multihash.SHA2_256, -1)
+	if err != nil {
+		panic(err) // SHA2-256 is always registered
+	}
+	return cid.NewCidV1(cid.Raw, h)
+}
+
+// reprovideEvery is how often a group is announced again: well within the
+// 48 h a DHT node keeps a provider record.
+const reprovideEvery = time.Hour
+
+// announcer keeps the DHT records of this node's groups fresh.
+type announcer struct {
+	mu       sync.Mutex
+	provided map[entry.ID]time.Time // last successful announcement
+	busy     map[entry.ID]bool
+}
+
+func startDHT(nw *Network) error {
+	d, err := dht.New(nw.Host, dht.Mode(dht.ModeServer), dht.ProtocolPrefix(dhtPrefix))
+	if err != nil {
+		return fmt.Errorf("start the DHT: %w", err)
+	}
+	nw.dht = d
+	nw.ann = &announcer{provided: map[entry.ID]time.Time{}, busy: map[entry.ID]bool{}}
+	return nil
+}
+
+// Announce makes this node findable as a member of group g, in the
+// background, unless it did so within reprovideEvery; a failed attempt (no
+// DHT peer yet) is retried on the next call.
+func (nw *Network) Announce(g entry.ID) {
+	a := nw.ann
+	a.mu.Lock()
+	if a.busy[g] || time.Since(a.provided[g]) < reprovideEvery {
+		a.mu.Unlock()
+		return
+	}
+	a.busy[g] = true
+	a.mu.Unlock()
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), sessionTimeout)
+		defer cancel()
+		err := nw.dht.Provide(ctx, GroupKey(g), true)
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		delete(a.busy, g)
+		if err == nil {
+			a.provided[g] = time.Now()
+		}
+	}()
+}
+
+// announceAll announces every replicated group.
+func (nw *Network) announceAll() {
+	gs, err := nw.n.Replicated()
+	if err != nil {
+		return
+	}
+	for _, g := range gs {
+		nw.Announce(g.ID)
+	}
+}
+
+// FindMembers asks the DHT for nodes that announced group g, other than
+// this one, asking again until one is found or ctx ends.
+func (nw *Network) FindMembers(ctx context.Context, g entry.ID) ([]peer.AddrInfo, error) {
+	for {
+		var found []peer.AddrInfo
+		qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		for info := range nw.dht.FindProvidersAsync(qctx, GroupKey(g), 20) {
+			if info.ID != nw.Host.ID() {
+				found = append(found, info)
+			}
+		}
+		cancel()
+		if len(found) > 0 {
+			return found, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("no member of group %s found through the DHT (%d peers in its routing table)", g.Short(), nw.dht.RoutingTable().Size())
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// JoinByDHT finds members of group g through the DHT and syncs with the
+// first that answers: how a node joins a group knowing only its id.
+func (nw *Network) JoinByDHT(ctx context.Context, g entry.ID) (SyncResult, error) {
+	members, err := nw.FindMembers(ctx, g)
+	if err != nil {
+		return SyncResult{}, err
+	}
+	var errs []error
+	for _, m := range members {
+		nw.Host.Peerstore().AddAddrs(m.ID, m.Addrs, peerstore.TempAddrTTL)
+		res, err := nw.SyncPeer(ctx, m.ID, g)
+		if err == nil {
+			nw.Announce(g)
+			return res, nil
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", m.ID, err))
+	}
+	return SyncResult{}, fmt.Errorf("no member of group %s could give it: %v", g.Short(), errs)
+}
+
+// Reach dials peers by multiaddress, each within a few seconds, as a way
+// into the DHT for a host that does not serve; it reports how many answered.
+func (nw *Network) Reach(ctx context.Context, addrs []string) int {
+	n := 0
+	for _, a := range addrs {
+		dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		if _, err := transport.Dial(dctx, nw.Host, a); err == nil {
+			n++
+		}
+		cancel()
+	}
+	return n
+}
