@@ -99,6 +99,7 @@ type Gossip struct {
 	rng    *rand.Rand
 	groups map[entry.ID]*groupState
 	out    map[peer.ID]*outbox
+	banned map[peer.ID]bool // dropped by the policy: nothing in or out
 	stats  Stats
 
 	dmu      sync.Mutex
@@ -124,7 +125,7 @@ func New(h host.Host, hd Handler, cfg Config) *Gossip {
 	crand.Read(seed[:])
 	g := &Gossip{h: h, hd: hd, cfg: cfg, self: hyparview.PeerID(h.ID()),
 		rng:    rand.New(rand.NewPCG(binary.LittleEndian.Uint64(seed[:8]), binary.LittleEndian.Uint64(seed[8:]))),
-		groups: map[entry.ID]*groupState{}, out: map[peer.ID]*outbox{},
+		groups: map[entry.ID]*groupState{}, out: map[peer.ID]*outbox{}, banned: map[peer.ID]bool{},
 		wake: make(chan struct{}, 1), stop: make(chan struct{})}
 	h.SetStreamHandler(wire.GossipProtocol, g.serve)
 	h.Network().Notify(&network.NotifyBundle{DisconnectedF: func(n network.Network, c network.Conn) {
@@ -208,10 +209,16 @@ func (g *Gossip) Leave(gid entry.ID) {
 }
 
 // Drop cuts a peer off in every group, on the policy's say-so: it leaves
-// the overlays' views and the broadcast's peer sets.
+// the overlays' views and the broadcast's peer sets, and nothing more is
+// sent to it or taken from it.
 func (g *Gossip) Drop(p peer.ID) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	g.banned[p] = true
+	if ob, ok := g.out[p]; ok {
+		close(ob.q)
+		delete(g.out, p)
+	}
 	for _, st := range g.sorted() {
 		g.overlayOut(st, st.overlay.Step(hyparview.Drop{Peer: hyparview.PeerID(p)}))
 	}
@@ -328,7 +335,7 @@ func (g *Gossip) after(d time.Duration, st *groupState, fire func()) {
 // send encodes a message and queues it for p's stream, opening one if
 // needed. REQUIRES: g.mu held.
 func (g *Gossip) send(p peer.ID, m wire.Gossip) {
-	if g.closed || p == g.h.ID() {
+	if g.closed || p == g.h.ID() || g.banned[p] {
 		return
 	}
 	if m.Overlay != nil {
@@ -448,6 +455,9 @@ func (g *Gossip) peerDown(p peer.ID, ob *outbox) {
 	}
 }
 
+// errDropped ends the stream of a peer the policy dropped.
+var errDropped = errors.New("peer dropped")
+
 // serve reads a peer's inbound stream until it ends or breaks the format.
 func (g *Gossip) serve(s network.Stream) {
 	p := s.Conn().RemotePeer()
@@ -482,6 +492,9 @@ func (g *Gossip) receive(p peer.ID, b []byte) error {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if g.banned[p] {
+		return errDropped
+	}
 	st := g.group(m.Group)
 	if st == nil {
 		// Not a group of ours: a joiner must look elsewhere.

@@ -178,3 +178,27 @@ func mustEncode(t *testing.T, m wire.Gossip) []byte {
 	}
 	return b
 }
+
+// A peer the policy drops leaves every view, and what it sends afterwards
+// is ignored: its Join does not bring it back.
+func TestDroppedPeerStaysOut(t *testing.T) {
+	nw := newNetwork(t, 2, 1, 0, 0, 4)
+	a := newAuthor(6)
+	ga, gb := New(nw.hosts[0], newMemNode(a.gid), DefaultConfig()), New(nw.hosts[1], newMemNode(a.gid), DefaultConfig())
+	t.Cleanup(ga.Close)
+	t.Cleanup(gb.Close)
+	gb.Join(a.gid, nw.hosts[0].ID())
+	if !waitFor(5*time.Second, func() bool { return len(ga.Neighbours(a.gid)) == 1 }) {
+		t.Fatal("no overlay formed")
+	}
+	ga.Drop(nw.hosts[1].ID())
+	if n := ga.Neighbours(a.gid); len(n) != 0 {
+		t.Fatalf("neighbours after the drop: %v", n)
+	}
+	gb.Leave(a.gid)
+	gb.Join(a.gid, nw.hosts[0].ID())
+	time.Sleep(200 * time.Millisecond)
+	if n := ga.Neighbours(a.gid); len(n) != 0 {
+		t.Fatalf("a dropped peer joined again: %v", n)
+	}
+}

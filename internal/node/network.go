@@ -91,12 +91,22 @@ func (n *Node) StartNetwork(listen []string) (*Network, error) {
 
 // noteBroke counts a session a peer ended by breaking the protocol.
 func (nw *Network) noteBroke(p peer.ID, err error) {
-	if errors.Is(err, wire.ErrMalformed) || errors.Is(err, ErrPeer) {
-		nw.mu.Lock()
-		nw.broke[p]++
-		nw.mu.Unlock()
+	if !errors.Is(err, wire.ErrMalformed) && !errors.Is(err, ErrPeer) {
+		return
+	}
+	nw.mu.Lock()
+	nw.broke[p]++
+	cut := nw.broke[p] >= dropAfter
+	nw.mu.Unlock()
+	if cut {
+		nw.gossip.Drop(p)
 	}
 }
+
+// dropAfter is how many protocol violations cut a peer out of every
+// overlay: a placeholder policy until peer scores replace it; one broken
+// message may be a bug, three are a pattern.
+const dropAfter = 3
 
 // noteSync records a successful session with p on g: p replicates g, so it
 // is a way into g's overlay if this node has no neighbour there yet.
