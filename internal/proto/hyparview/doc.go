@@ -11,6 +11,11 @@
 // node has no neighbour left. The result is a connected, nearly symmetric
 // overlay of bounded degree that repairs itself.
 //
+// Beyond the paper, a repair tick gives up Neighbor requests that got no
+// reply, and lets a node left with few neighbours and no candidate (a lost
+// Join, an island that loss and failures cut off) ask for names and, if
+// none come, report itself Isolated so that its driver rejoins it.
+//
 // The package is pure, in the shape of etcd's raft: State.Step takes one
 // Input (a message, a fired timer, a peer down, a local command) and returns
 // the Outputs (messages to send, neighbours up and down, timers to set). It

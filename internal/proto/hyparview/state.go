@@ -13,12 +13,23 @@ type State struct {
 	rng     *rand.Rand
 	active  []PeerID // in the order they entered; random picks index it
 	passive []PeerID
-	// asking is the passive peer a Neighbor request is out to, if any.
-	asking PeerID
+	// asking is the passive peer a Neighbor request is out to, if any;
+	// askedEarlier says it was out at the last repair tick already.
+	// abandoned is the last peer whose request was given up as lost.
+	asking, abandoned PeerID
+	askedEarlier      bool
 	// refused are the peers that turned a request down since the last
-	// timer: not asked again until then, or a node with room would ask
+	// shuffle: not asked again until then, or a node with room would ask
 	// full peers round and round.
 	refused map[PeerID]bool
+	// backoff is the repair ticks a node short of neighbours now waits
+	// between rounds, doubled after each round and cleared once it has
+	// more than half its active view; wait counts them down.
+	backoff, wait int
+	// insist says a repair round found every passive peer refusing: while
+	// the node has at most half its active view, it asks with high
+	// priority.
+	insist bool
 	// shuffled is the sample of our last Shuffle: the first to give way
 	// when the reply's ids enter the passive view.
 	shuffled []PeerID
@@ -30,9 +41,14 @@ func New(cfg Config, self PeerID, rng *rand.Rand) *State {
 	return &State{cfg: cfg, self: self, rng: rng, refused: map[PeerID]bool{}}
 }
 
-// Start arms the shuffle timer.
+// Start arms the shuffle timer and, unless RepairEvery is zero, the repair
+// timer.
 func (s *State) Start() []Output {
-	return []Output{SetTimer{Timer: ShuffleTimer, After: s.cfg.ShuffleEvery}}
+	out := []Output{SetTimer{Timer: ShuffleTimer, After: s.cfg.ShuffleEvery}}
+	if s.cfg.RepairEvery > 0 {
+		out = append(out, SetTimer{Timer: RepairTimer, After: s.cfg.RepairEvery})
+	}
+	return out
 }
 
 // Active is the active view, in the order peers entered it.
@@ -53,11 +69,15 @@ func (s *State) Step(in Input) []Output {
 	case Receive:
 		s.receive(in.From, in.Msg)
 	case TimerFired:
-		if in.Timer == ShuffleTimer {
+		switch in.Timer {
+		case ShuffleTimer:
 			clear(s.refused)
 			s.shuffle()
 			s.refill()
 			s.out = append(s.out, SetTimer{Timer: ShuffleTimer, After: s.cfg.ShuffleEvery})
+		case RepairTimer:
+			s.repair()
+			s.out = append(s.out, SetTimer{Timer: RepairTimer, After: s.cfg.RepairEvery})
 		}
 	case PeerDown:
 		s.forget(in.Peer)
@@ -89,13 +109,22 @@ func (s *State) receive(from PeerID, m Message) {
 			s.send(from, NeighborReply{Accept: false})
 		}
 	case NeighborReply:
-		if from != s.asking {
-			return // not asked, or asked before a failure: stale
+		// NB: a reply may come after its request was given up as lost
+		// (see repair); an acceptance is honoured all the same, since the
+		// peer has taken us in. Any other unasked reply is stale: one that
+		// crossed our Disconnect, say, whose peer has dropped us since.
+		switch from {
+		case s.asking:
+			s.asking = ""
+		case s.abandoned:
+			s.abandoned = ""
+		default:
+			return
 		}
-		s.asking = ""
 		switch {
 		case !m.Accept:
 			s.refused[from] = true
+		case slices.Contains(s.active, from):
 		case len(s.active) >= s.cfg.ActiveSize:
 			// The view filled while we asked: the peer took us in, so tell
 			// it we will not take it.
@@ -116,8 +145,73 @@ func (s *State) receive(from PeerID, m Message) {
 		s.integrate(m.Peers, s.shuffled)
 		s.shuffled = nil
 		s.refill()
+		if s.asking == "" && len(s.active) > 0 && s.short() {
+			// The walk brought no one to ask: the neighbours, as far as
+			// it went, know nobody else. The node is on an island.
+			s.out = append(s.out, Isolated{})
+		}
 	}
 }
+
+// repair runs on each repair tick. Neither a Join nor a Neighbor request
+// has a reply timeout, and the paper's repair reacts to failures only, so
+// without it a lost Join leaves a node with one neighbour that does not
+// know it, a lost request blocks refill for good, and a few nodes whose
+// passive views never filled (loss and failures at the wrong time) can
+// form an island that nothing reports.
+//
+// A request out since the previous tick is given up as lost, and its peer
+// as failed. A node with at most half its active view and nobody left to
+// ask then acts, in rounds spaced by a doubling backoff of up to one
+// shuffle period: with no neighbour, it reports isolation; with an empty
+// passive view, it asks the overlay for names with a Shuffle, whose reply
+// reports isolation if it brings nobody to ask; with passive peers that
+// all refused, it asks them again with high priority, which they cannot
+// refuse. A node with more than half its view waits for the shuffle: it is
+// connected, and every new link costs the broadcast tree a repair.
+func (s *State) repair() {
+	if s.asking != "" {
+		if !s.askedEarlier {
+			s.askedEarlier = true
+			return
+		}
+		// Taken as failed, as a broken connection would be.
+		s.passive = remove(s.passive, s.asking)
+		s.asking, s.abandoned = "", s.asking
+		s.refill()
+	}
+	if !s.short() {
+		s.backoff, s.wait, s.insist = 0, 0, false
+		return
+	}
+	if s.asking == "" && len(s.candidates()) > 0 {
+		s.refill() // names may have come in with no refill since
+	}
+	if s.asking != "" {
+		return
+	}
+	if s.wait > 0 {
+		s.wait--
+		return
+	}
+	switch {
+	case len(s.active) == 0:
+		s.out = append(s.out, Isolated{})
+	case len(s.passive) == 0:
+		s.shuffle()
+	default:
+		clear(s.refused)
+		s.insist = true
+		s.refill()
+	}
+	s.backoff = min(2*s.backoff+1, max(int(s.cfg.ShuffleEvery/s.cfg.RepairEvery)-1, 0))
+	s.wait = s.backoff
+}
+
+// short reports whether the node has at most half its active view, few
+// enough that its neighbours may be all there is of its part of the
+// overlay.
+func (s *State) short() bool { return len(s.active) <= s.cfg.ActiveSize/2 }
 
 // forwardJoin moves a new node's walk on, or ends it here.
 func (s *State) forwardJoin(from PeerID, m ForwardJoin) {
@@ -241,20 +335,28 @@ func (s *State) refill() {
 	if s.asking != "" || len(s.active) >= s.cfg.ActiveSize {
 		return
 	}
-	var candidates []PeerID
-	for _, p := range s.passive {
-		if !s.refused[p] {
-			candidates = append(candidates, p)
-		}
-	}
+	candidates := s.candidates()
 	if len(candidates) == 0 {
 		if len(s.active) == 0 && len(s.passive) == 0 {
 			s.out = append(s.out, Isolated{})
 		}
 		return
 	}
-	s.asking = candidates[s.rng.IntN(len(candidates))]
-	s.send(s.asking, Neighbor{High: len(s.active) == 0})
+	s.asking, s.askedEarlier = candidates[s.rng.IntN(len(candidates))], false
+	s.send(s.asking, Neighbor{High: len(s.active) == 0 || s.insist && s.short()})
+}
+
+// candidates are the passive peers not refused since the last shuffle. A
+// node with no neighbour asks with high priority, which no peer refuses, so
+// earlier refusals do not count then.
+func (s *State) candidates() []PeerID {
+	var c []PeerID
+	for _, p := range s.passive {
+		if !s.refused[p] || len(s.active) == 0 {
+			c = append(c, p)
+		}
+	}
+	return c
 }
 
 func (s *State) addPassive(p PeerID) {

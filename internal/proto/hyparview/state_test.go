@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func newState(self PeerID, seed uint64) *State {
@@ -111,6 +112,9 @@ type network struct {
 	nodes map[PeerID]*State
 	queue []envelope
 	down  map[PeerID]bool
+	// contact, if set, names the contact a node reporting Isolated joins
+	// through, as discovery would.
+	contact func() PeerID
 }
 
 type envelope struct {
@@ -120,8 +124,13 @@ type envelope struct {
 
 func (n *network) feed(id PeerID, out []Output) {
 	for _, o := range out {
-		if s, ok := o.(Send); ok {
-			n.queue = append(n.queue, envelope{id, s.To, s.Msg})
+		switch o := o.(type) {
+		case Send:
+			n.queue = append(n.queue, envelope{id, o.To, o.Msg})
+		case Isolated:
+			if n.contact != nil {
+				n.feed(id, n.nodes[id].Step(JoinVia{Contact: n.contact()}))
+			}
 		}
 	}
 }
@@ -232,6 +241,159 @@ func TestOverlayFormsAndRepairs(t *testing.T) {
 		}
 		if !net.connected() {
 			t.Fatalf("seed %d: the overlay did not repair after 20%% failed", seed)
+		}
+	}
+}
+
+// tick feeds s n repair ticks and returns what they asked for.
+func tick(s *State, n int) []Output {
+	var out []Output
+	for range n {
+		out = append(out, s.Step(TimerFired{Timer: RepairTimer})...)
+	}
+	return out
+}
+
+func without[T Output](out []Output) []Output {
+	return slices.DeleteFunc(slices.Clone(out), func(o Output) bool { _, ok := o.(T); return ok })
+}
+
+func TestLostJoinIsRepaired(t *testing.T) {
+	s := newState("s", 5)
+	s.Step(JoinVia{Contact: "c"}) // the Join is lost: c never hears of s
+	out := tick(s, 1)
+	want := []Output{Send{To: "c", Msg: Shuffle{Origin: "s", TTL: 6, Peers: []PeerID{"s", "c"}}},
+		SetTimer{Timer: RepairTimer, After: 5 * time.Second}}
+	if fmt.Sprint(out) != fmt.Sprint(want) {
+		t.Fatalf("a node with one neighbour and no candidate asks for names:\n got %v\nwant %v", out, want)
+	}
+	// The walk came back with names: s asks one.
+	out = s.Step(Receive{From: "x", Msg: ShuffleReply{Peers: []PeerID{"p"}}})
+	if fmt.Sprint(out) != fmt.Sprint([]Output{Send{To: "p", Msg: Neighbor{}}}) {
+		t.Fatalf("names came: %v", out)
+	}
+}
+
+func TestIslandIsReported(t *testing.T) {
+	// Two nodes that know only each other.
+	net := &network{nodes: map[PeerID]*State{"a": newState("a", 6), "b": newState("b", 7)}, down: map[PeerID]bool{}}
+	net.feed("b", net.nodes["b"].Step(JoinVia{Contact: "a"}))
+	net.run(t, 100)
+	out := tick(net.nodes["a"], 1)
+	net.feed("a", out)
+	if len(net.queue) != 1 {
+		t.Fatalf("the tick: %v", out)
+	}
+	e := net.queue[0]
+	net.queue = nil
+	out = net.nodes[e.to].Step(Receive{From: e.from, Msg: e.msg})
+	reply := out[0].(Send)
+	if _, ok := reply.Msg.(ShuffleReply); !ok || reply.To != "a" {
+		t.Fatalf("b's answer to the shuffle: %v", out)
+	}
+	if out := net.nodes["a"].Step(Receive{From: "b", Msg: reply.Msg}); fmt.Sprint(out) != fmt.Sprint([]Output{Isolated{}}) {
+		t.Fatalf("the walk brought nobody: %v, want Isolated", out)
+	}
+}
+
+func TestRepairBacksOff(t *testing.T) {
+	s := newState("s", 8)
+	var at []int
+	for i := 1; i <= 60; i++ {
+		if out := without[SetTimer](tick(s, 1)); len(out) > 0 {
+			if fmt.Sprint(out) != fmt.Sprint([]Output{Isolated{}}) {
+				t.Fatalf("tick %d: %v", i, out)
+			}
+			at = append(at, i)
+		}
+	}
+	// Rounds after 1, 2, 4 and 8 ticks, then once a shuffle period (12).
+	if want := []int{1, 3, 7, 15, 27, 39, 51}; !slices.Equal(at, want) {
+		t.Fatalf("isolation reported at ticks %v, want %v", at, want)
+	}
+	// A node with more than half its view leaves the rest to the shuffle.
+	for _, p := range []PeerID{"a", "b", "c"} {
+		s.Step(Receive{From: p, Msg: Neighbor{}})
+	}
+	if out := without[SetTimer](tick(s, 24)); len(out) > 0 {
+		t.Fatalf("three neighbours of five, no candidate: %v", out)
+	}
+}
+
+func TestLostNeighborRequestIsGivenUp(t *testing.T) {
+	s := newState("s", 9)
+	s.Step(Receive{From: "a", Msg: Neighbor{}})
+	s.integrate([]PeerID{"p", "q"}, nil)
+	out := s.Step(PeerDown{Peer: "a"})
+	asked := out[len(out)-1].(Send).To
+	other := map[PeerID]PeerID{"p": "q", "q": "p"}[asked]
+	if out := without[SetTimer](tick(s, 1)); len(out) > 0 {
+		t.Fatalf("a request out for less than a tick is left alone: %v", out)
+	}
+	out = without[SetTimer](tick(s, 1))
+	if fmt.Sprint(out) != fmt.Sprint([]Output{Send{To: other, Msg: Neighbor{High: true}}}) {
+		t.Fatalf("a request unanswered for a tick is given up: %v, want a request to %s", out, other)
+	}
+	// The late acceptance of the first request still counts: the peer
+	// took s in.
+	if out := sends(s.Step(Receive{From: asked, Msg: NeighborReply{Accept: true}})); !slices.Equal(out, []string{"up " + string(asked)}) {
+		t.Fatalf("a late acceptance: %q", out)
+	}
+}
+
+func TestRefusedShortNodeInsists(t *testing.T) {
+	s := newState("s", 10)
+	s.Step(Receive{From: "a", Msg: Neighbor{}})
+	s.integrate([]PeerID{"p"}, nil)
+	s.Step(TimerFired{Timer: ShuffleTimer})
+	if out := sends(s.Step(Receive{From: "p", Msg: NeighborReply{Accept: false}})); len(out) > 0 {
+		t.Fatalf("after the only candidate refused: %q", out)
+	}
+	if out := sends(s.Step(Receive{From: "q", Msg: NeighborReply{Accept: true}})); len(out) > 0 || slices.Contains(s.Active(), "q") {
+		t.Fatalf("an acceptance nobody asked for: %q", out)
+	}
+	// One neighbour and every passive peer full: the next round asks with
+	// high priority, which p cannot refuse.
+	if out := sends(without[SetTimer](tick(s, 1))); !slices.Equal(out, []string{"->p hyparview.Neighbor{true}"}) {
+		t.Fatalf("the repair round: %q", out)
+	}
+}
+
+// TestLostJoinsAreRepaired joins 100 nodes of which a third lose their
+// Join: the repair ticks find them neighbours, rejoining those that end up
+// on an island, until the overlay is connected.
+func TestLostJoinsAreRepaired(t *testing.T) {
+	for seed := range uint64(5) {
+		rng := rand.New(rand.NewPCG(seed, 7))
+		net := &network{nodes: map[PeerID]*State{}, down: map[PeerID]bool{}}
+		var ids []PeerID
+		for i := range 100 {
+			id := PeerID(fmt.Sprintf("n%03d", i))
+			net.nodes[id] = New(DefaultConfig(), id, rand.New(rand.NewPCG(seed, uint64(i))))
+			if i > 0 {
+				out := net.nodes[id].Step(JoinVia{Contact: ids[rng.IntN(len(ids))]})
+				if rng.IntN(3) > 0 {
+					net.feed(id, out)
+				}
+				net.run(t, 1_000_000)
+			}
+			ids = append(ids, id)
+		}
+		if net.connected() {
+			t.Fatalf("seed %d: connected before any repair: the test lost no Join that mattered", seed)
+		}
+		net.contact = func() PeerID { return ids[rng.IntN(len(ids))] }
+		for range 8 {
+			for _, id := range ids {
+				net.feed(id, net.nodes[id].Step(TimerFired{Timer: RepairTimer}))
+			}
+			net.run(t, 1_000_000)
+		}
+		if !net.connected() {
+			for _, id := range ids {
+				t.Logf("%s active %v passive %v", id, net.nodes[id].active, net.nodes[id].passive)
+			}
+			t.Fatalf("seed %d: the overlay did not repair after lost Joins", seed)
 		}
 	}
 }

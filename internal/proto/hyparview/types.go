@@ -22,14 +22,21 @@ type Config struct {
 	ShuffleActive, ShufflePassive int
 	// ShuffleEvery is the shuffle period.
 	ShuffleEvery time.Duration
+	// RepairEvery is the period of the repair tick, at which lost requests
+	// are given up and a node short of neighbours looks for more (see
+	// State.repair); its rounds back off to one per ShuffleEvery. Zero
+	// turns the tick off. REQUIRES: RepairEvery <= ShuffleEvery.
+	RepairEvery time.Duration
 }
 
 // DefaultConfig follows the paper's evaluation: active view log10(n)+c with
 // c = 1 for n = 10^4 (5), passive view k(log10(n)+c) with k = 6 (30), ARWL 6,
-// PRWL 3, ka 3, kp 4; and iroh-gossip's 60 s shuffle period.
+// PRWL 3, ka 3, kp 4; and iroh-gossip's 60 s shuffle period. The repair
+// tick is ours (the paper repairs only on failures): 5 s, a few round trips
+// after a lost Join or Neighbor request, and free when the view is full.
 func DefaultConfig() Config {
 	return Config{ActiveSize: 5, PassiveSize: 30, ARWL: 6, PRWL: 3, ShuffleActive: 3, ShufflePassive: 4,
-		ShuffleEvery: 60 * time.Second}
+		ShuffleEvery: 60 * time.Second, RepairEvery: 5 * time.Second}
 }
 
 // Message is what nodes send each other.
@@ -121,8 +128,12 @@ type SetTimer struct {
 	After time.Duration
 }
 
-// Isolated reports that the node has no neighbour and no candidate left:
-// the driver should find a contact (bootstrap peers, the DHT) and JoinVia it.
+// Isolated reports that the node has no neighbour, or at most half its
+// active view, and no candidate left, even after asking the overlay for
+// names: it is alone or on an island. The driver should find a contact
+// (bootstrap peers, the DHT) and JoinVia it, even when the active view is
+// not empty. It repeats, backing off to once per shuffle period, while the
+// node stays so; a driver with no new contact to offer ignores it.
 type Isolated struct{}
 
 func (Isolated) isOutput()     {}
@@ -137,4 +148,5 @@ type Timer int
 // Timers.
 const (
 	ShuffleTimer Timer = iota + 1
+	RepairTimer
 )
