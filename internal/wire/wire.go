@@ -45,21 +45,38 @@ func WriteFrame(w io.Writer, payload []byte) error {
 }
 
 // ReadFrame reads one frame. io.EOF means the stream ended cleanly between
-// frames.
+// frames. A frame the peer cut short, or whose length is not a valid
+// uvarint or is too large, is ErrMalformed; a failure of the stream itself
+// (a reset, a deadline) is returned as it is: it says nothing of the
+// peer's conduct.
 func ReadFrame(r *bufio.Reader) ([]byte, error) {
-	n, err := binary.ReadUvarint(r)
-	if err != nil {
-		if err == io.EOF {
+	var n uint64
+	for i := 0; ; i++ {
+		c, err := r.ReadByte()
+		switch {
+		case err == io.EOF && i == 0:
 			return nil, io.EOF
+		case err == io.EOF:
+			return nil, fmt.Errorf("%w: truncated frame length", ErrMalformed)
+		case err != nil:
+			return nil, fmt.Errorf("read a frame: %w", err)
+		case i == binary.MaxVarintLen32:
+			return nil, fmt.Errorf("%w: frame length too long", ErrMalformed)
 		}
-		return nil, fmt.Errorf("%w: frame length: %v", ErrMalformed, err)
+		n |= uint64(c&0x7f) << (7 * i)
+		if c < 0x80 {
+			break
+		}
 	}
 	if n > MaxFrame {
 		return nil, fmt.Errorf("%w: frame of %d bytes exceeds %d", ErrMalformed, n, MaxFrame)
 	}
 	b := make([]byte, n)
 	if _, err := io.ReadFull(r, b); err != nil {
-		return nil, fmt.Errorf("%w: truncated frame: %v", ErrMalformed, err)
+		if errors.Is(err, io.ErrUnexpectedEOF) || err == io.EOF {
+			return nil, fmt.Errorf("%w: truncated frame", ErrMalformed)
+		}
+		return nil, fmt.Errorf("read a frame: %w", err)
 	}
 	return b, nil
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"reflect"
 	"testing"
+	"testing/iotest"
 
 	"hearsay/internal/entry"
 )
@@ -105,4 +106,28 @@ func FuzzReadFrame(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A stream that fails (a reset) is not the peer breaking the format: only
+// what the peer sent can be malformed.
+func TestStreamFailureIsNotMalformed(t *testing.T) {
+	reset := errors.New("stream reset")
+	for name, r := range map[string]io.Reader{
+		"before a frame":  iotest.ErrReader(reset),
+		"inside a length": io.MultiReader(bytes.NewReader([]byte{0x80}), iotest.ErrReader(reset)),
+		"inside a frame":  io.MultiReader(bytes.NewReader([]byte{0x05, 1, 2}), iotest.ErrReader(reset)),
+	} {
+		_, err := ReadFrame(bufio.NewReader(r))
+		if !errors.Is(err, reset) || errors.Is(err, ErrMalformed) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	for name, b := range map[string][]byte{
+		"cut inside a length": {0x80},
+		"length too long":     {0x80, 0x80, 0x80, 0x80, 0x80, 0x01},
+	} {
+		if _, err := ReadFrame(bufio.NewReader(bytes.NewReader(b))); !errors.Is(err, ErrMalformed) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
 }
