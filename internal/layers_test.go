@@ -33,7 +33,9 @@ var allowed = map[string][]string{
 	"internal/home":             {"internal/entry"},
 	"internal/node":             {"internal/archive", "internal/entry", "internal/group", "internal/hlc", "internal/gossip", "internal/home", "internal/proto/negentropy", "internal/secret", "internal/store", "internal/transport", "internal/view", "internal/wire"},
 	"internal/api":              {},
-	"cmd/hearsay":               {"internal/api", "internal/entry", "internal/group", "internal/home", "internal/node", "internal/sim", "internal/store", "internal/view"},
+	"internal/dav":              {"internal/entry", "internal/group", "internal/node", "internal/view"},
+	"internal/metrics":          {"internal/node"},
+	"cmd/hearsay":               {"internal/api", "internal/dav", "internal/entry", "internal/group", "internal/home", "internal/metrics", "internal/node", "internal/sim", "internal/store", "internal/view"},
 }
 
 // pure packages decide; they never touch the disk, the network or the clock.

@@ -8,13 +8,16 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
 	"hearsay/internal/api"
+	"hearsay/internal/dav"
 	"hearsay/internal/entry"
 	"hearsay/internal/home"
+	"hearsay/internal/metrics"
 	"hearsay/internal/node"
 	"hearsay/internal/store"
 
@@ -53,6 +56,8 @@ func (c *cli) serveCmd() *cobra.Command {
 				fmt.Fprintf(c.stdout, "listening on %s\n", a)
 			}
 			fmt.Fprintf(c.stdout, "api %s\n", r.apiURL)
+			fmt.Fprintf(c.stdout, "folders %s/dav/ (WebDAV; any user name, the password is in %s)\n", r.apiURL, filepath.Join(h.Dir, "api.token"))
+			fmt.Fprintf(c.stdout, "metrics %s/metrics (bearer token or password as above)\n", r.apiURL)
 			<-ctx.Done()
 			fmt.Fprintln(c.stderr, "stopping")
 			return r.close()
@@ -138,7 +143,9 @@ func (c *cli) startAPI(h *home.Home, n *node.Node, nw *node.Network, addr string
 		return nil, "", fmt.Errorf("api: %w", err)
 	}
 	url = "http://" + ln.Addr().String()
-	srv := &http.Server{Handler: api.Handler(token, execShared(n, nw, url)), ReadHeaderTimeout: 10 * time.Second}
+	m := metrics.New(n, nw)
+	srv := &http.Server{Handler: api.Handler(api.Config{Token: token, Exec: execShared(n, nw, url),
+		DAV: dav.Handler(n, "/dav"), Metrics: m.Handler(), Observe: m.Observe}), ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	if err := h.SetRunning(home.Running{PID: os.Getpid(), APIURL: url, PeerID: nw.Host.ID().String()}); err != nil {
 		srv.Close()

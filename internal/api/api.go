@@ -1,8 +1,17 @@
-// Package api is the node's local HTTP API, on 127.0.0.1 by default and
-// open only to holders of the home's token (a bearer token). For now it has
-// one operation the CLI needs: run a command line inside the serving
-// process, against its open store, so that every CLI command works
-// unchanged while a node runs.
+// Package api is the node's local HTTP server, on 127.0.0.1 by default and
+// open only to holders of the home's token. It serves:
+//
+//   - /api/v1/: the API, with the token as a bearer token. For now it has
+//     one operation the CLI needs: run a command line inside the serving
+//     process, against its open store, so that every CLI command works
+//     unchanged while a node runs.
+//   - /dav/: the folder view (WebDAV, package dav), with the token as a
+//     bearer token or as the password of HTTP basic auth, which is what
+//     operating systems' mount dialogs send.
+//   - /metrics: Prometheus metrics (package metrics), with the token either
+//     way, since they name the groups the node replicates.
+//
+// It measures how long each request takes, by route.
 package api
 
 import (
@@ -14,6 +23,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -42,31 +52,61 @@ type Error struct {
 	Message string `json:"message"`
 }
 
-// Handler serves the API.
-func Handler(token string, exec ExecFunc) http.Handler {
+// Config is what Handler serves.
+type Config struct {
+	// Token is the home's API token.
+	Token string
+	// Exec runs command lines for POST /api/v1/exec.
+	Exec ExecFunc
+	// DAV serves /dav/; nil leaves it out.
+	DAV http.Handler
+	// Metrics serves GET /metrics; nil leaves it out.
+	Metrics http.Handler
+	// Observe, if set, is told how long each request took, by route (the
+	// path of the pattern that matched) and method.
+	Observe func(route, method string, took time.Duration)
+}
+
+// Handler serves the API and what Config adds to it.
+func Handler(c Config) http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /api/v1/health", func(w http.ResponseWriter, r *http.Request) {
+	route := func(pattern string, h http.Handler) {
+		if c.Observe != nil {
+			_, path, _ := strings.Cut(pattern, " ") // the method is a label of its own
+			if path == "" {
+				path = pattern
+			}
+			h = timed(path, c.Observe, h)
+		}
+		mux.Handle(pattern, h)
+	}
+	route("GET /api/v1/health", bearer(c.Token, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
-	mux.HandleFunc("POST /api/v1/exec", func(w http.ResponseWriter, r *http.Request) {
+	})))
+	route("POST /api/v1/exec", bearer(c.Token, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req ExecRequest
 		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxRequest)).Decode(&req); err != nil {
 			writeJSON(w, http.StatusBadRequest, Error{"bad_request", "body: " + err.Error()})
 			return
 		}
-		code, out, errOut := exec(r.Context(), req.Args, req.Stdin)
+		code, out, errOut := c.Exec(r.Context(), req.Args, req.Stdin)
 		writeJSON(w, http.StatusOK, ExecResponse{Code: code, Stdout: out, Stderr: errOut})
-	})
-	return guard(token, mux)
+	})))
+	if c.DAV != nil {
+		route("/dav/", tokenOrPassword(c.Token, sameOrigin(c.DAV)))
+	}
+	if c.Metrics != nil {
+		route("GET /metrics", tokenOrPassword(c.Token, c.Metrics))
+	}
+	return mux
 }
 
-// guard admits requests with the bearer token, and refuses state-changing
+// bearer admits requests with the bearer token, and refuses state-changing
 // requests a browser could send cross-site (they carry an Origin or a
 // form content type; the CLI sends neither).
-func guard(token string, next http.Handler) http.Handler {
-	want := []byte("Bearer " + token)
+func bearer(token string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+		if !hasBearer(r, token) {
 			writeJSON(w, http.StatusUnauthorized, Error{"unauthorized", "missing or wrong bearer token (see <home>/api.token)"})
 			return
 		}
@@ -75,6 +115,47 @@ func guard(token string, next http.Handler) http.Handler {
 			return
 		}
 		next.ServeHTTP(w, r)
+	})
+}
+
+// tokenOrPassword admits requests with the bearer token or with the token
+// as the password of basic auth, under any user name. A refusal asks for
+// basic auth, so that a file manager or a browser prompts for it.
+func tokenOrPassword(token string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, pass, basic := r.BasicAuth()
+		if !hasBearer(r, token) && !(basic && subtle.ConstantTimeCompare([]byte(pass), []byte(token)) == 1) {
+			w.Header().Set("WWW-Authenticate", `Basic realm="hearsay", charset="UTF-8"`)
+			http.Error(w, "the node's token is needed: as a bearer token, or as the password (any user name); it is in <home>/api.token", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func hasBearer(r *http.Request, token string) bool {
+	return subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte("Bearer "+token)) == 1
+}
+
+// sameOrigin refuses what a web page of another origin makes a browser send
+// (a browser that holds the basic-auth password would add it): browsers
+// name the origin of such requests, WebDAV clients send no Origin at all.
+func sameOrigin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if o := r.Header.Get("Origin"); o != "" && o != "http://"+r.Host {
+			http.Error(w, "cross-origin request refused", http.StatusForbidden)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// timed tells observe how long each request to a route took.
+func timed(route string, observe func(route, method string, took time.Duration), next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		next.ServeHTTP(w, r)
+		observe(route, r.Method, time.Since(start))
 	})
 }
 

@@ -92,7 +92,7 @@ func (n *Node) Import(r io.Reader) (*ImportResult, error) {
 		return chunk, nil
 	}
 	done := func(out []store.Outcome) {
-		n.noteStored(out)
+		n.noteStored(SourceImport, out)
 		mu.Lock()
 		offs := offsets[0]
 		offsets = offsets[1:]

@@ -42,6 +42,7 @@ type Node struct {
 
 	refusedMu sync.Mutex
 	refused   map[string]int
+	stats     stats
 
 	hooks atomic.Pointer[Hooks]
 }
@@ -167,7 +168,7 @@ func (n *Node) tick() hlc.Timestamp {
 // ingestOwn stores an entry this node wrote; it is durable when this returns nil.
 func (n *Node) ingestOwn(s *entry.Signed) error {
 	outs := n.Store.Ingest([][]byte{s.Raw}, n.now().UnixMilli())
-	n.noteStored(outs)
+	n.noteStored(SourceOwn, outs)
 	if outs[0].Err != nil {
 		return outs[0].Err
 	}

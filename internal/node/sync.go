@@ -51,8 +51,10 @@ func (n *Node) index(g entry.ID) (*groupIndex, error) {
 	return gi, nil
 }
 
-// noteStored adds newly stored entries to the indexes already loaded.
-func (n *Node) noteStored(outs []store.Outcome) {
+// noteStored adds newly stored entries to the indexes already loaded, and
+// counts them by where they came from.
+func (n *Node) noteStored(source string, outs []store.Outcome) {
+	n.stats.countStored(source, outs)
 	n.idx.mu.Lock()
 	defer n.idx.mu.Unlock()
 	for _, o := range outs {
@@ -71,7 +73,7 @@ func (n *Node) noteStored(outs []store.Outcome) {
 // indexes and private views current, and counts refusals by reason.
 func (n *Node) ingest(raws [][]byte) ([]store.Outcome, error) {
 	outs := n.Store.Ingest(raws, n.now().UnixMilli())
-	n.noteStored(outs)
+	n.noteStored(SourcePeer, outs)
 	n.refusedMu.Lock()
 	for _, o := range outs {
 		if o.Err != nil {
@@ -141,9 +143,12 @@ func (c *conn) ask(m wire.Message) (wire.Message, error) {
 // client: it fetches what it lacks, in the peer's log order, and pushes what
 // the peer lacks. A node that does not hold g yet fetches all of it: that
 // is how it joins.
-func (n *Node) Sync(rw io.ReadWriter, g entry.ID) (SyncResult, error) {
-	var res SyncResult
-	c := newConn(rw)
+func (n *Node) Sync(rw io.ReadWriter, g entry.ID) (res SyncResult, err error) {
+	defer func() {
+		n.stats.countSession(RoleClient, err)
+		n.stats.rounds.Add(uint64(res.Rounds))
+	}()
+	c := newConn(counted{rw, &n.stats})
 	reply, err := c.ask(wire.Open{Version: wire.Version, Group: g})
 	if err != nil {
 		return res, err
@@ -285,8 +290,9 @@ func (n *Node) push(c *conn, g entry.ID, have []entry.ID, res *SyncResult) error
 // group it was about (zero if none was opened). It returns when the client
 // closes the stream (nil) or breaks the protocol (an error wrapping
 // wire.ErrMalformed or ErrPeer, for the caller to note the peer).
-func (n *Node) ServeSync(rw io.ReadWriter) (entry.ID, error) {
-	c := newConn(rw)
+func (n *Node) ServeSync(rw io.ReadWriter) (g entry.ID, err error) {
+	defer func() { n.stats.countSession(RoleServer, err) }()
+	c := newConn(counted{rw, &n.stats})
 	m, err := c.recv()
 	if err != nil {
 		return entry.ID{}, err
@@ -299,7 +305,7 @@ func (n *Node) ServeSync(rw io.ReadWriter) (entry.ID, error) {
 	if open.Version != wire.Version {
 		return entry.ID{}, c.send(wire.Err{Code: wire.CodeVersion, Text: fmt.Sprintf("this node speaks sync version %d", wire.Version)})
 	}
-	g := open.Group
+	g = open.Group
 	_, err = n.Store.Group(g)
 	left := false
 	if err == nil {
@@ -341,6 +347,7 @@ func (n *Node) serveSession(c *conn, g entry.ID, gi *groupIndex) error {
 				c.send(wire.Err{Code: wire.CodeBadRequest, Text: err.Error()})
 				return fmt.Errorf("%w: %v", ErrPeer, err)
 			}
+			n.stats.rounds.Add(1)
 			reply = wire.Recon{Msg: out}
 		case wire.Get:
 			es, err := n.entries(g, m.IDs)

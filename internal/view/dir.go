@@ -45,12 +45,18 @@ func (v *View) Get(path string) (Version, []byte, error) {
 	if latest == nil || latest.Op == group.OpRm {
 		return Version{}, nil, fmt.Errorf("%w %q", ErrNoPath, path)
 	}
-	e, err := v.r.Entry(latest.At.ID)
+	val, err := v.Value(*latest)
+	return *latest, val, err
+}
+
+// Value reads the value a put version wrote (nil for an rm).
+func (v *View) Value(ver Version) ([]byte, error) {
+	e, err := v.r.Entry(ver.At.ID)
 	if err != nil {
-		return Version{}, nil, err
+		return nil, err
 	}
 	op, err := group.DecodeDirOp(e)
-	return *latest, op.Value, err
+	return op.Value, err
 }
 
 // Find lists the live paths that start with prefix, in path order, each with
