@@ -35,7 +35,8 @@ var allowed = map[string][]string{
 	"internal/api":              {},
 	"internal/dav":              {"internal/entry", "internal/group", "internal/node", "internal/view"},
 	"internal/metrics":          {"internal/node"},
-	"cmd/hearsay":               {"internal/api", "internal/dav", "internal/entry", "internal/group", "internal/home", "internal/metrics", "internal/node", "internal/sim", "internal/store", "internal/view"},
+	"internal/web":              {"internal/entry", "internal/group", "internal/node", "internal/store", "internal/view"},
+	"cmd/hearsay":               {"internal/api", "internal/dav", "internal/entry", "internal/group", "internal/home", "internal/metrics", "internal/node", "internal/sim", "internal/store", "internal/view", "internal/web"},
 }
 
 // pure packages decide; they never touch the disk, the network or the clock.

@@ -12,6 +12,7 @@ import (
 	"hearsay/internal/api"
 	"hearsay/internal/home"
 	"hearsay/internal/node"
+	"hearsay/internal/web"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -106,10 +107,10 @@ func (c *cli) forwardedLine(cmd *cobra.Command, args []string) (line []string, s
 }
 
 // execShared runs a command line inside the serving process, on its node.
-func execShared(n *node.Node, nw *node.Network, apiURL string) func(context.Context, []string, []byte) (int, []byte, []byte) {
+func execShared(n *node.Node, nw *node.Network, apiURL string, ws *web.Server) func(context.Context, []string, []byte) (int, []byte, []byte) {
 	return func(_ context.Context, args []string, stdin []byte) (int, []byte, []byte) {
 		var out, errOut bytes.Buffer
-		c := &cli{stdin: bytes.NewReader(stdin), stdout: &out, stderr: &errOut, shared: n, network: nw, apiURL: apiURL}
+		c := &cli{stdin: bytes.NewReader(stdin), stdout: &out, stderr: &errOut, shared: n, network: nw, apiURL: apiURL, web: ws}
 		if len(args) > 0 && local[args[0]] {
 			return 1, nil, []byte("hearsay: " + args[0] + " does not run through a node's API\n")
 		}

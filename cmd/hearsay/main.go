@@ -14,6 +14,7 @@ import (
 	"hearsay/internal/home"
 	"hearsay/internal/node"
 	"hearsay/internal/store"
+	"hearsay/internal/web"
 
 	"github.com/spf13/cobra"
 )
@@ -81,6 +82,7 @@ type cli struct {
 	shared  *node.Node
 	network *node.Network
 	apiURL  string
+	web     *web.Server
 }
 
 func (c *cli) root() *cobra.Command {

@@ -20,6 +20,7 @@ import (
 	"hearsay/internal/metrics"
 	"hearsay/internal/node"
 	"hearsay/internal/store"
+	"hearsay/internal/web"
 
 	"github.com/spf13/cobra"
 )
@@ -58,6 +59,7 @@ func (c *cli) serveCmd() *cobra.Command {
 			fmt.Fprintf(c.stdout, "api %s\n", r.apiURL)
 			fmt.Fprintf(c.stdout, "folders %s/dav/ (WebDAV; any user name, the password is in %s)\n", r.apiURL, filepath.Join(h.Dir, "api.token"))
 			fmt.Fprintf(c.stdout, "metrics %s/metrics (bearer token or password as above)\n", r.apiURL)
+			fmt.Fprintf(c.stdout, "web UI: open %s\n", r.web.LoginURL())
 			<-ctx.Done()
 			fmt.Fprintln(c.stderr, "stopping")
 			return r.close()
@@ -76,6 +78,7 @@ type runningNode struct {
 	n       *node.Node
 	nw      *node.Network
 	apiURL  string
+	web     *web.Server
 	stopAPI func()
 	done    chan struct{}
 }
@@ -95,7 +98,7 @@ func (c *cli) startNode(ctx context.Context, h *home.Home, listen []string, apiA
 		n.Close()
 		return nil, err
 	}
-	if r.stopAPI, r.apiURL, err = c.startAPI(h, n, r.nw, apiAddr); err != nil {
+	if r.stopAPI, r.apiURL, r.web, err = c.startAPI(h, n, r.nw, apiAddr); err != nil {
 		r.nw.Close()
 		n.Close()
 		return nil, err
@@ -128,35 +131,37 @@ func (r *runningNode) close() error {
 	return errors.Join(err, r.nw.Close(), r.n.Close())
 }
 
-// startAPI serves the local API and records the node in the home, so that
-// CLI commands on this home reach it. stop undoes both.
-func (c *cli) startAPI(h *home.Home, n *node.Node, nw *node.Network, addr string) (stop func(), url string, err error) {
+// startAPI serves the local API, the web UI and its REST API on one
+// listener, and records the node in the home, so that CLI commands on this
+// home reach it. stop undoes both.
+func (c *cli) startAPI(h *home.Home, n *node.Node, nw *node.Network, addr string) (stop func(), url string, ws *web.Server, err error) {
 	token, err := h.Token()
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	if strings.HasPrefix(addr, ":") {
 		addr = "127.0.0.1" + addr
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, "", fmt.Errorf("api: %w", err)
+		return nil, "", nil, fmt.Errorf("api: %w", err)
 	}
 	url = "http://" + ln.Addr().String()
 	m := metrics.New(n, nw)
-	srv := &http.Server{Handler: api.Handler(api.Config{Token: token, Exec: execShared(n, nw, url),
-		DAV: dav.Handler(n, "/dav"), Metrics: m.Handler(), Observe: m.Observe}), ReadHeaderTimeout: 10 * time.Second}
+	ws = web.New(n, nw, web.Config{APIURL: url, Token: token, Observe: m.Observe})
+	srv := &http.Server{Handler: api.Handler(api.Config{Token: token, Exec: execShared(n, nw, url, ws),
+		DAV: dav.Handler(n, "/dav"), Metrics: m.Handler(), Observe: m.Observe, Web: ws}), ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	if err := h.SetRunning(home.Running{PID: os.Getpid(), APIURL: url, PeerID: nw.Host.ID().String()}); err != nil {
 		srv.Close()
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	return func() {
 		h.ClearRunning()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		srv.Shutdown(ctx)
-	}, url, nil
+	}, url, ws, nil
 }
 
 func (c *cli) logf(format string, args ...any) { fmt.Fprintf(c.stderr, format+"\n", args...) }
@@ -185,11 +190,6 @@ func (c *cli) groupJoinCmd() *cobra.Command {
 				}
 				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 				defer cancel()
-				if _, err := n.Store.Group(g); err == nil {
-					if err := n.Store.SetLeft(g, false); err != nil { // joining again resumes
-						return err
-					}
-				}
 				res, err := c.join(ctx, nw, n.Home, g, peers)
 				if err != nil {
 					return err
@@ -208,27 +208,14 @@ func (c *cli) groupJoinCmd() *cobra.Command {
 	return cmd
 }
 
-// join syncs group g with the first of peers that answers or, with none
-// given, with a member the DHT names.
+// join joins group g through peers or, with none given, the DHT, which a
+// one-off host reaches through the bootstrap and remembered peers.
 func (c *cli) join(ctx context.Context, nw *node.Network, h *home.Home, g entry.ID, peers []string) (node.SyncResult, error) {
-	if len(peers) == 0 {
-		if c.network == nil { // a one-off host: reach the DHT through the known peers
-			known := append(h.Config.Bootstrap, h.Peers()...)
-			if nw.Reach(ctx, known) == 0 {
-				return node.SyncResult{}, fmt.Errorf("no --peer given, and none of the %d bootstrap and remembered peers answered to find members through: pass --peer, or add a bootstrap peer to config.json", len(known))
-			}
+	if len(peers) == 0 && c.network == nil {
+		known := append(h.Config.Bootstrap, h.Peers()...)
+		if nw.Reach(ctx, known) == 0 {
+			return node.SyncResult{}, fmt.Errorf("no --peer given, and none of the %d bootstrap and remembered peers answered to find members through: pass --peer, or add a bootstrap peer to config.json", len(known))
 		}
-		fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		return nw.JoinByDHT(fctx, g)
 	}
-	var errs []error
-	for _, p := range peers {
-		res, err := nw.SyncWith(ctx, p, g)
-		if err == nil {
-			return res, nil
-		}
-		errs = append(errs, fmt.Errorf("%s: %w", p, err))
-	}
-	return node.SyncResult{}, fmt.Errorf("no peer could give group %s: %v", g.Short(), errs)
+	return nw.Join(ctx, g, peers)
 }

@@ -10,12 +10,15 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"hearsay/internal/node"
 )
 
 // serving is a `hearsay serve` process started by a test.
 type serving struct {
 	cmd    *exec.Cmd
 	addrs  []string
+	login  string // the one-time web UI login URL it printed
 	stderr lockedBuffer
 }
 
@@ -68,6 +71,9 @@ func serve(t *testing.T, dir string, args ...string) *serving {
 			}
 			if a, found := strings.CutPrefix(l, "listening on "); found {
 				s.addrs = append(s.addrs, a)
+			}
+			if u, found := strings.CutPrefix(l, "web UI: open "); found { // the last line it prints
+				s.login = u
 				go func() {
 					for range lines {
 					}
@@ -120,7 +126,7 @@ func TestServeJoinAndPush(t *testing.T) {
 	if log := must(t, hearsay(t, dir, nil, "--home", "b", "log", g)); !strings.Contains(log, "hello over libp2p") || !strings.Contains(log, "posted while serving") {
 		t.Fatalf("b's log after joining:\n%s", log)
 	}
-	var st status
+	var st node.Status
 	if err := json.Unmarshal([]byte(must(t, hearsay(t, dir, nil, "--home", "a", "status", "--json"))), &st); err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +142,7 @@ func TestServeJoinAndPush(t *testing.T) {
 	})
 	// Serving, b and a are neighbours in the group's overlay.
 	eventually(t, 10*time.Second, "a and b neighbours", func() bool {
-		var st status
+		var st node.Status
 		json.Unmarshal([]byte(hearsay(t, dir, nil, "--home", "a", "status", "--json").stdout), &st)
 		return len(st.Groups) == 1 && len(st.Groups[0].Neighbours) == 1
 	})

@@ -4,30 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"hearsay/internal/node"
 
 	"github.com/spf13/cobra"
 )
-
-type groupStatus struct {
-	ID         string   `json:"id"`
-	Name       string   `json:"name"`
-	Entries    uint64   `json:"entries"`
-	Digest     string   `json:"digest"`
-	Neighbours []string `json:"neighbours"`
-	LastSync   string   `json:"last_sync"` // RFC 3339, empty if never
-}
-
-type status struct {
-	PeerID  string         `json:"peer_id"`
-	Running bool           `json:"running"`
-	Addrs   []string       `json:"addrs"`
-	APIURL  string         `json:"api_url"`
-	Groups  []groupStatus  `json:"groups"`
-	Refused map[string]int `json:"refused"`
-}
 
 func (c *cli) statusCmd() *cobra.Command {
 	return &cobra.Command{
@@ -36,37 +17,13 @@ func (c *cli) statusCmd() *cobra.Command {
 		Args:  exactArgs(0),
 		RunE: func(*cobra.Command, []string) error {
 			return c.withNode(func(n *node.Node) error {
-				st := status{Addrs: []string{}, Groups: []groupStatus{}, Refused: n.Refused(), APIURL: c.apiURL, Running: c.network != nil}
-				if st.Refused == nil {
-					st.Refused = map[string]int{}
-				}
-				var err error
-				if st.PeerID, err = n.PeerID(); err != nil {
-					return err
-				}
-				if c.network != nil {
-					st.Addrs = c.network.Addrs()
-				}
-				gs, err := n.Store.Groups()
+				st, err := n.Status(c.network)
 				if err != nil {
 					return err
 				}
-				for _, g := range gs {
-					info, err := n.GroupInfo(g)
-					if err != nil {
-						return err
-					}
-					gst := groupStatus{ID: info.ID, Name: info.Name, Entries: info.Entries, Digest: info.Digest, Neighbours: []string{}}
-					if c.network != nil {
-						sync := c.network.SyncState(g.ID)
-						if sync.Neighbours != nil {
-							gst.Neighbours = sync.Neighbours
-						}
-						if !sync.LastSync.IsZero() {
-							gst.LastSync = sync.LastSync.UTC().Format(time.RFC3339)
-						}
-					}
-					st.Groups = append(st.Groups, gst)
+				st.APIURL = c.apiURL
+				if c.web != nil {
+					st.UIURL = c.web.LoginURL()
 				}
 				if c.json {
 					return c.emit(st)
@@ -77,7 +34,7 @@ func (c *cli) statusCmd() *cobra.Command {
 	}
 }
 
-func (c *cli) printStatus(st status) error {
+func (c *cli) printStatus(st *node.Status) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "peer id   %s\n", st.PeerID)
 	if !st.Running {
@@ -88,6 +45,9 @@ func (c *cli) printStatus(st status) error {
 	}
 	if st.APIURL != "" {
 		fmt.Fprintf(&b, "api       %s\n", st.APIURL)
+	}
+	if st.UIURL != "" {
+		fmt.Fprintf(&b, "web UI    %s\n", st.UIURL)
 	}
 	for _, g := range st.Groups {
 		last := g.LastSync

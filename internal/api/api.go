@@ -10,6 +10,8 @@
 //     operating systems' mount dialogs send.
 //   - /metrics: Prometheus metrics (package metrics), with the token either
 //     way, since they name the groups the node replicates.
+//   - everything else: the REST API and the web UI (package web), which
+//     admit the bearer token or the UI's session.
 //
 // It measures how long each request takes, by route.
 package api
@@ -65,6 +67,10 @@ type Config struct {
 	// Observe, if set, is told how long each request took, by route (the
 	// path of the pattern that matched) and method.
 	Observe func(route, method string, took time.Duration)
+	// Web serves everything else: the REST API under /api/v1/ and the web
+	// UI (package web). It authenticates on its own — the bearer token, or
+	// the UI's session cookie — and times its own routes.
+	Web http.Handler
 }
 
 // Handler serves the API and what Config adds to it.
@@ -97,6 +103,9 @@ func Handler(c Config) http.Handler {
 	}
 	if c.Metrics != nil {
 		route("GET /metrics", tokenOrPassword(c.Token, c.Metrics))
+	}
+	if c.Web != nil {
+		mux.Handle("/", c.Web)
 	}
 	return mux
 }

@@ -146,3 +146,28 @@ func (nw *Network) Reach(ctx context.Context, addrs []string) int {
 	}
 	return n
 }
+
+// Join fetches group g and keeps replicating it: from the first of peers
+// (multiaddresses) that answers or, with none given, from a member the DHT
+// names. Joining a group left earlier resumes it.
+func (nw *Network) Join(ctx context.Context, g entry.ID, peers []string) (SyncResult, error) {
+	if _, err := nw.n.Store.Group(g); err == nil {
+		if err := nw.n.Store.SetLeft(g, false); err != nil {
+			return SyncResult{}, err
+		}
+	}
+	if len(peers) == 0 {
+		fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		return nw.JoinByDHT(fctx, g)
+	}
+	var errs []error
+	for _, p := range peers {
+		res, err := nw.SyncWith(ctx, p, g)
+		if err == nil {
+			return res, nil
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", p, err))
+	}
+	return SyncResult{}, fmt.Errorf("no peer could give group %s: %v", g.Short(), errs)
+}

@@ -45,6 +45,7 @@ type Node struct {
 	stats     stats
 
 	hooks atomic.Pointer[Hooks]
+	subs  subscribers
 }
 
 // Hooks tell the runtime about changes it acts on: a write of this node's,

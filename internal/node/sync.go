@@ -52,9 +52,10 @@ func (n *Node) index(g entry.ID) (*groupIndex, error) {
 }
 
 // noteStored adds newly stored entries to the indexes already loaded, and
-// counts them by where they came from.
+// counts them by where they came from, and tells the subscribers.
 func (n *Node) noteStored(source string, outs []store.Outcome) {
 	n.stats.countStored(source, outs)
+	n.publish(outs)
 	n.idx.mu.Lock()
 	defer n.idx.mu.Unlock()
 	for _, o := range outs {

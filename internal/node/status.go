@@ -1,0 +1,64 @@
+package node
+
+import "time"
+
+// Status is the node at a glance, as `status --json` and the API's status
+// show it.
+type Status struct {
+	PeerID  string         `json:"peer_id"`
+	Author  string         `json:"author"`
+	Running bool           `json:"running"`
+	Addrs   []string       `json:"addrs"`
+	APIURL  string         `json:"api_url"`
+	UIURL   string         `json:"ui_url,omitempty"`
+	Groups  []GroupStatus  `json:"groups"`
+	Refused map[string]int `json:"refused"`
+}
+
+// GroupStatus is one group's standing.
+type GroupStatus struct {
+	ID         string   `json:"id"`
+	Name       string   `json:"name"`
+	Entries    uint64   `json:"entries"`
+	Digest     string   `json:"digest"`
+	Left       bool     `json:"left"`
+	Neighbours []string `json:"neighbours"`
+	LastSync   string   `json:"last_sync"` // RFC 3339, empty if never
+}
+
+// Status reports the node; nw is nil when it does not serve.
+func (n *Node) Status(nw *Network) (*Status, error) {
+	st := &Status{Author: n.Home.Author.String(), Running: nw != nil, Addrs: []string{}, Groups: []GroupStatus{}, Refused: n.Refused()}
+	if st.Refused == nil {
+		st.Refused = map[string]int{}
+	}
+	var err error
+	if st.PeerID, err = n.PeerID(); err != nil {
+		return nil, err
+	}
+	if nw != nil {
+		st.Addrs = nw.Addrs()
+	}
+	gs, err := n.Store.Groups()
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range gs {
+		info, err := n.GroupInfo(g)
+		if err != nil {
+			return nil, err
+		}
+		gst := GroupStatus{ID: info.ID, Name: info.Name, Entries: info.Entries, Digest: info.Digest, Left: info.Left, Neighbours: []string{}}
+		if nw != nil {
+			sync := nw.SyncState(g.ID)
+			if sync.Neighbours != nil {
+				gst.Neighbours = sync.Neighbours
+			}
+			if !sync.LastSync.IsZero() {
+				gst.LastSync = sync.LastSync.UTC().Format(time.RFC3339)
+			}
+		}
+		st.Groups = append(st.Groups, gst)
+	}
+	return st, nil
+}

@@ -1,0 +1,378 @@
+// hearsay web UI: a small single-page app over the node's /api/v1. Every
+// piece of data is put into the page as text (never as HTML), and the page
+// talks only to its own origin.
+"use strict";
+
+const main = document.getElementById("main");
+let live = null; // the EventSource of the current page
+let drafts = {}; // reply drafts by post id, kept across live refreshes
+
+// h builds an element: h("a", {href: "#"}, "text", child...).
+function h(tag, attrs, ...kids) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else if (k === "class") el.className = v;
+    else el.setAttribute(k, v === true ? "" : v);
+  }
+  for (const k of kids.flat()) {
+    if (k === null || k === undefined || k === false) continue;
+    el.append(k instanceof Node ? k : document.createTextNode(String(k)));
+  }
+  return el;
+}
+
+async function api(method, path, body) {
+  const opt = { method, headers: {} };
+  if (body !== undefined) {
+    opt.headers["Content-Type"] = "application/json";
+    opt.body = JSON.stringify(body);
+  }
+  const r = await fetch("/api/v1" + path, opt);
+  const data = await r.json().catch(() => null);
+  if (!r.ok) {
+    const e = new Error((data && data.message) || r.statusText);
+    e.status = r.status;
+    throw e;
+  }
+  return data;
+}
+
+function toast(msg) {
+  const t = document.getElementById("toast");
+  t.textContent = msg;
+  t.classList.add("show");
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => t.classList.remove("show"), 3000);
+}
+
+function short(id) { return id ? id.slice(0, 12) : ""; }
+function when(iso) { return iso ? new Date(iso).toLocaleString() : "never"; }
+function enc(s) { return encodeURIComponent(s); }
+function encPath(p) { return p.split("/").map(enc).join("/"); }
+
+function show(...nodes) {
+  main.replaceChildren(...nodes);
+}
+
+// form builds a form whose submit runs fn(values) and reports errors.
+function form(fields, label, fn, opts) {
+  const f = h("form", { class: (opts && opts.class) || "card" });
+  const row = h("div", { class: "row" });
+  for (const fd of fields) {
+    const id = "f-" + Math.random().toString(36).slice(2);
+    let input;
+    if (fd.options) {
+      input = h("select", { id, name: fd.name }, fd.options.map(o => h("option", { value: o }, o)));
+    } else if (fd.area) {
+      input = h("textarea", { id, name: fd.name, placeholder: fd.placeholder || "", required: fd.required });
+    } else {
+      input = h("input", { id, name: fd.name, placeholder: fd.placeholder || "", required: fd.required, autocomplete: "off" });
+    }
+    if (fd.value) input.value = fd.value;
+    if (fd.oninput) input.addEventListener("input", fd.oninput);
+    row.append(h("div", { class: fd.area ? "wide" : null }, h("label", { for: id }, fd.label), input));
+  }
+  row.append(h("button", { type: "submit" }, label));
+  f.append(row);
+  f.addEventListener("submit", async ev => {
+    ev.preventDefault();
+    const vals = Object.fromEntries(new FormData(f).entries());
+    const btn = f.querySelector("button[type=submit]");
+    btn.disabled = true;
+    try {
+      await fn(vals, f);
+    } catch (e) {
+      toast(e.message);
+    } finally {
+      btn.disabled = false;
+    }
+  });
+  return f;
+}
+
+function notLoggedIn() {
+  show(h("h1", {}, "Not logged in"),
+    h("p", {}, "Open the login URL that ", h("code", {}, "hearsay serve"), " printed (or ", h("code", {}, "hearsay status"),
+      " prints while the node runs). It sets a session cookie for this browser."));
+}
+
+function stopLive() {
+  if (live) live.close();
+  live = null;
+}
+
+function listen(query, handlers) {
+  stopLive();
+  live = new EventSource("/api/v1/events" + query);
+  for (const [ev, fn] of Object.entries(handlers)) live.addEventListener(ev, e => fn(JSON.parse(e.data)));
+}
+
+// debounce runs fn once calls pause for ms.
+function debounce(fn, ms) {
+  let t;
+  return (...a) => { clearTimeout(t); t = setTimeout(() => fn(...a), ms); };
+}
+
+// ---- pages ----
+
+async function groupsPage() {
+  const groups = await api("GET", "/groups");
+  const list = h("ul", { class: "plain" });
+  for (const g of groups) {
+    list.append(h("li", {},
+      h("span", {}, h("a", { href: "#/g/" + g.id }, g.name), " ", h("span", { class: "mono muted" }, short(g.id)), g.left ? h("span", { class: "muted" }, " (left)") : null),
+      h("span", { class: "muted" }, g.entries + " entries")));
+  }
+  show(
+    h("h1", {}, "Groups"),
+    groups.length ? list : h("p", { class: "muted" }, "No groups yet: create one, or join one by its id."),
+    h("h2", {}, "Create a group"),
+    form([
+      { name: "name", label: "Name", required: true },
+      { name: "write", label: "Who may write", options: ["members", "open", "owner"] },
+      { name: "read", label: "Who may read", options: ["public", "members"] },
+    ], "Create", async v => {
+      const r = await api("POST", "/groups", { name: v.name, write: v.write, read: v.read });
+      location.hash = "#/g/" + r.id;
+    }),
+    h("h2", {}, "Join a group"),
+    form([
+      { name: "id", label: "Group id (64 hex digits)", required: true },
+      { name: "peer", label: "Peer address (optional: else the DHT)", placeholder: "/ip4/…/p2p/…" },
+    ], "Join", async v => {
+      toast("Joining…");
+      const r = await api("POST", "/groups/" + enc(v.id.trim()) + "/join", v.peer ? { peers: [v.peer.trim()] } : {});
+      toast(`Joined ${r.name}: ${r.received} entries`);
+      location.hash = "#/g/" + r.id;
+    }),
+  );
+}
+
+function tabs(g, active) {
+  const t = (name, href) => h("a", { href, class: active === name ? "active" : null }, name);
+  return h("nav", { class: "tabs", "aria-label": "group" },
+    t("Forum", "#/g/" + g.id), t("Collections", "#/g/" + g.id + "/sets"),
+    t("Directory", "#/g/" + g.id + "/dir"), t("About", "#/g/" + g.id + "/about"));
+}
+
+async function forumPage(gid) {
+  const g = await api("GET", "/groups/" + gid);
+  const threads = h("div", { id: "threads" });
+  let seen = null;
+  async function refresh() {
+    const log = await api("GET", "/groups/" + gid + "/log?limit=1000");
+    const posts = log.filter(e => e.kind === "post");
+    const byID = new Map(posts.map(p => [p.id, { p, kids: [] }]));
+    const roots = [];
+    for (const n of byID.values()) {
+      const parent = n.p.reply_to && byID.get(n.p.reply_to);
+      if (parent) parent.kids.push(n); else roots.push(n);
+    }
+    const fresh = seen ? new Set(posts.filter(p => !seen.has(p.id)).map(p => p.id)) : new Set();
+    seen = new Set(posts.map(p => p.id));
+    const last = n => Math.max(n.p.hlc, ...n.kids.map(last));
+    roots.sort((a, b) => last(b) - last(a));
+    for (const n of byID.values()) n.kids.sort((a, b) => a.p.hlc - b.p.hlc);
+    const render = n => {
+      const p = n.p;
+      const box = h("article", { class: "post" + (fresh.has(p.id) ? " fresh" : ""), "data-id": p.id },
+        h("div", { class: "meta" }, h("span", { class: "mono" }, short(p.author)), " · ", when(p.time), " · ", h("span", { class: "mono" }, short(p.id))),
+        p.subject ? h("div", { class: "subject" }, p.subject) : null,
+        h("div", { class: "text" }, p.status ? `(${p.status})` : p.text));
+      const replyBtn = h("button", { class: "plain", type: "button", "aria-expanded": "false" }, "Reply");
+      const slot = h("div");
+      const openReply = () => {
+        replyBtn.setAttribute("aria-expanded", "true");
+        const f = form([{ name: "text", label: "Reply", area: true, required: true, value: drafts[p.id] || "",
+          oninput: e => { drafts[p.id] = e.target.value; } }], "Send reply", async v => {
+          await api("POST", "/groups/" + gid + "/posts", { text: v.text, reply_to: p.id });
+          delete drafts[p.id];
+          await refresh();
+        }, { class: "" });
+        slot.replaceChildren(f);
+        return f;
+      };
+      replyBtn.addEventListener("click", () => {
+        if (slot.firstChild) { slot.replaceChildren(); replyBtn.setAttribute("aria-expanded", "false"); delete drafts[p.id]; return; }
+        drafts[p.id] = drafts[p.id] || "";
+        openReply().querySelector("textarea").focus();
+      });
+      if (p.id in drafts) openReply();
+      box.append(replyBtn, slot);
+      if (n.kids.length) box.append(h("div", { class: "replies" }, n.kids.map(render)));
+      return box;
+    };
+    threads.replaceChildren(...(roots.length ? roots.map(render) : [h("p", { class: "muted" }, "No posts yet.")]));
+  }
+  show(
+    h("h1", {}, g.name),
+    tabs(g, "Forum"),
+    form([
+      { name: "subject", label: "Subject (optional)" },
+      { name: "text", label: "New post", area: true, required: true },
+    ], "Post", async (v, f) => {
+      await api("POST", "/groups/" + gid + "/posts", v.subject ? { subject: v.subject, text: v.text } : { text: v.text });
+      f.reset();
+      await refresh();
+    }),
+    threads);
+  await refresh();
+  const again = debounce(() => refresh().catch(e => toast(e.message)), 150);
+  listen("?group=" + gid, { entry: again });
+}
+
+async function setsPage(gid, name) {
+  const g = await api("GET", "/groups/" + gid);
+  const body = h("div");
+  async function load(set) {
+    const els = await api("GET", "/groups/" + gid + "/sets/" + enc(set));
+    const list = h("ul", { class: "plain" });
+    for (const el of els) {
+      list.append(h("li", {}, h("span", {}, el.element),
+        h("button", { class: "danger", type: "button", onclick: async () => {
+          try { await api("DELETE", "/groups/" + gid + "/sets/" + enc(set) + "/" + enc(el.element)); await load(set); }
+          catch (e) { toast(e.message); }
+        } }, "Remove")));
+    }
+    body.replaceChildren(
+      h("h2", {}, "Set “" + set + "”"),
+      els.length ? list : h("p", { class: "muted" }, "Empty."),
+      form([{ name: "element", label: "Element", required: true }], "Add", async (v, f) => {
+        await api("POST", "/groups/" + gid + "/sets/" + enc(set), { element: v.element });
+        f.reset();
+        await load(set);
+      }));
+  }
+  show(h("h1", {}, g.name), tabs(g, "Collections"),
+    form([{ name: "set", label: "Set name", required: true, value: name || "" }], "Open", async v => {
+      location.hash = "#/g/" + gid + "/sets/" + enc(v.set);
+    }),
+    body);
+  if (name) await load(name);
+}
+
+async function dirPage(gid) {
+  const g = await api("GET", "/groups/" + gid);
+  const results = h("ul", { class: "plain", id: "paths" });
+  const detail = h("div");
+  let query = 0;
+  async function search(prefix) {
+    const mine = ++query;
+    const vers = await api("GET", "/groups/" + gid + "/dir?prefix=" + enc(prefix));
+    if (mine !== query) return; // a later keystroke's answer wins
+    results.replaceChildren(...vers.map(v => h("li", {},
+      h("a", { href: "#", onclick: ev => { ev.preventDefault(); open(v.path); } }, v.path),
+      h("span", { class: "muted mono" }, short(v.author)))));
+    if (!vers.length) results.replaceChildren(h("li", { class: "muted" }, "No paths."));
+  }
+  async function open(path) {
+    const [cur, hist] = await Promise.all([
+      api("GET", "/groups/" + gid + "/dir/" + encPath(path)),
+      api("GET", "/groups/" + gid + "/history/" + encPath(path)),
+    ]);
+    const rows = hist.map(v => h("tr", {}, h("td", {}, v.op), h("td", { class: "mono" }, short(v.id)),
+      h("td", { class: "mono" }, short(v.author)), h("td", {}, v.status || "")));
+    detail.replaceChildren(
+      h("h2", {}, path),
+      h("pre", { class: "value" }, cur.value !== undefined ? cur.value : "(binary: " + cur.value_base64.length + " base64 characters)"),
+      h("button", { class: "danger", type: "button", onclick: async () => {
+        try { await api("DELETE", "/groups/" + gid + "/dir/" + encPath(path)); toast("Removed " + path); detail.replaceChildren(); await search(box.value); }
+        catch (e) { toast(e.message); }
+      } }, "Remove"),
+      h("h2", {}, "History"),
+      h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "op"), h("th", {}, "id"), h("th", {}, "author"), h("th", {}, "status"))), h("tbody", {}, rows)));
+  }
+  const box = h("input", { id: "prefix", type: "search", placeholder: "type a path prefix", autocomplete: "off", "aria-label": "path prefix" });
+  box.addEventListener("input", debounce(() => search(box.value).catch(e => toast(e.message)), 120));
+  show(h("h1", {}, g.name), tabs(g, "Directory"),
+    h("div", { class: "card" }, h("label", { for: "prefix" }, "Find paths"), box, results),
+    detail,
+    h("h2", {}, "Write a path"),
+    form([{ name: "path", label: "Path", required: true, placeholder: "docs/readme.txt" }, { name: "value", label: "Value", area: true }], "Save", async (v, f) => {
+      await api("PUT", "/groups/" + gid + "/dir/" + encPath(v.path), { value: v.value || "" });
+      f.reset();
+      toast("Saved " + v.path);
+      await search(box.value);
+      await open(v.path);
+    }));
+  await search("");
+}
+
+async function aboutPage(gid) {
+  const g = await api("GET", "/groups/" + gid);
+  const members = h("ul", { class: "plain" }, g.members.map(m => h("li", {}, h("span", { class: "mono" }, m.author), m.admin ? h("span", { class: "muted" }, "admin") : null)));
+  show(h("h1", {}, g.name), tabs(g, "About"),
+    h("div", { class: "card" },
+      h("table", {}, h("tbody", {},
+        h("tr", {}, h("th", {}, "id"), h("td", { class: "mono" }, g.id)),
+        h("tr", {}, h("th", {}, "owner"), h("td", { class: "mono" }, g.owner)),
+        h("tr", {}, h("th", {}, "write"), h("td", {}, g.write)),
+        h("tr", {}, h("th", {}, "read"), h("td", {}, g.read)),
+        h("tr", {}, h("th", {}, "entries"), h("td", {}, g.entries)),
+        h("tr", {}, h("th", {}, "digest"), h("td", { class: "mono" }, g.digest))))),
+    h("h2", {}, "Members"), members,
+    form([{ name: "author", label: "Author id", required: true }, { name: "admin", label: "Role", options: ["member", "admin"] }], "Add member", async (v, f) => {
+      await api("POST", "/groups/" + gid + "/members", { author: v.author.trim(), admin: v.admin === "admin" });
+      f.reset();
+      await aboutPage(gid);
+    }),
+    h("h2", {}, "Export and leave"),
+    h("p", {}, h("a", { href: "/api/v1/groups/" + gid + "/export", download: g.name + ".export" }, "Download an export file")),
+    h("button", { class: "danger", type: "button", onclick: async () => {
+      if (!confirm("Stop replicating " + g.name + "? Its entries stay here.")) return;
+      try { await api("POST", "/groups/" + gid + "/leave", {}); toast("Left " + g.name); location.hash = "#/groups"; }
+      catch (e) { toast(e.message); }
+    } }, "Leave group"));
+}
+
+async function networkPage() {
+  async function render() {
+    const [st, peers] = await Promise.all([api("GET", "/status"), api("GET", "/peers")]);
+    show(h("h1", {}, "Network"),
+      h("div", { class: "card" },
+        h("p", {}, "Peer id ", h("span", { class: "mono" }, st.peer_id)),
+        h("p", {}, "Author id ", h("span", { class: "mono" }, st.author)),
+        h("p", {}, "Addresses to share:"),
+        h("ul", { class: "plain" }, (st.addrs.length ? st.addrs : ["(not listening)"]).map(a => h("li", { class: "mono" }, a)))),
+      h("h2", {}, "Groups"),
+      h("table", {}, h("thead", {}, h("tr", {}, ["group", "entries", "digest", "neighbours", "last sync"].map(x => h("th", {}, x)))),
+        h("tbody", {}, st.groups.map(g => h("tr", {}, h("td", {}, h("a", { href: "#/g/" + g.id }, g.name)), h("td", {}, g.entries),
+          h("td", { class: "mono" }, short(g.digest)), h("td", {}, g.neighbours.length), h("td", {}, when(g.last_sync)))))),
+      h("h2", {}, "Peers"),
+      peers.length ? h("table", {}, h("thead", {}, h("tr", {}, ["peer", "in", "out", "violations"].map(x => h("th", {}, x)))),
+        h("tbody", {}, peers.map(p => h("tr", {}, h("td", { class: "mono" }, short(p.peer_id)), h("td", {}, p.bytes_in), h("td", {}, p.bytes_out), h("td", {}, p.violations)))))
+        : h("p", { class: "muted" }, "No peers connected."));
+  }
+  await render();
+  listen("", { status: debounce(() => render().catch(e => toast(e.message)), 200) });
+}
+
+// ---- routing ----
+
+async function route() {
+  stopLive();
+  const parts = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
+  const page = parts[0] || "groups";
+  for (const a of document.querySelectorAll("[data-nav]")) a.classList.toggle("active", a.dataset.nav === (page === "g" ? "groups" : page));
+  try {
+    if (page === "g" && parts[1]) {
+      const gid = enc(parts[1]);
+      if (parts[2] === "sets") await setsPage(gid, parts[3]);
+      else if (parts[2] === "dir") await dirPage(gid);
+      else if (parts[2] === "about") await aboutPage(gid);
+      else await forumPage(gid);
+    } else if (page === "network") {
+      await networkPage();
+    } else {
+      await groupsPage();
+    }
+  } catch (e) {
+    if (e.status === 401) notLoggedIn();
+    else show(h("h1", {}, "Something went wrong"), h("p", {}, e.message), h("p", {}, h("a", { href: "#/groups" }, "Back to groups")));
+  }
+}
+
+window.addEventListener("hashchange", () => { drafts = {}; route(); });
+route();
