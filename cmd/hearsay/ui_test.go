@@ -152,6 +152,11 @@ func TestWebUI(t *testing.T) {
 		t.Fatalf("b's post did not appear live: %v (%v)", err, problems())
 	}
 	shoot(ctx, t, "forum")
+	for _, h := range []string{"a", "b"} {
+		if peers := must(t, hearsay(t, dir, nil, "--home", h, "peers", "--json")); strings.Contains(peers, `"violations":1`) || !strings.Contains(peers, `"violations":0`) {
+			t.Fatalf("%s counts honest peers as violators: %s", h, peers)
+		}
+	}
 
 	for _, p := range []string{"docs/readme.txt", "docs/notes/monday.txt", "docs/notes/tuesday.txt", "src/main.go"} {
 		must(t, hearsay(t, dir, nil, "--home", "a", "dir", "put", g, p, "contents of "+p))
