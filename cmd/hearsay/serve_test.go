@@ -130,7 +130,7 @@ func TestServeJoinAndPush(t *testing.T) {
 	if err := json.Unmarshal([]byte(must(t, hearsay(t, dir, nil, "--home", "a", "status", "--json"))), &st); err != nil {
 		t.Fatal(err)
 	}
-	if !st.Running || !strings.HasPrefix(st.APIURL, "http://127.0.0.1:") || len(st.Addrs) == 0 || !strings.HasSuffix(st.Addrs[0], "/p2p/"+st.PeerID) ||
+	if !st.Running || !strings.HasPrefix(st.APIURL, "http://127.0.0.1:") || !strings.HasPrefix(st.UIURL, st.APIURL+"/login?token=") || len(st.Addrs) == 0 || !strings.HasSuffix(st.Addrs[0], "/p2p/"+st.PeerID) ||
 		len(st.Groups) != 1 || st.Groups[0].Entries != 3 || st.Groups[0].LastSync == "" {
 		t.Fatalf("status: %+v", st)
 	}
