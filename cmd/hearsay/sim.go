@@ -43,6 +43,12 @@ func (c *cli) simCmd() *cobra.Command {
 				return errors.New("--drop, --crash and --churn are fractions in [0, 1)")
 			case cfg.Crash+cfg.Churn >= 1:
 				return fmt.Errorf("--crash plus --churn must leave some nodes steady, got %.2f", cfg.Crash+cfg.Churn)
+			case cfg.PostEvery <= 0:
+				return fmt.Errorf("--post-every must be positive, got %v", cfg.PostEvery)
+			case cfg.MinLatency < 0 || cfg.MinLatency > cfg.MaxLatency:
+				return fmt.Errorf("--min-latency and --max-latency must make a range [0, max], got [%v, %v]", cfg.MinLatency, cfg.MaxLatency)
+			case cfg.Broadcast.PruneWindow < 0:
+				return fmt.Errorf("--prune-window must not be negative, got %v", cfg.Broadcast.PruneWindow)
 			}
 			start := time.Now()
 			r := simResult{Result: sim.New(cfg).Run()}
@@ -79,5 +85,10 @@ func (c *cli) simCmd() *cobra.Command {
 	f.Float64Var(&cfg.Churn, "churn", 0, "fraction of nodes that leave during the posts and come back (half as many newcomers join)")
 	f.Float64Var(&cfg.Crash, "crash", 0, "fraction of nodes that crash mid-run")
 	f.Uint64Var(&cfg.Seed, "seed", 1, "random seed")
+	f.DurationVar(&cfg.PostEvery, "post-every", cfg.PostEvery, "time between posts")
+	f.DurationVar(&cfg.MinLatency, "min-latency", cfg.MinLatency, "shortest one-way link latency")
+	f.DurationVar(&cfg.MaxLatency, "max-latency", cfg.MaxLatency, "longest one-way link latency")
+	f.DurationVar(&cfg.Broadcast.PruneWindow, "prune-window", cfg.Broadcast.PruneWindow,
+		"how long a post counts as in flight when the broadcast decides which duplicates prune (0: every one)")
 	return cmd
 }

@@ -9,6 +9,16 @@
 // announcer for it (Graft), which also makes that link eager: the tree
 // repairs itself. Anti-entropy stays the backstop for anything missed.
 //
+// Beyond the paper, whose pruning leaves one message's tree and so flaps
+// when messages from several sources are in flight at once (each cuts the
+// same cycle elsewhere): a duplicate prunes only if its message is a
+// pruning token, read off the id so that every node agrees, with about one
+// token among the messages in flight; a link a Graft made eager is pruned
+// by any duplicate until it has delivered a first copy; and a graft asks an
+// announcer that is already an eager peer, if any (prune.go). An author
+// also announces its messages to its eager peers, so that a lost first
+// push is grafted rather than left to anti-entropy.
+//
 // The package is pure: State.Step takes one Input (a local broadcast, a
 // message, a neighbour up or down from the overlay, a fired timer) and
 // returns Outputs (sends, deliveries, timers). Payloads are read through the

@@ -19,7 +19,12 @@ type State struct {
 	queued   map[PeerID][]Announcement // IHaves waiting for the flush
 	queue    []PeerID                  // the peers of queued, in order
 	flushing bool                      // the IHave timer runs
-	out      []Output
+
+	// window and grafted decide which duplicates prune (see prune.go).
+	window  []inFlight
+	grafted map[PeerID]bool
+
+	out []Output
 }
 
 type announcer struct {
@@ -30,7 +35,7 @@ type announcer struct {
 // New makes the State of a node whose payloads store reads.
 func New(cfg Config, store Store) *State {
 	return &State{cfg: cfg, store: store, seen: map[MessageID]bool{}, missing: map[MessageID][]announcer{},
-		armed: map[MessageID]bool{}, queued: map[PeerID][]Announcement{}}
+		armed: map[MessageID]bool{}, queued: map[PeerID][]Announcement{}, grafted: map[PeerID]bool{}}
 }
 
 // Eager and Lazy are the current peer sets, in order.
@@ -46,6 +51,7 @@ func (s *State) Step(in Input) []Output {
 	case Broadcast:
 		if !s.seen[in.ID] {
 			s.markSeen(in.ID)
+			s.enter(in.ID)
 			s.push(in.ID, in.Payload, 0, "")
 		}
 	case Receive:
@@ -55,6 +61,7 @@ func (s *State) Step(in Input) []Output {
 			s.eager = append(s.eager, in.Peer)
 		}
 	case NeighborDown:
+		delete(s.grafted, in.Peer)
 		s.eager = remove(s.eager, in.Peer)
 		s.lazy = remove(s.lazy, in.Peer)
 		delete(s.queued, in.Peer)
@@ -68,6 +75,8 @@ func (s *State) Step(in Input) []Output {
 			s.flush()
 		case GraftTimer:
 			s.graft(in.Timer.ID)
+		case WindowTimer:
+			s.leave(in.Timer.ID)
 		}
 	}
 	return s.out
@@ -77,17 +86,22 @@ func (s *State) receive(from PeerID, m Message) {
 	switch m := m.(type) {
 	case Gossip:
 		if s.seen[m.ID] {
-			// A second copy: this link is redundant.
-			s.makeLazy(from)
-			s.send(from, Prune{})
+			// A second copy: this link is redundant, for this message.
+			if s.mayPrune(from, m.ID) {
+				s.makeLazy(from)
+				s.send(from, Prune{})
+			}
 			return
 		}
 		s.markSeen(m.ID)
+		s.enter(m.ID)
 		delete(s.missing, m.ID)
+		delete(s.grafted, from) // a first copy: the link is in the tree
 		s.out = append(s.out, Deliver{ID: m.ID, Payload: m.Payload, From: from, Round: m.Round})
 		s.makeEager(from)
 		s.push(m.ID, m.Payload, m.Round+1, from)
 	case Prune:
+		delete(s.grafted, from)
 		s.makeLazy(from)
 	case IHave:
 		for _, a := range m.Announced {
@@ -103,6 +117,9 @@ func (s *State) receive(from PeerID, m Message) {
 			}
 		}
 	case Graft:
+		if !slices.Contains(s.eager, from) {
+			s.grafted[from] = true
+		}
 		s.makeEager(from)
 		if payload, ok := s.store.Payload(m.ID); ok {
 			s.send(from, Gossip{ID: m.ID, Payload: payload, Round: m.Round})
@@ -111,14 +128,21 @@ func (s *State) receive(from PeerID, m Message) {
 }
 
 // push sends a message eagerly to the eager peers and queues its id for the
-// lazy ones, all but the peer it came from.
+// lazy ones, all but the peer it came from. The author (from is empty)
+// announces its own message to its eager peers too: an author with a
+// single neighbour, all eager, whose one push is lost, would otherwise
+// leave the message to anti-entropy (seconds); announced, it is grafted.
 func (s *State) push(id MessageID, payload []byte, round int, from PeerID) {
 	for _, p := range s.eager {
 		if p != from {
 			s.send(p, Gossip{ID: id, Payload: payload, Round: round})
 		}
 	}
-	for _, p := range s.lazy {
+	announce := s.lazy
+	if from == "" {
+		announce = append(slices.Clone(s.lazy), s.eager...)
+	}
+	for _, p := range announce {
 		if p == from {
 			continue
 		}
@@ -143,7 +167,11 @@ func (s *State) flush() {
 	s.queue = s.queue[:0]
 }
 
-// graft asks the next announcer of a still-missing id for it.
+// graft asks an announcer of a still-missing id for it: the first one
+// that is an eager peer already (one grafted for an earlier id, say), else
+// the first to announce it. NB: preferring an eager peer matters after a
+// cut, when several ids are missing at once: grafting each from its own
+// first announcer would make as many new eager links, and cycles.
 func (s *State) graft(id MessageID) {
 	anns := s.missing[id]
 	if s.seen[id] || len(anns) == 0 {
@@ -151,8 +179,12 @@ func (s *State) graft(id MessageID) {
 		delete(s.missing, id)
 		return
 	}
-	a := anns[0]
-	s.missing[id] = anns[1:]
+	k := max(slices.IndexFunc(anns, func(a announcer) bool { return slices.Contains(s.eager, a.peer) }), 0)
+	a := anns[k]
+	s.missing[id] = slices.Delete(anns, k, k+1)
+	if !slices.Contains(s.eager, a.peer) {
+		s.grafted[a.peer] = true
+	}
 	s.makeEager(a.peer)
 	s.send(a.peer, Graft{ID: id, Round: a.round})
 	s.out = append(s.out, SetTimer{Timer: Timer{Kind: GraftTimer, ID: id}, After: s.cfg.RetryTimeout})

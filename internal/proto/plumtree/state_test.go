@@ -21,6 +21,7 @@ func TestDuplicatePrunesAndGraftRepairs(t *testing.T) {
 	}
 	out := s.Step(Receive{From: "a", Msg: Gossip{ID: id(7), Payload: []byte("x"), Round: 2}})
 	want := []Output{
+		SetTimer{Timer: Timer{Kind: WindowTimer, ID: id(7)}, After: time.Second},
 		Deliver{ID: id(7), Payload: []byte("x"), From: "a", Round: 2},
 		Send{To: "b", Msg: Gossip{ID: id(7), Payload: []byte("x"), Round: 3}},
 		Send{To: "c", Msg: Gossip{ID: id(7), Payload: []byte("x"), Round: 3}},
@@ -191,5 +192,21 @@ func TestGraftRepairsACutTree(t *testing.T) {
 		if !s.got[m][victim] {
 			t.Fatalf("message %d never reached the node whose eager links were cut", i)
 		}
+	}
+}
+
+func TestAuthorAnnouncesToEagerPeers(t *testing.T) {
+	s := node(DefaultConfig(), "a")
+	m := at(0.5, 1)
+	s.Step(Broadcast{ID: m, Payload: []byte("x")})
+	out := s.Step(TimerFired{Timer: Timer{Kind: IHaveTimer}})
+	// The push to a may be lost; the announcement lets a graft it.
+	if fmt.Sprint(out) != fmt.Sprint([]Output{Send{To: "a", Msg: IHave{Announced: []Announcement{{ID: m}}}}}) {
+		t.Fatalf("the author's flush: %v", out)
+	}
+	// A relay announces to its lazy peers only.
+	gossip(s, "a", at(0.5, 2))
+	if out := s.Step(TimerFired{Timer: Timer{Kind: IHaveTimer}}); len(out) != 0 {
+		t.Fatalf("a relay with no lazy peer: %v", out)
 	}
 }

@@ -25,16 +25,27 @@ type Config struct {
 	// forgotten first (a late duplicate is then delivered again, and the
 	// store discards it).
 	MaxSeen int
+	// PruneWindow is how long a message received here counts as in
+	// flight when deciding which duplicates prune (see prune.go); it
+	// should cover the time a message takes to spread through the group.
+	// Zero prunes on every duplicate, as the paper does.
+	PruneWindow time.Duration
 }
 
 // DefaultConfig grafts after 500 ms, retries after 250 ms, and batches
 // announcements every 50 ms. NB: the graft timeout must exceed the spread of
 // arrival times along the tree, or a lazy announcement beats the eager copy
 // and the graft doubles it: on the simulator's 10–100 ms links, iroh-gossip's
-// 80 ms gives a redundancy of 0.49, 250 ms 0.17, 500 ms 0.001.
+// 80 ms gives a redundancy of 0.49, 250 ms 0.17, 500 ms 0.001. The prune
+// window must cover about the spread of a post, or overlapping tokens cut
+// the tree, and no more, or tokens come rarer than needed and a new tree
+// forms slowly. On those links (docs/scale.md), 1 s keeps the redundancy at
+// 0.03 or less from 10^3 to 10^5 members with a post every 500 ms, and on
+// 100 members with a post every 100 ms; 500 ms let the 10^5-member tree
+// flap (0.16); 2 s formed the tree more slowly with a post every 20 ms.
 func DefaultConfig() Config {
 	return Config{GraftTimeout: 500 * time.Millisecond, RetryTimeout: 250 * time.Millisecond,
-		IHaveEvery: 50 * time.Millisecond, MaxSeen: 1 << 16}
+		IHaveEvery: 50 * time.Millisecond, MaxSeen: 1 << 16, PruneWindow: time.Second}
 }
 
 // Message is what nodes send each other.
@@ -56,7 +67,9 @@ type Announcement struct {
 	Round int
 }
 
-// Graft asks for a message and makes the link eager.
+// Graft asks for a message and makes the link eager. The link is on
+// probation until it delivers a first copy: a duplicate over it prunes it
+// at once (see prune.go).
 type Graft struct {
 	ID    MessageID
 	Round int
@@ -128,10 +141,11 @@ func (Send) isOutput()     {}
 func (Deliver) isOutput()  {}
 func (SetTimer) isOutput() {}
 
-// Timer names a timer: the IHave flush, or a missing id's graft.
+// Timer names a timer: the IHave flush, a missing id's graft, or a
+// received id leaving the prune window.
 type Timer struct {
 	Kind TimerKind
-	ID   MessageID // for GraftTimer
+	ID   MessageID // for GraftTimer and WindowTimer
 }
 
 // TimerKind says what a timer is for.
@@ -141,4 +155,5 @@ type TimerKind int
 const (
 	IHaveTimer TimerKind = iota + 1
 	GraftTimer
+	WindowTimer
 )
