@@ -47,8 +47,9 @@ type Handler interface {
 	// Deliver hands over entries received for the first time, in arrival
 	// order, for full admission and storage. Calls are sequential.
 	Deliver(raws [][]byte)
-	// Isolated reports that g's overlay has no neighbour and no candidate
-	// left: the node should find a member (known peers, the DHT) and Join.
+	// Isolated reports that g's overlay has no neighbour, or a few on an
+	// island, and no candidate left: the node should find a member that is
+	// not a neighbour (known peers, the DHT) and Meet it.
 	Isolated(g entry.ID)
 	// Violation reports a peer that broke the protocol.
 	Violation(p peer.ID, err error)
@@ -170,10 +171,10 @@ func (g *Gossip) Join(gid entry.ID, contact peer.ID) {
 }
 
 // Meet takes a peer as a neighbour in group g's overlay even when the
-// overlay has neighbours: the node calls it when anti-entropy with the peer
-// brought entries the broadcast had not, which is how two overlays that
-// formed apart (members that joined through different contacts) grow
-// together.
+// overlay has neighbours: the node calls it with a peer from which
+// anti-entropy brought entries the broadcast had not (how two overlays that
+// formed apart, members that joined through different contacts, grow
+// together), and with a way off an island the overlay reported Isolated.
 func (g *Gossip) Meet(gid entry.ID, p peer.ID) {
 	g.mu.Lock()
 	defer g.mu.Unlock()

@@ -170,23 +170,38 @@ func (h gossipHandler) Payload(g, id entry.ID) ([]byte, bool) {
 // log order.
 func (h gossipHandler) Deliver(raws [][]byte) { h.nw.n.ingest(raws) }
 
-// Isolated rejoins a group's overlay through a peer seen replicating it,
+// Isolated is the overlay asking for a way out of isolation (no
+// neighbour, or a few on an island and nobody left to ask): take as a
+// neighbour a member seen replicating the group that is not one already,
 // or else one the DHT names.
 func (h gossipHandler) Isolated(g entry.ID) {
+	current := h.nw.gossip.Neighbours(g)
 	h.nw.mu.Lock()
 	var members []peer.ID
 	for p := range h.nw.synced[g] {
-		members = append(members, p)
+		if !slices.Contains(current, p) {
+			members = append(members, p)
+		}
 	}
 	h.nw.mu.Unlock()
 	if len(members) > 0 {
 		slices.Sort(members)
-		h.nw.gossip.Join(g, members[rand.IntN(len(members))])
+		h.nw.gossip.Meet(g, members[rand.IntN(len(members))])
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), sessionTimeout)
 	defer cancel()
-	h.nw.JoinByDHT(ctx, g) // a successful sync joins the overlay through the member
+	found, err := h.nw.FindMembers(ctx, g)
+	if err != nil {
+		return
+	}
+	for _, m := range found {
+		if !slices.Contains(current, m.ID) {
+			h.nw.Host.Peerstore().AddAddrs(m.ID, m.Addrs, peerstore.TempAddrTTL)
+			h.nw.gossip.Meet(g, m.ID)
+			return
+		}
+	}
 }
 
 func (h gossipHandler) Violation(p peer.ID, err error) { h.nw.noteBroke(p, err) }
