@@ -24,7 +24,7 @@ import (
 // link latencies drawn from 5–50 ms, each node connected to the member it
 // joined through and to 4 more at random (so every protocol sees the same
 // connections: about 10 per node); 100 posts of 500 bytes from random
-// members, 200 ms apart (closer posts make the tree flap: see docs/benchmarks.md).
+// members, 200 ms apart (docs/benchmarks.md says what closer posts do).
 const (
 	benchNodes  = 100
 	benchPosts  = 100
