@@ -45,7 +45,7 @@ func (c *cli) threadCmd() *cobra.Command {
 					return err
 				}
 				if c.json {
-					return c.emit(threadJSON(root, all))
+					return c.emit(node.Thread(root, all))
 				}
 				var b strings.Builder
 				printThread(&b, root, "", all)
@@ -56,27 +56,6 @@ func (c *cli) threadCmd() *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&all, "all", false, "show the content of retracted, hidden and invalid posts, marked")
 	return cmd
-}
-
-type threadNode struct {
-	ID      string        `json:"id"`
-	Author  string        `json:"author"`
-	HLC     uint64        `json:"hlc"`
-	Subject string        `json:"subject,omitempty"`
-	Text    string        `json:"text"`
-	Status  view.Status   `json:"status,omitempty"`
-	Replies []*threadNode `json:"replies"`
-}
-
-func threadJSON(n *view.Node, all bool) *threadNode {
-	t := &threadNode{ID: n.Entry.ID.String(), Author: n.Entry.Author.String(), HLC: uint64(n.Entry.HLC), Status: n.Status, Replies: []*threadNode{}}
-	if n.Status == view.Visible || all {
-		t.Subject, t.Text = n.Post.Subject, n.Post.Text
-	}
-	for _, ch := range n.Children {
-		t.Replies = append(t.Replies, threadJSON(ch, all))
-	}
-	return t
 }
 
 // printThread draws a post and its replies; a withdrawn post keeps its place

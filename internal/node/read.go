@@ -181,3 +181,28 @@ func logEntry(e *entry.Signed) (LogEntry, error) {
 	}
 	return l, err
 }
+
+// ThreadPost is a post and its replies as `thread --json` and the API show
+// them: a withdrawn post keeps its place (its replies stay readable) but
+// not its content, unless all is set.
+type ThreadPost struct {
+	ID      string        `json:"id"`
+	Author  string        `json:"author"`
+	HLC     uint64        `json:"hlc"`
+	Subject string        `json:"subject,omitempty"`
+	Text    string        `json:"text"`
+	Status  view.Status   `json:"status,omitempty"`
+	Replies []*ThreadPost `json:"replies"`
+}
+
+// Thread turns a thread of the views into ThreadPosts.
+func Thread(n *view.Node, all bool) *ThreadPost {
+	t := &ThreadPost{ID: n.Entry.ID.String(), Author: n.Entry.Author.String(), HLC: uint64(n.Entry.HLC), Status: n.Status, Replies: []*ThreadPost{}}
+	if n.Status == view.Visible || all {
+		t.Subject, t.Text = n.Post.Subject, n.Post.Text
+	}
+	for _, ch := range n.Children {
+		t.Replies = append(t.Replies, Thread(ch, all))
+	}
+	return t
+}

@@ -110,17 +110,6 @@ type ValueBody struct {
 	ValueBase64 *string `json:"value_base64,omitempty"`
 }
 
-// ThreadNode is a post and its replies.
-type ThreadNode struct {
-	ID      string        `json:"id"`
-	Author  string        `json:"author"`
-	HLC     uint64        `json:"hlc"`
-	Subject string        `json:"subject,omitempty"`
-	Text    string        `json:"text"`
-	Status  view.Status   `json:"status,omitempty"`
-	Replies []*ThreadNode `json:"replies"`
-}
-
 // Version is one version of a directory path.
 type Version struct {
 	Path        string      `json:"path"`
@@ -367,18 +356,7 @@ func (s *Server) getThread(r *http.Request) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	return ok(threadNode(root, all))
-}
-
-func threadNode(n *view.Node, all bool) *ThreadNode {
-	t := &ThreadNode{ID: n.Entry.ID.String(), Author: n.Entry.Author.String(), HLC: uint64(n.Entry.HLC), Status: n.Status, Replies: []*ThreadNode{}}
-	if n.Status == view.Visible || all {
-		t.Subject, t.Text = n.Post.Subject, n.Post.Text
-	}
-	for _, ch := range n.Children {
-		t.Replies = append(t.Replies, threadNode(ch, all))
-	}
-	return t
+	return ok(node.Thread(root, all))
 }
 
 func (s *Server) addMember(r *http.Request) (result, error) {

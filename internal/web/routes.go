@@ -54,7 +54,7 @@ func (s *Server) routes() []route {
 		{method: "GET", pattern: "/api/v1/groups/{group}/log", id: "getLog", summary: "A group's entries, newest first", ok: 200, resp: []node.LogEntry{},
 			query: []param{{"limit", "integer", "at most this many (0: all)"}, all}, errs: both, json: s.getLog},
 		{method: "POST", pattern: "/api/v1/groups/{group}/posts", id: "createPost", summary: "Write a post, or a reply", body: PostBody{}, ok: 201, resp: IDBody{}, errs: both, json: s.createPost},
-		{method: "GET", pattern: "/api/v1/groups/{group}/threads/{entry}", id: "getThread", summary: "A post and the tree of its replies", ok: 200, resp: ThreadNode{},
+		{method: "GET", pattern: "/api/v1/groups/{group}/threads/{entry}", id: "getThread", summary: "A post and the tree of its replies", ok: 200, resp: node.ThreadPost{},
 			query: []param{all}, errs: both, json: s.getThread},
 		{method: "POST", pattern: "/api/v1/groups/{group}/members", id: "addMember", summary: "Let an author write to a members group (admins only)", body: MemberBody{}, ok: 201, resp: IDBody{}, errs: both, json: s.addMember},
 		{method: "DELETE", pattern: "/api/v1/groups/{group}/members/{author}", id: "removeMember", summary: "Stop an author writing from now on (admins only)", ok: 201, resp: IDBody{}, errs: both, json: s.removeMember},
