@@ -55,6 +55,7 @@ func (c *cli) devnetCmd() *cobra.Command {
 			last := nodes[len(nodes)-1].h.Dir
 			fmt.Fprintf(c.stdout, "try:   hearsay --home %s post demo \"hello\"\n", nodes[0].h.Dir)
 			fmt.Fprintf(c.stdout, "then:  hearsay --home %s log demo\n", last)
+			fmt.Fprintf(c.stdout, "or in a browser: %s\n", nodes[0].web.LoginURL())
 			fmt.Fprintln(c.stdout, "Ctrl-C stops them all.")
 			<-ctx.Done()
 			fmt.Fprintln(c.stderr, "stopping the devnet")
