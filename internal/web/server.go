@@ -72,8 +72,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 // session cookie, as Jupyter's token URL does.
 func (s *Server) LoginURL() string {
 	t := randomToken()
+	now := time.Now()
 	s.mu.Lock()
-	s.logins[t] = time.Now().Add(loginValid)
+	for old, exp := range s.logins { // every `status` mints one: forget the expired
+		if now.After(exp) {
+			delete(s.logins, old)
+		}
+	}
+	s.logins[t] = now.Add(loginValid)
 	s.mu.Unlock()
 	return s.cfg.APIURL + "/login?token=" + url.QueryEscape(t)
 }
