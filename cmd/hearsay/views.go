@@ -1,11 +1,9 @@
 package main
 
 import (
-	"encoding/base64"
 	"fmt"
 	"io"
 	"strings"
-	"unicode/utf8"
 
 	"hearsay/internal/entry"
 	"hearsay/internal/group"
@@ -158,13 +156,7 @@ func (c *cli) dirCmd() *cobra.Command {
 					return err
 				}
 				if c.json {
-					out := versionJSON(ver)
-					if utf8.Valid(value) {
-						out["value"] = string(value)
-					} else {
-						out["value_base64"] = base64.StdEncoding.EncodeToString(value)
-					}
-					return c.emit(out)
+					return c.emit(node.Version(ver).WithValue(value))
 				}
 				_, err = c.stdout.Write(value)
 				return err
@@ -180,7 +172,7 @@ func (c *cli) dirCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return printList(c, vers, func(v view.Version) any { return versionJSON(v) }, func(ver view.Version) string { return ver.Path })
+				return printList(c, vers, func(v view.Version) any { return node.Version(v) }, func(ver view.Version) string { return ver.Path })
 			})
 		},
 	}, &cobra.Command{
@@ -193,10 +185,7 @@ func (c *cli) dirCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if len(vers) == 0 {
-					return fmt.Errorf("%w %q", view.ErrNoPath, args[1])
-				}
-				return printList(c, vers, func(v view.Version) any { return versionJSON(v) }, func(ver view.Version) string {
+				return printList(c, vers, func(v view.Version) any { return node.Version(v) }, func(ver view.Version) string {
 					line := fmt.Sprintf("%s  %-3s  %s  %s", ver.At.HLC.Time().Format("2006-01-02 15:04:05"), ver.Op, ver.At.ID.Short(), ver.Author.Short())
 					if ver.Status != view.Visible {
 						line += "  (" + string(ver.Status) + ")"
@@ -207,14 +196,6 @@ func (c *cli) dirCmd() *cobra.Command {
 		},
 	})
 	return cmd
-}
-
-func versionJSON(v view.Version) map[string]any {
-	out := map[string]any{"path": v.Path, "op": v.Op, "author": v.Author.String(), "hlc": v.At.HLC, "id": v.At.ID.String()}
-	if v.Status != view.Visible {
-		out["status"] = v.Status
-	}
-	return out
 }
 
 // withView runs fn on the views of the group arg names.

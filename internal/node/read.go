@@ -1,10 +1,12 @@
 package node
 
 import (
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
+	"unicode/utf8"
 
 	"hearsay/internal/entry"
 	"hearsay/internal/group"
@@ -205,4 +207,44 @@ func Thread(n *view.Node, all bool) *ThreadPost {
 		t.Replies = append(t.Replies, Thread(ch, all))
 	}
 	return t
+}
+
+// PathVersion is a version of a directory path as `dir --json` and the API
+// show it; Value (UTF-8) or ValueBase64 (other bytes) carries the value
+// when it is asked for.
+type PathVersion struct {
+	Path        string      `json:"path"`
+	Op          string      `json:"op"`
+	Author      string      `json:"author"`
+	HLC         uint64      `json:"hlc"`
+	ID          string      `json:"id"`
+	Status      view.Status `json:"status,omitempty"`
+	Value       *string     `json:"value,omitempty"`
+	ValueBase64 *string     `json:"value_base64,omitempty"`
+}
+
+// Version turns a version of the views into a PathVersion.
+func Version(v view.Version) PathVersion {
+	return PathVersion{Path: v.Path, Op: v.Op, Author: v.Author.String(), HLC: uint64(v.At.HLC), ID: v.At.ID.String(), Status: v.Status}
+}
+
+// Versions turns versions of the views into PathVersions.
+func Versions(vs []view.Version) []PathVersion {
+	out := make([]PathVersion, 0, len(vs))
+	for _, v := range vs {
+		out = append(out, Version(v))
+	}
+	return out
+}
+
+// WithValue sets the value: as text when it is UTF-8, else as base64.
+func (p PathVersion) WithValue(value []byte) PathVersion {
+	if utf8.Valid(value) {
+		text := string(value)
+		p.Value = &text
+	} else {
+		b := base64.StdEncoding.EncodeToString(value)
+		p.ValueBase64 = &b
+	}
+	return p
 }

@@ -211,6 +211,9 @@ func TestDirectoryHistory(t *testing.T) {
 	if hist[0].Op != group.OpRm || hist[1].Op != group.OpPut || !hist[1].At.Less(hist[0].At) || hist[3].Author != a.Home.Author {
 		t.Fatalf("history not newest first: %+v", hist)
 	}
+	if _, err := v.History("docs/never"); !errors.Is(err, view.ErrNoPath) {
+		t.Fatalf("History of a path never written: %v", err)
+	}
 	if _, _, err := v.Get("docs/readme"); !errors.Is(err, view.ErrNoPath) {
 		t.Fatalf("Get after rm: %v", err)
 	}

@@ -23,12 +23,18 @@ type Version struct {
 }
 
 // History lists every version of a path, newest first, with the status of
-// each: nothing is ever deleted, an rm is a version too.
+// each: nothing is ever deleted, an rm is a version too. A path never
+// written is ErrNoPath.
 func (v *View) History(path string) ([]Version, error) {
 	var out []Version
-	err := v.versions(dirPath(v.G.ID, path), func(ver Version) { out = append(out, ver) })
+	if err := v.versions(dirPath(v.G.ID, path), func(ver Version) { out = append(out, ver) }); err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w %q", ErrNoPath, path)
+	}
 	slices.Reverse(out)
-	return out, err
+	return out, nil
 }
 
 // Get returns the latest visible version of a path and its value.

@@ -15,7 +15,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"hearsay/internal/entry"
 	"hearsay/internal/group"
@@ -108,18 +107,6 @@ type ElementBody struct {
 type ValueBody struct {
 	Value       *string `json:"value,omitempty"`
 	ValueBase64 *string `json:"value_base64,omitempty"`
-}
-
-// Version is one version of a directory path.
-type Version struct {
-	Path        string      `json:"path"`
-	Op          string      `json:"op"`
-	Author      string      `json:"author"`
-	HLC         uint64      `json:"hlc"`
-	ID          string      `json:"id"`
-	Status      view.Status `json:"status,omitempty"`
-	Value       *string     `json:"value,omitempty"`
-	ValueBase64 *string     `json:"value_base64,omitempty"`
 }
 
 // Element is a member of a set.
@@ -423,10 +410,6 @@ func (s *Server) removeElement(r *http.Request) (result, error) {
 	return written(s.n.SetOp(g.ID, r.PathValue("set"), r.PathValue("element"), false))
 }
 
-func version(v view.Version) Version {
-	return Version{Path: v.Path, Op: v.Op, Author: v.Author.String(), HLC: uint64(v.At.HLC), ID: v.At.ID.String(), Status: v.Status}
-}
-
 func (s *Server) findPaths(r *http.Request) (result, error) {
 	_, v, err := s.viewOf(r)
 	if err != nil {
@@ -436,11 +419,7 @@ func (s *Server) findPaths(r *http.Request) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	out := []Version{}
-	for _, ver := range vers {
-		out = append(out, version(ver))
-	}
-	return ok(out)
+	return ok(node.Versions(vers))
 }
 
 func (s *Server) getPath(r *http.Request) (result, error) {
@@ -452,15 +431,7 @@ func (s *Server) getPath(r *http.Request) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	out := version(ver)
-	if utf8.Valid(value) {
-		text := string(value)
-		out.Value = &text
-	} else {
-		b := base64.StdEncoding.EncodeToString(value)
-		out.ValueBase64 = &b
-	}
-	return ok(out)
+	return ok(node.Version(ver).WithValue(value))
 }
 
 func (s *Server) pathHistory(r *http.Request) (result, error) {
@@ -468,19 +439,11 @@ func (s *Server) pathHistory(r *http.Request) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	path := r.PathValue("path")
-	vers, err := v.History(path)
+	vers, err := v.History(r.PathValue("path"))
 	if err != nil {
 		return result{}, err
 	}
-	if len(vers) == 0 {
-		return result{}, fmt.Errorf("%w %q", view.ErrNoPath, path)
-	}
-	out := []Version{}
-	for _, ver := range vers {
-		out = append(out, version(ver))
-	}
-	return ok(out)
+	return ok(node.Versions(vers))
 }
 
 func (s *Server) putPath(r *http.Request) (result, error) {
