@@ -43,6 +43,9 @@ type broadcaster interface {
 	// bytes sent, as framed on the wire.
 	copies() int64
 	bytes() int64
+	// stop ends the protocol's work, so that it takes no CPU from the
+	// next one measured.
+	stop()
 }
 
 // outcome is one protocol's figures.
@@ -74,6 +77,7 @@ func BenchmarkBroadcast(b *testing.B) {
 				p = startGossipSub(b, nw)
 			}
 			results[name] = measure(b, nw, p, seed)
+			p.stop()
 			nw.mn.Close()
 		}
 		for name, o := range results {
@@ -157,7 +161,11 @@ type hearsayRun struct {
 }
 
 func startHearsay(b *testing.B, nw *testNet) broadcaster {
-	gs, ms := cluster(b, nw, newAuthor(benchGroupSeed).gid)
+	gid := newAuthor(benchGroupSeed).gid
+	gs, ms := cluster(b, nw, gid)
+	start := time.Now()
+	settleFor(gs, gid, 3*time.Second)
+	b.Logf("overlay settled in %v", time.Since(start))
 	return &hearsayRun{gs, ms}
 }
 
@@ -167,6 +175,12 @@ func (r *hearsayRun) publish(i int, e *entry.Signed) {
 }
 
 func (r *hearsayRun) arrived(i int, id entry.ID) (time.Time, bool) { return r.ms[i].has(id) }
+
+func (r *hearsayRun) stop() {
+	for _, g := range r.gs {
+		g.Close()
+	}
+}
 
 func (r *hearsayRun) copies() (n int64) {
 	for _, g := range r.gs {
@@ -302,12 +316,15 @@ func (r *floodRun) send(h host.Host, p peer.ID, raw []byte) {
 	q <- raw
 }
 
+func (r *floodRun) stop() {}
+
 func (r *floodRun) copies() int64 { r.mu.Lock(); defer r.mu.Unlock(); return r.nCopies }
 func (r *floodRun) bytes() int64  { r.mu.Lock(); defer r.mu.Unlock(); return r.nSent }
 
 // gossipsub: one topic, default parameters; payload bytes are the sizes of
 // the published messages in the RPCs each node sends.
 type gossipsubRun struct {
+	cancel context.CancelFunc
 	topics []*pubsub.Topic
 	*arrivals
 	mu             sync.Mutex
@@ -316,9 +333,9 @@ type gossipsubRun struct {
 
 func startGossipSub(b *testing.B, nw *testNet) broadcaster {
 	joinAll(b, nw)
-	r := &gossipsubRun{arrivals: newArrivals(len(nw.hosts))}
 	ctx, cancel := context.WithCancel(context.Background())
 	b.Cleanup(cancel)
+	r := &gossipsubRun{cancel: cancel, arrivals: newArrivals(len(nw.hosts))}
 	for i, h := range nw.hosts {
 		ps, err := pubsub.NewGossipSub(ctx, h, pubsub.WithRawTracer(gossipsubTracer{r}))
 		if err != nil {
@@ -361,6 +378,8 @@ func (r *gossipsubRun) publish(i int, e *entry.Signed) {
 		panic(fmt.Sprint("publish: ", err))
 	}
 }
+
+func (r *gossipsubRun) stop() { r.cancel() }
 
 func (r *gossipsubRun) copies() int64 { r.mu.Lock(); defer r.mu.Unlock(); return r.nCopies }
 func (r *gossipsubRun) bytes() int64  { r.mu.Lock(); defer r.mu.Unlock(); return r.nSent }

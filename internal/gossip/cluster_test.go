@@ -14,6 +14,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
+	"github.com/libp2p/go-libp2p/p2p/protocol/ping"
 )
 
 // testNet is n mocknet hosts, every pair linked with a latency drawn from
@@ -34,6 +35,7 @@ func newNetwork(t testing.TB, n, degree int, minLat, maxLat time.Duration, seed 
 		if err != nil {
 			t.Fatal(err)
 		}
+		ping.NewPingService(h) // as libp2p.New hosts serve it
 		nw.hosts = append(nw.hosts, h)
 	}
 	for i := range n {

@@ -34,6 +34,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/p2p/protocol/ping"
 	ma "github.com/multiformats/go-multiaddr"
 )
 
@@ -302,6 +303,8 @@ func (g *Gossip) overlayOut(st *groupState, outs []hyparview.Output) {
 			g.broadcastOut(st, st.bcast.Step(plumtree.NeighborDown{Peer: plumtree.PeerID(o.Peer)}))
 		case hyparview.Isolated:
 			go g.hd.Isolated(st.id)
+		case hyparview.Measure:
+			go g.measure(st, peer.ID(o.Peer))
 		}
 	}
 }
@@ -320,6 +323,38 @@ func (g *Gossip) broadcastOut(st *groupState, outs []plumtree.Output) {
 		}
 	}
 }
+
+// measure pings p, over the libp2p ping protocol that hosts serve, and
+// feeds the overlay the shortest of a few round trips: the first includes
+// setting up the stream. A peer that does not answer is left unmeasured.
+func (g *Gossip) measure(st *groupState, p peer.ID) {
+	ctx, cancel := context.WithTimeout(context.Background(), g.cfg.DialTimeout)
+	defer cancel()
+	var best time.Duration
+	n := 0
+	for r := range ping.Ping(ctx, g.h, p) {
+		if r.Error != nil {
+			break
+		}
+		if n == 0 || r.RTT < best {
+			best = r.RTT
+		}
+		if n++; n == pingsPerMeasure {
+			break
+		}
+	}
+	if n == 0 {
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.closed && g.groups[st.id] == st {
+		g.overlayOut(st, st.overlay.Step(hyparview.Measured{Peer: hyparview.PeerID(p), RTT: best}))
+	}
+}
+
+// pingsPerMeasure is how many round trips a measurement takes.
+const pingsPerMeasure = 3
 
 // after runs fire under the lock once d has passed, unless the layer closed
 // or the group was left meanwhile.
@@ -378,6 +413,14 @@ func (g *Gossip) addrsNamed(m hyparview.Message) map[hyparview.PeerID][][]byte {
 		named = append([]hyparview.PeerID{m.Origin}, m.Peers...)
 	case hyparview.ShuffleReply:
 		named = m.Peers
+	case hyparview.Disconnect:
+		if m.Suggest != "" {
+			named = []hyparview.PeerID{m.Suggest}
+		}
+	case hyparview.OptimizeReply:
+		if m.Dropped != "" {
+			named = []hyparview.PeerID{m.Dropped}
+		}
 	default:
 		return nil
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -152,7 +153,10 @@ func TestForeignGroupIsTurnedAway(t *testing.T) {
 
 // settle waits until no overlay has changed its view for half a second:
 // the broadcast tree grows along stable links.
-func settle(gs []*Gossip, gid entry.ID) {
+func settle(gs []*Gossip, gid entry.ID) { settleFor(gs, gid, 500*time.Millisecond) }
+
+// settleFor waits until no overlay changes for quiet.
+func settleFor(gs []*Gossip, gid entry.ID, quiet time.Duration) {
 	views := func() string {
 		var b strings.Builder
 		for _, g := range gs {
@@ -161,11 +165,9 @@ func settle(gs []*Gossip, gid entry.ID) {
 		return b.String()
 	}
 	last := views()
-	for stable := 0; stable < 5; {
+	for stable := time.Duration(0); stable < quiet; stable += 100 * time.Millisecond {
 		time.Sleep(100 * time.Millisecond)
-		if now := views(); now == last {
-			stable++
-		} else {
+		if now := views(); now != last {
 			last, stable = now, 0
 		}
 	}
@@ -200,5 +202,28 @@ func TestDroppedPeerStaysOut(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	if n := ga.Neighbours(a.gid); len(n) != 0 {
 		t.Fatalf("a dropped peer joined again: %v", n)
+	}
+}
+
+// TestNeighboursAreMeasured: the overlay's Measure is answered with a
+// libp2p ping's round trip, which the mocknet links bound from below.
+func TestNeighboursAreMeasured(t *testing.T) {
+	const minLat = 2 * time.Millisecond
+	nw := newNetwork(t, 8, 2, minLat, 10*time.Millisecond, 3)
+	a := newAuthor(3)
+	gs, _ := cluster(t, nw, a.gid)
+	measured := func(g *Gossip) bool {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		o := g.groups[a.gid].overlay
+		for _, p := range o.Active() {
+			if rtt, ok := o.RTT(p); !ok || rtt < 2*minLat {
+				return false
+			}
+		}
+		return true
+	}
+	if !waitFor(10*time.Second, func() bool { return !slices.ContainsFunc(gs, func(g *Gossip) bool { return !measured(g) }) }) {
+		t.Fatal("neighbours not measured within 10 s")
 	}
 }

@@ -251,13 +251,18 @@ func (s *Sim) send(from, to, group int, msg any, payloadBytes int) {
 // latency is a link's one-way delay: a base fixed per link (drawn from the
 // seed, so a link keeps its character) and up to 10% jitter per message.
 func (s *Sim) latency(a, b int) time.Duration {
+	base := s.baseLatency(a, b)
+	return base + time.Duration(s.rng.Int64N(int64(base)/10+1))
+}
+
+// baseLatency is the fixed part of a link's latency.
+func (s *Sim) baseLatency(a, b int) time.Duration {
 	if a > b {
 		a, b = b, a
 	}
 	h := mix(s.cfg.Seed ^ mix(uint64(a)<<32|uint64(b)))
 	span := uint64(s.cfg.MaxLatency - s.cfg.MinLatency)
-	base := s.cfg.MinLatency + time.Duration(h%(span+1))
-	return base + time.Duration(s.rng.Int64N(int64(base)/10+1))
+	return s.cfg.MinLatency + time.Duration(h%(span+1))
 }
 
 // mix is splitmix64's finalizer: a stable hash of a link.

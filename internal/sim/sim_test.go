@@ -89,3 +89,32 @@ func TestPostsCloseTogetherKeepTheTree(t *testing.T) {
 		})
 	}
 }
+
+// TestOverlayPrefersFastLinks: the overlay's trades (hyparview/optimize.go)
+// halve the mean latency of the links it keeps, without splitting it.
+func TestOverlayPrefersFastLinks(t *testing.T) {
+	meanLink := func(optimize time.Duration) (time.Duration, float64) {
+		cfg := DefaultConfig(100, 1)
+		cfg.MinLatency, cfg.MaxLatency = 5*time.Millisecond, 50*time.Millisecond
+		cfg.Overlay.OptimizeEvery = optimize
+		s := New(cfg)
+		if r := s.Run(); r.Delivery != 1 {
+			t.Fatalf("optimize every %v: delivery %v", optimize, r.Delivery)
+		}
+		var sum time.Duration
+		links := 0
+		for i, n := range s.nodes {
+			for _, p := range n.member(0).overlay.Active() {
+				sum += s.baseLatency(i, s.index[p])
+				links++
+			}
+		}
+		return sum / time.Duration(links), float64(links) / float64(len(s.nodes))
+	}
+	random, _ := meanLink(0)
+	fast, degree := meanLink(time.Second)
+	t.Logf("mean link %v at random, %v traded; mean degree %.2f", random, fast, degree)
+	if fast > random*6/10 || degree < 4.5 {
+		t.Fatalf("mean link %v against %v at random, mean degree %.2f", fast, random, degree)
+	}
+}

@@ -3,6 +3,7 @@ package wire
 import (
 	"encoding/binary"
 	"fmt"
+	"time"
 
 	"hearsay/internal/entry"
 	"hearsay/internal/proto/hyparview"
@@ -24,6 +25,7 @@ const (
 	maxAddr      = 256
 	maxTTL       = 255
 	maxRound     = 1 << 16
+	maxRTTMicros = 60_000_000
 )
 
 // Gossip is one message of the gossip protocol: an overlay or a broadcast
@@ -45,6 +47,8 @@ const (
 	tagDisconnect    = 0x24
 	tagShuffle       = 0x25
 	tagShuffleReply  = 0x26
+	tagOptimize      = 0x27
+	tagOptimizeReply = 0x28
 	tagGossip        = 0x30
 	tagIHave         = 0x31
 	tagGraft         = 0x32
@@ -72,6 +76,12 @@ func EncodeGossip(m Gossip) ([]byte, error) {
 			b = appendBytes(b, a)
 		}
 	}
+	maybePeer := func(p hyparview.PeerID) {
+		b = appendBool(b, p != "")
+		if p != "" {
+			peer(p)
+		}
+	}
 	peers := func(ps []hyparview.PeerID) {
 		b = binary.AppendUvarint(b, uint64(len(ps)))
 		for _, p := range ps {
@@ -94,6 +104,7 @@ func EncodeGossip(m Gossip) ([]byte, error) {
 		b = appendBool(b, o.Accept)
 	case hyparview.Disconnect:
 		tag = tagDisconnect
+		maybePeer(o.Suggest)
 	case hyparview.Shuffle:
 		tag = tagShuffle
 		peer(o.Origin)
@@ -102,6 +113,13 @@ func EncodeGossip(m Gossip) ([]byte, error) {
 	case hyparview.ShuffleReply:
 		tag = tagShuffleReply
 		peers(o.Peers)
+	case hyparview.Optimize:
+		tag = tagOptimize
+		b = binary.AppendUvarint(b, uint64(min(max(o.RTT, 0), maxRTTMicros*time.Microsecond)/time.Microsecond))
+	case hyparview.OptimizeReply:
+		tag = tagOptimizeReply
+		b = appendBool(b, o.Accept)
+		maybePeer(o.Dropped)
 	default:
 		return nil, fmt.Errorf("unknown overlay message %T", o)
 	}
@@ -167,12 +185,17 @@ func DecodeGossip(b []byte) (Gossip, error) {
 	case tagNeighborReply:
 		m.Overlay = hyparview.NeighborReply{Accept: d.bool()}
 	case tagDisconnect:
-		m.Overlay = hyparview.Disconnect{}
+		m.Overlay = hyparview.Disconnect{Suggest: d.maybePeer(&m)}
 	case tagShuffle:
 		origin := d.peer(&m)
 		m.Overlay = hyparview.Shuffle{Origin: origin, TTL: d.uint(maxTTL, "ttl"), Peers: d.peers(&m)}
 	case tagShuffleReply:
 		m.Overlay = hyparview.ShuffleReply{Peers: d.peers(&m)}
+	case tagOptimize:
+		m.Overlay = hyparview.Optimize{RTT: time.Duration(d.uint(maxRTTMicros, "rtt")) * time.Microsecond}
+	case tagOptimizeReply:
+		accept := d.bool()
+		m.Overlay = hyparview.OptimizeReply{Accept: accept, Dropped: d.maybePeer(&m)}
 	case tagGossip:
 		id := d.id()
 		round := d.uint(maxRound, "round")
@@ -281,6 +304,14 @@ func (d *reader) peer(m *Gossip) hyparview.PeerID {
 		m.Addrs[p] = addrs
 	}
 	return p
+}
+
+// maybePeer reads an optional peer reference.
+func (d *reader) maybePeer(m *Gossip) hyparview.PeerID {
+	if !d.bool() {
+		return ""
+	}
+	return d.peer(m)
 }
 
 func (d *reader) peers(m *Gossip) []hyparview.PeerID {

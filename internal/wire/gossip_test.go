@@ -5,6 +5,7 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+	"time"
 
 	"hearsay/internal/entry"
 	"hearsay/internal/proto/hyparview"
@@ -18,6 +19,10 @@ var gossipSamples = []Gossip{
 	{Group: entry.ID{3}, Overlay: hyparview.Neighbor{High: true}},
 	{Group: entry.ID{3}, Overlay: hyparview.NeighborReply{Accept: false}},
 	{Group: entry.ID{4}, Overlay: hyparview.Disconnect{}},
+	{Group: entry.ID{4}, Overlay: hyparview.Disconnect{Suggest: "d"}, Addrs: map[hyparview.PeerID][][]byte{"d": {[]byte("z")}}},
+	{Group: entry.ID{4}, Overlay: hyparview.Optimize{RTT: 12345 * time.Microsecond}},
+	{Group: entry.ID{4}, Overlay: hyparview.OptimizeReply{Accept: true, Dropped: "e"}, Addrs: map[hyparview.PeerID][][]byte{"e": nil}},
+	{Group: entry.ID{4}, Overlay: hyparview.OptimizeReply{}},
 	{Group: entry.ID{5}, Overlay: hyparview.Shuffle{Origin: "o", TTL: 3, Peers: []hyparview.PeerID{"a", "b"}},
 		Addrs: map[hyparview.PeerID][][]byte{"o": {[]byte("x")}, "a": nil, "b": {[]byte("y")}}},
 	{Group: entry.ID{5}, Overlay: hyparview.ShuffleReply{Peers: []hyparview.PeerID{"c"}}, Addrs: map[hyparview.PeerID][][]byte{"c": nil}},
@@ -81,6 +86,9 @@ func TestGossipRefusals(t *testing.T) {
 		"ihave overclaims": msg(tagIHave, 3),
 		"ihave too many":   msg(tagIHave, 0x81, 0x20),
 		"prune trailing":   msg(tagPrune, 0),
+		"no suggest flag":  msg(tagDisconnect),
+		"rtt too long":     msg(tagOptimize, 0x81, 0x8e, 0xce, 0x1c), // 60,000,001 µs,
+		"no dropped flag":  msg(tagOptimizeReply, 1),
 	} {
 		if _, err := DecodeGossip(b); !errors.Is(err, ErrMalformed) {
 			t.Errorf("%s: %v", name, err)

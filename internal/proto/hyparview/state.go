@@ -3,6 +3,7 @@ package hyparview
 import (
 	"math/rand/v2"
 	"slices"
+	"time"
 )
 
 // State is one node's view of one group's overlay. It is not safe for
@@ -30,23 +31,35 @@ type State struct {
 	// the node has at most half its active view, it asks with high
 	// priority.
 	insist bool
+	// fillBackoff and fillWait space the shuffles of a node whose passive
+	// view is under half full (see fillPassive) as backoff and wait do.
+	fillBackoff, fillWait int
 	// shuffled is the sample of our last Shuffle: the first to give way
 	// when the reply's ids enter the passive view.
 	shuffled []PeerID
-	out      []Output
+	// hint is a peer to ask first on the next refill: one a Disconnect
+	// suggested.
+	hint PeerID
+	// The optimization's state (see optimize.go).
+	opt optimization
+	out []Output
 }
 
 // New makes the State of node self. Call Start once, then Step.
 func New(cfg Config, self PeerID, rng *rand.Rand) *State {
-	return &State{cfg: cfg, self: self, rng: rng, refused: map[PeerID]bool{}}
+	return &State{cfg: cfg, self: self, rng: rng, refused: map[PeerID]bool{}, opt: optimization{
+		rtt: map[PeerID]time.Duration{}, biased: map[PeerID]bool{}, declined: map[PeerID]bool{}, measuring: map[PeerID]bool{}}}
 }
 
-// Start arms the shuffle timer and, unless RepairEvery is zero, the repair
-// timer.
+// Start arms the shuffle timer and, unless their periods are zero, the
+// repair and optimization timers.
 func (s *State) Start() []Output {
 	out := []Output{SetTimer{Timer: ShuffleTimer, After: s.cfg.ShuffleEvery}}
 	if s.cfg.RepairEvery > 0 {
 		out = append(out, SetTimer{Timer: RepairTimer, After: s.cfg.RepairEvery})
+	}
+	if s.cfg.OptimizeEvery > 0 {
+		out = append(out, SetTimer{Timer: OptimizeTimer, After: s.cfg.OptimizeEvery})
 	}
 	return out
 }
@@ -56,6 +69,9 @@ func (s *State) Active() []PeerID { return slices.Clone(s.active) }
 
 // Passive is the passive view.
 func (s *State) Passive() []PeerID { return slices.Clone(s.passive) }
+
+// RTT is the measured round-trip time to a peer of either view.
+func (s *State) RTT(p PeerID) (time.Duration, bool) { rtt, ok := s.opt.rtt[p]; return rtt, ok }
 
 // Step processes one input and returns what to do.
 func (s *State) Step(in Input) []Output {
@@ -76,8 +92,18 @@ func (s *State) Step(in Input) []Output {
 			s.refill()
 			s.out = append(s.out, SetTimer{Timer: ShuffleTimer, After: s.cfg.ShuffleEvery})
 		case RepairTimer:
+			clear(s.opt.declined)
+			clear(s.opt.measuring)
 			s.repair()
 			s.out = append(s.out, SetTimer{Timer: RepairTimer, After: s.cfg.RepairEvery})
+		case OptimizeTimer:
+			s.optimize()
+			s.out = append(s.out, SetTimer{Timer: OptimizeTimer, After: s.cfg.OptimizeEvery})
+		}
+	case Measured:
+		delete(s.opt.measuring, in.Peer)
+		if slices.Contains(s.active, in.Peer) || slices.Contains(s.passive, in.Peer) {
+			s.opt.rtt[in.Peer] = in.RTT
 		}
 	case PeerDown:
 		s.forget(in.Peer)
@@ -136,9 +162,17 @@ func (s *State) receive(from PeerID, m Message) {
 		s.refill()
 	case Disconnect:
 		if slices.Contains(s.active, from) {
+			if p := m.Suggest; p != "" && p != s.self && p != from && !slices.Contains(s.active, p) {
+				s.addPassive(p)
+				s.hint = p
+			}
 			s.lost(from)
 			s.addPassive(from)
 		}
+	case Optimize:
+		s.receiveOptimize(from, m)
+	case OptimizeReply:
+		s.receiveOptimizeReply(from, m)
 	case Shuffle:
 		s.receiveShuffle(from, m)
 	case ShuffleReply:
@@ -182,6 +216,7 @@ func (s *State) repair() {
 	}
 	if !s.short() {
 		s.backoff, s.wait, s.insist = 0, 0, false
+		s.fillPassive()
 		return
 	}
 	if s.asking == "" && len(s.candidates()) > 0 {
@@ -206,6 +241,26 @@ func (s *State) repair() {
 	}
 	s.backoff = min(2*s.backoff+1, max(int(s.cfg.ShuffleEvery/s.cfg.RepairEvery)-1, 0))
 	s.wait = s.backoff
+}
+
+// fillPassive shuffles at a repair tick while the passive view is under
+// half full, in rounds spaced as the repair's: a newcomer's passive view
+// holds only the few peers its join walks and disconnections gave it, and
+// waiting a shuffle period for more leaves the optimization (see
+// optimize.go) nothing to measure; a small group, whose passive views
+// cannot fill, backs off to a shuffle per period.
+func (s *State) fillPassive() {
+	if len(s.passive) >= s.cfg.PassiveSize/2 {
+		s.fillBackoff, s.fillWait = 0, 0
+		return
+	}
+	if s.fillWait > 0 {
+		s.fillWait--
+		return
+	}
+	s.shuffle()
+	s.fillBackoff = min(2*s.fillBackoff+1, max(int(s.cfg.ShuffleEvery/s.cfg.RepairEvery)-1, 0))
+	s.fillWait = s.fillBackoff
 }
 
 // short reports whether the node has at most half its active view, few
@@ -299,14 +354,19 @@ func (s *State) addActive(p PeerID) {
 	}
 	if len(s.active) >= s.cfg.ActiveSize {
 		// NB: no refill here: the slot is p's.
-		victim := s.active[s.rng.IntN(len(s.active))]
-		s.send(victim, Disconnect{})
-		s.active = remove(s.active, victim)
-		s.out = append(s.out, NeighborDown{Peer: victim})
-		s.addPassive(victim)
+		s.drop(s.active[s.rng.IntN(len(s.active))], Disconnect{})
 	}
 	s.active = append(s.active, p)
 	s.out = append(s.out, NeighborUp{Peer: p})
+}
+
+// drop moves a neighbour to the passive view, telling it with m.
+func (s *State) drop(p PeerID, m Disconnect) {
+	s.send(p, m)
+	s.active = remove(s.active, p)
+	delete(s.opt.biased, p)
+	s.out = append(s.out, NeighborDown{Peer: p})
+	s.addPassive(p)
 }
 
 // forget removes a failed or dropped peer from both views.
@@ -323,6 +383,7 @@ func (s *State) lost(p PeerID) {
 	}
 	if slices.Contains(s.active, p) {
 		s.active = remove(s.active, p)
+		delete(s.opt.biased, p)
 		s.out = append(s.out, NeighborDown{Peer: p})
 	}
 	s.refill()
@@ -343,6 +404,10 @@ func (s *State) refill() {
 		return
 	}
 	s.asking, s.askedEarlier = candidates[s.rng.IntN(len(candidates))], false
+	if slices.Contains(candidates, s.hint) {
+		s.asking = s.hint
+	}
+	s.hint = ""
 	s.send(s.asking, Neighbor{High: len(s.active) == 0 || s.insist && s.short()})
 }
 

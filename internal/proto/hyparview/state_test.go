@@ -311,12 +311,23 @@ func TestRepairBacksOff(t *testing.T) {
 	if want := []int{1, 3, 7, 15, 27, 39, 51}; !slices.Equal(at, want) {
 		t.Fatalf("isolation reported at ticks %v, want %v", at, want)
 	}
-	// A node with more than half its view leaves the rest to the shuffle.
+	// A node with more than half its view leaves the rest to the shuffle,
+	// but fills an empty passive view by shuffling early, backing off
+	// likewise.
 	for _, p := range []PeerID{"a", "b", "c"} {
 		s.Step(Receive{From: p, Msg: Neighbor{}})
 	}
-	if out := without[SetTimer](tick(s, 24)); len(out) > 0 {
-		t.Fatalf("three neighbours of five, no candidate: %v", out)
+	at = nil
+	for i := 1; i <= 24; i++ {
+		for _, o := range without[SetTimer](tick(s, 1)) {
+			if m, ok := o.(Send); !ok || fmt.Sprintf("%T", m.Msg) != "hyparview.Shuffle" {
+				t.Fatalf("three neighbours of five, no candidate, tick %d: %v", i, o)
+			}
+			at = append(at, i)
+		}
+	}
+	if want := []int{1, 3, 7, 15}; !slices.Equal(at, want) {
+		t.Fatalf("shuffled at ticks %v, want %v", at, want)
 	}
 }
 

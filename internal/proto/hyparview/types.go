@@ -27,6 +27,15 @@ type Config struct {
 	// State.repair); its rounds back off to one per ShuffleEvery. Zero
 	// turns the tick off. REQUIRES: RepairEvery <= ShuffleEvery.
 	RepairEvery time.Duration
+	// OptimizeEvery is the period of the optimization tick, at which a
+	// node with a full active view measures candidates and trades its
+	// slowest neighbour for a faster passive peer (see optimize.go). Zero
+	// turns it off.
+	OptimizeEvery time.Duration
+	// Unbiased is how many neighbours that came by the random walks and
+	// repairs are kept whatever their round-trip time, so that the overlay
+	// stays an expander when latency has a geography.
+	Unbiased int
 }
 
 // DefaultConfig follows the paper's evaluation: active view log10(n)+c with
@@ -34,9 +43,12 @@ type Config struct {
 // PRWL 3, ka 3, kp 4; and iroh-gossip's 60 s shuffle period. The repair
 // tick is ours (the paper repairs only on failures): 5 s, a few round trips
 // after a lost Join or Neighbor request, and free when the view is full.
+// The optimization follows X-BOT (Leitão, Marques, Pereira and Rodrigues,
+// SRDS 2009), which keeps one unbiased neighbour of five; its tick runs
+// every second.
 func DefaultConfig() Config {
 	return Config{ActiveSize: 5, PassiveSize: 30, ARWL: 6, PRWL: 3, ShuffleActive: 3, ShufflePassive: 4,
-		ShuffleEvery: 60 * time.Second, RepairEvery: 5 * time.Second}
+		ShuffleEvery: 60 * time.Second, RepairEvery: 5 * time.Second, OptimizeEvery: time.Second, Unbiased: 1}
 }
 
 // Message is what nodes send each other.
@@ -60,7 +72,9 @@ type Neighbor struct{ High bool }
 type NeighborReply struct{ Accept bool }
 
 // Disconnect tells a neighbour it was dropped from the sender's active view.
-type Disconnect struct{}
+// Suggest, if set, names a peer that has just lost a neighbour too, to ask
+// first (see optimize.go).
+type Disconnect struct{ Suggest PeerID }
 
 // Shuffle carries a sample of the origin's views on a random walk.
 type Shuffle struct {
@@ -72,6 +86,18 @@ type Shuffle struct {
 // ShuffleReply answers a Shuffle with a sample of the receiver's passive view.
 type ShuffleReply struct{ Peers []PeerID }
 
+// Optimize asks a passive peer to take the sender into its active view in
+// place of a slower neighbour; RTT is the round-trip time the sender
+// measured to it.
+type Optimize struct{ RTT time.Duration }
+
+// OptimizeReply answers an Optimize. Dropped names the neighbour the
+// receiver let go to make room, if any.
+type OptimizeReply struct {
+	Accept  bool
+	Dropped PeerID
+}
+
 func (Join) isMessage()          {}
 func (ForwardJoin) isMessage()   {}
 func (Neighbor) isMessage()      {}
@@ -79,6 +105,8 @@ func (NeighborReply) isMessage() {}
 func (Disconnect) isMessage()    {}
 func (Shuffle) isMessage()       {}
 func (ShuffleReply) isMessage()  {}
+func (Optimize) isMessage()      {}
+func (OptimizeReply) isMessage() {}
 
 // Input is what a node feeds its State.
 type Input interface{ isInput() }
@@ -101,11 +129,18 @@ type PeerDown struct{ Peer PeerID }
 // Drop is the policy's order to cut a peer off: it leaves both views.
 type Drop struct{ Peer PeerID }
 
+// Measured reports the round-trip time to a peer that Measure asked for.
+type Measured struct {
+	Peer PeerID
+	RTT  time.Duration
+}
+
 func (JoinVia) isInput()    {}
 func (Receive) isInput()    {}
 func (TimerFired) isInput() {}
 func (PeerDown) isInput()   {}
 func (Drop) isInput()       {}
+func (Measured) isInput()   {}
 
 // Output is what the State asks its driver to do.
 type Output interface{ isOutput() }
@@ -136,7 +171,13 @@ type SetTimer struct {
 // node stays so; a driver with no new contact to offer ignores it.
 type Isolated struct{}
 
+// Measure asks the driver for the round-trip time to a peer, to be fed
+// back as Measured; one that cannot be reached is reported PeerDown, or
+// left unanswered.
+type Measure struct{ Peer PeerID }
+
 func (Isolated) isOutput()     {}
+func (Measure) isOutput()      {}
 func (Send) isOutput()         {}
 func (NeighborUp) isOutput()   {}
 func (NeighborDown) isOutput() {}
@@ -149,4 +190,5 @@ type Timer int
 const (
 	ShuffleTimer Timer = iota + 1
 	RepairTimer
+	OptimizeTimer
 )

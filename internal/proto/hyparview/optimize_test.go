@@ -1,0 +1,121 @@
+package hyparview
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+)
+
+// fullView makes a node with neighbours n0..n4, oldest first, and the
+// given round-trip times, and passive peers with theirs.
+func fullView(t *testing.T, self PeerID, active []time.Duration, passive map[PeerID]time.Duration) *State {
+	t.Helper()
+	s := newState(self, 7)
+	for i, rtt := range active {
+		p := PeerID(fmt.Sprint("n", i))
+		s.Step(Receive{From: p, Msg: Neighbor{}})
+		s.Step(Measured{Peer: p, RTT: rtt})
+	}
+	for p, rtt := range passive {
+		s.addPassive(p)
+		s.Step(Measured{Peer: p, RTT: rtt})
+	}
+	if len(s.Active()) != len(active) {
+		t.Fatalf("active %v", s.Active())
+	}
+	return s
+}
+
+func optimizeTick(s *State) []Output { return s.Step(TimerFired{Timer: OptimizeTimer}) }
+
+func ms(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+
+func TestTradeReplacesTheSlowestNeighbour(t *testing.T) {
+	// n0 is the slowest but the oldest unbiased neighbour: kept.
+	s := fullView(t, "s", []time.Duration{ms(200), ms(20), ms(90), ms(30), ms(40)}, map[PeerID]time.Duration{"fast": ms(30), "slow": ms(60)})
+	out := sends(optimizeTick(s))
+	if !slices.Equal(out, []string{"->fast hyparview.Optimize{30ms}"}) {
+		t.Fatalf("tick: %q", out)
+	}
+	out = sends(s.Step(Receive{From: "fast", Msg: OptimizeReply{Accept: true, Dropped: "d"}}))
+	want := []string{"->n2 hyparview.Disconnect{d}", "down n2", "up fast"}
+	if !slices.Equal(out, want) {
+		t.Fatalf("accepted: got %q\nwant %q", out, want)
+	}
+	if !slices.Contains(s.Active(), "n0") || !slices.Contains(s.Passive(), "n2") {
+		t.Fatalf("active %v passive %v", s.Active(), s.Passive())
+	}
+}
+
+func TestNoTradeForASmallGain(t *testing.T) {
+	s := fullView(t, "s", []time.Duration{ms(10), ms(20), ms(50), ms(30), ms(40)}, map[PeerID]time.Duration{"p": ms(26)})
+	for _, o := range optimizeTick(s) {
+		if m, ok := o.(Send); ok {
+			t.Fatalf("a trade for 26 ms against 50 ms: %v", m)
+		}
+	}
+}
+
+func TestTradeOfferIsJudgedAgainstTheSlowestNeighbour(t *testing.T) {
+	s := fullView(t, "s", []time.Duration{ms(10), ms(20), ms(80), ms(30), ms(40)}, nil)
+	if out := sends(s.Step(Receive{From: "i", Msg: Optimize{RTT: ms(50)}})); !slices.Equal(out, []string{"->i hyparview.OptimizeReply{false }"}) {
+		t.Fatalf("50 ms against 80 ms: %q", out)
+	}
+	out := sends(s.Step(Receive{From: "i", Msg: Optimize{RTT: ms(30)}}))
+	want := []string{"->n2 hyparview.Disconnect{}", "down n2", "up i", "->i hyparview.OptimizeReply{true n2}"}
+	if !slices.Equal(out, want) {
+		t.Fatalf("30 ms against 80 ms: got %q\nwant %q", out, want)
+	}
+	// The new neighbour is measured before its claim counts.
+	if out := optimizeTick(s); fmt.Sprint(out[0]) != fmt.Sprint(Measure{Peer: "i"}) {
+		t.Fatalf("after the trade: %v", out)
+	}
+	// A node with room takes any offer.
+	r := newState("r", 1)
+	if out := sends(r.Step(Receive{From: "i", Msg: Optimize{RTT: ms(500)}})); !slices.Equal(out, []string{"up i", "->i hyparview.OptimizeReply{true }"}) {
+		t.Fatalf("with room: %q", out)
+	}
+}
+
+func TestSuggestedPeerIsAskedFirst(t *testing.T) {
+	s := newState("s", 3)
+	for _, p := range []PeerID{"a", "b"} {
+		s.Step(Receive{From: p, Msg: Neighbor{}})
+	}
+	for _, p := range []PeerID{"p1", "p2", "p3"} {
+		s.addPassive(p)
+	}
+	out := sends(s.Step(Receive{From: "a", Msg: Disconnect{Suggest: "d"}}))
+	if !slices.Equal(out, []string{"down a", "->d hyparview.Neighbor{false}"}) {
+		t.Fatalf("got %q", out)
+	}
+}
+
+func TestUnansweredTradeIsGivenUp(t *testing.T) {
+	s := fullView(t, "s", []time.Duration{ms(10), ms(20), ms(90), ms(30), ms(40)}, map[PeerID]time.Duration{"p": ms(20), "q": ms(25)})
+	if out := sends(optimizeTick(s)); !slices.Equal(out, []string{"->p hyparview.Optimize{20ms}"}) {
+		t.Fatalf("first offer: %q", out)
+	}
+	optimizeTick(s) // still out
+	if out := sends(optimizeTick(s)); !slices.Equal(out, []string{"->q hyparview.Optimize{25ms}"}) {
+		t.Fatalf("after giving p up: %q", out)
+	}
+	// p's late acceptance is undone.
+	if out := sends(s.Step(Receive{From: "p", Msg: OptimizeReply{Accept: true}})); !slices.Equal(out, []string{"->p hyparview.Disconnect{}"}) {
+		t.Fatalf("late acceptance: %q", out)
+	}
+	// q's refusal keeps it from being asked until the repair tick.
+	s.Step(Receive{From: "q", Msg: OptimizeReply{}})
+	if out := sends(optimizeTick(s)); len(out) != 0 {
+		t.Fatalf("after q refused: %q", out)
+	}
+}
+
+func TestMeasuredOnlyForPeersInAView(t *testing.T) {
+	s := newState("s", 1)
+	s.Step(Measured{Peer: "stranger", RTT: ms(5)})
+	if _, ok := s.RTT("stranger"); ok {
+		t.Fatal("kept the RTT of a peer in neither view")
+	}
+}
