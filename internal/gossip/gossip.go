@@ -263,6 +263,7 @@ func (g *Gossip) group(gid entry.ID) *groupState {
 	rng := rand.New(rand.NewPCG(g.rng.Uint64(), g.rng.Uint64()))
 	st := &groupState{id: gid, overlay: hyparview.New(g.cfg.Overlay, g.self, rng),
 		bcast: plumtree.New(g.cfg.Broadcast, payloads{g.hd, gid})}
+	st.overlay.Keep(func(p hyparview.PeerID) bool { return st.bcast.InTree(plumtree.PeerID(p)) })
 	g.groups[gid] = st
 	g.overlayOut(st, st.overlay.Start())
 	return st

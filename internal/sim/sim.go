@@ -181,6 +181,7 @@ func (s *Sim) fresh(i int) {
 		stream := uint64(n.epoch)<<56 | uint64(g)<<32 | (uint64(i) + 1)
 		m.overlay = hyparview.New(s.cfg.Overlay, n.id, rand.New(rand.NewPCG(s.cfg.Seed, stream)))
 		m.bcast = plumtree.New(s.cfg.Broadcast, &m.store)
+		m.overlay.Keep(func(p hyparview.PeerID) bool { return m.bcast.InTree(plumtree.PeerID(p)) })
 		m.links = nil
 	}
 }

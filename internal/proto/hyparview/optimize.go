@@ -13,25 +13,28 @@ import (
 // every neighbour is (160 ms): the overlay, not the broadcast, sets the
 // bound. So each node measures the round-trip time to its neighbours and
 // passive peers (Measure, Measured) and trades its slowest neighbour for a
-// passive peer with at most half its round-trip time: it sends that peer an
-// Optimize, which the peer accepts if it has room, or if the link is at
-// most half as long as its own slowest neighbour's, which it then drops.
-// The two peers left a neighbour short are put in touch: the initiator's
-// Disconnect to its dropped neighbour names the peer's dropped one
-// (Suggest), to ask first. A node short of neighbours offers a trade to its
-// fastest measured passive peer without dropping anyone, and a node whose
-// passive view is under half full shuffles at each repair tick rather than
-// each shuffle period, so that there are candidates to measure soon after
+// passive peer with less than half its round-trip time: it sends that peer
+// an Optimize, which the peer accepts if it has room, or if the link is
+// less than half as long as its own slowest neighbour's, which it then
+// drops. The two peers left a neighbour short are put in touch: the
+// initiator's Disconnect to its dropped neighbour names the peer's dropped
+// one (Suggest), to ask first. A node short of neighbours offers a trade
+// to its fastest measured passive peer without dropping anyone, and a node
+// whose passive view is under half full shuffles at repair ticks (see
+// fillPassive), so that there are candidates to measure soon after
 // joining. On that setting the links settle in about 30 s at a mean of
 // 13 ms one way, against 27 ms at random; each shuffle then brings a few
 // more trades.
 //
-// The oldest unbiased neighbours (Config.Unbiased), which came by walks and
-// repairs, are never traded: with real geography the fastest links are
-// local ones, and an overlay of only those would be clusters joined by few
-// links. A claimed RTT only decides a trade; the receiver measures the link
-// itself before it counts it as its own. Round-trip times are measured
-// once per peer, while it stays in a view.
+// Three kinds of neighbour are never traded. Those the driver keeps
+// (Keep): the broadcast tree's links, whose loss would split the tree
+// until grafts repair it, after the graft timeout. The oldest unbiased
+// ones (Config.Unbiased), which came by walks and repairs: with real
+// geography the fastest links are local ones, and an overlay of only those
+// would be clusters joined by few links. And those not measured yet. A
+// claimed RTT only decides a trade; the receiver measures the link itself
+// before it counts it as its own. Round-trip times are measured once per
+// peer, while it stays in a view.
 
 // optimization is the state of the trades.
 type optimization struct {
@@ -115,14 +118,18 @@ func (s *State) measure(p PeerID) bool {
 }
 
 // slowest is the measured neighbour a trade may replace with the longest
-// round-trip time: any but the Unbiased oldest unbiased ones. A neighbour
-// not measured yet, or that does not answer pings, is not traded.
+// round-trip time: any but the Unbiased oldest unbiased ones and those
+// the driver keeps. A neighbour not measured yet, or that does not answer
+// pings, is not traded.
 func (s *State) slowest() (PeerID, bool) {
 	var worst PeerID
 	kept := 0
 	for _, p := range s.active {
 		if !s.opt.biased[p] && kept < s.cfg.Unbiased {
 			kept++
+			continue
+		}
+		if s.keep != nil && s.keep(p) {
 			continue
 		}
 		if rtt, ok := s.opt.rtt[p]; ok && (worst == "" || rtt > s.opt.rtt[worst]) {

@@ -119,3 +119,20 @@ func TestMeasuredOnlyForPeersInAView(t *testing.T) {
 		t.Fatal("kept the RTT of a peer in neither view")
 	}
 }
+
+func TestKeptNeighboursAreNotTraded(t *testing.T) {
+	s := fullView(t, "s", []time.Duration{ms(10), ms(20), ms(90), ms(30), ms(80)}, map[PeerID]time.Duration{"p": ms(20)})
+	s.Keep(func(p PeerID) bool { return p == "n2" })
+	if out := sends(optimizeTick(s)); !slices.Equal(out, []string{"->p hyparview.Optimize{20ms}"}) {
+		t.Fatalf("tick: %q", out)
+	}
+	out := sends(s.Step(Receive{From: "p", Msg: OptimizeReply{Accept: true}}))
+	if !slices.Contains(out, "down n4") || !slices.Contains(s.Active(), "n2") {
+		t.Fatalf("traded away a kept neighbour: %q, active %v", out, s.Active())
+	}
+	// An offer is judged against the slowest neighbour not kept, too.
+	s.Keep(func(PeerID) bool { return true })
+	if out := sends(s.Step(Receive{From: "q", Msg: Optimize{RTT: ms(1)}})); !slices.Equal(out, []string{"->q hyparview.OptimizeReply{false }"}) {
+		t.Fatalf("every neighbour kept: %q", out)
+	}
+}

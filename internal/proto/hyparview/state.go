@@ -42,7 +42,9 @@ type State struct {
 	hint PeerID
 	// The optimization's state (see optimize.go).
 	opt optimization
-	out []Output
+	// keep says which neighbours a trade must not drop (see Keep).
+	keep func(PeerID) bool
+	out  []Output
 }
 
 // New makes the State of node self. Call Start once, then Step.
@@ -69,6 +71,11 @@ func (s *State) Active() []PeerID { return slices.Clone(s.active) }
 
 // Passive is the passive view.
 func (s *State) Passive() []PeerID { return slices.Clone(s.passive) }
+
+// Keep sets the test for neighbours a trade must not drop: the driver's
+// broadcast tree links, whose loss would split the tree until grafts
+// repair it. Without it, any neighbour but the unbiased ones may go.
+func (s *State) Keep(keep func(PeerID) bool) { s.keep = keep }
 
 // RTT is the measured round-trip time to a peer of either view.
 func (s *State) RTT(p PeerID) (time.Duration, bool) { rtt, ok := s.opt.rtt[p]; return rtt, ok }

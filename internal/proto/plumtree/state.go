@@ -23,6 +23,9 @@ type State struct {
 	// window and grafted decide which duplicates prune (see prune.go).
 	window  []inFlight
 	grafted map[PeerID]bool
+	// fed are the eager peers that have delivered a first copy since they
+	// became eager: the tree's links, as far as this node can tell.
+	fed map[PeerID]bool
 
 	out []Output
 }
@@ -35,7 +38,7 @@ type announcer struct {
 // New makes the State of a node whose payloads store reads.
 func New(cfg Config, store Store) *State {
 	return &State{cfg: cfg, store: store, seen: map[MessageID]bool{}, missing: map[MessageID][]announcer{},
-		armed: map[MessageID]bool{}, queued: map[PeerID][]Announcement{}, grafted: map[PeerID]bool{}}
+		armed: map[MessageID]bool{}, queued: map[PeerID][]Announcement{}, grafted: map[PeerID]bool{}, fed: map[PeerID]bool{}}
 }
 
 // Eager and Lazy are the current peer sets, in order.
@@ -43,6 +46,11 @@ func (s *State) Eager() []PeerID { return slices.Clone(s.eager) }
 
 // Lazy is the set of peers that get announcements only.
 func (s *State) Lazy() []PeerID { return slices.Clone(s.lazy) }
+
+// InTree reports whether the link to p carries the tree: p is eager and
+// has delivered a first copy since it became so. The overlay keeps such
+// links out of its trades, which would cut the tree.
+func (s *State) InTree(p PeerID) bool { return s.fed[p] }
 
 // Step processes one input and returns what to do.
 func (s *State) Step(in Input) []Output {
@@ -62,6 +70,7 @@ func (s *State) Step(in Input) []Output {
 		}
 	case NeighborDown:
 		delete(s.grafted, in.Peer)
+		delete(s.fed, in.Peer)
 		s.eager = remove(s.eager, in.Peer)
 		s.lazy = remove(s.lazy, in.Peer)
 		delete(s.queued, in.Peer)
@@ -99,6 +108,7 @@ func (s *State) receive(from PeerID, m Message) {
 		delete(s.grafted, from) // a first copy: the link is in the tree
 		s.out = append(s.out, Deliver{ID: m.ID, Payload: m.Payload, From: from, Round: m.Round})
 		s.makeEager(from)
+		s.fed[from] = true
 		s.push(m.ID, m.Payload, m.Round+1, from)
 	case Prune:
 		delete(s.grafted, from)
@@ -198,6 +208,7 @@ func (s *State) makeEager(p PeerID) {
 }
 
 func (s *State) makeLazy(p PeerID) {
+	delete(s.fed, p)
 	if i := slices.Index(s.eager, p); i >= 0 {
 		s.eager = slices.Delete(s.eager, i, i+1)
 		s.lazy = append(s.lazy, p)

@@ -210,3 +210,26 @@ func TestAuthorAnnouncesToEagerPeers(t *testing.T) {
 		t.Fatalf("a relay with no lazy peer: %v", out)
 	}
 }
+
+func TestInTreeFollowsFirstCopies(t *testing.T) {
+	s := New(DefaultConfig(), mapStore{})
+	for _, p := range []PeerID{"a", "b"} {
+		s.Step(NeighborUp{Peer: p})
+	}
+	if s.InTree("a") || s.InTree("b") {
+		t.Fatal("in the tree before carrying anything")
+	}
+	s.Step(Receive{From: "a", Msg: Gossip{ID: id(1), Payload: []byte("x")}})
+	if !s.InTree("a") || s.InTree("b") {
+		t.Fatalf("after a first copy from a: a %v, b %v", s.InTree("a"), s.InTree("b"))
+	}
+	s.Step(Receive{From: "a", Msg: Prune{}})
+	if s.InTree("a") {
+		t.Fatal("still in the tree once pruned")
+	}
+	s.Step(Receive{From: "b", Msg: Gossip{ID: id(2), Payload: []byte("y")}})
+	s.Step(NeighborDown{Peer: "b"})
+	if s.InTree("b") {
+		t.Fatal("still in the tree once down")
+	}
+}
