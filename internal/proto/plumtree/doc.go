@@ -17,7 +17,10 @@
 // by any duplicate until it has delivered a first copy; and a graft asks an
 // announcer that is already an eager peer, if any (prune.go). An author
 // also announces its messages to its eager peers, so that a lost first
-// push is grafted rather than left to anti-entropy.
+// push is grafted rather than left to anti-entropy. And a node already in
+// a tree takes a new neighbour as lazy: the overlay changes its links
+// (repairs, and trades for faster ones), and each new eager link was a
+// cycle for the next messages to cut.
 //
 // The package is pure: State.Step takes one Input (a local broadcast, a
 // message, a neighbour up or down from the overlay, a fired timer) and

@@ -24,7 +24,7 @@ type State struct {
 	window  []inFlight
 	grafted map[PeerID]bool
 	// fed are the eager peers that have delivered a first copy since they
-	// became eager: the tree's links, as far as this node can tell.
+	// became eager: while there are any, the node is in a tree.
 	fed map[PeerID]bool
 
 	out []Output
@@ -47,10 +47,11 @@ func (s *State) Eager() []PeerID { return slices.Clone(s.eager) }
 // Lazy is the set of peers that get announcements only.
 func (s *State) Lazy() []PeerID { return slices.Clone(s.lazy) }
 
-// InTree reports whether the link to p carries the tree: p is eager and
-// has delivered a first copy since it became so. The overlay keeps such
+// InTree reports whether the link to p is one of the tree's: the node is
+// in a tree (an eager peer has delivered it a first copy since it became
+// eager), and p is eager, a parent or a child. The overlay keeps such
 // links out of its trades, which would cut the tree.
-func (s *State) InTree(p PeerID) bool { return s.fed[p] }
+func (s *State) InTree(p PeerID) bool { return len(s.fed) > 0 && slices.Contains(s.eager, p) }
 
 // Step processes one input and returns what to do.
 func (s *State) Step(in Input) []Output {
@@ -65,7 +66,14 @@ func (s *State) Step(in Input) []Output {
 	case Receive:
 		s.receive(in.From, in.Msg)
 	case NeighborUp:
-		if !slices.Contains(s.eager, in.Peer) && !slices.Contains(s.lazy, in.Peer) {
+		switch {
+		case slices.Contains(s.eager, in.Peer) || slices.Contains(s.lazy, in.Peer):
+		case len(s.fed) > 0:
+			// The node is in a tree: a new link would only make a cycle
+			// for the next message to cut. It stays lazy until a graft
+			// needs it.
+			s.lazy = append(s.lazy, in.Peer)
+		default:
 			s.eager = append(s.eager, in.Peer)
 		}
 	case NeighborDown:

@@ -213,23 +213,28 @@ func TestAuthorAnnouncesToEagerPeers(t *testing.T) {
 
 func TestInTreeFollowsFirstCopies(t *testing.T) {
 	s := New(DefaultConfig(), mapStore{})
-	for _, p := range []PeerID{"a", "b"} {
+	for _, p := range []PeerID{"a", "b", "c"} {
 		s.Step(NeighborUp{Peer: p})
 	}
 	if s.InTree("a") || s.InTree("b") {
-		t.Fatal("in the tree before carrying anything")
+		t.Fatal("in a tree before carrying anything")
 	}
+	// A first copy puts the node in a tree: its eager links are the tree's.
 	s.Step(Receive{From: "a", Msg: Gossip{ID: id(1), Payload: []byte("x")}})
-	if !s.InTree("a") || s.InTree("b") {
-		t.Fatalf("after a first copy from a: a %v, b %v", s.InTree("a"), s.InTree("b"))
+	s.Step(Receive{From: "c", Msg: Prune{}})
+	if !s.InTree("a") || !s.InTree("b") || s.InTree("c") {
+		t.Fatalf("after a first copy from a and a prune from c: a %v, b %v, c %v", s.InTree("a"), s.InTree("b"), s.InTree("c"))
 	}
-	s.Step(Receive{From: "a", Msg: Prune{}})
-	if s.InTree("a") {
-		t.Fatal("still in the tree once pruned")
+	// A new neighbour of a node in a tree starts lazy.
+	s.Step(NeighborUp{Peer: "d"})
+	if !slices.Contains(s.Lazy(), "d") || s.InTree("d") {
+		t.Fatalf("new neighbour: eager %v, lazy %v", s.Eager(), s.Lazy())
 	}
-	s.Step(Receive{From: "b", Msg: Gossip{ID: id(2), Payload: []byte("y")}})
-	s.Step(NeighborDown{Peer: "b"})
-	if s.InTree("b") {
-		t.Fatal("still in the tree once down")
+	// Once the link that fed it is gone, the node is in no tree, and a
+	// new neighbour starts eager.
+	s.Step(NeighborDown{Peer: "a"})
+	s.Step(NeighborUp{Peer: "e"})
+	if s.InTree("b") || !slices.Contains(s.Eager(), "e") {
+		t.Fatalf("after losing its parent: in tree %v, eager %v", s.InTree("b"), s.Eager())
 	}
 }
