@@ -73,7 +73,8 @@ func (nw *testNet) earlier(t testing.TB, i int) peer.ID {
 // memNode is a node with its entries in memory: the handler behind a
 // Gossip in these tests.
 type memNode struct {
-	gid entry.ID
+	gid  entry.ID
+	also entry.ID // a second group served, if set
 
 	mu       sync.Mutex
 	at       map[entry.ID]time.Time // when each entry arrived
@@ -86,7 +87,7 @@ func newMemNode(gid entry.ID) *memNode {
 	return &memNode{gid: gid, at: map[entry.ID]time.Time{}, raws: map[entry.ID][]byte{}}
 }
 
-func (m *memNode) Serves(g entry.ID) bool { return g == m.gid }
+func (m *memNode) Serves(g entry.ID) bool { return g == m.gid || g == m.also && g != entry.ID{} }
 
 func (m *memNode) Payload(g, id entry.ID) ([]byte, bool) {
 	m.mu.Lock()

@@ -102,7 +102,10 @@ type Gossip struct {
 	groups map[entry.ID]*groupState
 	out    map[peer.ID]*outbox
 	banned map[peer.ID]bool // dropped by the policy: nothing in or out
-	stats  Stats
+	// rtts are the round trips measured lately, by peer: a peer in the
+	// views of several groups is pinged once.
+	rtts  map[peer.ID]rttSample
+	stats Stats
 
 	dmu      sync.Mutex
 	pending  [][]byte
@@ -127,7 +130,7 @@ func New(h host.Host, hd Handler, cfg Config) *Gossip {
 	crand.Read(seed[:])
 	g := &Gossip{h: h, hd: hd, cfg: cfg, self: hyparview.PeerID(h.ID()),
 		rng:    rand.New(rand.NewPCG(binary.LittleEndian.Uint64(seed[:8]), binary.LittleEndian.Uint64(seed[8:]))),
-		groups: map[entry.ID]*groupState{}, out: map[peer.ID]*outbox{}, banned: map[peer.ID]bool{},
+		groups: map[entry.ID]*groupState{}, out: map[peer.ID]*outbox{}, banned: map[peer.ID]bool{}, rtts: map[peer.ID]rttSample{},
 		wake: make(chan struct{}, 1), stop: make(chan struct{})}
 	h.SetStreamHandler(wire.GossipProtocol, g.serve)
 	h.Network().Notify(&network.NotifyBundle{DisconnectedF: func(n network.Network, c network.Conn) {
@@ -305,6 +308,10 @@ func (g *Gossip) overlayOut(st *groupState, outs []hyparview.Output) {
 		case hyparview.Isolated:
 			go g.hd.Isolated(st.id)
 		case hyparview.Measure:
+			if m, ok := g.rtts[peer.ID(o.Peer)]; ok && time.Since(m.at) < rttFresh {
+				g.overlayOut(st, st.overlay.Step(hyparview.Measured{Peer: o.Peer, RTT: m.rtt}))
+				continue
+			}
 			go g.measure(st, peer.ID(o.Peer))
 		}
 	}
@@ -349,13 +356,33 @@ func (g *Gossip) measure(st *groupState, p peer.ID) {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	now := time.Now()
+	if len(g.rtts) >= maxRTTs {
+		for q, m := range g.rtts {
+			if now.Sub(m.at) >= rttFresh {
+				delete(g.rtts, q)
+			}
+		}
+	}
+	g.rtts[p] = rttSample{best, now}
 	if !g.closed && g.groups[st.id] == st {
 		g.overlayOut(st, st.overlay.Step(hyparview.Measured{Peer: hyparview.PeerID(p), RTT: best}))
 	}
 }
 
-// pingsPerMeasure is how many round trips a measurement takes.
-const pingsPerMeasure = 3
+// pingsPerMeasure is how many round trips a measurement takes; a sample
+// answers other groups' measurements for rttFresh; beyond maxRTTs
+// samples, stale ones are forgotten.
+const (
+	pingsPerMeasure = 3
+	rttFresh        = 10 * time.Minute
+	maxRTTs         = 1024
+)
+
+type rttSample struct {
+	rtt time.Duration
+	at  time.Time
+}
 
 // after runs fire under the lock once d has passed, unless the layer closed
 // or the group was left meanwhile.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"hearsay/internal/entry"
+	"hearsay/internal/proto/hyparview"
 	"hearsay/internal/proto/plumtree"
 	"hearsay/internal/wire"
 )
@@ -225,5 +226,43 @@ func TestNeighboursAreMeasured(t *testing.T) {
 	}
 	if !waitFor(10*time.Second, func() bool { return !slices.ContainsFunc(gs, func(g *Gossip) bool { return !measured(g) }) }) {
 		t.Fatal("neighbours not measured within 10 s")
+	}
+}
+
+// TestMeasurementsAreShared: a peer in two groups' views is pinged once;
+// the second group is answered from the first's sample.
+func TestMeasurementsAreShared(t *testing.T) {
+	nw := newNetwork(t, 2, 1, 2*time.Millisecond, 2*time.Millisecond, 4)
+	g1, g2 := newAuthor(5).gid, newAuthor(6).gid
+	ms := []*memNode{newMemNode(g1), newMemNode(g1)}
+	var gs []*Gossip
+	for i, h := range nw.hosts {
+		ms[i].also = g2
+		g := New(h, ms[i], DefaultConfig())
+		t.Cleanup(g.Close)
+		gs = append(gs, g)
+	}
+	peer := nw.hosts[0].ID()
+	gs[1].Join(g1, peer)
+	rtt := func(gid entry.ID) (time.Duration, bool) {
+		gs[1].mu.Lock()
+		defer gs[1].mu.Unlock()
+		st, ok := gs[1].groups[gid]
+		if !ok {
+			return 0, false
+		}
+		return st.overlay.RTT(hyparview.PeerID(peer))
+	}
+	if !waitFor(10*time.Second, func() bool { _, ok := rtt(g1); return ok }) {
+		t.Fatal("not measured in the first group")
+	}
+	gs[1].Join(g2, peer)
+	if !waitFor(10*time.Second, func() bool { _, ok := rtt(g2); return ok }) {
+		t.Fatal("not measured in the second group")
+	}
+	a, _ := rtt(g1)
+	b, _ := rtt(g2)
+	if a != b {
+		t.Fatalf("two pings: %v in one group, %v in the other", a, b)
 	}
 }
