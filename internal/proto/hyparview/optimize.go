@@ -180,12 +180,16 @@ func (s *State) receiveOptimizeReply(from PeerID, m OptimizeReply) {
 	default:
 		if len(s.active) >= s.cfg.ActiveSize {
 			victim := o.replacing
-			if !slices.Contains(s.active, victim) {
+			if !slices.Contains(s.active, victim) || s.keep != nil && s.keep(victim) {
 				victim, _ = s.slowest()
 			}
-			if victim != "" {
-				s.drop(victim, Disconnect{Suggest: m.Dropped})
+			if victim == "" {
+				// Nothing is left to trade (the tree took the neighbour
+				// meanwhile, say): undo the peer's side.
+				s.send(from, Disconnect{})
+				return
 			}
+			s.drop(victim, Disconnect{Suggest: m.Dropped})
 		}
 		s.addActive(from)
 		o.biased[from] = true

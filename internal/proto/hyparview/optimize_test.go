@@ -136,3 +136,16 @@ func TestKeptNeighboursAreNotTraded(t *testing.T) {
 		t.Fatalf("every neighbour kept: %q", out)
 	}
 }
+
+func TestTradeUndoneWhenNothingIsLeftToTrade(t *testing.T) {
+	s := fullView(t, "s", []time.Duration{ms(10), ms(20), ms(90), ms(30), ms(80)}, map[PeerID]time.Duration{"p": ms(20)})
+	if out := sends(optimizeTick(s)); !slices.Equal(out, []string{"->p hyparview.Optimize{20ms}"}) {
+		t.Fatalf("tick: %q", out)
+	}
+	// The tree takes every neighbour while the offer is out.
+	s.Keep(func(PeerID) bool { return true })
+	out := sends(s.Step(Receive{From: "p", Msg: OptimizeReply{Accept: true, Dropped: "d"}}))
+	if !slices.Equal(out, []string{"->p hyparview.Disconnect{}"}) || slices.Contains(s.Active(), "p") || len(s.Active()) != 5 {
+		t.Fatalf("got %q, active %v", out, s.Active())
+	}
+}
