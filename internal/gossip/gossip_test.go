@@ -166,8 +166,9 @@ func settleFor(gs []*Gossip, gid entry.ID, quiet time.Duration) {
 		return b.String()
 	}
 	last := views()
-	for stable := time.Duration(0); stable < quiet; stable += 100 * time.Millisecond {
+	for stable := time.Duration(0); stable < quiet; {
 		time.Sleep(100 * time.Millisecond)
+		stable += 100 * time.Millisecond
 		if now := views(); now != last {
 			last, stable = now, 0
 		}
