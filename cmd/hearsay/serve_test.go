@@ -140,11 +140,12 @@ func TestServeJoinAndPush(t *testing.T) {
 	eventually(t, 10*time.Second, "b's post reaching a", func() bool {
 		return strings.Contains(hearsay(t, dir, nil, "--home", "a", "log", g).stdout, reply[:12])
 	})
-	// Serving, b and a are neighbours in the group's overlay.
-	eventually(t, 10*time.Second, "a and b neighbours", func() bool {
+	// Serving, b and a are neighbours in the group's overlay, and a has
+	// measured the round trip to b (over loopback: under 50 ms).
+	eventually(t, 10*time.Second, "a and b measured neighbours", func() bool {
 		var st node.Status
 		json.Unmarshal([]byte(hearsay(t, dir, nil, "--home", "a", "status", "--json").stdout), &st)
-		return len(st.Groups) == 1 && len(st.Groups[0].Neighbours) == 1
+		return len(st.Groups) == 1 && len(st.Groups[0].Neighbours) == 1 && st.Groups[0].NeighbourRTTMS > 0 && st.Groups[0].NeighbourRTTMS < 50
 	})
 	peers := must(t, hearsay(t, dir, nil, "--home", "b", "peers", "--json"))
 	if !strings.Contains(peers, a.addrs[0][strings.LastIndex(a.addrs[0], "/")+1:]) || !strings.Contains(peers, g) {

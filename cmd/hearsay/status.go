@@ -54,7 +54,14 @@ func (c *cli) printStatus(st *node.Status) error {
 		if last == "" {
 			last = "never synced"
 		}
-		fmt.Fprintf(&b, "group     %s  %-16s %6d entries  digest %s  %d neighbours  %s\n", g.ID[:12], g.Name, g.Entries, g.Digest[:12], len(g.Neighbours), last)
+		rtt := ""
+		switch {
+		case g.NeighbourRTTMS >= 10:
+			rtt = fmt.Sprintf(" (%.0f ms)", g.NeighbourRTTMS)
+		case g.NeighbourRTTMS > 0:
+			rtt = fmt.Sprintf(" (%.1f ms)", g.NeighbourRTTMS)
+		}
+		fmt.Fprintf(&b, "group     %s  %-16s %6d entries  digest %s  %d neighbours%s  %s\n", g.ID[:12], g.Name, g.Entries, g.Digest[:12], len(g.Neighbours), rtt, last)
 	}
 	_, err := fmt.Fprint(c.stdout, b.String())
 	return err

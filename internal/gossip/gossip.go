@@ -229,6 +229,29 @@ func (g *Gossip) Drop(p peer.ID) {
 	}
 }
 
+// NeighbourRTT is the mean round trip to group g's neighbours, of those
+// measured so far; zero if none is.
+func (g *Gossip) NeighbourRTT(gid entry.ID) time.Duration {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	st, ok := g.groups[gid]
+	if !ok {
+		return 0
+	}
+	var sum time.Duration
+	n := 0
+	for _, p := range st.overlay.Active() {
+		if rtt, ok := st.overlay.RTT(p); ok {
+			sum += rtt
+			n++
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return sum / time.Duration(n)
+}
+
 // Neighbours are group g's active view.
 func (g *Gossip) Neighbours(gid entry.ID) []peer.ID {
 	g.mu.Lock()

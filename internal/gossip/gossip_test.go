@@ -228,6 +228,11 @@ func TestNeighboursAreMeasured(t *testing.T) {
 	if !waitFor(10*time.Second, func() bool { return !slices.ContainsFunc(gs, func(g *Gossip) bool { return !measured(g) }) }) {
 		t.Fatal("neighbours not measured within 10 s")
 	}
+	for _, g := range gs {
+		if rtt := g.NeighbourRTT(a.gid); rtt < 2*minLat {
+			t.Fatalf("mean round trip %v, want at least %v", rtt, 2*minLat)
+		}
+	}
 }
 
 // TestMeasurementsAreShared: a peer in two groups' views is pinged once;

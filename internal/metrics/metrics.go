@@ -83,6 +83,8 @@ var (
 		"Peers connected.", nil, nil)
 	neighbours = prometheus.NewDesc("hearsay_group_neighbours",
 		"Neighbours in a group's overlay (its HyParView active view).", []string{"group", "name"}, nil)
+	neighbourRTT = prometheus.NewDesc("hearsay_group_neighbour_rtt_seconds",
+		"Mean round trip to a group's neighbours, of those measured (absent until one is).", []string{"group", "name"}, nil)
 	entries = prometheus.NewDesc("hearsay_group_entries",
 		"Entries this replica holds of a group.", []string{"group", "name"}, nil)
 	disk = prometheus.NewDesc("hearsay_store_disk_bytes",
@@ -97,7 +99,7 @@ type collector struct {
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{stored, refused, sessions, rounds, syncBytes, broadcastSent, broadcastBytes,
-		broadcastReceived, broadcastDelivered, broadcastDropped, peers, neighbours, entries, disk} {
+		broadcastReceived, broadcastDelivered, broadcastDropped, peers, neighbours, neighbourRTT, entries, disk} {
 		ch <- d
 	}
 }
@@ -145,7 +147,11 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for _, g := range groups {
 		id := g.ID.String()
-		gauge(neighbours, float64(len(c.nw.SyncState(g.ID).Neighbours)), id, g.Name)
+		sync := c.nw.SyncState(g.ID)
+		gauge(neighbours, float64(len(sync.Neighbours)), id, g.Name)
+		if sync.RTT > 0 {
+			gauge(neighbourRTT, sync.RTT.Seconds(), id, g.Name)
+		}
 		n, err := c.n.Store.Count(g.ID)
 		if err != nil {
 			ch <- prometheus.NewInvalidMetric(entries, err)

@@ -122,8 +122,9 @@ func (nw *Network) noteSync(g entry.ID, p peer.ID) {
 
 // GroupSync is a group's standing on the network.
 type GroupSync struct {
-	Neighbours []string  // the overlay's active view, by peer id
-	LastSync   time.Time // zero: never
+	Neighbours []string      // the overlay's active view, by peer id
+	RTT        time.Duration // mean round trip to the neighbours measured; zero: none yet
+	LastSync   time.Time     // zero: never
 }
 
 // SyncState reports a group's neighbours and last successful sync.
@@ -133,6 +134,7 @@ func (nw *Network) SyncState(g entry.ID) GroupSync {
 		gs.Neighbours = append(gs.Neighbours, p.String())
 	}
 	slices.Sort(gs.Neighbours)
+	gs.RTT = nw.gossip.NeighbourRTT(g)
 	nw.mu.Lock()
 	defer nw.mu.Unlock()
 	for _, at := range nw.synced[g] {

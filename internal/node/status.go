@@ -23,7 +23,10 @@ type GroupStatus struct {
 	Digest     string   `json:"digest"`
 	Left       bool     `json:"left"`
 	Neighbours []string `json:"neighbours"`
-	LastSync   string   `json:"last_sync"` // RFC 3339, empty if never
+	// NeighbourRTTMS is the mean round trip to the neighbours measured so
+	// far, in milliseconds; 0 until one is.
+	NeighbourRTTMS float64 `json:"neighbour_rtt_ms"`
+	LastSync       string  `json:"last_sync"` // RFC 3339, empty if never
 }
 
 // Status reports the node; nw is nil when it does not serve.
@@ -54,6 +57,7 @@ func (n *Node) Status(nw *Network) (*Status, error) {
 			if sync.Neighbours != nil {
 				gst.Neighbours = sync.Neighbours
 			}
+			gst.NeighbourRTTMS = float64(sync.RTT.Microseconds()) / 1000
 			if !sync.LastSync.IsZero() {
 				gst.LastSync = sync.LastSync.UTC().Format(time.RFC3339)
 			}
