@@ -28,9 +28,9 @@ type Config struct {
 	// turns the tick off. REQUIRES: RepairEvery <= ShuffleEvery.
 	RepairEvery time.Duration
 	// OptimizeEvery is the period of the optimization tick, at which a
-	// node with a full active view measures candidates and trades its
-	// slowest neighbour for a faster passive peer (see optimize.go). Zero
-	// turns it off.
+	// node measures its peers and trades its slowest neighbour for a
+	// faster passive peer, or offers a short view's free slot to the
+	// fastest (see optimize.go). Zero turns it off.
 	OptimizeEvery time.Duration
 	// Unbiased is how many neighbours that came by the random walks and
 	// repairs are kept whatever their round-trip time, so that the overlay
@@ -44,8 +44,8 @@ type Config struct {
 // tick is ours (the paper repairs only on failures): 5 s, a few round trips
 // after a lost Join or Neighbor request, and free when the view is full.
 // The optimization follows X-BOT (Leitão, Marques, Pereira and Rodrigues,
-// SRDS 2009), which keeps one unbiased neighbour of five; its tick runs
-// every second.
+// SRDS 2009), which keeps some neighbours unbiased; we keep one of five,
+// and tick every second.
 func DefaultConfig() Config {
 	return Config{ActiveSize: 5, PassiveSize: 30, ARWL: 6, PRWL: 3, ShuffleActive: 3, ShufflePassive: 4,
 		ShuffleEvery: 60 * time.Second, RepairEvery: 5 * time.Second, OptimizeEvery: time.Second, Unbiased: 1}
