@@ -14,7 +14,10 @@
 // Beyond the paper, a repair tick gives up Neighbor requests that got no
 // reply, and lets a node left with few neighbours and no candidate (a lost
 // Join, an island that loss and failures cut off) ask for names and, if
-// none come, report itself Isolated so that its driver rejoins it.
+// none come, report itself Isolated so that its driver rejoins it. And,
+// after X-BOT, a node trades slow neighbours for faster passive peers,
+// with round-trip times its driver measures (Measure, Measured), keeping
+// the links its driver's broadcast tree uses (optimize.go).
 //
 // The package is pure, in the shape of etcd's raft: State.Step takes one
 // Input (a message, a fired timer, a peer down, a local command) and returns
