@@ -27,13 +27,16 @@ func (s script) id() MessageID {
 // and strangers, neighbour changes, local broadcasts, and the timers it
 // set, fired in any order, and checks after every step: it does not
 // panic; its eager and lazy sets split the neighbours between them, each
-// once; and it delivers a message at most once.
+// once; it tracks at most MaxMissing announced ids; and it delivers a
+// message at most once.
 func FuzzState(f *testing.F) {
 	f.Add([]byte{})
 	f.Add([]byte{3, 0, 3, 1, 0, 1, 1, 0, 1, 0, 2, 2, 1, 3, 1, 2, 1, 4, 0, 5, 0, 1})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		payloads := mapStore{}
-		s := New(DefaultConfig(), payloads)
+		cfg := DefaultConfig()
+		cfg.MaxMissing = 3 // fewer than the ids, so that the bound is reached
+		s := New(cfg, payloads)
 		up := map[PeerID]bool{}
 		delivered := map[MessageID]bool{}
 		var timers []Timer
@@ -89,6 +92,9 @@ func FuzzState(f *testing.F) {
 					delivered[o.ID] = true
 					payloads[o.ID] = o.Payload
 				}
+			}
+			if len(s.armed) > cfg.MaxMissing || len(s.missing) > len(s.armed) {
+				t.Fatalf("step %d, %#v: %d ids armed, %d missing, bound %d", step, in, len(s.armed), len(s.missing), cfg.MaxMissing)
 			}
 			if err := peerSets(s, up); err != nil {
 				t.Fatalf("step %d, %#v: %v", step, in, err)

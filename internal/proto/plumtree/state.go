@@ -30,6 +30,11 @@ type State struct {
 	out []Output
 }
 
+// maxAnnouncers bounds the announcers remembered for one missing id: the
+// grafts try them one per RetryTimeout, and by the last, anti-entropy is
+// as near.
+const maxAnnouncers = 8
+
 type announcer struct {
 	peer  PeerID
 	round int
@@ -123,11 +128,12 @@ func (s *State) receive(from PeerID, m Message) {
 		s.makeLazy(from)
 	case IHave:
 		for _, a := range m.Announced {
-			if s.seen[a.ID] {
+			if s.seen[a.ID] || !s.armed[a.ID] && len(s.armed) >= s.cfg.MaxMissing {
 				continue
 			}
-			if !slices.ContainsFunc(s.missing[a.ID], func(x announcer) bool { return x.peer == from }) {
-				s.missing[a.ID] = append(s.missing[a.ID], announcer{from, a.Round})
+			anns := s.missing[a.ID]
+			if len(anns) < maxAnnouncers && !slices.ContainsFunc(anns, func(x announcer) bool { return x.peer == from }) {
+				s.missing[a.ID] = append(anns, announcer{from, a.Round})
 			}
 			if !s.armed[a.ID] {
 				s.armed[a.ID] = true

@@ -238,3 +238,50 @@ func TestInTreeFollowsFirstCopies(t *testing.T) {
 		t.Fatalf("after losing its parent: in tree %v, eager %v", s.InTree("b"), s.Eager())
 	}
 }
+
+// A peer announcing ids that do not exist, at any rate, costs the node at
+// most MaxMissing tracked ids and graft timers, and maxAnnouncers
+// announcers per id; once their grafts are given up, announcements count
+// again.
+func TestAnnouncementsAreBounded(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.MaxMissing = 4
+	s := New(cfg, mapStore{})
+	timers := func(out []Output) []Timer {
+		var ts []Timer
+		for _, o := range out {
+			if st, ok := o.(SetTimer); ok && st.Timer.Kind == GraftTimer {
+				ts = append(ts, st.Timer)
+			}
+		}
+		return ts
+	}
+	var flood []Announcement
+	for i := range 10 {
+		flood = append(flood, Announcement{ID: id(byte(i))})
+	}
+	armed := timers(s.Step(Receive{From: "x", Msg: IHave{Announced: flood}}))
+	if len(armed) != 4 || len(s.missing) != 4 {
+		t.Fatalf("%d timers, %d ids tracked for 10 announced, want 4", len(armed), len(s.missing))
+	}
+	if out := timers(s.Step(Receive{From: "y", Msg: IHave{Announced: flood[6:]}})); len(out) != 0 {
+		t.Fatalf("more timers once full: %v", out)
+	}
+	for i := range 20 {
+		s.Step(Receive{From: PeerID(fmt.Sprint("p", i)), Msg: IHave{Announced: flood[:1]}})
+	}
+	if n := len(s.missing[id(0)]); n != maxAnnouncers {
+		t.Fatalf("%d announcers of one id, want %d", n, maxAnnouncers)
+	}
+	// Each graft asks the next announcer; after the last, the id is given up.
+	for _, tm := range armed {
+		for out := s.Step(TimerFired{Timer: tm}); len(timers(out)) > 0; out = s.Step(TimerFired{Timer: tm}) {
+		}
+	}
+	if len(s.armed) != 0 || len(s.missing) != 0 {
+		t.Fatalf("after the grafts: %d armed, %d missing", len(s.armed), len(s.missing))
+	}
+	if out := timers(s.Step(Receive{From: "y", Msg: IHave{Announced: flood[6:]}})); len(out) != 4 {
+		t.Fatalf("%d timers for 4 new ids once the others were given up", len(out))
+	}
+}

@@ -25,6 +25,12 @@ type Config struct {
 	// forgotten first (a late duplicate is then delivered again, and the
 	// store discards it).
 	MaxSeen int
+	// MaxMissing bounds the ids announced but not received that the node
+	// tracks, each with a graft timer; further announcements are ignored
+	// until some timers have run out, and anti-entropy brings those ids. A
+	// peer may announce ids at any rate (one IHave carries thousands), and
+	// none of them need exist.
+	MaxMissing int
 	// PruneWindow is how long a message received here counts as in
 	// flight when deciding which duplicates prune (see prune.go); it
 	// should cover the time a message takes to spread through the group.
@@ -45,7 +51,7 @@ type Config struct {
 // flap (0.16); 2 s formed the tree more slowly with a post every 20 ms.
 func DefaultConfig() Config {
 	return Config{GraftTimeout: 500 * time.Millisecond, RetryTimeout: 250 * time.Millisecond,
-		IHaveEvery: 50 * time.Millisecond, MaxSeen: 1 << 16, PruneWindow: time.Second}
+		IHaveEvery: 50 * time.Millisecond, MaxSeen: 1 << 16, MaxMissing: 1 << 12, PruneWindow: time.Second}
 }
 
 // Message is what nodes send each other.
