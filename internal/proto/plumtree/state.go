@@ -30,9 +30,10 @@ type State struct {
 	out []Output
 }
 
-// maxAnnouncers bounds the announcers remembered for one missing id: the
-// grafts try them one per RetryTimeout, and by the last, anti-entropy is
-// as near.
+// maxAnnouncers bounds the announcers remembered for one missing id, which
+// peers could otherwise lengthen without bound: the grafts try them one per
+// RetryTimeout, so eight cover two seconds of retries, and anti-entropy
+// brings what they do not.
 const maxAnnouncers = 8
 
 type announcer struct {
