@@ -51,7 +51,10 @@ func (c *cli) forward(cmd *cobra.Command, args []string) (bool, error) {
 	client := &api.Client{URL: running.APIURL, Token: token}
 	res, err := client.Exec(context.Background(), line, stdin)
 	if errors.Is(err, api.ErrUnreachable) {
-		return false, nil // a stale record: the node is gone
+		return false, nil // a stale record: no node took the request, so it did not run
+	}
+	if errors.Is(err, api.ErrInDoubt) { // it may have run: running it here could run it twice
+		return true, fmt.Errorf("%s: %w", cmd.CommandPath(), err)
 	}
 	if err != nil {
 		return true, err

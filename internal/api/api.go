@@ -27,6 +27,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // MaxRequest bounds a request body (an import passes its file through).
@@ -37,6 +38,9 @@ type ExecFunc func(ctx context.Context, args []string, stdin []byte) (code int, 
 
 // ExecRequest is the body of POST /api/v1/exec.
 type ExecRequest struct {
+	// ID names the request, so that the node runs it once however often it
+	// is sent (at most 64 bytes; empty: no such promise).
+	ID    string   `json:"id,omitempty"`
 	Args  []string `json:"args"`
 	Stdin []byte   `json:"stdin,omitempty"`
 }
@@ -89,14 +93,28 @@ func Handler(c Config) http.Handler {
 	route("GET /api/v1/health", bearer(c.Token, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})))
+	replay := newReplays()
 	route("POST /api/v1/exec", bearer(c.Token, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req ExecRequest
-		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxRequest)).Decode(&req); err != nil {
-			writeJSON(w, http.StatusBadRequest, Error{"bad_request", "body: " + err.Error()})
+		req, err := decodeExec(w, r)
+		if err != nil {
+			status, code := http.StatusBadRequest, "bad_request"
+			if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+				status, code = http.StatusRequestEntityTooLarge, "too_large"
+			}
+			writeJSON(w, status, Error{code, "body: " + err.Error()})
 			return
 		}
-		code, out, errOut := c.Exec(r.Context(), req.Args, req.Stdin)
-		writeJSON(w, http.StatusOK, ExecResponse{Code: code, Stdout: out, Stderr: errOut})
+		// The command runs to its end even if the client goes: a resent
+		// request waits for this run's answer.
+		ctx := context.WithoutCancel(r.Context())
+		res, err := replay.run(r.Context(), req.ID, func() ExecResponse {
+			code, out, errOut := c.Exec(ctx, req.Args, req.Stdin)
+			return ExecResponse{Code: code, Stdout: out, Stderr: errOut}
+		})
+		if err != nil {
+			return // the client left while waiting for the first run
+		}
+		writeJSON(w, http.StatusOK, res)
 	})))
 	if c.DAV != nil {
 		route("/dav/", tokenOrPassword(c.Token, sameOrigin(c.DAV)))
@@ -110,16 +128,40 @@ func Handler(c Config) http.Handler {
 	return mux
 }
 
-// bearer admits requests with the bearer token, and refuses state-changing
-// requests a browser could send cross-site (they carry an Origin or a
-// form content type; the CLI sends neither).
+// decodeExec reads an exec request strictly: a body that is not UTF-8
+// would be decoded with U+FFFD in place of its bytes, and run as another
+// command than the one sent.
+func decodeExec(w http.ResponseWriter, r *http.Request) (ExecRequest, error) {
+	var req ExecRequest
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxRequest))
+	if err != nil {
+		return req, err
+	}
+	if !utf8.Valid(b) {
+		return req, errors.New("not valid UTF-8")
+	}
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.DisallowUnknownFields()
+	if err := d.Decode(&req); err != nil {
+		return req, err
+	}
+	if len(req.ID) > maxRequestID {
+		return req, fmt.Errorf("id: longer than %d bytes", maxRequestID)
+	}
+	return req, nil
+}
+
+// bearer admits requests with the bearer token, and refuses requests a
+// browser could send cross-site: they carry an Origin (the CLI sends
+// none), or, to change state, a form content type.
 func bearer(token string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !hasBearer(r, token) {
+			unauthorized(w)
 			writeJSON(w, http.StatusUnauthorized, Error{"unauthorized", "missing or wrong bearer token (see <home>/api.token)"})
 			return
 		}
-		if r.Method != http.MethodGet && (r.Header.Get("Origin") != "" || r.Header.Get("Content-Type") != "application/json") {
+		if r.Header.Get("Origin") != "" || (r.Method != http.MethodGet && r.Header.Get("Content-Type") != "application/json") {
 			writeJSON(w, http.StatusForbidden, Error{"forbidden", "cross-site or non-JSON request refused"})
 			return
 		}
@@ -134,6 +176,7 @@ func tokenOrPassword(token string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, pass, basic := r.BasicAuth()
 		if !hasBearer(r, token) && !(basic && subtle.ConstantTimeCompare([]byte(pass), []byte(token)) == 1) {
+			unauthorized(w)
 			w.Header().Set("WWW-Authenticate", `Basic realm="hearsay", charset="UTF-8"`)
 			http.Error(w, "the node's token is needed: as a bearer token, or as the password (any user name); it is in <home>/api.token", http.StatusUnauthorized)
 			return
@@ -142,9 +185,16 @@ func tokenOrPassword(token string, next http.Handler) http.Handler {
 	})
 }
 
+// hasBearer reports whether r carries the token as a bearer token; the
+// scheme's name is case-insensitive (RFC 9110 §11.1).
 func hasBearer(r *http.Request, token string) bool {
-	return subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte("Bearer "+token)) == 1
+	scheme, cred, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	return strings.EqualFold(scheme, "Bearer") && subtle.ConstantTimeCompare([]byte(strings.TrimLeft(cred, " ")), []byte(token)) == 1
 }
+
+// unauthorized closes the connection after a refusal, so that a client
+// without the token holds none of the server's connections.
+func unauthorized(w http.ResponseWriter) { w.Header().Set("Connection", "close") }
 
 // sameOrigin refuses what a web page of another origin makes a browser send
 // (a browser that holds the basic-auth password would add it): browsers
@@ -172,48 +222,4 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(v)
-}
-
-// Client reaches a node's API.
-type Client struct {
-	URL   string
-	Token string
-	HTTP  *http.Client
-}
-
-// ErrUnreachable means no node answered at the URL.
-var ErrUnreachable = errors.New("node unreachable")
-
-// Exec runs a command line in the node.
-func (c *Client) Exec(ctx context.Context, args []string, stdin []byte) (*ExecResponse, error) {
-	body, err := json.Marshal(ExecRequest{Args: args, Stdin: stdin})
-	if err != nil {
-		return nil, err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.URL+"/api/v1/exec", bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+c.Token)
-	req.Header.Set("Content-Type", "application/json")
-	hc := c.HTTP
-	if hc == nil {
-		hc = &http.Client{Timeout: 10 * time.Minute}
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("%w at %s: %v", ErrUnreachable, c.URL, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		var e Error
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		json.Unmarshal(b, &e)
-		return nil, fmt.Errorf("node API: %s (%d)", e.Message, resp.StatusCode)
-	}
-	var out ExecResponse
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		return nil, fmt.Errorf("node API answer: %w", err)
-	}
-	return &out, nil
 }
