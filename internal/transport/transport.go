@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p"
+	"github.com/libp2p/go-libp2p/core/control"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/metrics"
@@ -27,8 +28,10 @@ import (
 const StreamTimeout = 2 * time.Minute
 
 // NewHost starts a host listening on the given multiaddresses; bw, when not
-// nil, counts the bytes exchanged with each peer.
-func NewHost(key ed25519.PrivateKey, listen []string, bw metrics.Reporter) (host.Host, error) {
+// nil, counts the bytes exchanged with each peer; allow, when not nil, is
+// asked before every connection to or from a peer, so that a ban holds for
+// every protocol.
+func NewHost(key ed25519.PrivateKey, listen []string, bw metrics.Reporter, allow func(peer.ID) bool) (host.Host, error) {
 	priv, err := crypto.UnmarshalEd25519PrivateKey(key)
 	if err != nil {
 		return nil, fmt.Errorf("node key: %w", err)
@@ -48,8 +51,23 @@ func NewHost(key ed25519.PrivateKey, listen []string, bw metrics.Reporter) (host
 	if bw != nil {
 		opts = append(opts, libp2p.BandwidthReporter(bw))
 	}
+	if allow != nil {
+		opts = append(opts, libp2p.ConnectionGater(gater{allow}))
+	}
 	return libp2p.New(opts...)
 }
+
+// gater refuses the peers allow refuses: dials to them, and connections
+// from them once their peer id is authenticated.
+type gater struct{ allow func(peer.ID) bool }
+
+func (g gater) InterceptPeerDial(p peer.ID) bool                 { return g.allow(p) }
+func (g gater) InterceptAddrDial(p peer.ID, _ ma.Multiaddr) bool { return g.allow(p) }
+func (gater) InterceptAccept(network.ConnMultiaddrs) bool        { return true }
+func (g gater) InterceptSecured(_ network.Direction, p peer.ID, _ network.ConnMultiaddrs) bool {
+	return g.allow(p)
+}
+func (gater) InterceptUpgraded(network.Conn) (bool, control.DisconnectReason) { return true, 0 }
 
 // PeerID is the libp2p peer id of an Ed25519 public key.
 func PeerID(pub ed25519.PublicKey) (peer.ID, error) {

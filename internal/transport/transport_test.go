@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
 )
 
 // TestEchoOverTCPAndQUIC starts two real hosts on loopback and moves bytes
@@ -16,7 +17,7 @@ import (
 func TestEchoOverTCPAndQUIC(t *testing.T) {
 	for _, listen := range []string{"/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/udp/0/quic-v1"} {
 		pub, key, _ := ed25519.GenerateKey(rand.Reader)
-		server, err := NewHost(key, []string{listen}, nil)
+		server, err := NewHost(key, []string{listen}, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -29,7 +30,7 @@ func TestEchoOverTCPAndQUIC(t *testing.T) {
 			return err
 		})
 		_, ckey, _ := ed25519.GenerateKey(rand.Reader)
-		client, err := NewHost(ckey, nil, nil)
+		client, err := NewHost(ckey, nil, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -52,5 +53,37 @@ func TestEchoOverTCPAndQUIC(t *testing.T) {
 	}
 	if _, err := Dial(context.Background(), nil, "/ip4/127.0.0.1/tcp/1"); err == nil {
 		t.Fatal("an address without /p2p/ was accepted")
+	}
+}
+
+// TestGaterRefusesBothWays: a host whose allow refuses a peer neither
+// accepts its connections nor dials it, on TCP and QUIC.
+func TestGaterRefusesBothWays(t *testing.T) {
+	for _, listen := range []string{"/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/udp/0/quic-v1"} {
+		_, bkey, _ := ed25519.GenerateKey(rand.Reader)
+		banned, err := NewHost(bkey, []string{listen}, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer banned.Close()
+		_, key, _ := ed25519.GenerateKey(rand.Reader)
+		h, err := NewHost(key, []string{listen}, nil, func(p peer.ID) bool { return p != banned.ID() })
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer h.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if _, err := Dial(ctx, banned, Addrs(h)[0]); err == nil {
+			// The dialer may finish its handshake before the other side
+			// refuses; the connection must not last.
+			time.Sleep(200 * time.Millisecond)
+			if h.Network().Connectedness(banned.ID()) == network.Connected {
+				t.Fatalf("%s: the banned peer's connection was accepted", listen)
+			}
+		}
+		if _, err := Dial(ctx, h, Addrs(banned)[0]); err == nil {
+			t.Fatalf("%s: the banned peer was dialed", listen)
+		}
 	}
 }
