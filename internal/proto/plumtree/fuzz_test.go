@@ -96,6 +96,13 @@ func FuzzState(f *testing.F) {
 			if len(s.armed) > cfg.MaxMissing || len(s.missing) > len(s.armed) {
 				t.Fatalf("step %d, %#v: %d ids armed, %d missing, bound %d", step, in, len(s.armed), len(s.missing), cfg.MaxMissing)
 			}
+			for _, m := range []map[PeerID]bool{s.grafted, s.fed} {
+				for p := range m {
+					if !up[p] {
+						t.Fatalf("step %d, %#v: tree state about %s, not a neighbour", step, in, p)
+					}
+				}
+			}
 			if err := peerSets(s, up); err != nil {
 				t.Fatalf("step %d, %#v: %v", step, in, err)
 			}

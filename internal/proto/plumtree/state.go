@@ -105,7 +105,14 @@ func (s *State) Step(in Input) []Output {
 	return s.out
 }
 
+// receive handles a message from a neighbour; one from any other peer is
+// ignored: the tree is made of the overlay's links, and state kept about
+// other peers (grafted, fed, announcers) would be unbounded and would let
+// anyone steer the tree or make this node forward for them.
 func (s *State) receive(from PeerID, m Message) {
+	if !s.neighbour(from) {
+		return
+	}
 	switch m := m.(type) {
 	case Gossip:
 		if s.seen[m.ID] {
@@ -213,6 +220,10 @@ func (s *State) graft(id MessageID) {
 	s.makeEager(a.peer)
 	s.send(a.peer, Graft{ID: id, Round: a.round})
 	s.out = append(s.out, SetTimer{Timer: Timer{Kind: GraftTimer, ID: id}, After: s.cfg.RetryTimeout})
+}
+
+func (s *State) neighbour(p PeerID) bool {
+	return slices.Contains(s.eager, p) || slices.Contains(s.lazy, p)
 }
 
 func (s *State) makeEager(p PeerID) {

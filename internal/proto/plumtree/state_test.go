@@ -247,6 +247,11 @@ func TestAnnouncementsAreBounded(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.MaxMissing = 4
 	s := New(cfg, mapStore{})
+	s.Step(NeighborUp{Peer: "x"})
+	s.Step(NeighborUp{Peer: "y"})
+	for i := range 20 {
+		s.Step(NeighborUp{Peer: PeerID(fmt.Sprint("p", i))})
+	}
 	timers := func(out []Output) []Timer {
 		var ts []Timer
 		for _, o := range out {
@@ -283,5 +288,34 @@ func TestAnnouncementsAreBounded(t *testing.T) {
 	}
 	if out := timers(s.Step(Receive{From: "y", Msg: IHave{Announced: flood[6:]}})); len(out) != 4 {
 		t.Fatalf("%d timers for 4 new ids once the others were given up", len(out))
+	}
+}
+
+// Messages from a peer that is not a neighbour are ignored: no delivery,
+// no forwarding, no graft answered, no announcer kept, and no tree state
+// about it; a neighbour gone down is such a peer.
+func TestOnlyNeighboursAreHeard(t *testing.T) {
+	s := New(DefaultConfig(), mapStore{id(1): []byte("one")})
+	s.Step(NeighborUp{Peer: "a"})
+	s.Step(NeighborUp{Peer: "gone"})
+	s.Step(NeighborDown{Peer: "gone"})
+	for _, from := range []PeerID{"stranger", "gone"} {
+		for _, m := range []Message{
+			Gossip{ID: id(7), Payload: []byte("x")},
+			Graft{ID: id(1)},
+			IHave{Announced: []Announcement{{ID: id(9)}}},
+			Prune{},
+		} {
+			if out := s.Step(Receive{From: from, Msg: m}); len(out) != 0 {
+				t.Errorf("%T from %s: %v", m, from, out)
+			}
+		}
+	}
+	if len(s.grafted) != 0 || len(s.fed) != 0 || len(s.missing) != 0 || !slices.Equal(s.Eager(), []PeerID{"a"}) || len(s.Lazy()) != 0 {
+		t.Fatalf("state about strangers: grafted %v, fed %v, missing %d, eager %v, lazy %v", s.grafted, s.fed, len(s.missing), s.Eager(), s.Lazy())
+	}
+	// The same Gossip from the neighbour is delivered: it was not seen.
+	if out := s.Step(Receive{From: "a", Msg: Gossip{ID: id(7), Payload: []byte("x")}}); len(out) == 0 {
+		t.Fatal("the neighbour's first copy was not delivered")
 	}
 }
