@@ -19,7 +19,10 @@ var allowed = map[string][]string{
 	"internal/hlc":              {},
 	"internal/entry":            {"internal/hlc"},
 	"internal/secret":           {},
-	"internal/group":            {"internal/entry", "internal/hlc", "internal/secret"},
+	"internal/blob":             {},
+	"internal/shards":           {"internal/blob"},
+	"internal/proto/storage":    {},
+	"internal/group":            {"internal/blob", "internal/entry", "internal/hlc", "internal/secret"},
 	"internal/archive":          {"internal/entry"},
 	"internal/view":             {"internal/entry", "internal/group", "internal/hlc"},
 	"internal/proto/negentropy": {},
@@ -31,16 +34,16 @@ var allowed = map[string][]string{
 	"internal/transport":        {},
 	"internal/store":            {"internal/entry", "internal/group", "internal/hlc", "internal/view"},
 	"internal/home":             {"internal/entry"},
-	"internal/node":             {"internal/archive", "internal/entry", "internal/group", "internal/hlc", "internal/gossip", "internal/home", "internal/proto/negentropy", "internal/secret", "internal/store", "internal/transport", "internal/view", "internal/wire"},
+	"internal/node":             {"internal/archive", "internal/blob", "internal/shards", "internal/proto/storage", "internal/entry", "internal/group", "internal/hlc", "internal/gossip", "internal/home", "internal/proto/negentropy", "internal/secret", "internal/store", "internal/transport", "internal/view", "internal/wire"},
 	"internal/api":              {},
-	"internal/dav":              {"internal/entry", "internal/group", "internal/node", "internal/view"},
+	"internal/dav":              {"internal/blob", "internal/entry", "internal/group", "internal/node", "internal/view"},
 	"internal/metrics":          {"internal/node"},
-	"internal/web":              {"internal/entry", "internal/group", "internal/node", "internal/store", "internal/view"},
-	"cmd/hearsay":               {"internal/api", "internal/dav", "internal/entry", "internal/group", "internal/home", "internal/metrics", "internal/node", "internal/sim", "internal/store", "internal/view", "internal/web"},
+	"internal/web":              {"internal/blob", "internal/entry", "internal/group", "internal/node", "internal/store", "internal/view"},
+	"cmd/hearsay":               {"internal/api", "internal/blob", "internal/dav", "internal/entry", "internal/group", "internal/home", "internal/metrics", "internal/node", "internal/sim", "internal/store", "internal/view", "internal/web"},
 }
 
 // pure packages decide; they never touch the disk, the network or the clock.
-var pure = []string{"internal/hlc", "internal/entry", "internal/group", "internal/archive", "internal/view", "internal/secret", "internal/proto/negentropy", "internal/proto/hyparview", "internal/proto/plumtree", "internal/sim", "internal/wire"}
+var pure = []string{"internal/blob", "internal/proto/storage", "internal/hlc", "internal/entry", "internal/group", "internal/archive", "internal/view", "internal/secret", "internal/proto/negentropy", "internal/proto/hyparview", "internal/proto/plumtree", "internal/sim", "internal/wire"}
 
 var impure = []string{"os", "os/exec", "net", "net/http", "syscall", "io/fs", "path/filepath"}
 

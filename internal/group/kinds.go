@@ -6,6 +6,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"hearsay/internal/blob"
 	"hearsay/internal/entry"
 )
 
@@ -40,11 +41,14 @@ type SetOp struct {
 	Op      string `cbor:"op"`
 }
 
-// DirOp is the body of a dir entry: op "put" with a value, or "rm".
+// DirOp is the body of a dir entry: op "put" with a value, or "rm". A put
+// of a large file carries its manifest in File instead of a value: the
+// content lives in shards on peers (package blob), the log only names it.
 type DirOp struct {
-	Path  string `cbor:"path"`
-	Op    string `cbor:"op"`
-	Value []byte `cbor:"value,omitempty"`
+	Path  string         `cbor:"path"`
+	Op    string         `cbor:"op"`
+	Value []byte         `cbor:"value,omitempty"`
+	File  *blob.Manifest `cbor:"file,omitempty"`
 }
 
 // Ops of member, set and dir bodies.
@@ -126,8 +130,14 @@ func checkFields(kind string, body any) error {
 		switch {
 		case b.Op != OpPut && b.Op != OpRm:
 			return fmt.Errorf("dir op %q: want put or rm", b.Op)
-		case b.Op == OpRm && len(b.Value) > 0:
+		case b.Op == OpRm && (len(b.Value) > 0 || b.File != nil):
 			return fmt.Errorf("an rm carries no value")
+		case b.File != nil && len(b.Value) > 0:
+			return fmt.Errorf("a file put carries a manifest, not a value")
+		case b.File != nil:
+			if err := b.File.Check(); err != nil {
+				return err
+			}
 		}
 		return CheckPath(b.Path)
 	default:

@@ -1,0 +1,72 @@
+package shards
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"hearsay/internal/blob"
+)
+
+func TestPutReadReopen(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := bytes.Repeat([]byte("shard"), 10000) // 50,000 bytes: 4 blocks
+	id := blob.IDOf(data)
+	m := Meta{ID: id, Group: [32]byte{1}, Writer: [32]byte{2}, Owner: "peer", Expires: 100}
+	if err := s.Put(m, data); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(Meta{ID: blob.ID{1}}, data); !errors.Is(err, blob.ErrCorrupt) {
+		t.Fatalf("stored bytes under another id: %v", err)
+	}
+	got, err := s.Read(id, blob.BlockSize, 100)
+	if err != nil || !bytes.Equal(got, data[blob.BlockSize:blob.BlockSize+100]) {
+		t.Fatalf("range read: %v", err)
+	}
+	s2, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta, err := s2.Meta(id)
+	if err != nil || meta.Owner != "peer" || meta.Expires != 100 || s2.Bytes() != int64(len(data)) {
+		t.Fatalf("after reopening: %+v, %v", meta, err)
+	}
+	all, err := s2.Read(id, 0, -1)
+	if err != nil || !bytes.Equal(all, data) {
+		t.Fatalf("whole read: %v", err)
+	}
+	if err := s2.Delete(id); err != nil || s2.Has(id) || s2.Bytes() != 0 {
+		t.Fatalf("delete: %v", err)
+	}
+}
+
+func TestRotIsNotServedAndDamageIsSetAside(t *testing.T) {
+	dir := t.TempDir()
+	s, _ := Open(dir)
+	data := bytes.Repeat([]byte{3}, 3*blob.BlockSize)
+	id := blob.IDOf(data)
+	if err := s.Put(Meta{ID: id}, data); err != nil {
+		t.Fatal(err)
+	}
+	path := s.path(id)
+	b, _ := os.ReadFile(path)
+	b[len(b)-1] ^= 1 // the last block rots
+	os.WriteFile(path, b, 0o600)
+	if _, err := s.Read(id, 0, -1); !errors.Is(err, blob.ErrCorrupt) {
+		t.Fatalf("served a rotten block: %v", err)
+	}
+	os.WriteFile(path, b[:len(b)-10], 0o600) // and is cut short
+	s2, err := Open(dir)
+	if err != nil || s2.Has(id) || s2.Damaged != 1 {
+		t.Fatalf("a truncated object: err %v, held %v, damaged %d", err, s2.Has(id), s2.Damaged)
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(path), ".damaged-"+id.String())); err != nil {
+		t.Fatal(err)
+	}
+}
