@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -143,15 +142,17 @@ func (c *cli) startAPI(h *home.Home, n *node.Node, nw *node.Network, addr string
 		addr = "127.0.0.1" + addr
 	}
 	ln, err := net.Listen("tcp", addr)
+	if op, ok := errors.AsType[*net.OpError](err); ok {
+		err = op.Err // "bind: address already in use", without the address again
+	}
 	if err != nil {
-		return nil, "", nil, fmt.Errorf("api: %w", err)
+		return nil, "", nil, fmt.Errorf("--api %s: %w", addr, err)
 	}
 	url = "http://" + ln.Addr().String()
 	m := metrics.New(n, nw)
 	ws = web.New(n, nw, web.Config{APIURL: url, Token: token, Observe: m.Observe})
-	srv := &http.Server{Handler: api.Handler(api.Config{Token: token, Exec: execShared(n, nw, url, ws),
-		DAV: dav.Handler(n, "/dav"), Metrics: m.Handler(), Observe: m.Observe, Web: ws}), ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
+	srv := api.Serve(ln, api.Handler(api.Config{Token: token, Exec: execShared(n, nw, url, ws),
+		DAV: dav.Handler(n, "/dav"), Metrics: m.Handler(), Observe: m.Observe, Web: ws}), api.DefaultLimits)
 	if err := h.SetRunning(home.Running{PID: os.Getpid(), APIURL: url, PeerID: nw.Host.ID().String()}); err != nil {
 		srv.Close()
 		return nil, "", nil, err
