@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"hearsay/internal/group"
 	"hearsay/internal/node"
@@ -21,8 +20,8 @@ func (c *cli) exportCmd() *cobra.Command {
 		RunE: func(_ *cobra.Command, args []string) error {
 			return c.withGroup(args[0], func(n *node.Node, g *group.Group) error {
 				if out == "" || out == "-" {
-					if f, ok := c.stdout.(*os.File); ok && isTerminal(f) {
-						return fmt.Errorf("export is binary: give -o FILE or redirect standard output")
+					if isTerminal(c.stdout) {
+						return errBinaryTerminal
 					}
 					count, err := n.Export(g.ID, c.stdout)
 					if err == nil {
@@ -42,30 +41,13 @@ func (c *cli) exportCmd() *cobra.Command {
 	return cmd
 }
 
-// exportFile writes the export beside path and renames it into place once
-// synced, so a crash never leaves a half-written file under that name.
-func exportFile(n *node.Node, gid [32]byte, path string) (int, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return 0, err
-	}
-	defer os.Remove(tmp.Name())
-	count, err := n.Export(gid, tmp)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
+// exportFile writes the export of group gid to path (see writeOutput).
+func exportFile(n *node.Node, gid [32]byte, path string) (count int, err error) {
+	err = writeOutput(path, func(w io.Writer) error {
+		count, err = n.Export(gid, w)
+		return err
+	})
 	return count, err
-}
-
-func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 func (c *cli) importCmd() *cobra.Command {

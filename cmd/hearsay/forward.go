@@ -48,6 +48,9 @@ func (c *cli) forward(cmd *cobra.Command, args []string) (bool, error) {
 	if err != nil {
 		return true, err
 	}
+	if cmd.Name() == "export" && outFile == "" && isTerminal(c.stdout) {
+		return true, errBinaryTerminal
+	}
 	client := &api.Client{URL: running.APIURL, Token: token}
 	res, err := client.Exec(context.Background(), line, stdin)
 	if errors.Is(err, api.ErrUnreachable) {
@@ -61,7 +64,7 @@ func (c *cli) forward(cmd *cobra.Command, args []string) (bool, error) {
 	}
 	out := res.Stdout
 	if outFile != "" && res.Code == 0 {
-		if err := os.WriteFile(outFile, out, 0o644); err != nil {
+		if err := writeOutput(outFile, func(w io.Writer) error { _, err := w.Write(out); return err }); err != nil {
 			return true, err
 		}
 		out = nil
@@ -84,7 +87,9 @@ func (c *cli) forwardedLine(cmd *cobra.Command, args []string) (line []string, s
 		switch {
 		case f.Name == "home":
 		case f.Name == "output" && cmd.Name() == "export":
-			outFile = f.Value.String()
+			if v := f.Value.String(); v != "-" {
+				outFile = v // the CLI writes the file; the node prints the export
+			}
 		case f.Value.Type() == "stringArray":
 			vals, _ := cmd.Flags().GetStringArray(f.Name)
 			for _, v := range vals {
