@@ -31,8 +31,13 @@ const (
 	maxText    = 256
 )
 
-// ErrMalformed marks a frame or message that breaks this format.
-var ErrMalformed = errors.New("malformed message")
+// ErrMalformed marks a frame or message that breaks this format;
+// ErrOutOfTurn a well-formed message that the protocol does not allow at
+// that point of the session. Both are the peer's misbehaviour.
+var (
+	ErrMalformed = errors.New("malformed message")
+	ErrOutOfTurn = errors.New("message out of turn")
+)
 
 // WriteFrame writes one frame.
 func WriteFrame(w io.Writer, payload []byte) error {
@@ -45,10 +50,11 @@ func WriteFrame(w io.Writer, payload []byte) error {
 }
 
 // ReadFrame reads one frame. io.EOF means the stream ended cleanly between
-// frames. A frame the peer cut short, or whose length is not a valid
-// uvarint or is too large, is ErrMalformed; a failure of the stream itself
-// (a reset, a deadline) is returned as it is: it says nothing of the
-// peer's conduct.
+// frames, io.ErrUnexpectedEOF that it ended inside one: a peer killed while
+// it wrote looks exactly like that, so neither says anything of the peer's
+// conduct, nor does a failure of the stream itself (a reset, a deadline),
+// returned as it is. A length that is not a valid uvarint or is too large
+// is ErrMalformed.
 func ReadFrame(r *bufio.Reader) ([]byte, error) {
 	var n uint64
 	for i := 0; ; i++ {
@@ -57,7 +63,7 @@ func ReadFrame(r *bufio.Reader) ([]byte, error) {
 		case err == io.EOF && i == 0:
 			return nil, io.EOF
 		case err == io.EOF:
-			return nil, fmt.Errorf("%w: truncated frame length", ErrMalformed)
+			return nil, fmt.Errorf("read a frame length: %w", io.ErrUnexpectedEOF)
 		case err != nil:
 			return nil, fmt.Errorf("read a frame: %w", err)
 		case i == binary.MaxVarintLen32:
@@ -73,8 +79,8 @@ func ReadFrame(r *bufio.Reader) ([]byte, error) {
 	}
 	b := make([]byte, n)
 	if _, err := io.ReadFull(r, b); err != nil {
-		if errors.Is(err, io.ErrUnexpectedEOF) || err == io.EOF {
-			return nil, fmt.Errorf("%w: truncated frame", ErrMalformed)
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
 		}
 		return nil, fmt.Errorf("read a frame: %w", err)
 	}
