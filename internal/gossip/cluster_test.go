@@ -3,6 +3,7 @@ package gossip
 import (
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"hearsay/internal/entry"
 	"hearsay/internal/hlc"
+	"hearsay/internal/wire"
 
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -80,6 +82,7 @@ type memNode struct {
 	at       map[entry.ID]time.Time // when each entry arrived
 	raws     map[entry.ID][]byte
 	violated int
+	banned   map[peer.ID]bool
 	isolated int
 }
 
@@ -130,10 +133,31 @@ func (m *memNode) Isolated(entry.ID) {
 	m.mu.Unlock()
 }
 
-func (m *memNode) Violation(peer.ID, error) {
+// Violation counts what the node would charge of the failures reported:
+// malformed messages, not the streams' ends.
+func (m *memNode) Violation(_ peer.ID, err error) {
+	if !errors.Is(err, wire.ErrMalformed) {
+		return
+	}
 	m.mu.Lock()
 	m.violated++
 	m.mu.Unlock()
+}
+
+func (m *memNode) Banned(p peer.ID) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.banned[p]
+}
+
+// ban bans p, as the node's policy would.
+func (m *memNode) ban(p peer.ID) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.banned == nil {
+		m.banned = map[peer.ID]bool{}
+	}
+	m.banned[p] = true
 }
 
 func (m *memNode) count() int {

@@ -52,8 +52,13 @@ type Handler interface {
 	// island, and no candidate left: the node should find a member that is
 	// not a neighbour (known peers, the DHT) and Meet it.
 	Isolated(g entry.ID)
-	// Violation reports a peer that broke the protocol.
+	// Violation reports the error that ended a peer's inbound stream, a
+	// malformed message or a failure of the stream, for the node to
+	// classify and charge.
 	Violation(p peer.ID, err error)
+	// Banned reports whether p is banned: nothing is sent to it, and what
+	// it sends is ignored.
+	Banned(p peer.ID) bool
 }
 
 // Config sets the cores and the queues.
@@ -101,7 +106,6 @@ type Gossip struct {
 	rng    *rand.Rand
 	groups map[entry.ID]*groupState
 	out    map[peer.ID]*outbox
-	banned map[peer.ID]bool // dropped by the policy: nothing in or out
 	// rtts are the round trips measured lately, by peer: a peer in the
 	// views of several groups is pinged once.
 	rtts  map[peer.ID]rttSample
@@ -130,7 +134,7 @@ func New(h host.Host, hd Handler, cfg Config) *Gossip {
 	crand.Read(seed[:])
 	g := &Gossip{h: h, hd: hd, cfg: cfg, self: hyparview.PeerID(h.ID()),
 		rng:    rand.New(rand.NewPCG(binary.LittleEndian.Uint64(seed[:8]), binary.LittleEndian.Uint64(seed[8:]))),
-		groups: map[entry.ID]*groupState{}, out: map[peer.ID]*outbox{}, banned: map[peer.ID]bool{}, rtts: map[peer.ID]rttSample{},
+		groups: map[entry.ID]*groupState{}, out: map[peer.ID]*outbox{}, rtts: map[peer.ID]rttSample{},
 		wake: make(chan struct{}, 1), stop: make(chan struct{})}
 	h.SetStreamHandler(wire.GossipProtocol, g.serve)
 	h.Network().Notify(&network.NotifyBundle{DisconnectedF: func(n network.Network, c network.Conn) {
@@ -213,13 +217,13 @@ func (g *Gossip) Leave(gid entry.ID) {
 	}
 }
 
-// Drop cuts a peer off in every group, on the policy's say-so: it leaves
-// the overlays' views and the broadcast's peer sets, and nothing more is
+// Drop cuts a peer off in every group, on the policy's say-so (the node
+// bans it): it leaves the overlays' views and the broadcast's peer sets,
+// and its queue is dropped. While Handler.Banned says so, nothing more is
 // sent to it or taken from it.
 func (g *Gossip) Drop(p peer.ID) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.banned[p] = true
 	if ob, ok := g.out[p]; ok {
 		close(ob.q)
 		delete(g.out, p)
@@ -422,7 +426,7 @@ func (g *Gossip) after(d time.Duration, st *groupState, fire func()) {
 // send encodes a message and queues it for p's stream, opening one if
 // needed. REQUIRES: g.mu held.
 func (g *Gossip) send(p peer.ID, m wire.Gossip) {
-	if g.closed || p == g.h.ID() || g.banned[p] {
+	if g.closed || p == g.h.ID() || g.hd.Banned(p) {
 		return
 	}
 	if m.Overlay != nil {
@@ -565,7 +569,7 @@ func (g *Gossip) serve(s network.Stream) {
 		if err != nil {
 			if !errors.Is(err, io.EOF) {
 				s.Reset()
-				if errors.Is(err, wire.ErrMalformed) {
+				if !errors.Is(err, errDropped) {
 					g.hd.Violation(p, err)
 				}
 				return
@@ -587,7 +591,7 @@ func (g *Gossip) receive(p peer.ID, b []byte) error {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.banned[p] {
+	if g.hd.Banned(p) {
 		return errDropped
 	}
 	st := g.group(m.Group)
@@ -635,7 +639,7 @@ func (g *Gossip) check(m wire.Gossip) error {
 		return fmt.Errorf("%w: pushed entry of group %s sent in %s", wire.ErrMalformed, e.GroupID().Short(), m.Group.Short())
 	}
 	if err := e.Verify(); err != nil {
-		return fmt.Errorf("%w: pushed entry: %v", wire.ErrMalformed, err)
+		return fmt.Errorf("%w: pushed entry: %w", wire.ErrMalformed, err)
 	}
 	return nil
 }

@@ -219,18 +219,20 @@ func mustEncode(t *testing.T, m wire.Gossip) []byte {
 	return b
 }
 
-// A peer the policy drops leaves every view, and what it sends afterwards
-// is ignored: its Join does not bring it back.
+// A peer the policy bans and drops leaves every view, and what it sends
+// afterwards is ignored: its Join does not bring it back.
 func TestDroppedPeerStaysOut(t *testing.T) {
 	nw := newNetwork(t, 2, 1, 0, 0, 4)
 	a := newAuthor(6)
-	ga, gb := New(nw.hosts[0], newMemNode(a.gid), DefaultConfig()), New(nw.hosts[1], newMemNode(a.gid), DefaultConfig())
+	ma := newMemNode(a.gid)
+	ga, gb := New(nw.hosts[0], ma, DefaultConfig()), New(nw.hosts[1], newMemNode(a.gid), DefaultConfig())
 	t.Cleanup(ga.Close)
 	t.Cleanup(gb.Close)
 	gb.Join(a.gid, nw.hosts[0].ID())
 	if !waitFor(5*time.Second, func() bool { return len(ga.Neighbours(a.gid)) == 1 }) {
 		t.Fatal("no overlay formed")
 	}
+	ma.ban(nw.hosts[1].ID())
 	ga.Drop(nw.hosts[1].ID())
 	if n := ga.Neighbours(a.gid); len(n) != 0 {
 		t.Fatalf("neighbours after the drop: %v", n)

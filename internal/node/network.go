@@ -35,10 +35,12 @@ type Network struct {
 	dht    *dht.IpfsDHT
 	ann    *announcer
 
+	bans   *bans      // each peer's misbehaviour and bans (bans.go)
+	saving sync.Mutex // held while the bans are written to the home
+
 	mu     sync.Mutex
 	synced map[entry.ID]map[peer.ID]time.Time // per group, each peer's last sync
 	known  map[peer.ID]bool                   // peers met since start, and remembered ones
-	broke  map[peer.ID]int                    // protocol violations per peer, for scores to come
 	met    chan peer.ID                       // peers newly connected, for the runtime to greet
 }
 
@@ -46,12 +48,14 @@ type Network struct {
 // it only dials) and serves the sync protocol on it.
 func (n *Node) StartNetwork(listen []string) (*Network, error) {
 	bw := metrics.NewBandwidthCounter()
-	h, err := transport.NewHost(n.Home.Key, listen, bw)
+	bs := newBans()
+	bs.load(n.Home.Bans(), n.now())
+	h, err := transport.NewHost(n.Home.Key, listen, bw, func(p peer.ID) bool { return !bs.banned(p, n.now()) })
 	if err != nil {
 		return nil, err
 	}
-	nw := &Network{n: n, Host: h, bw: bw, synced: map[entry.ID]map[peer.ID]time.Time{},
-		known: map[peer.ID]bool{}, broke: map[peer.ID]int{}, met: make(chan peer.ID, 64)}
+	nw := &Network{n: n, Host: h, bw: bw, bans: bs, synced: map[entry.ID]map[peer.ID]time.Time{},
+		known: map[peer.ID]bool{}, met: make(chan peer.ID, 64)}
 	h.Network().Notify(&network.NotifyBundle{ConnectedF: func(net network.Network, c network.Conn) {
 		p := c.RemotePeer()
 		nw.mu.Lock()
@@ -79,34 +83,56 @@ func (n *Node) StartNetwork(listen []string) (*Network, error) {
 		Left: func(g entry.ID) { nw.gossip.Leave(g) },
 	})
 	transport.Handle(h, wire.SyncProtocol, func(s network.Stream) error {
-		g, err := n.ServeSync(s)
-		if err == nil && !g.IsZero() {
-			nw.noteSync(g, s.Conn().RemotePeer())
+		p := s.Conn().RemotePeer()
+		if nw.Banned(p) {
+			return ErrBanned // the stream is reset unanswered
 		}
-		nw.noteBroke(s.Conn().RemotePeer(), err)
+		g, res, err := n.ServeSync(s)
+		if err == nil && !g.IsZero() {
+			nw.noteSync(g, p)
+		}
+		nw.noteSession(p, res, err)
 		return err
 	})
 	return nw, nil
 }
 
-// noteBroke counts a session a peer ended by breaking the protocol.
-func (nw *Network) noteBroke(p peer.ID, err error) {
-	if !errors.Is(err, wire.ErrMalformed) && !errors.Is(err, ErrPeer) {
-		return
-	}
-	nw.mu.Lock()
-	nw.broke[p]++
-	cut := nw.broke[p] >= dropAfter
-	nw.mu.Unlock()
-	if cut {
-		nw.gossip.Drop(p)
+// ErrBanned refuses an exchange with a banned peer.
+var ErrBanned = errors.New("peer is banned")
+
+// Banned reports whether p is banned now: not dialed, not accepted, not
+// synced with, and its gossip ignored.
+func (nw *Network) Banned(p peer.ID) bool { return nw.bans.banned(p, nw.n.now()) }
+
+// noteSession charges p with what a sync session with it says: the fault
+// that ended it, or else the inadmissible entries it brought.
+func (nw *Network) noteSession(p peer.ID, res SyncResult, err error) {
+	if f := Classify(err); f != FaultNone {
+		nw.charge(p, f)
+	} else if res.Inadmissible > 0 {
+		nw.charge(p, FaultInadmissible)
 	}
 }
 
-// dropAfter is how many protocol violations cut a peer out of every
-// overlay: a placeholder policy until peer scores replace it; one broken
-// message may be a bug, three are a pattern.
-const dropAfter = 3
+// charge counts a fault of p; misbehaviour enough bans it (bans.go): it is
+// cut from every overlay and disconnected, and the bans are saved.
+func (nw *Network) charge(p peer.ID, f Fault) {
+	banned, _ := nw.bans.charge(p, f, nw.n.now())
+	if !banned {
+		return
+	}
+	nw.gossip.Drop(p)
+	nw.Host.Network().ClosePeer(p)
+	nw.saveBans()
+}
+
+// saveBans writes the bans to the home; a failure costs only the bans'
+// surviving a restart, so it is not reported.
+func (nw *Network) saveBans() {
+	nw.saving.Lock()
+	defer nw.saving.Unlock()
+	nw.n.Home.SaveBans(nw.bans.list(nw.n.now()))
+}
 
 // noteSync records a successful session with p on g: p replicates g, so it
 // is a way into g's overlay if this node has no neighbour there yet.
@@ -172,6 +198,8 @@ func (h gossipHandler) Payload(g, id entry.ID) ([]byte, bool) {
 // log order.
 func (h gossipHandler) Deliver(raws [][]byte) { h.nw.n.ingest(raws) }
 
+func (h gossipHandler) Banned(p peer.ID) bool { return h.nw.Banned(p) }
+
 // Isolated is the overlay asking for a way out of isolation (no
 // neighbour, or a few on an island and nobody left to ask): take as a
 // neighbour a member seen replicating the group that is not one already,
@@ -181,7 +209,7 @@ func (h gossipHandler) Isolated(g entry.ID) {
 	h.nw.mu.Lock()
 	var members []peer.ID
 	for p := range h.nw.synced[g] {
-		if !slices.Contains(current, p) {
+		if !slices.Contains(current, p) && !h.nw.Banned(p) {
 			members = append(members, p)
 		}
 	}
@@ -198,7 +226,7 @@ func (h gossipHandler) Isolated(g entry.ID) {
 		return
 	}
 	for _, m := range found {
-		if !slices.Contains(current, m.ID) {
+		if !slices.Contains(current, m.ID) && !h.nw.Banned(m.ID) {
 			h.nw.Host.Peerstore().AddAddrs(m.ID, m.Addrs, peerstore.TempAddrTTL)
 			h.nw.gossip.Meet(g, m.ID)
 			return
@@ -206,7 +234,8 @@ func (h gossipHandler) Isolated(g entry.ID) {
 	}
 }
 
-func (h gossipHandler) Violation(p peer.ID, err error) { h.nw.noteBroke(p, err) }
+// Violation is the gossip layer's report of a stream that failed.
+func (h gossipHandler) Violation(p peer.ID, err error) { h.nw.charge(p, Classify(err)) }
 
 // PeerInfo is a connected peer as `peers` reports it.
 type PeerInfo struct {
@@ -215,7 +244,8 @@ type PeerInfo struct {
 	Groups   []string `json:"groups"`
 	BytesIn  int64    `json:"bytes_in"`
 	BytesOut int64    `json:"bytes_out"`
-	// Violations counts the sessions it ended by breaking the protocol.
+	// Violations counts its misbehaviour: sessions and streams it broke
+	// (Fault), and exchanges that brought inadmissible entries.
 	Violations int `json:"violations"`
 }
 
@@ -226,7 +256,7 @@ func (nw *Network) Peers() []PeerInfo {
 	var out []PeerInfo
 	for _, p := range nw.Host.Network().Peers() {
 		st := nw.bw.GetBandwidthForPeer(p)
-		pi := PeerInfo{ID: p.String(), Addrs: []string{}, Groups: []string{}, BytesIn: st.TotalIn, BytesOut: st.TotalOut, Violations: nw.broke[p]}
+		pi := PeerInfo{ID: p.String(), Addrs: []string{}, Groups: []string{}, BytesIn: st.TotalIn, BytesOut: st.TotalOut, Violations: nw.bans.faults(p)}
 		for _, c := range nw.Host.Network().ConnsToPeer(p) {
 			pi.Addrs = append(pi.Addrs, c.RemoteMultiaddr().String())
 		}
@@ -264,6 +294,7 @@ func (nw *Network) SyncWith(ctx context.Context, addr string, g entry.ID) (SyncR
 		return SyncResult{}, fmt.Errorf("open a sync stream to %s: %w", p, err)
 	}
 	res, err := nw.n.Sync(s, g)
+	nw.noteSession(p, res, err)
 	if err != nil {
 		s.Reset()
 		return res, err
@@ -323,8 +354,12 @@ func (nw *Network) KnownAddrs() []string {
 // slow or unreachable peer cannot hold up the others.
 const sessionTimeout = 20 * time.Second
 
-// SyncPeer reconciles group g with a known peer, dialing it if needed.
+// SyncPeer reconciles group g with a known peer, dialing it if needed; a
+// banned peer is refused.
 func (nw *Network) SyncPeer(ctx context.Context, p peer.ID, g entry.ID) (SyncResult, error) {
+	if nw.Banned(p) {
+		return SyncResult{}, fmt.Errorf("sync with %s: %w", p, ErrBanned)
+	}
 	ctx, cancel := context.WithTimeout(ctx, sessionTimeout)
 	defer cancel()
 	s, err := transport.Open(ctx, nw.Host, p, wire.SyncProtocol)
@@ -332,8 +367,8 @@ func (nw *Network) SyncPeer(ctx context.Context, p peer.ID, g entry.ID) (SyncRes
 		return SyncResult{}, fmt.Errorf("open a sync stream to %s: %w", p, err)
 	}
 	res, err := nw.n.Sync(s, g)
+	nw.noteSession(p, res, err)
 	if err != nil {
-		nw.noteBroke(p, err)
 		s.Reset()
 		return res, err
 	}
@@ -344,14 +379,15 @@ func (nw *Network) SyncPeer(ctx context.Context, p peer.ID, g entry.ID) (SyncRes
 	return res, s.Close()
 }
 
-// Round is the periodic anti-entropy: each group with one known peer, drawn
-// at random. It is the backstop that makes replicas converge.
+// Round is the periodic anti-entropy: each group with one known peer that
+// is not banned, drawn at random. It is the backstop that makes replicas
+// converge.
 func (nw *Network) Round(ctx context.Context, report Report) error {
 	gs, err := nw.n.Replicated()
 	if err != nil {
 		return err
 	}
-	peers := nw.Known()
+	peers := slices.DeleteFunc(nw.Known(), nw.Banned)
 	if len(peers) == 0 {
 		return nil
 	}
@@ -367,16 +403,16 @@ func (nw *Network) Round(ctx context.Context, report Report) error {
 	return nil
 }
 
-// Greet syncs every group with a newly met peer; a group the peer lacks is
-// refused quickly.
+// Greet syncs every group with a newly met peer (none with a banned one);
+// a group the peer lacks is refused quickly.
 func (nw *Network) Greet(ctx context.Context, p peer.ID, report Report) error {
 	gs, err := nw.n.Replicated()
-	if err != nil {
+	if err != nil || nw.Banned(p) {
 		return err
 	}
 	for _, g := range gs {
 		res, err := nw.SyncPeer(ctx, p, g.ID)
-		if err != nil && strings.Contains(err.Error(), "does not hold the group") {
+		if r := (*Refused)(nil); errors.As(err, &r) && r.Code == wire.CodeUnknownGroup {
 			continue
 		}
 		report(p.String(), g.ID.Short(), res, err)

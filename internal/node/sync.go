@@ -100,12 +100,12 @@ func (n *Node) Refused() map[string]int {
 type SyncResult struct {
 	Rounds   int // Negentropy messages sent
 	Received int // entries fetched and stored
-	Refused  int // entries fetched and refused
-	Sent     int // entries pushed
+	Refused  int // entries fetched (or, serving, pushed to it) and refused
+	// Inadmissible counts those of Refused that the group's rules refused:
+	// misbehaviour of the peer, unless its replica knew more (see Fault).
+	Inadmissible int
+	Sent         int // entries pushed
 }
-
-// ErrPeer marks a peer that broke the sync protocol.
-var ErrPeer = errors.New("peer broke the sync protocol")
 
 // conn reads and writes messages on a stream.
 type conn struct {
@@ -125,19 +125,50 @@ func (c *conn) recv() (wire.Message, error) {
 	return wire.Decode(f)
 }
 
-// ask sends a request and reads the answer; an Err answer is an error.
+// ask sends a request and reads the answer; an Err answer is a *Refused.
 func (c *conn) ask(m wire.Message) (wire.Message, error) {
 	if err := c.send(m); err != nil {
 		return nil, err
 	}
 	reply, err := c.recv()
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrPeer, err)
+		return nil, err
 	}
 	if e, ok := reply.(wire.Err); ok {
-		return nil, fmt.Errorf("peer refused (code %d): %s", e.Code, e.Text)
+		return nil, &Refused{Code: e.Code, Text: e.Text}
 	}
 	return reply, nil
+}
+
+// admit stores entries the peer sent in a session and counts them. It
+// returns an error for an entry that does not decode or whose signature
+// does not verify, after storing the others: no honest peer sends one,
+// since it checked every entry before storing it.
+func (n *Node) admit(raws [][]byte, res *SyncResult) ([]store.Outcome, error) {
+	outs, err := n.ingest(raws)
+	if err != nil {
+		return outs, err
+	}
+	var bad error
+	for i, o := range outs {
+		switch f := entryFault(o.Err); {
+		case o.Err == nil:
+			if o.Stored() {
+				res.Received++
+			}
+		case f == FaultInadmissible:
+			res.Refused++
+			res.Inadmissible++
+		case f.Misbehaviour():
+			res.Refused++
+			if bad == nil {
+				bad = fmt.Errorf("entry %d of a batch: %w", i, o.Err)
+			}
+		default:
+			res.Refused++
+		}
+	}
+	return outs, bad
 }
 
 // Sync reconciles group g with the peer at the other end of rw, as the
@@ -155,7 +186,7 @@ func (n *Node) Sync(rw io.ReadWriter, g entry.ID) (res SyncResult, err error) {
 		return res, err
 	}
 	if _, ok := reply.(wire.Ack); !ok {
-		return res, fmt.Errorf("%w: %T in answer to open", ErrPeer, reply)
+		return res, fmt.Errorf("%w: %T in answer to open", wire.ErrOutOfTurn, reply)
 	}
 	gi, err := n.index(g)
 	if err != nil {
@@ -174,13 +205,13 @@ func (n *Node) Sync(rw io.ReadWriter, g entry.ID) (res SyncResult, err error) {
 		}
 		r, ok := reply.(wire.Recon)
 		if !ok {
-			return res, fmt.Errorf("%w: %T in answer to recon", ErrPeer, reply)
+			return res, fmt.Errorf("%w: %T in answer to recon", wire.ErrOutOfTurn, reply)
 		}
 		gi.mu.Lock()
 		msg, have, need, err = sess.Reconcile(r.Msg, have, need)
 		gi.mu.Unlock()
 		if err != nil {
-			return res, fmt.Errorf("%w: %v", ErrPeer, err)
+			return res, fmt.Errorf("%w: recon: %v", wire.ErrMalformed, err)
 		}
 	}
 	if err := n.fetch(c, entryIDs(need), &res); err != nil {
@@ -220,23 +251,18 @@ func (n *Node) fetch(c *conn, need []entry.ID, res *SyncResult) error {
 			}
 			reply, err := c.recv()
 			if err != nil {
-				return fmt.Errorf("%w: %v", ErrPeer, err)
+				return err
 			}
 			es, ok := reply.(wire.Entries)
 			if !ok {
-				return fmt.Errorf("%w: %T in answer to get", ErrPeer, reply)
+				return fmt.Errorf("%w: %T in answer to get", wire.ErrOutOfTurn, reply)
 			}
-			outs, err := n.ingest(es.Raws)
+			outs, err := n.admit(es.Raws, res)
 			if err != nil {
 				return err
 			}
 			got := map[entry.ID]bool{}
 			for _, o := range outs {
-				if o.Err != nil {
-					res.Refused++
-				} else if o.Stored() {
-					res.Received++
-				}
 				got[o.ID] = true
 			}
 			for _, id := range ask {
@@ -266,7 +292,7 @@ func (n *Node) push(c *conn, g entry.ID, have []entry.ID, res *SyncResult) error
 			return err
 		}
 		if _, ok := reply.(wire.Ack); !ok {
-			return fmt.Errorf("%w: %T in answer to put", ErrPeer, reply)
+			return fmt.Errorf("%w: %T in answer to put", wire.ErrOutOfTurn, reply)
 		}
 		res.Sent += len(batch)
 		batch, size = nil, 0
@@ -288,23 +314,23 @@ func (n *Node) push(c *conn, g entry.ID, have []entry.ID, res *SyncResult) error
 }
 
 // ServeSync answers one sync session on rw, as the server, and returns the
-// group it was about (zero if none was opened). It returns when the client
-// closes the stream (nil) or breaks the protocol (an error wrapping
-// wire.ErrMalformed or ErrPeer, for the caller to note the peer).
-func (n *Node) ServeSync(rw io.ReadWriter) (g entry.ID, err error) {
+// group it was about (zero if none was opened) and what the client pushed.
+// It returns when the client closes the stream (nil) or the session fails:
+// Classify says whether the client misbehaved, for the caller to charge it.
+func (n *Node) ServeSync(rw io.ReadWriter) (g entry.ID, res SyncResult, err error) {
 	defer func() { n.stats.countSession(RoleServer, err) }()
 	c := newConn(counted{rw, &n.stats})
 	m, err := c.recv()
 	if err != nil {
-		return entry.ID{}, err
+		return entry.ID{}, res, err
 	}
 	open, ok := m.(wire.Open)
 	if !ok {
 		c.send(wire.Err{Code: wire.CodeBadRequest, Text: "open first"})
-		return entry.ID{}, fmt.Errorf("%w: %T before open", ErrPeer, m)
+		return entry.ID{}, res, fmt.Errorf("%w: %T before open", wire.ErrOutOfTurn, m)
 	}
 	if open.Version != wire.Version {
-		return entry.ID{}, c.send(wire.Err{Code: wire.CodeVersion, Text: fmt.Sprintf("this node speaks sync version %d", wire.Version)})
+		return entry.ID{}, res, c.send(wire.Err{Code: wire.CodeVersion, Text: fmt.Sprintf("this node speaks sync version %d", wire.Version)})
 	}
 	g = open.Group
 	_, err = n.Store.Group(g)
@@ -313,22 +339,22 @@ func (n *Node) ServeSync(rw io.ReadWriter) (g entry.ID, err error) {
 		left, err = n.Store.Left(g)
 	}
 	if errors.Is(err, group.ErrUnknownGroup) || left {
-		return entry.ID{}, c.send(wire.Err{Code: wire.CodeUnknownGroup, Text: "this node does not hold the group"})
+		return entry.ID{}, res, c.send(wire.Err{Code: wire.CodeUnknownGroup, Text: "this node does not hold the group"})
 	} else if err != nil {
-		return entry.ID{}, err
+		return entry.ID{}, res, err
 	}
 	gi, err := n.index(g)
 	if err != nil {
-		return g, err
+		return g, res, err
 	}
 	if err := c.send(wire.Ack{}); err != nil {
-		return g, err
+		return g, res, err
 	}
-	return g, n.serveSession(c, g, gi)
+	return g, res, n.serveSession(c, g, gi, &res)
 }
 
 // serveSession answers the requests of an opened session.
-func (n *Node) serveSession(c *conn, g entry.ID, gi *groupIndex) error {
+func (n *Node) serveSession(c *conn, g entry.ID, gi *groupIndex, res *SyncResult) error {
 	sess, _ := negentropy.New(&gi.tree, reconFrame)
 	for {
 		m, err := c.recv()
@@ -346,9 +372,10 @@ func (n *Node) serveSession(c *conn, g entry.ID, gi *groupIndex) error {
 			gi.mu.Unlock()
 			if err != nil {
 				c.send(wire.Err{Code: wire.CodeBadRequest, Text: err.Error()})
-				return fmt.Errorf("%w: %v", ErrPeer, err)
+				return fmt.Errorf("%w: recon: %v", wire.ErrMalformed, err)
 			}
 			n.stats.rounds.Add(1)
+			res.Rounds++
 			reply = wire.Recon{Msg: out}
 		case wire.Get:
 			es, err := n.entries(g, m.IDs)
@@ -357,13 +384,16 @@ func (n *Node) serveSession(c *conn, g entry.ID, gi *groupIndex) error {
 			}
 			reply = es
 		case wire.Put:
-			if _, err := n.ingest(m.Raws); err != nil {
+			if _, err := n.admit(m.Raws, res); err != nil {
+				if Classify(err).Misbehaviour() {
+					c.send(wire.Err{Code: wire.CodeBadRequest, Text: "an entry does not verify"})
+				}
 				return err
 			}
 			reply = wire.Ack{}
 		default:
 			c.send(wire.Err{Code: wire.CodeBadRequest, Text: fmt.Sprintf("unexpected %T", m)})
-			return fmt.Errorf("%w: unexpected %T", ErrPeer, m)
+			return fmt.Errorf("%w: unexpected %T", wire.ErrOutOfTurn, m)
 		}
 		if err := c.send(reply); err != nil {
 			return err

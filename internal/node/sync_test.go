@@ -21,7 +21,7 @@ func syncOver(t *testing.T, client, server *Node, g entry.ID) (SyncResult, error
 	a, b := net.Pipe()
 	served := make(chan error, 1)
 	go func() {
-		_, err := server.ServeSync(b)
+		_, _, err := server.ServeSync(b)
 		served <- err
 		b.Close()
 	}()
@@ -124,7 +124,7 @@ func TestOtherVersionIsRefusedByCode(t *testing.T) {
 	n, g, _ := smallGroup(t)
 	var in, out bytes.Buffer
 	wire.WriteFrame(&in, wire.Encode(wire.Open{Version: wire.Version + 1, Group: g}))
-	if _, err := n.ServeSync(struct {
+	if _, _, err := n.ServeSync(struct {
 		io.Reader
 		io.Writer
 	}{&in, &out}); err != nil {

@@ -1,0 +1,121 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"syscall"
+
+	"hearsay/internal/entry"
+	"hearsay/internal/group"
+	"hearsay/internal/wire"
+
+	"github.com/libp2p/go-libp2p/core/network"
+)
+
+// Fault is what a failed exchange with a peer says about the peer. Faults
+// are classified here, at the boundary, by the typed errors the codec, the
+// sessions and admission return, never by an error's text.
+type Fault int
+
+// The faults. Misbehaviour (FaultMalformed and beyond) is charged to the peer;
+// the others are not: a crash, a restart, a slow link or a refusal is what
+// honest peers do.
+const (
+	// FaultNone: the exchange succeeded, or failed on this node's side (its
+	// store, its own shutdown).
+	FaultNone Fault = iota
+	// FaultNetwork: the stream or the connection ended (EOF, also inside a
+	// frame), was reset, or ran out of time, or the session was cancelled.
+	FaultNetwork
+	// FaultRefusal: the peer declined a request with an Err answer.
+	FaultRefusal
+	// FaultMalformed: a frame, a message or an entry that breaks the format.
+	FaultMalformed
+	// FaultOutOfTurn: a well-formed message the protocol does not allow there.
+	FaultOutOfTurn
+	// FaultBadSignature: an entry whose signature does not verify.
+	FaultBadSignature
+	// FaultInadmissible: a valid entry that the group's rules refuse here (not
+	// allowed, over quota, before its genesis, too large for the group).
+	// Replicas that hold different entries may disagree on it for a while,
+	// so it weighs less than the others.
+	FaultInadmissible
+)
+
+var faultNames = [...]string{"none", "network", "refusal", "malformed", "out-of-turn", "bad-signature", "inadmissible"}
+
+func (f Fault) String() string {
+	if f < 0 || int(f) >= len(faultNames) {
+		return fmt.Sprintf("fault(%d)", int(f))
+	}
+	return faultNames[f]
+}
+
+// Misbehaviour reports whether the fault is charged to the peer.
+func (f Fault) Misbehaviour() bool { return f >= FaultMalformed }
+
+// Classify says what the error that ended an exchange with a peer says
+// about it. Misbehaviour is only what this node's own checks marked; any
+// other error is the network's (if it is one of the stream's ways to end)
+// or this node's.
+func Classify(err error) Fault {
+	var refused *Refused
+	switch {
+	case err == nil:
+		return FaultNone
+	case errors.As(err, &refused):
+		return FaultRefusal
+	case errors.Is(err, entry.ErrBadSignature):
+		return FaultBadSignature
+	case errors.Is(err, wire.ErrMalformed), errors.Is(err, entry.ErrMalformed):
+		return FaultMalformed
+	case errors.Is(err, wire.ErrOutOfTurn):
+		return FaultOutOfTurn
+	case isNetwork(err):
+		return FaultNetwork
+	}
+	return FaultNone
+}
+
+// isNetwork recognizes the ways a stream or a connection ends.
+func isNetwork(err error) bool {
+	for _, e := range []error{io.EOF, io.ErrUnexpectedEOF, io.ErrClosedPipe, network.ErrReset, context.Canceled,
+		context.DeadlineExceeded, os.ErrDeadlineExceeded, net.ErrClosed, syscall.ECONNRESET, syscall.EPIPE, syscall.ECONNREFUSED} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	var timeout interface{ Timeout() bool }
+	return errors.As(err, &timeout) && timeout.Timeout()
+}
+
+// entryFault classifies why admission refused an entry a peer sent. An
+// entry from the future (clocks differ) or of a group not held is not
+// charged; neither is a failure of this node's store.
+func entryFault(err error) Fault {
+	switch {
+	case err == nil:
+		return FaultNone
+	case errors.Is(err, entry.ErrBadSignature):
+		return FaultBadSignature
+	case errors.Is(err, entry.ErrMalformed):
+		return FaultMalformed
+	case errors.Is(err, group.ErrNotAllowed), errors.Is(err, group.ErrOverQuota),
+		errors.Is(err, group.ErrBeforeGenesis), errors.Is(err, entry.ErrTooLarge):
+		return FaultInadmissible
+	}
+	return FaultNone
+}
+
+// Refused is a peer's Err answer to a request. Its text is the peer's and
+// is quoted wherever it is shown.
+type Refused struct {
+	Code wire.Code
+	Text string
+}
+
+func (r *Refused) Error() string { return fmt.Sprintf("peer refused (code %d): %q", r.Code, r.Text) }
