@@ -82,6 +82,13 @@ type runningNode struct {
 	done    chan struct{}
 }
 
+// listenError is a listen address the node's host could not listen on
+// (transport.ListenError, which this package does not import).
+type listenError interface {
+	error
+	ListenAddr() string
+}
+
 // startNode opens the home's store, starts its host, API and runtime loop;
 // the loop runs until ctx ends, and close then releases everything.
 func (c *cli) startNode(ctx context.Context, h *home.Home, listen []string, apiAddr string, bootstrap []string) (*runningNode, error) {
@@ -95,6 +102,9 @@ func (c *cli) startNode(ctx context.Context, h *home.Home, listen []string, apiA
 	r := &runningNode{h: h, n: n, done: make(chan struct{})}
 	if r.nw, err = n.StartNetwork(listen); err != nil {
 		n.Close()
+		if le, ok := errors.AsType[listenError](err); ok {
+			return nil, fmt.Errorf("--listen %s: %w", le.ListenAddr(), errors.Unwrap(le))
+		}
 		return nil, err
 	}
 	if r.stopAPI, r.apiURL, r.web, err = c.startAPI(h, n, r.nw, apiAddr); err != nil {

@@ -6,7 +6,9 @@ package transport
 import (
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/libp2p/go-libp2p"
@@ -18,6 +20,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
 	"github.com/libp2p/go-libp2p/p2p/muxer/yamux"
+	"github.com/libp2p/go-libp2p/p2p/net/swarm"
 	"github.com/libp2p/go-libp2p/p2p/security/noise"
 	"github.com/libp2p/go-libp2p/p2p/transport/quic"
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
@@ -38,15 +41,14 @@ func NewHost(key ed25519.PrivateKey, listen []string, bw metrics.Reporter, allow
 	}
 	opts := []libp2p.Option{
 		libp2p.Identity(priv),
-		libp2p.ListenAddrStrings(listen...),
-		libp2p.Transport(tcp.NewTCPTransport),
+		libp2p.NoListenAddrs, // listened on one by one below, so that each failure is seen
+		// With SO_REUSEPORT a second node could bind a port this one holds,
+		// and peers dialling it would reach either node.
+		libp2p.Transport(tcp.NewTCPTransport, tcp.DisableReuseport()),
 		libp2p.Transport(libp2pquic.NewTransport),
 		libp2p.Security(noise.ID, noise.New),
 		libp2p.Muxer(yamux.ID, yamux.DefaultTransport),
 		libp2p.DisableRelay(),
-	}
-	if len(listen) == 0 {
-		opts = append(opts, libp2p.NoListenAddrs)
 	}
 	if bw != nil {
 		opts = append(opts, libp2p.BandwidthReporter(bw))
@@ -54,7 +56,51 @@ func NewHost(key ed25519.PrivateKey, listen []string, bw metrics.Reporter, allow
 	if allow != nil {
 		opts = append(opts, libp2p.ConnectionGater(gater{allow}))
 	}
-	return libp2p.New(opts...)
+	h, err := libp2p.New(opts...)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range listen {
+		err := listenOn(h, a)
+		if err != nil {
+			h.Close()
+			return nil, err
+		}
+	}
+	return h, nil
+}
+
+// ListenError is a listen address the host could not listen on.
+type ListenError struct {
+	Addr string
+	Err  error
+}
+
+func (e *ListenError) Error() string { return e.Addr + ": " + e.Err.Error() }
+
+func (e *ListenError) Unwrap() error { return e.Err }
+
+// ListenAddr is the address, for callers that name it in their terms.
+func (e *ListenError) ListenAddr() string { return e.Addr }
+
+// listenOn listens on one address. libp2p starts a host when any of its
+// addresses works, which would leave a node without the port it was
+// given, so each must; the swarm's AddListenAddr, unlike its Listen,
+// returns the error itself rather than its text.
+func listenOn(h host.Host, addr string) error {
+	m, err := ma.NewMultiaddr(addr)
+	if sw, ok := h.Network().(*swarm.Swarm); ok && err == nil {
+		err = sw.AddListenAddr(m)
+	} else if err == nil {
+		err = h.Network().Listen(m)
+	}
+	if op, ok := errors.AsType[*net.OpError](err); ok {
+		err = op.Err // "bind: address already in use", without the address again
+	}
+	if err != nil {
+		return &ListenError{addr, err}
+	}
+	return nil
 }
 
 // gater refuses the peers allow refuses: dials to them, and connections
