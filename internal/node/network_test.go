@@ -1,7 +1,10 @@
 package node
 
 import (
+	"bufio"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"testing"
 	"time"
@@ -10,6 +13,8 @@ import (
 	"hearsay/internal/group"
 	"hearsay/internal/transport"
 	"hearsay/internal/wire"
+
+	"github.com/libp2p/go-libp2p/core/network"
 )
 
 // TestJoinOverLibp2p: two nodes with stores on disk and real libp2p hosts on
@@ -99,5 +104,155 @@ func TestViolationsAreNoted(t *testing.T) {
 	}
 	if _, err := nb.SyncWith(ctx, na.Addrs()[0], g); err != nil {
 		t.Fatalf("the node stopped serving after a bad peer: %v", err)
+	}
+}
+
+// rawSession opens a sync stream from nb's host to the node at addr, writes
+// frames, and ends the stream as end says: "close" (a clean end), "reset",
+// or "cut" (half a frame more, then the end: a peer killed mid-write). It
+// waits for the server's side to end, for the server to have judged the
+// session.
+func rawSession(t *testing.T, nb *Network, addr string, frames [][]byte, end string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	p, err := transport.Dial(ctx, nb.Host, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := transport.Open(ctx, nb.Host, p, wire.SyncProtocol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range frames {
+		wire.WriteFrame(s, f)
+	}
+	switch end {
+	case "reset":
+		time.Sleep(20 * time.Millisecond) // let the frames arrive first
+		s.Reset()
+		return
+	case "cut":
+		s.Write([]byte{0x40, 1, 2, 3}) // a frame of 64 bytes, 3 of them sent
+	}
+	s.CloseWrite()
+	io.ReadAll(s)
+	s.Close()
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 5 s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestNetworkFaultsAreNotCharged: sessions that end early, in every way a
+// crash, a restart or a cancelled command ends them, on either side, cost
+// the peer nothing; the next sync works.
+func TestNetworkFaultsAreNotCharged(t *testing.T) {
+	a, b := newNode(t, false), newNode(t, false)
+	g, _ := a.CreateGroup(openGenesis())
+	na, _ := a.StartNetwork([]string{"/ip4/127.0.0.1/tcp/0"})
+	defer na.Close()
+	nb, _ := b.StartNetwork([]string{"/ip4/127.0.0.1/tcp/0"})
+	defer nb.Close()
+	open := wire.Encode(wire.Open{Version: wire.Version, Group: g})
+	for range 5 {
+		for _, end := range []string{"close", "reset", "cut"} {
+			rawSession(t, nb, na.Addrs()[0], nil, end)
+			rawSession(t, nb, na.Addrs()[0], [][]byte{open}, end)
+		}
+	}
+	// As the client: b's server reads the Open, then dies mid-answer.
+	nb.Host.SetStreamHandler(wire.SyncProtocol, func(s network.Stream) {
+		wire.ReadFrame(bufio.NewReader(s))
+		s.Write([]byte{0x40, 0x02})
+		s.Reset()
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for range 5 {
+		if _, err := na.SyncPeer(ctx, nb.Host.ID(), g); Classify(err) != FaultNetwork {
+			t.Fatalf("a session whose server died: %v, classified %v", err, Classify(err))
+		}
+	}
+	if na.Banned(nb.Host.ID()) || na.bans.faults(nb.Host.ID()) != 0 {
+		t.Fatalf("an honest peer charged %d faults", na.bans.faults(nb.Host.ID()))
+	}
+	nb.Host.RemoveStreamHandler(wire.SyncProtocol)
+	if res, err := nb.SyncWith(ctx, na.Addrs()[0], g); err != nil || res.Received != 1 {
+		t.Fatalf("sync after the faults: %+v, %v", res, err)
+	}
+}
+
+// TestMisbehaviourIsBannedEverywhere: a peer that sends a malformed
+// frame, an entry with a bad signature and a message out of turn is
+// banned: disconnected, its connections and sync sessions refused, left
+// out of anti-entropy; the ban is saved in the home and holds after a
+// restart.
+func TestMisbehaviourIsBannedEverywhere(t *testing.T) {
+	a, b := newNode(t, false), newNode(t, false)
+	g, _ := a.CreateGroup(openGenesis())
+	na, _ := a.StartNetwork([]string{"/ip4/127.0.0.1/tcp/0"})
+	nb, _ := b.StartNetwork([]string{"/ip4/127.0.0.1/tcp/0"})
+	defer nb.Close()
+	bad := nb.Host.ID()
+	gen, err := a.Store.Get(g, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := append([]byte(nil), gen.Raw...)
+	forged[len(forged)-1] ^= 1 // the signature's last byte
+	if e, err := entry.Decode(forged); err != nil || !errors.Is(e.Verify(), entry.ErrBadSignature) {
+		t.Fatalf("the forged entry: %v", err)
+	}
+	open := wire.Encode(wire.Open{Version: wire.Version, Group: g})
+	for i, frames := range [][][]byte{
+		{{0x7f, 1, 2}}, // an unknown message type
+		{open, wire.Encode(wire.Put{Raws: [][]byte{forged}})},
+		{open, wire.Encode(wire.Ack{})}, // a server's message, sent to the server
+	} {
+		rawSession(t, nb, na.Addrs()[0], frames, "close")
+		want := i + 1
+		waitUntil(t, fmt.Sprintf("fault %d charged", want), func() bool { return na.bans.faults(bad) == want })
+	}
+	waitUntil(t, "the banned peer disconnected", func() bool { return na.Host.Network().Connectedness(bad) != network.Connected })
+	if !na.Banned(bad) {
+		t.Fatal("not banned after three misbehaviours")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := nb.SyncWith(ctx, na.Addrs()[0], g); err == nil {
+		t.Fatal("the banned peer synced")
+	}
+	if _, err := na.SyncPeer(ctx, bad, g); !errors.Is(err, ErrBanned) {
+		t.Fatalf("a sync with the banned peer: %v", err)
+	}
+	na.Remember(nb.Addrs())
+	var picked []string
+	na.Round(ctx, func(p, _ string, _ SyncResult, _ error) { picked = append(picked, p) })
+	if len(picked) != 0 {
+		t.Fatalf("anti-entropy picked %v", picked)
+	}
+	saved := a.Home.Bans()
+	if len(saved) != 1 || saved[0].Peer != bad.String() || !saved[0].Until.Equal(fixedNow().Add(banFor)) {
+		t.Fatalf("bans.json: %+v", saved)
+	}
+	na.Close()
+	na, err = a.StartNetwork([]string{"/ip4/127.0.0.1/tcp/0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer na.Close()
+	if !na.Banned(bad) {
+		t.Fatal("the ban did not survive a restart")
+	}
+	if _, err := transport.Dial(ctx, nb.Host, na.Addrs()[0]); err == nil {
+		waitUntil(t, "the banned peer refused after the restart", func() bool { return na.Host.Network().Connectedness(bad) != network.Connected })
 	}
 }
