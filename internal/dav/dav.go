@@ -18,6 +18,8 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"hearsay/internal/node"
 
@@ -34,10 +36,39 @@ func Handler(n *node.Node, prefix string) http.Handler {
 type handler struct{ dav *webdav.Handler }
 
 func (h handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if hostile(r) {
+		http.Error(w, "path: an encoded . or .. segment, /, or NUL is refused", http.StatusBadRequest)
+		return
+	}
 	req := &request{}
 	r = r.WithContext(context.WithValue(r.Context(), requestKey{}, req))
 	r.Body = &body{r.Body, req}
 	h.dav.ServeHTTP(&answer{ResponseWriter: w, req: req}, r)
+}
+
+// hostile reports a request whose path or Destination has an encoded
+// segment that decodes to "." or "..", or holds a "/" or a NUL: webdav
+// would clean it into another path (sub/%2e%2e/x becomes x) and write
+// where the client did not name. (Plain dot segments are what clients
+// clean themselves; they are cleaned here too, never climbed out of.)
+func hostile(r *http.Request) bool {
+	paths := []string{r.URL.EscapedPath()}
+	if d := r.Header.Get("Destination"); d != "" {
+		u, err := url.Parse(d)
+		if err != nil {
+			return true
+		}
+		paths = append(paths, u.EscapedPath())
+	}
+	for _, p := range paths {
+		for _, seg := range strings.Split(p, "/") {
+			s, err := url.PathUnescape(seg)
+			if err != nil || (s != seg && (s == "." || s == "..")) || strings.ContainsAny(s, "/\x00") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // body notes a request body that broke off. NB: webdav closes (so commits)

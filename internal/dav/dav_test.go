@@ -293,3 +293,30 @@ func TestOddRequests(t *testing.T) {
 type errReader struct{}
 
 func (errReader) Read([]byte) (int, error) { return 0, io.ErrUnexpectedEOF }
+
+// TestEncodedDotsAndSlashes: a path or Destination with an encoded ".." or
+// "/" is refused, and nothing is written, rather than cleaned into another
+// path.
+func TestEncodedDotsAndSlashes(t *testing.T) {
+	n := newNode(t)
+	g := newGroup(t, n, "demo", group.WriteMembers)
+	s := server{t, Handler(n, "/dav")}
+	top := "/dav/" + FolderName(g)
+	s.want(s.do("MKCOL", top+"/sub", ""), http.StatusCreated)
+	s.want(s.do("PUT", top+"/sub/ok", "1"), http.StatusCreated)
+	for _, p := range []string{top + "/sub/%2e%2e/evil", top + "/sub/%2E%2e/evil", top + "/sub/.%2e/evil", top + "/sub/%2e/evil",
+		top + "/sub%2fevil", top + "/sub/a%2F..%2Fevil", top + "/nul%00"} {
+		for _, m := range []string{"PUT", "GET", "DELETE", "MKCOL", "PROPFIND"} {
+			s.want(s.do(m, p, "x"), http.StatusBadRequest, "refused")
+		}
+	}
+	s.want(s.do("MOVE", top+"/sub/ok", "", "Destination", top+"/sub/%2e%2e/evil"), http.StatusBadRequest, "refused")
+	s.want(s.do("COPY", top+"/sub/ok", "", "Destination", top+"/a%2fb"), http.StatusBadRequest, "refused")
+	v, err := n.View(g.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vers, err := v.Find(""); err != nil || len(vers) != 1 || vers[0].Path != "sub/ok" {
+		t.Fatalf("paths stored: %+v, %v", vers, err)
+	}
+}
