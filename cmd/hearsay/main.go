@@ -36,15 +36,7 @@ func (c *cli) exec(args []string) int {
 	root.SetIn(c.stdin)
 	root.SetOut(c.stdout)
 	root.SetErr(c.stderr)
-	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
-		if done, err := c.forward(cmd, args); done || err != nil {
-			if err == nil {
-				err = errForwarded{0}
-			}
-			return err
-		}
-		return nil
-	}
+	root.PersistentPreRunE = c.forwardHook
 	err := root.Execute()
 	var fwd errForwarded
 	var quiet errReported
@@ -57,6 +49,18 @@ func (c *cli) exec(args []string) int {
 		fmt.Fprintf(c.stderr, "hearsay: %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
 	}
 	return 1
+}
+
+// forwardHook sends the command to the node serving the home, if one
+// does; errForwarded then carries its exit code.
+func (c *cli) forwardHook(cmd *cobra.Command, args []string) error {
+	if done, err := c.forward(cmd, args); done || err != nil {
+		if err == nil {
+			err = errForwarded{0}
+		}
+		return err
+	}
+	return nil
 }
 
 // exactArgs refuses a wrong number of arguments with the command's usage.
@@ -97,7 +101,7 @@ func (c *cli) root() *cobra.Command {
 	root.PersistentFlags().StringVar(&c.homeFlag, "home", "", "home directory (default $"+home.Env+" or ~/.hearsay)")
 	root.PersistentFlags().BoolVar(&c.json, "json", false, "machine-readable output: one JSON object, or JSON lines for lists")
 	root.AddCommand(c.initCmd(), c.idCmd(), c.serveCmd(), c.groupCmd(), c.postCmd(), c.logCmd(), c.threadCmd(),
-		c.setCmd(), c.dirCmd(), c.exportCmd(), c.importCmd(), c.statusCmd(), c.peersCmd(), c.devnetCmd(), c.simCmd())
+		c.setCmd(), c.dirCmd(), c.exportCmd(), c.importCmd(), c.statusCmd(), c.peersCmd(), c.devnetCmd(), c.simCmd(), c.fileCmd(), c.storageCmd())
 	root.AddCommand(c.withdrawCmds()...)
 	return root
 }

@@ -34,6 +34,7 @@ type Network struct {
 	gossip *gossip.Gossip
 	dht    *dht.IpfsDHT
 	ann    *announcer
+	blobs  *blobs // files: shards held for peers, the ledger, /hearsay/blob/1
 
 	bans   *bans      // each peer's misbehaviour and bans (bans.go)
 	saving sync.Mutex // held while the bans are written to the home
@@ -69,6 +70,10 @@ func (n *Node) StartNetwork(listen []string) (*Network, error) {
 		}
 	}})
 	if err := startDHT(nw); err != nil {
+		h.Close()
+		return nil, err
+	}
+	if nw.blobs, err = startBlobs(nw); err != nil {
 		h.Close()
 		return nil, err
 	}

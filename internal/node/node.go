@@ -44,6 +44,8 @@ type Node struct {
 	refused   map[string]int
 	stats     stats
 
+	objects objectStore // shards and shard tables, beside the store
+
 	hooks atomic.Pointer[Hooks]
 	subs  subscribers
 }

@@ -55,14 +55,20 @@ func (v *View) Get(path string) (Version, []byte, error) {
 	return *latest, val, err
 }
 
-// Value reads the value a put version wrote (nil for an rm).
+// Value reads the value a put version wrote (nil for an rm, and for a
+// large file, whose content lives in shards: see Op).
 func (v *View) Value(ver Version) ([]byte, error) {
+	op, err := v.Op(ver)
+	return op.Value, err
+}
+
+// Op reads the whole operation a version wrote, a file's manifest included.
+func (v *View) Op(ver Version) (group.DirOp, error) {
 	e, err := v.r.Entry(ver.At.ID)
 	if err != nil {
-		return nil, err
+		return group.DirOp{}, err
 	}
-	op, err := group.DecodeDirOp(e)
-	return op.Value, err
+	return group.DecodeDirOp(e)
 }
 
 // Find lists the live paths that start with prefix, in path order, each with

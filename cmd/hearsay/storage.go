@@ -1,0 +1,150 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+
+	"hearsay/internal/node"
+	"hearsay/internal/proto/storage"
+
+	"github.com/spf13/cobra"
+)
+
+// storageReport is `hearsay storage --json`.
+type storageReport struct {
+	Limits   node.StorageLimits          `json:"limits"`
+	Held     int64                       `json:"held"`     // bytes of objects on this node's disk
+	HeldFor  int64                       `json:"held_for"` // ... of them for other peers
+	Accounts map[string]*storage.Account `json:"accounts"` // per peer
+	Credit   map[string]int64            `json:"credit"`   // bytes each peer may store here
+	Writers  map[string]int64            `json:"writers"`  // bytes held per writer key
+	Serving  bool                        `json:"serving"`  // false: accounts as last saved
+}
+
+func (c *cli) storageCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "storage",
+		Short: "What this node holds for whom, what others hold for it, credit per peer, and the limits",
+		Args:  exactArgs(0),
+		RunE: func(*cobra.Command, []string) error {
+			return c.withNode(func(n *node.Node) error {
+				rep, err := c.storageReport(n)
+				if err != nil {
+					return err
+				}
+				if c.json {
+					return c.emit(rep)
+				}
+				l := rep.Limits
+				fmt.Fprintf(c.stdout, "held here: %d bytes, %d of them for others\n", rep.Held, rep.HeldFor)
+				fmt.Fprintf(c.stdout, "limits: quota %s, per writer %s, free per peer %s, ratio %g, upload %s/s (per peer %s/s)\n",
+					orNone(l.Quota), orNone(l.WriterCap), orNone(l.Free), l.Ratio, orNone(l.UploadRate), orNone(l.UploadRatePerPeer))
+				peers := make([]string, 0, len(rep.Accounts))
+				for p := range rep.Accounts {
+					peers = append(peers, p)
+				}
+				slices.Sort(peers)
+				for _, p := range peers {
+					a := rep.Accounts[p]
+					fmt.Fprintf(c.stdout, "%s\tholds for it %d\tit holds %d\tcredit %d\taudits %d passed, %d failed\n",
+						shortID(p), a.HeldFor, a.HeldBy, rep.Credit[p], a.AuditsPassed, a.AuditsFailed)
+				}
+				return nil
+			})
+		},
+	}
+	cmd.AddCommand(c.storageLimitsCmd())
+	return cmd
+}
+
+func shortID(p string) string {
+	if len(p) > 12 {
+		return "…" + p[len(p)-12:]
+	}
+	return p
+}
+
+func orNone(n int64) string {
+	if n <= 0 {
+		return "none"
+	}
+	return fmt.Sprint(n)
+}
+
+func (c *cli) storageReport(n *node.Node) (*storageReport, error) {
+	objects, err := n.Objects()
+	if err != nil {
+		return nil, err
+	}
+	rep := &storageReport{Held: objects.Bytes(), Credit: map[string]int64{}}
+	var ledger storage.Ledger
+	if c.network != nil {
+		rep.Serving = true
+		rep.Limits, ledger = c.network.Ledger()
+	} else {
+		sf, err := node.ReadStorage(n.Home.Dir)
+		if err != nil {
+			return nil, err
+		}
+		rep.Limits = sf.Limits
+		ledger = *storage.NewLedger(sf.Limits.Config)
+		for p, a := range sf.Accounts {
+			ledger.Accounts[p] = a
+		}
+	}
+	rep.Accounts, rep.Writers, rep.HeldFor = ledger.Accounts, ledger.Writers, ledger.Total
+	for p := range ledger.Accounts {
+		rep.Credit[p] = ledger.Credit(p)
+	}
+	return rep, nil
+}
+
+func (c *cli) storageLimitsCmd() *cobra.Command {
+	var l node.StorageLimits
+	cmd := &cobra.Command{
+		Use:   "limits",
+		Short: "Set what this node stores for others (bytes; 0: no limit) and how fast it serves shards (bytes/s)",
+		Args:  exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return c.withNode(func(n *node.Node) error {
+				sf, err := node.ReadStorage(n.Home.Dir)
+				if err != nil {
+					return err
+				}
+				cur := sf.Limits
+				if c.network != nil {
+					cur, _ = c.network.Ledger()
+				}
+				set := func(name string, dst *int64, v int64) {
+					if cmd.Flags().Changed(name) {
+						*dst = v
+					}
+				}
+				set("quota", &cur.Quota, l.Quota)
+				set("writer-cap", &cur.WriterCap, l.WriterCap)
+				set("free", &cur.Free, l.Free)
+				set("upload-rate", &cur.UploadRate, l.UploadRate)
+				set("upload-rate-per-peer", &cur.UploadRatePerPeer, l.UploadRatePerPeer)
+				if cmd.Flags().Changed("ratio") {
+					cur.Ratio = l.Ratio
+				}
+				for _, v := range []int64{cur.Quota, cur.WriterCap, cur.Free, cur.UploadRate, cur.UploadRatePerPeer} {
+					if v < 0 {
+						return fmt.Errorf("a limit of %d: want 0 (none) or more", v)
+					}
+				}
+				if c.network != nil {
+					return c.network.SetStorageLimits(cur)
+				}
+				return node.WriteStorageLimits(n.Home.Dir, cur)
+			})
+		},
+	}
+	cmd.Flags().Int64Var(&l.Quota, "quota", 0, "bytes held for others in all")
+	cmd.Flags().Int64Var(&l.WriterCap, "writer-cap", 0, "bytes held for any one writer key")
+	cmd.Flags().Int64Var(&l.Free, "free", 0, "bytes any peer may store before it has earned credit")
+	cmd.Flags().Float64Var(&l.Ratio, "ratio", 0, "bytes a peer may store per byte it holds for this node")
+	cmd.Flags().Int64Var(&l.UploadRate, "upload-rate", 0, "bytes/s this node serves shards at, in all")
+	cmd.Flags().Int64Var(&l.UploadRatePerPeer, "upload-rate-per-peer", 0, "bytes/s to any one peer")
+	return cmd
+}

@@ -1,0 +1,405 @@
+package node
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"hearsay/internal/blob"
+	"hearsay/internal/proto/storage"
+	"hearsay/internal/shards"
+	"hearsay/internal/transport"
+	"hearsay/internal/wire"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// ErrRefused is a peer's refusal of a blob request; errors.Is also matches
+// the storage error it stands for (storage.ErrNoCredit, …).
+var ErrRefused = errors.New("refused")
+
+// blobRequestTimeout bounds one request to one peer: a shard or a table
+// chunk, or an audit.
+const blobRequestTimeout = 30 * time.Second
+
+func (b *blobs) request(ctx context.Context, p peer.ID, m wire.BlobMessage) (network.Stream, *bufio.Reader, error) {
+	s, err := transport.Open(ctx, b.nw.Host, p, wire.BlobProtocol)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.SetDeadline(time.Now().Add(blobRequestTimeout))
+	if err := wire.WriteFrame(s, wire.EncodeBlob(m)); err != nil {
+		s.Reset()
+		return nil, nil, err
+	}
+	return s, bufio.NewReader(s), nil
+}
+
+// answer reads one answer; a BlobErr becomes an error.
+func answer(r *bufio.Reader) (wire.BlobMessage, error) {
+	frame, err := wire.ReadFrame(r)
+	if err != nil {
+		return nil, err
+	}
+	m, err := wire.DecodeBlob(frame)
+	if err != nil {
+		return nil, err
+	}
+	if e, ok := m.(wire.BlobErr); ok {
+		base := map[wire.Code]error{wire.CodeNoCredit: storage.ErrNoCredit, wire.CodeOverCap: storage.ErrOverCap,
+			wire.CodeFull: storage.ErrFull, wire.CodeNotFound: shards.ErrNotFound}[e.Code]
+		if base == nil {
+			base = ErrRefused
+		}
+		return nil, fmt.Errorf("%w: %w: %q", ErrRefused, base, e.Text)
+	}
+	return m, nil
+}
+
+// storeOn asks p to hold an object.
+func (b *blobs) storeOn(ctx context.Context, p peer.ID, meta shards.Meta, data []byte) error {
+	hs := make([][32]byte, 0, blob.Blocks(len(data)))
+	for _, h := range blob.BlockHashes(data) {
+		hs = append(hs, h)
+	}
+	s, r, err := b.request(ctx, p, wire.BlobStore{Group: meta.Group, Writer: meta.Writer, ID: meta.ID,
+		Size: uint64(len(data)), Expires: uint64(meta.Expires), Hashes: hs})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	for off := 0; off < len(data); off += wire.BlobChunk {
+		if err := wire.WriteFrame(s, wire.EncodeBlob(wire.BlobData{Data: data[off:min(off+wire.BlobChunk, len(data))]})); err != nil {
+			return err
+		}
+	}
+	m, err := answer(r)
+	if err != nil {
+		return err
+	}
+	if _, ok := m.(wire.BlobAck); !ok {
+		return fmt.Errorf("%w: %T answers a store", wire.ErrMalformed, m)
+	}
+	return nil
+}
+
+// fetchFrom reads a whole object of size bytes from p, checking each block
+// as it arrives.
+func (b *blobs) fetchFrom(ctx context.Context, p peer.ID, id blob.ID, size int) ([]byte, error) {
+	s, r, err := b.request(ctx, p, wire.BlobFetch{ID: id})
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	m, err := answer(r)
+	if err != nil {
+		return nil, err
+	}
+	o, ok := m.(wire.BlobObject)
+	if !ok {
+		return nil, fmt.Errorf("%w: %T answers a fetch", wire.ErrMalformed, m)
+	}
+	hs := make([]blob.ID, len(o.Hashes))
+	for i, h := range o.Hashes {
+		hs[i] = h
+	}
+	if int(o.Size) != size {
+		return nil, fmt.Errorf("%w: object %s of %d bytes, want %d", blob.ErrCorrupt, id.Short(), o.Size, size)
+	}
+	if err := blob.CheckHashes(id, size, hs); err != nil {
+		return nil, err
+	}
+	data := make([]byte, 0, size)
+	for len(data) < size {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		m, err := answer(r)
+		if err != nil {
+			return nil, err
+		}
+		d, ok := m.(wire.BlobData)
+		if !ok || len(data)+len(d.Data) > size || (len(data)+len(d.Data) < size && len(d.Data)%blob.BlockSize != 0) {
+			return nil, fmt.Errorf("%w: object bytes out of shape", wire.ErrMalformed)
+		}
+		for off := 0; off < len(d.Data); off += blob.BlockSize {
+			i := (len(data) + off) / blob.BlockSize
+			if err := blob.CheckBlock(hs, size, i, d.Data[off:min(off+blob.BlockSize, len(d.Data))]); err != nil {
+				return nil, err
+			}
+		}
+		data = append(data, d.Data...)
+	}
+	return data, nil
+}
+
+// haveOn asks p which of ids it holds.
+func (b *blobs) haveOn(ctx context.Context, p peer.ID, ids []blob.ID) ([]bool, error) {
+	out := make([]bool, 0, len(ids))
+	for start := 0; start < len(ids); start += wire.MaxHave {
+		batch := ids[start:min(start+wire.MaxHave, len(ids))]
+		req := wire.BlobHave{IDs: make([][32]byte, len(batch))}
+		for i, id := range batch {
+			req.IDs[i] = id
+		}
+		s, r, err := b.request(ctx, p, req)
+		if err != nil {
+			return nil, err
+		}
+		m, err := answer(r)
+		s.Close()
+		if err != nil {
+			return nil, err
+		}
+		h, ok := m.(wire.BlobHolding)
+		if !ok || len(h.Bits) != (len(batch)+7)/8 {
+			return nil, fmt.Errorf("%w: %T answers a have", wire.ErrMalformed, m)
+		}
+		for i := range batch {
+			out = append(out, h.Bits[i/8]&(1<<(i%8)) != 0)
+		}
+	}
+	return out, nil
+}
+
+// candidates are the peers that may hold a group's shards, this node
+// first: the connected peers that replicate the group (members first, as
+// DESIGN §3 asks), then, while they are fewer than want, any other
+// connected peer, which offers storage by speaking the protocol.
+func (nw *Network) candidates(g [32]byte, want int) []string {
+	self := nw.Host.ID()
+	out := []string{self.String()}
+	nw.mu.Lock()
+	for p := range nw.synced[g] {
+		if nw.Host.Network().Connectedness(p) == network.Connected {
+			out = append(out, p.String())
+		}
+	}
+	nw.mu.Unlock()
+	slices.Sort(out[1:])
+	if len(out) < want {
+		var more []string
+		for _, p := range nw.Host.Network().Peers() {
+			if !slices.Contains(out, p.String()) {
+				more = append(more, p.String())
+			}
+		}
+		slices.Sort(more)
+		out = append(out, more...)
+	}
+	return out
+}
+
+// Source is the network as a Source: this node's store first, then the
+// peers that replicate the file's group.
+func (nw *Network) Source() Source { return &netSource{nw: nw, holders: map[blob.ID][]string{}} }
+
+type netSource struct {
+	nw *Network
+
+	mu      sync.Mutex
+	located map[blob.ID]bool     // tables whose shards were located
+	holders map[blob.ID][]string // each shard's holders as last located; bounded by one file's shards
+}
+
+// Locate asks every candidate which of ids it holds, in parallel.
+func (s *netSource) Locate(ctx context.Context, ids []blob.ID) (map[blob.ID][]string, error) {
+	return s.nw.locate(ctx, [32]byte{}, ids)
+}
+
+func (nw *Network) locate(ctx context.Context, g [32]byte, ids []blob.ID) (map[blob.ID][]string, error) {
+	out := map[blob.ID][]string{}
+	self := nw.Host.ID().String()
+	for _, id := range ids {
+		if nw.blobs.objects.Has(id) {
+			out[id] = append(out[id], self)
+		}
+	}
+	var cands []string
+	if g == ([32]byte{}) {
+		cands = []string{self}
+		for _, p := range nw.Host.Network().Peers() {
+			cands = append(cands, p.String())
+		}
+	} else {
+		cands = nw.candidates(g, 1<<30)
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 16)
+	for _, c := range cands[1:] {
+		p, err := peer.Decode(c)
+		if err != nil {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			has, err := nw.blobs.haveOn(ctx, p, ids)
+			if err != nil {
+				return // an unreachable peer holds nothing we can have
+			}
+			mu.Lock()
+			for i, h := range has {
+				if h {
+					out[ids[i]] = append(out[ids[i]], c)
+				}
+			}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	for id := range out {
+		slices.Sort(out[id])
+	}
+	return out, ctx.Err()
+}
+
+func (s *netSource) Object(ctx context.Context, id blob.ID, size int) ([]byte, error) {
+	if b, err := s.nw.blobs.objects.Read(id, 0, -1); err == nil && len(b) == size {
+		return b, nil
+	}
+	where, err := s.Locate(ctx, []blob.ID{id})
+	if err != nil {
+		return nil, err
+	}
+	var last error = fmt.Errorf("%w: no connected peer holds %s", shards.ErrNotFound, id.Short())
+	for _, h := range where[id] {
+		p, err := peer.Decode(h)
+		if err != nil || p == s.nw.Host.ID() {
+			continue
+		}
+		b, err := s.nw.blobs.fetchFrom(ctx, p, id, size)
+		if err == nil {
+			return b, nil
+		}
+		last = err
+	}
+	return nil, last
+}
+
+// extra is how many more shards than k a stripe's fetch asks for at
+// first: the slowest answers are cancelled once k are in (Storj's long-tail
+// cancellation), so a slow peer costs a little bandwidth, not time.
+const extra = 2
+
+// Stripe fetches k shards of stripe i: those this node holds, then k+extra
+// at once from peers, rotating by stripe so that consecutive stripes load
+// different peers; a fetch that fails is replaced by the shard's next
+// holder or another shard, and the slowest are cancelled once k are in.
+func (s *netSource) Stripe(ctx context.Context, f *File, i int) ([][]byte, error) {
+	p := f.Params()
+	if err := s.locateFile(ctx, f); err != nil {
+		return nil, err
+	}
+	out := make([][]byte, p.N())
+	have := 0
+	type job struct {
+		j    int
+		peer peer.ID
+	}
+	var jobs []job
+	self := s.nw.Host.ID()
+	s.mu.Lock()
+	for j := range p.N() {
+		id := f.Table.Shard(p, i, j)
+		if b, err := s.nw.blobs.objects.Read(id, 0, -1); err == nil {
+			out[j] = b
+			have++
+			continue
+		}
+		hs := s.holders[id]
+		for k := range hs { // rotate, so that stripes spread over holders
+			h := hs[(k+i)%len(hs)]
+			if pid, err := peer.Decode(h); err == nil && pid != self {
+				jobs = append(jobs, job{j, pid})
+			}
+		}
+	}
+	s.mu.Unlock()
+	if have >= p.K {
+		return out, nil
+	}
+	// Each shard's holders in turn; shards in an order rotated by stripe.
+	slices.SortStableFunc(jobs, func(a, b job) int { return (a.j+i)%p.N() - (b.j+i)%p.N() })
+	type result struct {
+		j    int
+		data []byte
+		err  error
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	results := make(chan result, len(jobs))
+	running := 0
+	used := make([]bool, len(jobs))
+	inFlight := map[int]bool{} // shards being fetched
+	size := p.ShardLen(int64(f.M.Size), i)
+	start := func() bool {
+		for n, jb := range jobs {
+			if used[n] || out[jb.j] != nil || inFlight[jb.j] {
+				continue
+			}
+			used[n], inFlight[jb.j] = true, true
+			running++
+			go func() {
+				data, err := s.nw.blobs.fetchFrom(sctx, jb.peer, f.Table.Shard(p, i, jb.j), size)
+				results <- result{jb.j, data, err}
+			}()
+			return true
+		}
+		return false
+	}
+	for range p.K - have + extra {
+		start()
+	}
+	var lastErr error
+	for have < p.K && running > 0 {
+		r := <-results
+		running--
+		delete(inFlight, r.j)
+		if r.err != nil { // the next holder of that shard, or another shard
+			lastErr = r.err
+			for running < p.K-have+extra && start() {
+			}
+			continue
+		}
+		if out[r.j] == nil {
+			out[r.j] = r.data
+			have++
+		}
+	}
+	if have < p.K {
+		return nil, fmt.Errorf("stripe %d of %q: %d of the %d shards it needs are to be had (last error: %v)", i, f.Path, have, p.K, lastErr)
+	}
+	return out, nil
+}
+
+// locateFile learns the holders of every shard of f once per source.
+func (s *netSource) locateFile(ctx context.Context, f *File) error {
+	s.mu.Lock()
+	done := s.located[f.M.TableID()]
+	s.mu.Unlock()
+	if done {
+		return nil
+	}
+	where, err := s.nw.locate(ctx, f.Group, f.Table)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.located == nil {
+		s.located = map[blob.ID]bool{}
+	}
+	s.located[f.M.TableID()] = true
+	for id, hs := range where {
+		s.holders[id] = hs
+	}
+	return nil
+}

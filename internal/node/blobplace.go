@@ -1,0 +1,213 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"hearsay/internal/blob"
+	"hearsay/internal/proto/storage"
+	"hearsay/internal/shards"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// Placement says where a file's shards are after Place.
+type Placement struct {
+	Sent    int      // shards sent to peers by this call
+	Holders []string // distinct peers that hold a shard of the file
+	Errors  []string // refusals and failures, one line each (at most a few)
+}
+
+// placeParallel bounds the shards sent at once.
+const placeParallel = 8
+
+// Place puts the shards of f (its table loaded) on distinct peers chosen
+// by rendezvous hashing among the candidates, keeping those already
+// placed; progress gets the shards placed so far. Shards this node holds
+// for itself but that rendezvous gives to others are dropped here once
+// placed. The shard table goes to the top k+m candidates of its own rank.
+// A stripe whose shards cannot all be placed is left to the repair loop.
+func (nw *Network) Place(ctx context.Context, f *File, src Source, progress func(placed, total int)) (Placement, error) {
+	p := f.Params()
+	var res Placement
+	cands := nw.candidates(f.Group, p.N())
+	where, err := nw.locate(ctx, f.Group, f.Table)
+	if err != nil {
+		return res, err
+	}
+	self := nw.Host.ID().String()
+	type send struct {
+		id blob.ID
+		to string
+	}
+	var sends []send
+	var keep []blob.ID // shards whose place is this node
+	var drop []blob.ID // shards this node holds for itself but places elsewhere
+	for i := range f.M.Stripes() {
+		holders := make([][]string, p.N())
+		for j := range p.N() {
+			holders[j] = where[f.Table.Shard(p, i, j)]
+		}
+		to, must := storage.Place(storage.StripeKey(f.M.TableID(), i), p.N(), cands, holders)
+		for j := range p.N() {
+			id := f.Table.Shard(p, i, j)
+			switch {
+			case to[j] == self:
+				keep = append(keep, id)
+			case must[j]:
+				sends = append(sends, send{id, to[j]})
+				fallthrough
+			default:
+				drop = append(drop, id)
+			}
+		}
+	}
+	tableTo := storage.Rank(f.M.Table, cands)[:min(p.N(), len(cands))]
+	for _, c := range tableTo {
+		if c != self && !contains(where[f.M.TableID()], c) {
+			sends = append(sends, send{f.M.TableID(), c})
+		}
+	}
+	total := len(sends)
+	var mu sync.Mutex
+	failed := map[blob.ID]bool{}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, placeParallel)
+	exp := nw.n.now().Add(Lease).Unix()
+	for _, sd := range sends {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			err := nw.sendObject(ctx, f, src, sd.id, sd.to, exp)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				failed[sd.id] = true
+				if len(res.Errors) < 5 {
+					res.Errors = append(res.Errors, fmt.Sprintf("%s: %v", shortPeer(sd.to), err))
+				}
+				return
+			}
+			res.Sent++
+			if progress != nil {
+				progress(res.Sent, total)
+			}
+		}()
+	}
+	wg.Wait()
+	objects := nw.blobs.objects
+	for _, id := range drop {
+		if m, err := objects.Meta(id); err == nil && m.Owner == self && !failed[id] {
+			objects.Delete(id)
+		}
+	}
+	for _, id := range keep { // a repair may give this node a shard it lacks
+		if !objects.Has(id) {
+			if data, err := rebuildShard(ctx, f, src, id); err == nil {
+				objects.Put(shards.Meta{ID: id, Group: f.Group, Writer: f.Version.Author, Owner: self, Expires: exp}, data)
+			}
+		}
+	}
+	after, err := nw.locate(ctx, f.Group, f.Table)
+	if err != nil {
+		return res, err
+	}
+	distinct := map[string]bool{}
+	for _, hs := range after {
+		for _, h := range hs {
+			distinct[h] = true
+		}
+	}
+	for h := range distinct {
+		res.Holders = append(res.Holders, h)
+	}
+	return res, nil
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+func shortPeer(p string) string {
+	if len(p) > 8 {
+		return "…" + p[len(p)-8:]
+	}
+	return p
+}
+
+// sendObject sends one object to a peer, reading it from this node's store
+// or, for a shard this node does not hold, rebuilding its stripe from src.
+func (nw *Network) sendObject(ctx context.Context, f *File, src Source, id blob.ID, to string, expires int64) error {
+	pid, err := peer.Decode(to)
+	if err != nil {
+		return err
+	}
+	data, err := nw.blobs.objects.Read(id, 0, -1)
+	if errors.Is(err, shards.ErrNotFound) {
+		data, err = rebuildShard(ctx, f, src, id)
+	}
+	if err != nil {
+		return err
+	}
+	meta := shards.Meta{ID: id, Group: f.Group, Writer: f.Version.Author, Expires: expires}
+	if err := nw.blobs.storeOn(ctx, pid, meta, data); err != nil {
+		return err
+	}
+	nw.blobs.mu.Lock()
+	nw.blobs.ledger.Placed(to, int64(len(data)))
+	nw.blobs.save()
+	nw.blobs.mu.Unlock()
+	return nil
+}
+
+// rebuildShard computes a shard of f this node does not hold from k others
+// of its stripe: what a repairer sends to a new holder.
+func rebuildShard(ctx context.Context, f *File, src Source, id blob.ID) ([]byte, error) {
+	p := f.Params()
+	for i := range f.M.Stripes() {
+		for j := range p.N() {
+			if f.Table.Shard(p, i, j) != id {
+				continue
+			}
+			shs, err := src.Stripe(ctx, f, i)
+			if err != nil {
+				return nil, err
+			}
+			c, err := blob.NewCoder(p, int64(f.M.Size), f.M.Key)
+			if err != nil {
+				return nil, err
+			}
+			if err := c.Rebuild(i, shs); err != nil {
+				return nil, err
+			}
+			if blob.IDOf(shs[j]) != id {
+				return nil, fmt.Errorf("%w: rebuilt shard %s", blob.ErrCorrupt, id.Short())
+			}
+			return shs[j], nil
+		}
+	}
+	return nil, fmt.Errorf("%s is not a shard of %q", id.Short(), f.Path)
+}
+
+// PutFile is FilePut and then Place, on a serving node: k and m, unless
+// given, follow the number of peers there are to hold shards.
+func (nw *Network) PutFile(ctx context.Context, gid [32]byte, path string, r io.Reader, size int64, o PutOptions) (*File, Placement, error) {
+	if o.Peers == 0 {
+		o.Peers = len(nw.candidates(gid, 1<<30))
+	}
+	f, _, err := nw.n.FilePut(gid, path, r, size, o)
+	if err != nil {
+		return nil, Placement{}, err
+	}
+	pl, err := nw.Place(ctx, f, nw.Source(), nil)
+	return f, pl, err
+}
