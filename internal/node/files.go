@@ -72,7 +72,7 @@ type Source interface {
 // are (blob.DefaultParams).
 type PutOptions struct {
 	K, M     int
-	Peers    int               // distinct holders there are, this node included
+	Peers    int              // distinct holders there are, this node included
 	Progress func(done int64) // content bytes coded and stored so far
 }
 

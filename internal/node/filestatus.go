@@ -80,4 +80,3 @@ func Health(ctx context.Context, f *File, src Source) (*FileStatus, error) {
 	}
 	return st, nil
 }
-

@@ -70,7 +70,7 @@ func (s *Server) routes() []route {
 		{method: "POST", pattern: "/api/v1/groups/{group}/entries/{entry}/retract", id: "retractEntry", summary: "Withdraw one of your own entries", ok: 201, resp: IDBody{}, errs: both, json: s.withdraw((*node.Node).Retract)},
 		{method: "POST", pattern: "/api/v1/groups/{group}/entries/{entry}/hide", id: "hideEntry", summary: "Hide an entry of a group you administer", ok: 201, resp: IDBody{}, errs: both, json: s.withdraw((*node.Node).Hide)},
 		{method: "PUT", pattern: "/api/v1/groups/{group}/files/{path...}", id: "putFile", summary: "Store the body (Content-Length required) as a new version of a large file: coded into shards and placed on peers before the answer",
-			query: []param{{"k", "integer", "data shards per stripe (default: from the peers there are)"}, {"m", "integer", "parity shards per stripe, with k"}},
+			query:    []param{{"k", "integer", "data shards per stripe (default: from the peers there are)"}, {"m", "integer", "parity shards per stripe, with k"}},
 			bodyType: "application/octet-stream", ok: 201, resp: FilePut{}, errs: both, raw: s.putFile},
 		{method: "GET", pattern: "/api/v1/groups/{group}/files/{path...}", id: "getFile", summary: "A large file's content, verified as it streams; Range requests work",
 			query: []param{{"version", "string", "a version's entry id or prefix (default: the latest)"}}, ok: 200, respType: "application/octet-stream", errs: both, raw: s.getFile},
