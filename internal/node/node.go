@@ -233,7 +233,7 @@ func (n *Node) ResolveEntry(gid entry.ID, arg string) (entry.ID, error) {
 	}
 	arg = strings.ToLower(arg)
 	even, err := hex.DecodeString(arg[:len(arg)&^1])
-	if len(arg) < 6 || err != nil || strings.Trim(arg, "0123456789abcdef") != "" {
+	if len(arg) < 6 || len(arg) > 64 || err != nil || strings.Trim(arg, "0123456789abcdef") != "" {
 		return entry.ID{}, fmt.Errorf("%w %q: want 64 hex digits, or a unique prefix of 6 or more", entry.ErrMalformedID, arg)
 	}
 	ids, err := n.Store.IDsWithPrefix(gid, even, 1<<10)
