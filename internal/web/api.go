@@ -6,6 +6,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -13,8 +14,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"hearsay/internal/entry"
 	"hearsay/internal/group"
@@ -123,10 +126,23 @@ type Identity struct {
 	PeerID string `json:"peer_id"`
 }
 
-// decode reads a JSON body strictly: unknown fields and trailing data are
-// errors, so a typo never passes silently.
+// decode reads a JSON body strictly, so that what is stored is what was
+// sent: unknown fields, trailing data, bytes that are not UTF-8 (and lone
+// surrogate escapes), which encoding/json would turn into U+FFFD, and keys
+// given twice or in another case, which it would take the last or any of,
+// are errors. A body over maxJSON is a *http.MaxBytesError (413).
 func decode(r *http.Request, v any) error {
-	d := json.NewDecoder(io.LimitReader(r.Body, maxJSON))
+	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxJSON))
+	if err != nil {
+		return fmt.Errorf("body: %w", err)
+	}
+	if !utf8.Valid(b) || loneSurrogate(b) {
+		return errors.New("body: not valid UTF-8")
+	}
+	if err := exactKeys(b, jsonNames(reflect.TypeOf(v).Elem())); err != nil {
+		return fmt.Errorf("body: %w", err)
+	}
+	d := json.NewDecoder(bytes.NewReader(b))
 	d.DisallowUnknownFields()
 	if err := d.Decode(v); err != nil {
 		return fmt.Errorf("body: %w", err)

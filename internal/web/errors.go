@@ -26,6 +26,7 @@ const (
 	CodeForbidden    = "forbidden"    // 403: cross-site request, or refused by the group's rules
 	CodeNotFound     = "not_found"    // 404: unknown group, entry, path or route
 	CodeConflict     = "conflict"     // 409: an id prefix names several entries
+	CodeTooLarge     = "too_large"    // 413: a request body over its bound
 	CodeUnavailable  = "unavailable"  // 503: no peer could be reached
 	CodeInternal     = "internal"     // 500: the store failed
 )
@@ -37,6 +38,8 @@ func writeError(w http.ResponseWriter, err error) {
 	case errors.Is(err, group.ErrUnknownGroup), errors.Is(err, node.ErrNoEntry), errors.Is(err, store.ErrNotFound),
 		errors.Is(err, view.ErrNoPath):
 		status, code = http.StatusNotFound, CodeNotFound
+	case isTooLarge(err):
+		status, code = http.StatusRequestEntityTooLarge, CodeTooLarge
 	case errors.Is(err, node.ErrAmbiguous):
 		status, code = http.StatusConflict, CodeConflict
 	case errors.Is(err, group.ErrNotAllowed), errors.Is(err, node.ErrNotYours), errors.Is(err, node.ErrNoKey),
@@ -49,6 +52,11 @@ func writeError(w http.ResponseWriter, err error) {
 	case errors.Is(err, entry.ErrMalformedID), errors.Is(err, entry.ErrMalformed), errors.Is(err, entry.ErrTooLarge):
 	}
 	writeJSON(w, status, Error{code, err.Error()})
+}
+
+func isTooLarge(err error) bool {
+	_, ok := errors.AsType[*http.MaxBytesError](err)
+	return ok
 }
 
 // errUnreachable marks a join that found no peer to sync with.

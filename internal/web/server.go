@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -127,7 +128,8 @@ func timed(route string, observe func(string, string, time.Duration), next http.
 // authorized admits the bearer token or a session cookie.
 func (s *Server) authorized(r *http.Request) bool {
 	if h := r.Header.Get("Authorization"); h != "" {
-		return subtle.ConstantTimeCompare([]byte(h), []byte("Bearer "+s.cfg.Token)) == 1
+		scheme, cred, _ := strings.Cut(h, " ") // the scheme is case-insensitive (RFC 9110 §11.1)
+		return strings.EqualFold(scheme, "Bearer") && subtle.ConstantTimeCompare([]byte(strings.TrimLeft(cred, " ")), []byte(s.cfg.Token)) == 1
 	}
 	c, err := r.Cookie(sessionCookie)
 	if err != nil {
@@ -138,14 +140,12 @@ func (s *Server) authorized(r *http.Request) bool {
 	return s.sessions[c.Value]
 }
 
-// crossSite reports a state-changing request another site's page could
-// have made: one with a foreign Origin, or a POST with a body type a plain
-// HTML form can send. (A JSON or binary POST, and any PUT or DELETE, force
-// a CORS preflight, which this server never answers.)
+// crossSite reports a request another site's page could have made: any
+// with a foreign Origin (a browser names it on every cross-origin fetch,
+// reads too), or a POST with a body type a plain HTML form can send. (A
+// JSON or binary POST, and any PUT or DELETE, force a CORS preflight,
+// which this server never answers.)
 func crossSite(r *http.Request) bool {
-	if r.Method == http.MethodGet || r.Method == http.MethodHead {
-		return false
-	}
 	if o := r.Header.Get("Origin"); o != "" {
 		u, err := url.Parse(o)
 		if err != nil || u.Host != r.Host {
@@ -168,6 +168,7 @@ func crossSite(r *http.Request) bool {
 func (s *Server) guard(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !rt.public && !s.authorized(r) {
+			w.Header().Set("Connection", "close") // a client without the token holds no connection
 			fail(w, http.StatusUnauthorized, CodeUnauthorized, "missing or wrong bearer token (see <home>/api.token), or no session: open the login URL `hearsay status` prints")
 			return
 		}
