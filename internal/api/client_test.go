@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 )
@@ -74,5 +75,45 @@ func TestReplaysBounded(t *testing.T) {
 	r.run(context.Background(), "big", func() ExecResponse { return ExecResponse{Stdout: make([]byte, maxReplayed+1)} })
 	if len(r.calls) != maxReplays || len(r.kept) != maxReplays {
 		t.Fatalf("%d answers kept, %d listed, want %d", len(r.calls), len(r.kept), maxReplays)
+	}
+}
+
+// TestExecRefusesBadBodies: a body that is not UTF-8 (JSON would carry
+// U+FFFD in its place) is a 400, and any request with an Origin, a read
+// too, a 403; neither runs a command, nor does the client send an argument
+// that is not UTF-8.
+func TestExecRefusesBadBodies(t *testing.T) {
+	var runs atomic.Int32
+	srv := httptest.NewServer(Handler(Config{Token: "secret", Exec: func(context.Context, []string, []byte) (int, []byte, []byte) {
+		runs.Add(1)
+		return 0, nil, nil
+	}}))
+	defer srv.Close()
+	do := func(method, path string, body io.Reader, origin string) int {
+		t.Helper()
+		req, _ := http.NewRequest(method, srv.URL+path, body)
+		req.Header.Set("Authorization", "bearer secret")
+		req.Header.Set("Content-Type", "application/json")
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := do("POST", "/api/v1/exec", strings.NewReader("{\"args\":[\"post\",\"g\",\"\xff\"]}"), ""); code != http.StatusBadRequest {
+		t.Fatalf("not UTF-8: %d", code)
+	}
+	if code := do("GET", "/api/v1/health", nil, "http://evil.example"); code != http.StatusForbidden {
+		t.Fatalf("a read from a page: %d", code)
+	}
+	if code := do("POST", "/api/v1/exec", strings.NewReader(`{"args":["id"]}`), ""); code != http.StatusOK || runs.Load() != 1 {
+		t.Fatalf("a good request: %d, %d runs", code, runs.Load())
+	}
+	if _, err := (&Client{URL: srv.URL, Token: "secret"}).Exec(context.Background(), []string{"post", "g", "\xff"}, nil); err == nil || runs.Load() != 1 {
+		t.Fatalf("the client sent an argument that is not UTF-8: %v", err)
 	}
 }
