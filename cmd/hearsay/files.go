@@ -338,7 +338,7 @@ func (c *cli) fileStatusCmd() *cobra.Command {
 				}
 				src := n.LocalSource()
 				if c.network != nil {
-					src = c.network.Source()
+					src = c.network.Source(g.ID)
 				}
 				if err := n.LoadTable(context.Background(), f, src); err != nil {
 					return err

@@ -125,10 +125,12 @@ func (c *cli) storageLimitsCmd() *cobra.Command {
 				set("free", &cur.Free, l.Free)
 				set("upload-rate", &cur.UploadRate, l.UploadRate)
 				set("upload-rate-per-peer", &cur.UploadRatePerPeer, l.UploadRatePerPeer)
+				set("audit-every", &cur.AuditEvery, l.AuditEvery)
+				set("repair-every", &cur.RepairEvery, l.RepairEvery)
 				if cmd.Flags().Changed("ratio") {
 					cur.Ratio = l.Ratio
 				}
-				for _, v := range []int64{cur.Quota, cur.WriterCap, cur.Free, cur.UploadRate, cur.UploadRatePerPeer} {
+				for _, v := range []int64{cur.Quota, cur.WriterCap, cur.Free, cur.UploadRate, cur.UploadRatePerPeer, cur.AuditEvery, cur.RepairEvery} {
 					if v < 0 {
 						return fmt.Errorf("a limit of %d: want 0 (none) or more", v)
 					}
@@ -146,5 +148,7 @@ func (c *cli) storageLimitsCmd() *cobra.Command {
 	cmd.Flags().Float64Var(&l.Ratio, "ratio", 0, "bytes a peer may store per byte it holds for this node")
 	cmd.Flags().Int64Var(&l.UploadRate, "upload-rate", 0, "bytes/s this node serves shards at, in all")
 	cmd.Flags().Int64Var(&l.UploadRatePerPeer, "upload-rate-per-peer", 0, "bytes/s to any one peer")
+	cmd.Flags().Int64Var(&l.AuditEvery, "audit-every", 0, "mean seconds between two audits of peers holding this node's shards (takes effect at the next start)")
+	cmd.Flags().Int64Var(&l.RepairEvery, "repair-every", 0, "seconds between two checks of the files this node holds shards of (next start)")
 	return cmd
 }

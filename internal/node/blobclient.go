@@ -169,49 +169,113 @@ func (b *blobs) haveOn(ctx context.Context, p peer.ID, ids []blob.ID) ([]bool, e
 
 // candidates are the peers that may hold a group's shards, this node
 // first: the connected peers that replicate the group (members first, as
-// DESIGN §3 asks), then, while they are fewer than want, any other
-// connected peer, which offers storage by speaking the protocol.
+// DESIGN §3 asks: those synced with and those the DHT named), then, while
+// they are fewer than want, any other connected peer, which offers
+// storage by speaking the protocol. Peers that failed their audits here
+// are never candidates.
 func (nw *Network) candidates(g [32]byte, want int) []string {
 	self := nw.Host.ID()
-	out := []string{self.String()}
+	connected := func(p peer.ID) bool { return nw.Host.Network().Connectedness(p) == network.Connected }
+	set := map[peer.ID]bool{}
 	nw.mu.Lock()
 	for p := range nw.synced[g] {
-		if nw.Host.Network().Connectedness(p) == network.Connected {
+		set[p] = true
+	}
+	nw.mu.Unlock()
+	b := nw.blobs
+	b.mu.Lock()
+	for p := range b.members[g] {
+		set[p] = true
+	}
+	bad := func(p peer.ID) bool { return b.ledger.Bad(p.String()) }
+	var out, more []string
+	for p := range set {
+		if connected(p) && !bad(p) && p != self {
 			out = append(out, p.String())
 		}
 	}
-	nw.mu.Unlock()
-	slices.Sort(out[1:])
-	if len(out) < want {
-		var more []string
+	if len(out)+1 < want {
 		for _, p := range nw.Host.Network().Peers() {
-			if !slices.Contains(out, p.String()) {
+			if !set[p] && !bad(p) {
 				more = append(more, p.String())
 			}
 		}
-		slices.Sort(more)
-		out = append(out, more...)
 	}
-	return out
+	b.mu.Unlock()
+	slices.Sort(out)
+	slices.Sort(more)
+	return append(append([]string{self.String()}, out...), more...)
 }
 
-// Source is the network as a Source: this node's store first, then the
-// peers that replicate the file's group.
-func (nw *Network) Source() Source { return &netSource{nw: nw, holders: map[blob.ID][]string{}} }
+// maxMembers bounds the members of one group the DHT may name to this node.
+const maxMembers = 64
+
+// reachMembers connects to members of g that the DHT names when fewer than
+// want are connected: a node that holds nothing of a file must reach the
+// peers that hold its shards.
+func (nw *Network) reachMembers(ctx context.Context, g [32]byte, want int) {
+	if len(nw.candidates(g, 0)) >= want {
+		return
+	}
+	fctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	infos, err := nw.FindMembers(fctx, g)
+	if err != nil {
+		return
+	}
+	var wg sync.WaitGroup
+	for _, info := range infos[:min(len(infos), maxMembers)] {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			dctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+			defer cancel()
+			if nw.Host.Connect(dctx, info) != nil {
+				return
+			}
+			nw.blobs.mu.Lock()
+			defer nw.blobs.mu.Unlock()
+			if nw.blobs.members[g] == nil {
+				nw.blobs.members[g] = map[peer.ID]bool{}
+			}
+			if len(nw.blobs.members[g]) < maxMembers {
+				nw.blobs.members[g][info.ID] = true
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// Source is the network as a Source for the files of group g: this node's
+// store first, then the peers that replicate g (reached through the DHT
+// when too few are connected), then any connected peer.
+func (nw *Network) Source(g [32]byte) Source {
+	return &netSource{nw: nw, g: g, holders: map[blob.ID][]string{}}
+}
 
 type netSource struct {
 	nw *Network
+	g  [32]byte
 
+	reach   sync.Once
 	mu      sync.Mutex
 	located map[blob.ID]bool     // tables whose shards were located
 	holders map[blob.ID][]string // each shard's holders as last located; bounded by one file's shards
 }
 
-// Locate asks every candidate which of ids it holds, in parallel.
+// Locate asks the group's candidates which of ids they hold, in parallel.
 func (s *netSource) Locate(ctx context.Context, ids []blob.ID) (map[blob.ID][]string, error) {
-	return s.nw.locate(ctx, [32]byte{}, ids)
+	s.reach.Do(func() { s.nw.reachMembers(ctx, s.g, wantMembers) })
+	return s.nw.locate(ctx, s.g, ids)
 }
 
+// wantMembers is how many connected members of a group a source looks for
+// before it locates shards: Storj's 80 pieces, the widest stripe a default
+// gives being 30.
+const wantMembers = 32
+
+// locate asks every candidate for group g which of ids it holds, in
+// parallel; a zero g asks every connected peer.
 func (nw *Network) locate(ctx context.Context, g [32]byte, ids []blob.ID) (map[blob.ID][]string, error) {
 	out := map[blob.ID][]string{}
 	self := nw.Host.ID().String()
@@ -220,15 +284,7 @@ func (nw *Network) locate(ctx context.Context, g [32]byte, ids []blob.ID) (map[b
 			out[id] = append(out[id], self)
 		}
 	}
-	var cands []string
-	if g == ([32]byte{}) {
-		cands = []string{self}
-		for _, p := range nw.Host.Network().Peers() {
-			cands = append(cands, p.String())
-		}
-	} else {
-		cands = nw.candidates(g, 1<<30)
-	}
+	cands := nw.candidates(g, 1<<30)
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 16)
@@ -388,7 +444,7 @@ func (s *netSource) locateFile(ctx context.Context, f *File) error {
 	if done {
 		return nil
 	}
-	where, err := s.nw.locate(ctx, f.Group, f.Table)
+	where, err := s.Locate(ctx, f.Table)
 	if err != nil {
 		return err
 	}

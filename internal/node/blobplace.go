@@ -25,14 +25,18 @@ type Placement struct {
 const placeParallel = 8
 
 // Place puts the shards of f (its table loaded) on distinct peers chosen
-// by rendezvous hashing among the candidates, keeping those already
-// placed; progress gets the shards placed so far. Shards this node holds
+// by rendezvous hashing among the candidates for the file's key (its table
+// id), so shard j of every stripe goes to the same peer, as Tahoe-LAFS
+// places one share per server per file: a file lives on k+m peers, and
+// losing a peer costs every stripe one shard, never more. Shards already
+// placed stay; progress gets the shards placed so far. Shards this node holds
 // for itself but that rendezvous gives to others are dropped here once
-// placed. The shard table goes to the top k+m candidates of its own rank.
+// placed. Every holder of a shard gets the shard table too.
 // A stripe whose shards cannot all be placed is left to the repair loop.
 func (nw *Network) Place(ctx context.Context, f *File, src Source, progress func(placed, total int)) (Placement, error) {
 	p := f.Params()
 	var res Placement
+	nw.reachMembers(ctx, f.Group, p.N())
 	cands := nw.candidates(f.Group, p.N())
 	where, err := nw.locate(ctx, f.Group, f.Table)
 	if err != nil {
@@ -46,14 +50,16 @@ func (nw *Network) Place(ctx context.Context, f *File, src Source, progress func
 	var sends []send
 	var keep []blob.ID // shards whose place is this node
 	var drop []blob.ID // shards this node holds for itself but places elsewhere
+	dests := map[string]bool{}
 	for i := range f.M.Stripes() {
 		holders := make([][]string, p.N())
 		for j := range p.N() {
 			holders[j] = where[f.Table.Shard(p, i, j)]
 		}
-		to, must := storage.Place(storage.StripeKey(f.M.TableID(), i), p.N(), cands, holders)
+		to, must := storage.Place(f.M.Table, p.N(), cands, holders)
 		for j := range p.N() {
 			id := f.Table.Shard(p, i, j)
+			dests[to[j]] = true
 			switch {
 			case to[j] == self:
 				keep = append(keep, id)
@@ -65,8 +71,7 @@ func (nw *Network) Place(ctx context.Context, f *File, src Source, progress func
 			}
 		}
 	}
-	tableTo := storage.Rank(f.M.Table, cands)[:min(p.N(), len(cands))]
-	for _, c := range tableTo {
+	for c := range dests { // every holder keeps the table: it checks the file's health
 		if c != self && !contains(where[f.M.TableID()], c) {
 			sends = append(sends, send{f.M.TableID(), c})
 		}
@@ -166,6 +171,7 @@ func (nw *Network) sendObject(ctx context.Context, f *File, src Source, id blob.
 	nw.blobs.ledger.Placed(to, int64(len(data)))
 	nw.blobs.save()
 	nw.blobs.mu.Unlock()
+	nw.blobs.placed.add(to, id, len(data))
 	return nil
 }
 
@@ -208,6 +214,6 @@ func (nw *Network) PutFile(ctx context.Context, gid [32]byte, path string, r io.
 	if err != nil {
 		return nil, Placement{}, err
 	}
-	pl, err := nw.Place(ctx, f, nw.Source(), nil)
+	pl, err := nw.Place(ctx, f, nw.Source(gid), nil)
 	return f, pl, err
 }

@@ -41,6 +41,8 @@ type blobs struct {
 	ledger  *storage.Ledger
 	upload  *rate.Limiter
 	perPeer map[peer.ID]*rate.Limiter // bounded by the peers connected: dropped as they leave
+	members map[[32]byte]map[peer.ID]bool // per group, members the DHT named; maxMembers each
+	placed  *placements                   // what this node placed where: what it audits
 }
 
 // storageFile is storage.json: the limits and the accounts. What this node
@@ -56,7 +58,8 @@ func startBlobs(nw *Network) (*blobs, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &blobs{nw: nw, objects: objects, path: filepath.Join(nw.n.Home.Dir, "storage.json"), perPeer: map[peer.ID]*rate.Limiter{}}
+	b := &blobs{nw: nw, objects: objects, path: filepath.Join(nw.n.Home.Dir, "storage.json"), perPeer: map[peer.ID]*rate.Limiter{},
+		members: map[[32]byte]map[peer.ID]bool{}, placed: openPlacements(filepath.Join(nw.n.Home.Dir, "shards"))}
 	sf, err := ReadStorage(nw.n.Home.Dir)
 	if err != nil {
 		return nil, err

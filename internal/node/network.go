@@ -438,6 +438,7 @@ func (n *Node) PeerID() (string, error) {
 // every period, jittered by ±20%, remembering the peers it knows. Sessions
 // run one at a time; writes are pushed by the gossip layer as they happen.
 func (nw *Network) Run(ctx context.Context, bootstrap []string, every time.Duration, report Report) {
+	go nw.blobs.run(ctx)
 	for _, b := range bootstrap {
 		go func() {
 			dctx, cancel := context.WithTimeout(ctx, sessionTimeout)

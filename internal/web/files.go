@@ -24,9 +24,9 @@ type FilePut struct {
 }
 
 // fileSource is the network when the node serves one, else its own store.
-func (s *Server) fileSource() node.Source {
+func (s *Server) fileSource(g entry.ID) node.Source {
 	if s.nw != nil {
-		return s.nw.Source()
+		return s.nw.Source(g)
 	}
 	return s.n.LocalSource()
 }
@@ -90,7 +90,7 @@ func (s *Server) fileOf(r *http.Request) (*node.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	return f, s.n.LoadTable(r.Context(), f, s.fileSource())
+	return f, s.n.LoadTable(r.Context(), f, s.fileSource(g.ID))
 }
 
 // getFile streams a file's content, verified stripe by stripe; Range
@@ -101,7 +101,7 @@ func (s *Server) getFile(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	fr, err := node.OpenFile(r.Context(), f, s.fileSource())
+	fr, err := node.OpenFile(r.Context(), f, s.fileSource(f.Group))
 	if err != nil {
 		writeError(w, err)
 		return
@@ -119,7 +119,7 @@ func (s *Server) fileStatus(r *http.Request) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	st, err := node.Health(r.Context(), f, s.fileSource())
+	st, err := node.Health(r.Context(), f, s.fileSource(f.Group))
 	if err != nil {
 		return result{}, err
 	}

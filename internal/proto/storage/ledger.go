@@ -16,21 +16,22 @@ var (
 
 // Config is what an operator sets.
 type Config struct {
-	Quota      int64   // bytes this node holds for others in all; 0: no limit
-	WriterCap  int64   // bytes held for any one writer key (a manifest's author); 0: no limit
-	Free       int64   // bytes any peer may store here before it has earned credit
-	Ratio      float64 // bytes a peer may store per byte it verifiably holds for this node
-	FailLimit  int     // failed audits (net of passes since) that make a peer bad
-	AuditEvery int64   // mean seconds between two audits this node runs
+	Quota       int64   `json:"quota"`        // bytes this node holds for others in all; 0: no limit
+	WriterCap   int64   `json:"writer_cap"`   // bytes held for any one writer key (a manifest's author); 0: no limit
+	Free        int64   `json:"free"`         // bytes any peer may store here before it has earned credit
+	Ratio       float64 `json:"ratio"`        // bytes a peer may store per byte it verifiably holds for this node
+	FailLimit   int     `json:"fail_limit"`   // failed audits (net of passes since) that make a peer bad
+	AuditEvery  int64   `json:"audit_every"`  // mean seconds between two audits this node runs
+	RepairEvery int64   `json:"repair_every"` // seconds between two checks of the files this node holds shards of
 }
 
 // DefaultConfig: a gigabyte free for every peer (enough to join and try a
 // group, not enough to use a node as free storage), one byte held per byte
 // stored (reciprocity without interest), no quota or writer cap until the
 // operator sets one, three failed audits make a peer bad, an audit a
-// minute.
+// minute, a repair check a minute.
 func DefaultConfig() Config {
-	return Config{Free: 1 << 30, Ratio: 1, FailLimit: 3, AuditEvery: 60}
+	return Config{Free: 1 << 30, Ratio: 1, FailLimit: 3, AuditEvery: 60, RepairEvery: 60}
 }
 
 // Account is what the ledger knows of one peer.

@@ -43,14 +43,8 @@ func Rank(key []byte, peers []string) []string {
 	return slices.Compact(out)
 }
 
-// StripeKey is the rendezvous key of stripe i of the file whose shard
-// table is table.
-func StripeKey(table [32]byte, i int) []byte {
-	return binary.BigEndian.AppendUint64(table[:], uint64(i))
-}
-
 // Place assigns the n shards of a stripe to peers: each shard a distinct
-// peer while there are enough, in rendezvous order for the stripe's key.
+// peer while there are enough, in rendezvous order for key.
 // holders[j] lists the peers known to hold shard j already (nil: none); a
 // shard held by a peer that holds no other shard of the stripe stays there.
 // The others go to the best-ranked peers that hold nothing of the stripe.

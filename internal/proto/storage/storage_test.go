@@ -29,7 +29,7 @@ func TestRankIsOrderFree(t *testing.T) {
 }
 
 func TestPlaceDistinctAndStable(t *testing.T) {
-	key := StripeKey([32]byte{1}, 0)
+	key := []byte("a file's table id")
 	to, send := Place(key, 8, peers(12), nil)
 	seen := map[string]bool{}
 	for j, p := range to {

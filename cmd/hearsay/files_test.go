@@ -1,0 +1,205 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"hearsay/internal/node"
+)
+
+var filesSize = flag.Int("files.size", 16<<20, "bytes of the file TestFileSurvivesLosingHolders puts (the acceptance run: 268435456)")
+
+// fileStatus reads `file status --json` of a home.
+func fileStatus(t *testing.T, dir, h, g, path string) (node.FileStatus, bool) {
+	t.Helper()
+	r := hearsay(t, dir, nil, "--home", h, "file", "status", g, path, "--json")
+	var st node.FileStatus
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &st) != nil {
+		return st, false
+	}
+	return st, true
+}
+
+// peerOf is the peer id at the end of a serving node's first address.
+func peerOf(s *serving) string { return s.addrs[0][strings.LastIndex(s.addrs[0], "/")+1:] }
+
+// writeRandom writes n random bytes (seeded) to path and returns their SHA-256.
+func writeRandom(t *testing.T, path string, n int, seed uint64) [32]byte {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, seed))
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.New()
+	buf := make([]byte, 1<<20)
+	for left := n; left > 0; left -= len(buf) {
+		for i := 0; i < len(buf); i += 8 {
+			v := rng.Uint64()
+			for k := 0; k < 8; k++ {
+				buf[i+k] = byte(v >> (8 * k))
+			}
+		}
+		chunk := buf[:min(len(buf), left)]
+		f.Write(chunk)
+		h.Write(chunk)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return [32]byte(h.Sum(nil))
+}
+
+func sha256File(t *testing.T, path string) [32]byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sha256.Sum256(b)
+}
+
+// TestFileSurvivesLosingHolders: twelve serving nodes in one group; a file
+// put with k=4, m=4 lands on 8 distinct peers; 4 holders are killed with
+// SIGKILL; a node that holds nothing gets the file back, byte for byte;
+// repair makes it healthy again on the survivors.
+func TestFileSurvivesLosingHolders(t *testing.T) {
+	dir := t.TempDir()
+	homes := []string{"a"}
+	for i := 1; i < 12; i++ {
+		homes = append(homes, fmt.Sprintf("n%02d", i))
+	}
+	must(t, hearsay(t, dir, nil, "--home", "a", "init"))
+	g := must(t, hearsay(t, dir, nil, "--home", "a", "group", "create", "media", "--write", "open"))
+	must(t, hearsay(t, dir, nil, "--home", "a", "storage", "limits", "--repair-every", "2"))
+	nodes := map[string]*serving{"a": serve(t, dir, "--home", "a")}
+	for _, h := range homes[1:] {
+		must(t, hearsay(t, dir, nil, "--home", h, "init"))
+		must(t, hearsay(t, dir, nil, "--home", h, "storage", "limits", "--repair-every", "2"))
+		must(t, hearsay(t, dir, nil, "--home", h, "group", "join", g, "--peer", nodes["a"].addrs[0]))
+		nodes[h] = serve(t, dir, "--home", h, "--bootstrap", nodes["a"].addrs[0])
+	}
+	byPeer := map[string]string{}
+	for h, s := range nodes {
+		byPeer[peerOf(s)] = h
+	}
+	eventually(t, 30*time.Second, "a meeting the other eleven", func() bool {
+		var peers []map[string]any
+		for _, l := range strings.Split(strings.TrimSpace(hearsay(t, dir, nil, "--home", "a", "peers", "--json").stdout), "\n") {
+			var p map[string]any
+			if json.Unmarshal([]byte(l), &p) == nil {
+				peers = append(peers, p)
+			}
+		}
+		return len(peers) >= 11
+	})
+
+	want := writeRandom(t, filepath.Join(dir, "video.bin"), *filesSize, 1)
+	start := time.Now()
+	must(t, hearsay(t, dir, nil, "--home", "a", "file", "put", g, "videos/big.bin", filepath.Join(dir, "video.bin"), "--k", "4", "--m", "4"))
+	t.Logf("put of %d MiB: %v", *filesSize>>20, time.Since(start))
+	st, ok := fileStatus(t, dir, "a", g, "videos/big.bin")
+	if !ok || len(st.Holders) < 8 || !st.Healthy {
+		t.Fatalf("after the put: %+v", st)
+	}
+
+	var getter string
+	var holders []string
+	for _, p := range st.Holders {
+		holders = append(holders, byPeer[p])
+	}
+	for _, h := range homes {
+		if !slices.Contains(holders, h) {
+			getter = h
+		}
+	}
+	if getter == "" {
+		t.Fatal("every node holds a shard")
+	}
+	killed := 0
+	for _, h := range holders {
+		if killed == 4 || h == "a" {
+			continue
+		}
+		nodes[h].cmd.Process.Signal(syscall.SIGKILL)
+		nodes[h].cmd.Wait()
+		delete(nodes, h)
+		killed++
+	}
+	t.Logf("killed 4 of the %d holders; %s, which holds nothing, gets the file", len(holders), getter)
+
+	start = time.Now()
+	out := filepath.Join(dir, "got.bin")
+	must(t, hearsay(t, dir, nil, "--home", getter, "file", "get", g, "videos/big.bin", "-o", out))
+	t.Logf("get: %v", time.Since(start))
+	if sha256File(t, out) != want {
+		t.Fatal("the file got back differs from the one put")
+	}
+
+	start = time.Now()
+	eventually(t, 120*time.Second, "repair making the file healthy on the survivors", func() bool {
+		st, ok := fileStatus(t, dir, getter, g, "videos/big.bin")
+		return ok && st.Healthy && len(st.Holders) >= 8
+	})
+	t.Logf("repaired to healthy in %v", time.Since(start))
+	for _, s := range nodes {
+		s.stop(t)
+	}
+}
+
+// TestFileOffline: without a serving node, put keeps every shard here,
+// get reads them back, status says the file is not safe, and a get that
+// lacks shards says what it needs.
+func TestFileOffline(t *testing.T) {
+	dir := t.TempDir()
+	must(t, hearsay(t, dir, nil, "--home", "a", "init"))
+	g := must(t, hearsay(t, dir, nil, "--home", "a", "group", "create", "notes"))
+	want := writeRandom(t, filepath.Join(dir, "f.bin"), 3<<20+17, 2)
+	id := must(t, hearsay(t, dir, nil, "--home", "a", "file", "put", g, "f.bin", filepath.Join(dir, "f.bin")))
+	if again := must(t, hearsay(t, dir, nil, "--home", "a", "file", "put", g, "f.bin", filepath.Join(dir, "f.bin"))); again != id {
+		t.Fatalf("putting the same bytes again wrote version %s after %s", again, id)
+	}
+	must(t, hearsay(t, dir, nil, "--home", "a", "file", "get", g, "f.bin", "-o", filepath.Join(dir, "back.bin")))
+	if sha256File(t, filepath.Join(dir, "back.bin")) != want {
+		t.Fatal("the file read back differs")
+	}
+	st, ok := fileStatus(t, dir, "a", g, "f.bin")
+	if !ok || st.Healthy || !st.Readable || st.K != 3 || st.M != 7 || st.Size != 3<<20+17 || st.Note == "" {
+		t.Fatalf("status of a file on one node: %+v", st)
+	}
+	ls := must(t, hearsay(t, dir, nil, "--home", "a", "file", "ls", g))
+	if !strings.HasPrefix(ls, "f.bin\t3145745\t3+7\t") {
+		t.Fatalf("file ls: %q", ls)
+	}
+	// A get that resumes: a part file with a good first segment and junk after.
+	part := filepath.Join(dir, "resumed.bin.part")
+	back, _ := os.ReadFile(filepath.Join(dir, "back.bin"))
+	os.WriteFile(part, append(bytes.Clone(back[:1<<20]), 1, 2, 3), 0o644)
+	must(t, hearsay(t, dir, nil, "--home", "a", "file", "get", g, "f.bin", "-o", filepath.Join(dir, "resumed.bin")))
+	if sha256File(t, filepath.Join(dir, "resumed.bin")) != want {
+		t.Fatal("a resumed get differs")
+	}
+	// Drop the shards: the get says what it would need.
+	os.RemoveAll(filepath.Join(dir, "a", "shards"))
+	r := hearsay(t, dir, nil, "--home", "a", "file", "get", g, "f.bin", "-o", filepath.Join(dir, "none.bin"))
+	if r.code == 0 || !strings.Contains(r.stderr, "hearsay serve") {
+		t.Fatalf("a get with no shards: exit %d, %q", r.code, r.stderr)
+	}
+	if r := hearsay(t, dir, nil, "--home", "a", "file", "put", g, "x", filepath.Join(dir, "missing")); r.code == 0 {
+		t.Fatal("put of a missing file succeeded")
+	}
+	if r := hearsay(t, dir, nil, "--home", "a", "file", "put", g, "y", filepath.Join(dir, "f.bin"), "--k", "200", "--m", "100"); r.code == 0 || strings.Count(r.stderr, "\n") != 1 {
+		t.Fatalf("k+m over 256: exit %d, %q", r.code, r.stderr)
+	}
+}

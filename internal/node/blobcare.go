@@ -1,0 +1,277 @@
+package node
+
+import (
+	"bufio"
+	"context"
+	crand "crypto/rand"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"hearsay/internal/blob"
+	"hearsay/internal/proto/storage"
+	"hearsay/internal/wire"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// placedObject is one object this node placed on a peer: what it audits.
+type placedObject struct {
+	peer string
+	id   blob.ID
+	size int
+}
+
+// placements records what this node placed where, in an append-only file
+// (<home>/shards/placed.log, one "<peer> <id> <size>" line each). A record
+// lost in a crash only means one object fewer audited.
+type placements struct {
+	mu   sync.Mutex
+	path string
+	list []placedObject // bounded by maxPlacements: the oldest are forgotten first
+	seen map[placedObject]bool
+}
+
+// maxPlacements bounds the records kept (about 100 bytes each).
+const maxPlacements = 1 << 20
+
+func openPlacements(dir string) *placements {
+	pl := &placements{path: filepath.Join(dir, "placed.log"), seen: map[placedObject]bool{}}
+	f, err := os.Open(pl.path)
+	if err != nil {
+		return pl
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) != 3 {
+			continue
+		}
+		id, err := blob.ParseID(fields[1])
+		size, err2 := strconv.Atoi(fields[2])
+		if err == nil && err2 == nil {
+			pl.remember(placedObject{fields[0], id, size})
+		}
+	}
+	return pl
+}
+
+func (pl *placements) remember(o placedObject) {
+	if pl.seen[o] {
+		return
+	}
+	if len(pl.list) >= maxPlacements {
+		delete(pl.seen, pl.list[0])
+		pl.list = pl.list[1:]
+	}
+	pl.list = append(pl.list, o)
+	pl.seen[o] = true
+}
+
+func (pl *placements) add(p string, id blob.ID, size int) {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	o := placedObject{p, id, size}
+	if pl.seen[o] {
+		return
+	}
+	pl.remember(o)
+	if f, err := os.OpenFile(pl.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600); err == nil {
+		fmt.Fprintf(f, "%s %s %d\n", p, id, size)
+		f.Close()
+	}
+}
+
+func (pl *placements) forget(o placedObject) {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	if !pl.seen[o] {
+		return
+	}
+	delete(pl.seen, o)
+	for i, x := range pl.list {
+		if x == o {
+			pl.list = append(pl.list[:i], pl.list[i+1:]...)
+			break
+		}
+	}
+}
+
+// pick returns a random record, or false if there is none.
+func (pl *placements) pick(rng *rand.Rand) (placedObject, bool) {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	if len(pl.list) == 0 {
+		return placedObject{}, false
+	}
+	return pl.list[rng.IntN(len(pl.list))], true
+}
+
+// Audit challenges peer p to prove it holds a random block of object id
+// (size bytes): a fresh nonce, a random block, the answer checked against
+// the id. It reports whether p passed; the ledger books the outcome.
+func (nw *Network) Audit(ctx context.Context, p peer.ID, id blob.ID, size int, rng *rand.Rand) (bool, error) {
+	var nonce [32]byte
+	crand.Read(nonce[:])
+	block := rng.IntN(max(1, blob.Blocks(size)))
+	passed, err := nw.blobs.audit(ctx, p, id, size, block, nonce)
+	if err != nil && !passed && !isRefusal(err) && !isMalformed(err) {
+		return false, err // the network failed, not the peer: no verdict
+	}
+	b := nw.blobs
+	b.mu.Lock()
+	b.ledger.Audited(p.String(), passed, int64(size))
+	b.save()
+	b.mu.Unlock()
+	return passed, err
+}
+
+func isRefusal(err error) bool  { return err != nil && errors.Is(err, ErrRefused) }
+func isMalformed(err error) bool { return err != nil && (errors.Is(err, wire.ErrMalformed) || errors.Is(err, blob.ErrCorrupt)) }
+
+func (b *blobs) audit(ctx context.Context, p peer.ID, id blob.ID, size, block int, nonce [32]byte) (bool, error) {
+	s, r, err := b.request(ctx, p, wire.BlobAudit{ID: id, Nonce: nonce, Block: uint64(block)})
+	if err != nil {
+		return false, err
+	}
+	defer s.Close()
+	m, err := answer(r)
+	if err != nil {
+		return false, err
+	}
+	proof, ok := m.(wire.BlobProof)
+	if !ok {
+		return false, fmt.Errorf("%w: %T answers an audit", wire.ErrMalformed, m)
+	}
+	hs := make([]blob.ID, len(proof.Hashes))
+	for i, h := range proof.Hashes {
+		hs[i] = h
+	}
+	switch {
+	case proof.Nonce != nonce:
+		return false, fmt.Errorf("%w: the proof answers another audit", blob.ErrCorrupt)
+	case int(proof.Size) != size:
+		return false, fmt.Errorf("%w: the proof is of %d bytes, want %d", blob.ErrCorrupt, proof.Size, size)
+	}
+	if err := blob.CheckHashes(id, size, hs); err != nil {
+		return false, err
+	}
+	if err := blob.CheckBlock(hs, size, block, proof.Block); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// run is the care of files, until ctx ends: audits at random times (a
+// mean of AuditEvery seconds apart, exponentially distributed so a holder
+// cannot tell when the next comes), and a repair round every RepairEvery.
+func (b *blobs) run(ctx context.Context) {
+	var seed [16]byte
+	crand.Read(seed[:])
+	rng := rand.New(rand.NewPCG(binaryUint64(seed[:8]), binaryUint64(seed[8:])))
+	b.mu.Lock()
+	audit, repair := b.limits.AuditEvery, b.limits.RepairEvery
+	b.mu.Unlock()
+	if audit <= 0 {
+		audit = storage.DefaultConfig().AuditEvery
+	}
+	if repair <= 0 {
+		repair = storage.DefaultConfig().RepairEvery
+	}
+	auditT := time.NewTimer(expDuration(rng, audit))
+	repairT := time.NewTimer(time.Duration(repair) * time.Second)
+	defer auditT.Stop()
+	defer repairT.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-auditT.C:
+			b.auditOne(ctx, rng)
+			auditT.Reset(expDuration(rng, audit))
+		case <-repairT.C:
+			b.nw.RepairAll(ctx)
+			repairT.Reset(time.Duration(repair) * time.Second)
+		}
+	}
+}
+
+func binaryUint64(b []byte) uint64 {
+	var v uint64
+	for _, x := range b {
+		v = v<<8 | uint64(x)
+	}
+	return v
+}
+
+func expDuration(rng *rand.Rand, meanSeconds int64) time.Duration {
+	return time.Duration(rng.ExpFloat64() * float64(meanSeconds) * float64(time.Second))
+}
+
+// auditOne audits one random placement; a peer that fails loses it.
+func (b *blobs) auditOne(ctx context.Context, rng *rand.Rand) {
+	o, ok := b.placed.pick(rng)
+	if !ok {
+		return
+	}
+	p, err := peer.Decode(o.peer)
+	if err != nil {
+		b.placed.forget(o)
+		return
+	}
+	actx, cancel := context.WithTimeout(ctx, blobRequestTimeout)
+	defer cancel()
+	passed, err := b.nw.Audit(actx, p, o.id, o.size, rng)
+	if !passed && err != nil && (isRefusal(err) || isMalformed(err)) {
+		b.placed.forget(o) // it is gone from there: repair replaces it
+	}
+}
+
+// RepairAll checks every file of every replicated group whose shard table
+// this node holds (its holders do), and repairs those it is the repairer of.
+func (nw *Network) RepairAll(ctx context.Context) {
+	groups, err := nw.n.Replicated()
+	if err != nil {
+		return
+	}
+	for _, g := range groups {
+		files, err := nw.n.Files(g.ID, "")
+		if err != nil {
+			continue
+		}
+		for _, f := range files {
+			if ctx.Err() != nil {
+				return
+			}
+			if nw.blobs.objects.Has(f.M.TableID()) {
+				nw.Repair(ctx, f)
+			}
+		}
+	}
+}
+
+// Repair restores f's redundancy if it is short and this node is its
+// repairer: the first, in rendezvous order for the file, of the live peers
+// holding its shards. It reports whether it repaired.
+func (nw *Network) Repair(ctx context.Context, f *File) (bool, error) {
+	src := nw.Source(f.Group)
+	if err := nw.n.LoadTable(ctx, f, src); err != nil {
+		return false, err
+	}
+	st, err := Health(ctx, f, src)
+	if err != nil || st.Healthy || !st.Readable {
+		return false, err
+	}
+	if storage.Repairer(f.M.TableID(), st.Holders) != nw.Host.ID().String() {
+		return false, nil
+	}
+	_, err = nw.Place(ctx, f, src, nil)
+	return err == nil, err
+}
