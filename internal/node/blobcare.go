@@ -133,8 +133,10 @@ func (nw *Network) Audit(ctx context.Context, p peer.ID, id blob.ID, size int, r
 	return passed, err
 }
 
-func isRefusal(err error) bool  { return err != nil && errors.Is(err, ErrRefused) }
-func isMalformed(err error) bool { return err != nil && (errors.Is(err, wire.ErrMalformed) || errors.Is(err, blob.ErrCorrupt)) }
+func isRefusal(err error) bool { return err != nil && errors.Is(err, ErrRefused) }
+func isMalformed(err error) bool {
+	return err != nil && (errors.Is(err, wire.ErrMalformed) || errors.Is(err, blob.ErrCorrupt))
+}
 
 func (b *blobs) audit(ctx context.Context, p peer.ID, id blob.ID, size, block int, nonce [32]byte) (bool, error) {
 	s, r, err := b.request(ctx, p, wire.BlobAudit{ID: id, Nonce: nonce, Block: uint64(block)})

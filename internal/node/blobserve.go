@@ -40,7 +40,7 @@ type blobs struct {
 	limits  StorageLimits
 	ledger  *storage.Ledger
 	upload  *rate.Limiter
-	perPeer map[peer.ID]*rate.Limiter // bounded by the peers connected: dropped as they leave
+	perPeer map[peer.ID]*rate.Limiter     // bounded by the peers connected: dropped as they leave
 	members map[[32]byte]map[peer.ID]bool // per group, members the DHT named; maxMembers each
 	placed  *placements                   // what this node placed where: what it audits
 }
