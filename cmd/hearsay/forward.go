@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"hearsay/internal/api"
@@ -44,14 +43,17 @@ func (c *cli) forward(cmd *cobra.Command, args []string) (bool, error) {
 	if err != nil {
 		return false, nil
 	}
-	line, stdin, outFile, err := c.forwardedLine(cmd, args)
+	client := &api.Client{URL: running.APIURL, Token: token}
+	if err := c.streamThrough(cmd, args, client); err != errNotStreamed {
+		if errors.Is(err, api.ErrUnreachable) {
+			return false, nil // no node took the request: run it here
+		}
+		return true, err
+	}
+	line, stdin, err := c.forwardedLine(cmd, args)
 	if err != nil {
 		return true, err
 	}
-	if cmd.Name() == "export" && outFile == "" && isTerminal(c.stdout) {
-		return true, errBinaryTerminal
-	}
-	client := &api.Client{URL: running.APIURL, Token: token}
 	res, err := client.Exec(context.Background(), line, stdin)
 	if errors.Is(err, api.ErrUnreachable) {
 		return false, nil // a stale record: no node took the request, so it did not run
@@ -62,14 +64,7 @@ func (c *cli) forward(cmd *cobra.Command, args []string) (bool, error) {
 	if err != nil {
 		return true, err
 	}
-	out := res.Stdout
-	if outFile != "" && res.Code == 0 {
-		if err := writeOutput(outFile, func(w io.Writer) error { _, err := w.Write(out); return err }); err != nil {
-			return true, err
-		}
-		out = nil
-	}
-	c.stdout.Write(out)
+	c.stdout.Write(res.Stdout)
 	c.stderr.Write(res.Stderr)
 	if res.Code != 0 {
 		return true, errForwarded{res.Code}
@@ -77,19 +72,34 @@ func (c *cli) forward(cmd *cobra.Command, args []string) (bool, error) {
 	return true, nil
 }
 
+// errNotStreamed: the command is not an import or an export.
+var errNotStreamed = errors.New("not streamed")
+
+// streamThrough runs an import or an export through the node's streaming
+// routes, and any other command not at all (errNotStreamed).
+func (c *cli) streamThrough(cmd *cobra.Command, args []string, client *api.Client) error {
+	switch cmd.CommandPath() {
+	case "hearsay import":
+		return c.importThrough(client, args[0])
+	case "hearsay export":
+		out, _ := cmd.Flags().GetString("output")
+		if out == "-" {
+			out = ""
+		}
+		return c.exportThrough(client, args[0], out)
+	}
+	return errNotStreamed
+}
+
 // forwardedLine is the command line the node runs: the same command and
-// flags, without --home (the node has its own), with file arguments turned
-// into standard input and output.
-func (c *cli) forwardedLine(cmd *cobra.Command, args []string) (line []string, stdin []byte, outFile string, err error) {
+// flags, without --home (the node has its own), with standard input sent
+// along where the command reads it.
+func (c *cli) forwardedLine(cmd *cobra.Command, args []string) (line []string, stdin []byte, err error) {
 	line = strings.Fields(cmd.CommandPath())[1:]
 	line = append(line, args...)
 	cmd.Flags().Visit(func(f *pflag.Flag) {
 		switch {
 		case f.Name == "home":
-		case f.Name == "output" && cmd.Name() == "export":
-			if v := f.Value.String(); v != "-" {
-				outFile = v // the CLI writes the file; the node prints the export
-			}
 		case f.Value.Type() == "stringArray":
 			vals, _ := cmd.Flags().GetStringArray(f.Name)
 			for _, v := range vals {
@@ -99,19 +109,13 @@ func (c *cli) forwardedLine(cmd *cobra.Command, args []string) (line []string, s
 			line = append(line, "--"+f.Name+"="+f.Value.String())
 		}
 	})
-	needsStdin := (cmd.Name() == "post" && len(args) > 1 && args[1] == "-") ||
-		(cmd.Name() == "put" && len(args) > 2 && args[2] == "-")
-	if cmd.Name() == "import" && len(args) == 1 && args[0] != "-" {
-		if stdin, err = os.ReadFile(args[0]); err != nil {
-			return nil, nil, "", err
-		}
-		line[len(line)-1] = "-"
-	} else if needsStdin || cmd.Name() == "import" {
+	if (cmd.Name() == "post" && len(args) > 1 && args[1] == "-") ||
+		(cmd.Name() == "put" && len(args) > 2 && args[2] == "-") {
 		if stdin, err = io.ReadAll(c.stdin); err != nil {
-			return nil, nil, "", err
+			return nil, nil, err
 		}
 	}
-	return line, stdin, outFile, nil
+	return line, stdin, nil
 }
 
 // execShared runs a command line inside the serving process, on its node.

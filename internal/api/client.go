@@ -112,3 +112,41 @@ func (c *Client) send(ctx context.Context, body []byte) (*ExecResponse, error) {
 	}
 	return &out, nil
 }
+
+// Stream sends one request with body streamed (nil: none) to a route of the
+// node, for what an exec request would have to hold whole in memory:
+// imports and exports. It is never resent, so a failure after the
+// connection was made is ErrInDoubt; one before, ErrUnreachable. A refusal
+// by the route is its message. The caller closes the answer's body.
+func (c *Client) Stream(ctx context.Context, method, path, contentType string, body io.Reader) (*http.Response, error) {
+	var connected atomic.Bool
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { connected.Store(true) }})
+	req, err := http.NewRequestWithContext(ctx, method, c.URL+path, body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.Token)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	hc := c.HTTP
+	if hc == nil {
+		hc = &http.Client{} // no overall timeout: a stream lasts as long as it moves
+	}
+	resp, err := hc.Do(req)
+	switch {
+	case err != nil && connected.Load():
+		return nil, fmt.Errorf("%w (at %s: %v)", ErrInDoubt, c.URL, err)
+	case err != nil:
+		return nil, fmt.Errorf("%w at %s: %v", ErrUnreachable, c.URL, err)
+	case resp.StatusCode >= 300:
+		defer resp.Body.Close()
+		var e Error
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		if json.Unmarshal(b, &e) != nil || e.Message == "" {
+			e.Message = fmt.Sprintf("node API: %s", resp.Status)
+		}
+		return nil, errors.New(e.Message)
+	}
+	return resp, nil
+}

@@ -29,9 +29,6 @@ import (
 // entry size, base64-encoded, fits.
 const maxJSON = 2 * entry.MaxEncoded
 
-// maxImport bounds an export file sent to POST /api/v1/import.
-const maxImport = 256 << 20
-
 // Joiner joins groups over the network; the serving node's Network does.
 type Joiner interface {
 	Join(ctx context.Context, g entry.ID, peers []string) (node.SyncResult, error)
@@ -516,14 +513,23 @@ func (s *Server) exportGroup(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", strings.ReplaceAll(g.Name, `"`, "")+".export"))
+	w.Header().Set("Trailer", EntriesTrailer)
 	// Once the body has started, an error can only cut it short; the
-	// file's framing makes a cut visible to whoever imports it.
-	s.n.Export(g.ID, w)
+	// trailer, sent only on success, tells a complete export from a cut
+	// one (the file's framing shows most cuts, but not one between entries).
+	if count, err := s.n.Export(g.ID, w); err == nil {
+		w.Header().Set(EntriesTrailer, strconv.Itoa(count))
+	}
 }
 
-// importFile stores the entries of an export file sent as the body.
+// EntriesTrailer is the trailer of a complete export: how many entries it
+// holds.
+const EntriesTrailer = "Hearsay-Entries"
+
+// importFile stores the entries of an export file sent as the body. The
+// body streams through in chunks of entries, so its size is not bounded.
 func (s *Server) importFile(r *http.Request) (result, error) {
-	res, err := s.n.Import(http.MaxBytesReader(nil, r.Body, maxImport))
+	res, err := s.n.Import(r.Body)
 	if err != nil {
 		return result{}, err
 	}
