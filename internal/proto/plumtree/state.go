@@ -59,6 +59,11 @@ func (s *State) Lazy() []PeerID { return slices.Clone(s.lazy) }
 // links out of its trades, which would cut the tree.
 func (s *State) InTree(p PeerID) bool { return len(s.fed) > 0 && slices.Contains(s.eager, p) }
 
+// Seen reports whether the message was received (or broadcast) here, as
+// far as MaxSeen remembers: a driver that validates a message before the
+// State sees it need not validate a copy of one it has seen.
+func (s *State) Seen(id MessageID) bool { return s.seen[id] }
+
 // Step processes one input and returns what to do.
 func (s *State) Step(in Input) []Output {
 	s.out = nil
@@ -105,12 +110,33 @@ func (s *State) Step(in Input) []Output {
 	return s.out
 }
 
-// receive handles a message from a neighbour; one from any other peer is
-// ignored: the tree is made of the overlay's links, and state kept about
-// other peers (grafted, fed, announcers) would be unbounded and would let
-// anyone steer the tree or make this node forward for them.
+// receive handles a message. One from a peer that is not a neighbour
+// changes no tree state: the tree is made of the overlay's links, and state
+// kept about other peers (grafted, fed) would be unbounded and would let
+// anyone steer the tree. Its Graft is not answered (a stranger could make
+// this node send payloads to anyone) and its Prune is moot. But the overlay's
+// two ends disagree for a while after a lost Disconnect or NeighborReply,
+// and the peer that still believes in the link may be the only way a
+// message comes: a first copy it pushes is delivered and pushed on, as one
+// from outside the tree (a second is answered with a Prune, so that it
+// stops pushing over the link), and its IHave is taken as from any
+// announcer, whose graft (below) makes no link eager.
 func (s *State) receive(from PeerID, m Message) {
 	if !s.neighbour(from) {
+		switch m := m.(type) {
+		case Gossip:
+			if s.seen[m.ID] {
+				s.send(from, Prune{})
+				return
+			}
+			s.markSeen(m.ID)
+			s.enter(m.ID)
+			delete(s.missing, m.ID)
+			s.out = append(s.out, Deliver{ID: m.ID, Payload: m.Payload, From: from, Round: m.Round})
+			s.push(m.ID, m.Payload, m.Round+1, from)
+		case IHave:
+			s.announced(from, m)
+		}
 		return
 	}
 	switch m := m.(type) {
@@ -135,19 +161,7 @@ func (s *State) receive(from PeerID, m Message) {
 		delete(s.grafted, from)
 		s.makeLazy(from)
 	case IHave:
-		for _, a := range m.Announced {
-			if s.seen[a.ID] || !s.armed[a.ID] && len(s.armed) >= s.cfg.MaxMissing {
-				continue
-			}
-			anns := s.missing[a.ID]
-			if len(anns) < maxAnnouncers && !slices.ContainsFunc(anns, func(x announcer) bool { return x.peer == from }) {
-				s.missing[a.ID] = append(anns, announcer{from, a.Round})
-			}
-			if !s.armed[a.ID] {
-				s.armed[a.ID] = true
-				s.out = append(s.out, SetTimer{Timer: Timer{Kind: GraftTimer, ID: a.ID}, After: s.cfg.GraftTimeout})
-			}
-		}
+		s.announced(from, m)
 	case Graft:
 		if !slices.Contains(s.eager, from) {
 			s.grafted[from] = true
@@ -155,6 +169,24 @@ func (s *State) receive(from PeerID, m Message) {
 		s.makeEager(from)
 		if payload, ok := s.store.Payload(m.ID); ok {
 			s.send(from, Gossip{ID: m.ID, Payload: payload, Round: m.Round})
+		}
+	}
+}
+
+// announced notes the ids an IHave announces that this node lacks, with
+// a graft timer for each, within MaxMissing ids and maxAnnouncers each.
+func (s *State) announced(from PeerID, m IHave) {
+	for _, a := range m.Announced {
+		if s.seen[a.ID] || !s.armed[a.ID] && len(s.armed) >= s.cfg.MaxMissing {
+			continue
+		}
+		anns := s.missing[a.ID]
+		if len(anns) < maxAnnouncers && !slices.ContainsFunc(anns, func(x announcer) bool { return x.peer == from }) {
+			s.missing[a.ID] = append(anns, announcer{from, a.Round})
+		}
+		if !s.armed[a.ID] {
+			s.armed[a.ID] = true
+			s.out = append(s.out, SetTimer{Timer: Timer{Kind: GraftTimer, ID: a.ID}, After: s.cfg.GraftTimeout})
 		}
 	}
 }
@@ -214,8 +246,8 @@ func (s *State) graft(id MessageID) {
 	k := max(slices.IndexFunc(anns, func(a announcer) bool { return slices.Contains(s.eager, a.peer) }), 0)
 	a := anns[k]
 	s.missing[id] = slices.Delete(anns, k, k+1)
-	if !slices.Contains(s.eager, a.peer) {
-		s.grafted[a.peer] = true
+	if slices.Contains(s.lazy, a.peer) {
+		s.grafted[a.peer] = true // on probation: see prune.go
 	}
 	s.makeEager(a.peer)
 	s.send(a.peer, Graft{ID: id, Round: a.round})

@@ -291,31 +291,44 @@ func TestAnnouncementsAreBounded(t *testing.T) {
 	}
 }
 
-// Messages from a peer that is not a neighbour are ignored: no delivery,
-// no forwarding, no graft answered, no announcer kept, and no tree state
-// about it; a neighbour gone down is such a peer.
-func TestOnlyNeighboursAreHeard(t *testing.T) {
+// Messages from a peer that is not a neighbour (a neighbour gone down is
+// one) change no tree state: its Graft is not answered and its Prune does
+// nothing; its IHave is an announcement like any, whose graft makes no link
+// eager; a first copy it pushes is delivered and pushed on as one from
+// outside the tree, and a second is answered with a Prune.
+func TestStrangersChangeNoTreeState(t *testing.T) {
 	s := New(DefaultConfig(), mapStore{id(1): []byte("one")})
 	s.Step(NeighborUp{Peer: "a"})
 	s.Step(NeighborUp{Peer: "gone"})
 	s.Step(NeighborDown{Peer: "gone"})
 	for _, from := range []PeerID{"stranger", "gone"} {
-		for _, m := range []Message{
-			Gossip{ID: id(7), Payload: []byte("x")},
-			Graft{ID: id(1)},
-			IHave{Announced: []Announcement{{ID: id(9)}}},
-			Prune{},
-		} {
+		for _, m := range []Message{Graft{ID: id(1)}, Prune{}} {
 			if out := s.Step(Receive{From: from, Msg: m}); len(out) != 0 {
 				t.Errorf("%T from %s: %v", m, from, out)
 			}
 		}
 	}
-	if len(s.grafted) != 0 || len(s.fed) != 0 || len(s.missing) != 0 || !slices.Equal(s.Eager(), []PeerID{"a"}) || len(s.Lazy()) != 0 {
-		t.Fatalf("state about strangers: grafted %v, fed %v, missing %d, eager %v, lazy %v", s.grafted, s.fed, len(s.missing), s.Eager(), s.Lazy())
+	out := s.Step(Receive{From: "stranger", Msg: IHave{Announced: []Announcement{{ID: id(9), Round: 4}}}})
+	if fmt.Sprint(out) != fmt.Sprint([]Output{SetTimer{Timer: Timer{Kind: GraftTimer, ID: id(9)}, After: 500 * time.Millisecond}}) {
+		t.Fatalf("a stranger's IHave: %v", out)
 	}
-	// The same Gossip from the neighbour is delivered: it was not seen.
-	if out := s.Step(Receive{From: "a", Msg: Gossip{ID: id(7), Payload: []byte("x")}}); len(out) == 0 {
-		t.Fatal("the neighbour's first copy was not delivered")
+	out = s.Step(TimerFired{Timer: Timer{Kind: GraftTimer, ID: id(9)}})
+	if len(out) != 2 || fmt.Sprint(out[0]) != fmt.Sprint(Send{To: "stranger", Msg: Graft{ID: id(9), Round: 4}}) {
+		t.Fatalf("the graft of a stranger's announcement: %v", out)
+	}
+	out = s.Step(Receive{From: "stranger", Msg: Gossip{ID: id(7), Payload: []byte("x"), Round: 2}})
+	want := []Output{
+		SetTimer{Timer: Timer{Kind: WindowTimer, ID: id(7)}, After: time.Second},
+		Deliver{ID: id(7), Payload: []byte("x"), From: "stranger", Round: 2},
+		Send{To: "a", Msg: Gossip{ID: id(7), Payload: []byte("x"), Round: 3}},
+	}
+	if fmt.Sprint(out) != fmt.Sprint(want) {
+		t.Fatalf("a stranger's first copy:\n got %v\nwant %v", out, want)
+	}
+	if out := s.Step(Receive{From: "gone", Msg: Gossip{ID: id(7), Payload: []byte("x")}}); fmt.Sprint(out) != fmt.Sprint([]Output{Send{To: "gone", Msg: Prune{}}}) {
+		t.Fatalf("a stranger's second copy: %v", out)
+	}
+	if len(s.grafted) != 0 || len(s.fed) != 0 || !slices.Equal(s.Eager(), []PeerID{"a"}) || len(s.Lazy()) != 0 || s.InTree("a") {
+		t.Fatalf("state about strangers: grafted %v, fed %v, eager %v, lazy %v", s.grafted, s.fed, s.Eager(), s.Lazy())
 	}
 }
