@@ -83,7 +83,11 @@ type memNode struct {
 	raws     map[entry.ID][]byte
 	violated int
 	banned   map[peer.ID]bool
-	isolated int
+	// refuse are ids its admission refuses (inadmissible here);
+	// refusedFrom counts the refusals charged to each sender.
+	refuse      map[entry.ID]bool
+	refusedFrom map[peer.ID]int
+	isolated    int
 }
 
 func newMemNode(gid entry.ID) *memNode {
@@ -99,17 +103,31 @@ func (m *memNode) Payload(g, id entry.ID) ([]byte, bool) {
 	return raw, ok
 }
 
-func (m *memNode) Deliver(raws [][]byte) {
+// Admit stores what verifies and is not refused, as the node's admission
+// would, and counts the refusals by sender.
+func (m *memNode) Admit(pushes []Push) []bool {
 	now := time.Now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, raw := range raws {
-		e, err := entry.Decode(raw)
+	ok := make([]bool, len(pushes))
+	for i, p := range pushes {
+		e, err := entry.Decode(p.Raw)
 		if err != nil {
 			panic(err) // the gossip layer checked it
 		}
-		m.store(e.ID, raw, now)
+		if e.Verify() != nil || m.refuse[e.ID] {
+			for _, from := range p.From {
+				if m.refusedFrom == nil {
+					m.refusedFrom = map[peer.ID]int{}
+				}
+				m.refusedFrom[from]++
+			}
+			continue
+		}
+		m.store(e.ID, p.Raw, now)
+		ok[i] = true
 	}
+	return ok
 }
 
 // keep stores an entry written here.

@@ -6,10 +6,13 @@
 // Each peer gets one outbound stream of the gossip protocol, opened on the
 // first message and kept; what arrives on a peer's inbound streams is checked
 // before any core sees it: the frame decodes, named peers are valid peer ids,
-// and a pushed entry decodes, is signed by its author, belongs to the group
-// and has the id it is sent under. A node thus never forwards an entry it
-// could not store for a stateless reason. A peer that breaks the format is
-// reported and its stream reset.
+// and a pushed entry decodes, belongs to the group and has the id it is sent
+// under. A pushed entry the broadcast has not seen yet then waits for the
+// node to admit it (signature, group rules, quota: Handler.Admit, which
+// verifies each entry once) before the broadcast core sees it, as
+// GossipSub's validation step does: a node forwards only what it stored,
+// and the node knows who sent each entry it refused. A peer that breaks the
+// format is reported and its stream reset.
 package gossip
 
 import (
@@ -45,9 +48,11 @@ type Handler interface {
 	Serves(g entry.ID) bool
 	// Payload reads a stored entry of g, to answer a graft.
 	Payload(g, id entry.ID) ([]byte, bool)
-	// Deliver hands over entries received for the first time, in arrival
-	// order, for full admission and storage. Calls are sequential.
-	Deliver(raws [][]byte)
+	// Admit stores pushed entries the broadcast has not seen yet, in
+	// arrival order, with full admission, and reports which are stored
+	// (now, or already): only those are forwarded. The node charges what
+	// it refused to the peers that sent it. Calls are sequential.
+	Admit(pushes []Push) []bool
 	// Isolated reports that g's overlay has no neighbour, or a few on an
 	// island, and no candidate left: the node should find a member that is
 	// not a neighbour (known peers, the DHT) and Meet it.
@@ -69,7 +74,7 @@ type Config struct {
 	// it, new ones are dropped and counted: the broadcast's grafts and
 	// anti-entropy repair what is lost.
 	QueueLen int
-	// DeliverBytes bounds the payloads waiting for storage, likewise.
+	// DeliverBytes bounds the payloads waiting for admission, likewise.
 	DeliverBytes int
 	// DialTimeout bounds opening a stream to a peer.
 	DialTimeout time.Duration
@@ -91,7 +96,15 @@ type Stats struct {
 	ControlSent, ControlBytesSent int64 // everything else
 	PayloadReceived               int64
 	Delivered                     int64 // payloads received for the first time
+	Refused                       int64 // pushed entries the node refused: not forwarded
 	Dropped                       int64 // messages dropped on full queues
+}
+
+// Push is an entry pushed to this node, and the peers that pushed it
+// while it waited for admission.
+type Push struct {
+	From []peer.ID
+	Raw  []byte
 }
 
 // Gossip is the gossip layer of one node.
@@ -112,8 +125,8 @@ type Gossip struct {
 	stats Stats
 
 	dmu      sync.Mutex
-	pending  [][]byte
-	pendingN int
+	pending  []pushed // waiting for admission, in arrival order
+	pendingN int      // their payloads' bytes
 	wake     chan struct{}
 	stop     chan struct{}
 	workers  sync.WaitGroup
@@ -126,6 +139,13 @@ type groupState struct {
 }
 
 type outbox struct{ q chan []byte }
+
+// pushed is a Gossip message waiting for the node to admit its entry.
+type pushed struct {
+	st   *groupState
+	from peer.ID
+	msg  plumtree.Gossip
+}
 
 // New starts the gossip layer on h: it serves the gossip protocol and
 // watches connections to notice neighbours that go away.
@@ -143,7 +163,7 @@ func New(h host.Host, hd Handler, cfg Config) *Gossip {
 		}
 	}})
 	g.workers.Add(1)
-	go g.deliverLoop()
+	go g.admitLoop()
 	return g
 }
 
@@ -353,8 +373,7 @@ func (g *Gossip) broadcastOut(st *groupState, outs []plumtree.Output) {
 		case plumtree.SetTimer:
 			g.after(o.After, st, func() { g.broadcastOut(st, st.bcast.Step(plumtree.TimerFired{Timer: o.Timer})) })
 		case plumtree.Deliver:
-			g.stats.Delivered++
-			g.deliver(o.Payload)
+			g.stats.Delivered++ // the node stored it before the core saw it
 		}
 	}
 }
@@ -610,15 +629,20 @@ func (g *Gossip) receive(p peer.ID, b []byte) error {
 		g.overlayOut(st, st.overlay.Step(hyparview.Receive{From: from, Msg: m.Overlay}))
 		return nil
 	}
-	if _, ok := m.Broadcast.(plumtree.Gossip); ok {
+	if push, ok := m.Broadcast.(plumtree.Gossip); ok {
 		g.stats.PayloadReceived++
+		if !st.bcast.Seen(push.ID) {
+			g.admitLater(pushed{st, p, push})
+			return nil
+		}
 	}
 	g.broadcastOut(st, st.bcast.Step(plumtree.Receive{From: plumtree.PeerID(from), Msg: m.Broadcast}))
 	return nil
 }
 
 // check refuses, before any core sees it, a message naming an invalid peer
-// id or pushing an entry that is not what it claims to be.
+// id or pushing an entry that is not what it claims to be. The signature is
+// left to admission, so that it is verified once.
 func (g *Gossip) check(m wire.Gossip) error {
 	for id := range m.Addrs {
 		if _, err := peer.IDFromBytes([]byte(id)); err != nil {
@@ -638,9 +662,6 @@ func (g *Gossip) check(m wire.Gossip) error {
 	case e.GroupID() != m.Group:
 		return fmt.Errorf("%w: pushed entry of group %s sent in %s", wire.ErrMalformed, e.GroupID().Short(), m.Group.Short())
 	}
-	if err := e.Verify(); err != nil {
-		return fmt.Errorf("%w: pushed entry: %w", wire.ErrMalformed, err)
-	}
 	return nil
 }
 
@@ -659,16 +680,16 @@ func (g *Gossip) learn(p peer.ID, addrs [][]byte) {
 	g.h.Peerstore().AddAddrs(p, ms, addrTTL)
 }
 
-// deliver queues a payload for storage. REQUIRES: g.mu held.
-func (g *Gossip) deliver(raw []byte) {
+// admitLater queues a push for admission. REQUIRES: g.mu held.
+func (g *Gossip) admitLater(p pushed) {
 	g.dmu.Lock()
-	if g.pendingN+len(raw) > g.cfg.DeliverBytes {
+	if g.pendingN+len(p.msg.Payload) > g.cfg.DeliverBytes {
 		g.dmu.Unlock()
 		g.stats.Dropped++
 		return
 	}
-	g.pending = append(g.pending, raw)
-	g.pendingN += len(raw)
+	g.pending = append(g.pending, p)
+	g.pendingN += len(p.msg.Payload)
 	g.dmu.Unlock()
 	select {
 	case g.wake <- struct{}{}:
@@ -676,9 +697,11 @@ func (g *Gossip) deliver(raw []byte) {
 	}
 }
 
-// deliverLoop hands queued payloads to the node in batches, so that a burst
-// is stored in one commit.
-func (g *Gossip) deliverLoop() {
+// admitLoop hands queued pushes to the node in batches, so that a burst is
+// stored in one commit, each entry once however many peers pushed it; then
+// it feeds the broadcast core the admitted ones, in arrival order, so that
+// the first copy is forwarded and the later ones prune.
+func (g *Gossip) admitLoop() {
 	defer g.workers.Done()
 	for {
 		select {
@@ -690,8 +713,34 @@ func (g *Gossip) deliverLoop() {
 		batch := g.pending
 		g.pending, g.pendingN = nil, 0
 		g.dmu.Unlock()
-		if len(batch) > 0 {
-			g.hd.Deliver(batch)
+		if len(batch) == 0 {
+			continue
 		}
+		var pushes []Push
+		first := map[plumtree.MessageID]int{} // bounded by the batch
+		of := make([]int, len(batch))
+		for i, b := range batch {
+			k, ok := first[b.msg.ID]
+			if !ok {
+				k = len(pushes)
+				first[b.msg.ID] = k
+				pushes = append(pushes, Push{Raw: b.msg.Payload})
+			}
+			if !slices.Contains(pushes[k].From, b.from) {
+				pushes[k].From = append(pushes[k].From, b.from)
+			}
+			of[i] = k
+		}
+		admitted := g.hd.Admit(pushes)
+		g.mu.Lock()
+		for i, b := range batch {
+			switch {
+			case of[i] >= len(admitted) || !admitted[of[i]]:
+				g.stats.Refused++
+			case !g.closed && g.groups[b.st.id] == b.st:
+				g.broadcastOut(b.st, b.st.bcast.Step(plumtree.Receive{From: plumtree.PeerID(b.from), Msg: b.msg}))
+			}
+		}
+		g.mu.Unlock()
 	}
 }

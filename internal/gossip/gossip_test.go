@@ -310,3 +310,49 @@ func TestMeasurementsAreShared(t *testing.T) {
 		t.Fatalf("two pings: %v in one group, %v in the other", a, b)
 	}
 }
+
+// TestRefusedPushesAreNotForwarded: b, whose neighbour is c, is pushed by
+// a three entries: one valid, one whose signature does not verify, one b's
+// admission refuses. Only the valid one reaches c; the other two are
+// charged to a, the peer that sent them.
+func TestRefusedPushesAreNotForwarded(t *testing.T) {
+	nw := newNetwork(t, 3, 2, 0, 0, 7)
+	au := newAuthor(7)
+	mb, mc := newMemNode(au.gid), newMemNode(au.gid)
+	gb, gc := New(nw.hosts[1], mb, DefaultConfig()), New(nw.hosts[2], mc, DefaultConfig())
+	t.Cleanup(gb.Close)
+	t.Cleanup(gc.Close)
+	gc.Join(au.gid, nw.hosts[1].ID())
+	if !waitFor(5*time.Second, func() bool { return len(gb.Neighbours(au.gid)) == 1 && len(gc.Neighbours(au.gid)) == 1 }) {
+		t.Fatal("no overlay formed")
+	}
+	valid, forged, inadmissible := au.post(10), au.post(10), au.post(10)
+	forged.Raw = slices.Clone(forged.Raw)
+	forged.Raw[len(forged.Raw)-1] ^= 1 // the signature's last byte
+	mb.mu.Lock()
+	mb.refuse = map[entry.ID]bool{inadmissible.ID: true}
+	mb.mu.Unlock()
+	s, err := nw.hosts[0].NewStream(context.Background(), nw.hosts[1].ID(), wire.GossipProtocol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range []*entry.Signed{forged, inadmissible, valid} {
+		wire.WriteFrame(s, mustEncode(t, wire.Gossip{Group: au.gid, Broadcast: plumtree.Gossip{ID: plumtree.MessageID(e.ID), Payload: e.Raw}}))
+	}
+	if !waitFor(5*time.Second, func() bool { _, ok := mc.has(valid.ID); return ok }) {
+		t.Fatal("the valid entry was not forwarded")
+	}
+	// The refused ones came first, and b forwards in arrival order.
+	for _, e := range []*entry.Signed{forged, inadmissible} {
+		if _, ok := mc.has(e.ID); ok {
+			t.Fatal("a refused entry was forwarded")
+		}
+	}
+	mb.mu.Lock()
+	charged := mb.refusedFrom[nw.hosts[0].ID()]
+	mb.mu.Unlock()
+	if charged != 2 || gb.Stats().Refused != 2 {
+		t.Fatalf("%d refusals charged to the sender, %d counted, want 2", charged, gb.Stats().Refused)
+	}
+	s.Reset()
+}

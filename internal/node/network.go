@@ -198,10 +198,40 @@ func (h gossipHandler) Payload(g, id entry.ID) ([]byte, bool) {
 	return e.Raw, true
 }
 
-// Deliver stores pushed entries with every check; what is refused (a post
-// whose author's grant has not arrived yet) anti-entropy brings later, in
-// log order.
-func (h gossipHandler) Deliver(raws [][]byte) { h.nw.n.ingest(raws) }
+// Admit stores pushed entries with every check, before the broadcast
+// forwards them, and charges their senders with what was refused: a bad
+// signature or a malformed entry each time, inadmissible entries once per
+// sender and batch (a sender that knows more, a grant this node lacks, may
+// push them in good faith). What is refused for lack of a grant
+// anti-entropy brings later, in log order.
+func (h gossipHandler) Admit(pushes []gossip.Push) []bool {
+	raws := make([][]byte, len(pushes))
+	for i, p := range pushes {
+		raws[i] = p.Raw
+	}
+	outs, _ := h.nw.n.ingest(raws)
+	ok := make([]bool, len(pushes))
+	var inadmissible []peer.ID
+	for i, o := range outs {
+		if i >= len(pushes) {
+			break
+		}
+		ok[i] = o.Err == nil
+		switch f := entryFault(o.Err); {
+		case f == FaultInadmissible:
+			inadmissible = append(inadmissible, pushes[i].From...)
+		case f.Misbehaviour():
+			for _, p := range pushes[i].From {
+				h.nw.charge(p, f)
+			}
+		}
+	}
+	slices.Sort(inadmissible)
+	for _, p := range slices.Compact(inadmissible) {
+		h.nw.charge(p, FaultInadmissible)
+	}
+	return ok
+}
 
 func (h gossipHandler) Banned(p peer.ID) bool { return h.nw.Banned(p) }
 

@@ -239,6 +239,7 @@ func TestMisbehaviourIsBannedEverywhere(t *testing.T) {
 	if len(picked) != 0 {
 		t.Fatalf("anti-entropy picked %v", picked)
 	}
+	waitUntil(t, "the ban saved", func() bool { return len(a.Home.Bans()) > 0 })
 	saved := a.Home.Bans()
 	if len(saved) != 1 || saved[0].Peer != bad.String() || !saved[0].Until.Equal(fixedNow().Add(banFor)) {
 		t.Fatalf("bans.json: %+v", saved)
