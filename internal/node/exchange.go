@@ -76,7 +76,7 @@ func (n *Node) Import(r io.Reader) (*ImportResult, error) {
 	next := func() ([][]byte, error) {
 		var chunk [][]byte
 		var offs []int64
-		for len(chunk) < store.ChunkSize {
+		for size := 0; len(chunk) < store.ChunkSize && size < store.ChunkBytes; {
 			raw, off, err := ar.Next()
 			if err != nil {
 				if errors.Is(err, archive.ErrCorrupt) {
@@ -87,6 +87,7 @@ func (n *Node) Import(r io.Reader) (*ImportResult, error) {
 				return chunk, err
 			}
 			chunk, offs = append(chunk, raw), append(offs, off)
+			size += len(raw)
 		}
 		push(offs)
 		return chunk, nil

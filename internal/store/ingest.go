@@ -21,6 +21,11 @@ import (
 // enough that an fsync is amortized, small enough to keep a core busy.
 const ChunkSize = 1024
 
+// ChunkBytes bounds a chunk's encoded entries as well: IngestAll holds
+// 2×workers chunks at once, which at ChunkSize of the largest entries
+// would be gigabytes.
+const ChunkBytes = 4 << 20
+
 // ErrWrite marks an entry that was valid but whose batch failed to commit.
 var ErrWrite = errors.New("write failed")
 
