@@ -203,3 +203,139 @@ func TestFileOffline(t *testing.T) {
 		t.Fatalf("k+m over 256: exit %d, %q", r.code, r.stderr)
 	}
 }
+
+// storageOf reads `storage --json` of a home.
+func storageOf(t *testing.T, dir, h string) storageReport {
+	t.Helper()
+	var rep storageReport
+	if err := json.Unmarshal([]byte(must(t, hearsay(t, dir, nil, "--home", h, "storage", "--json"))), &rep); err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+// fileCluster starts n serving nodes in one open group, a first; each runs
+// audits and repair rounds every second or two.
+func fileCluster(t *testing.T, dir string, n int, limits ...string) (g string, homes []string, nodes map[string]*serving) {
+	t.Helper()
+	nodes = map[string]*serving{}
+	for i := range n {
+		h := fmt.Sprintf("n%d", i)
+		homes = append(homes, h)
+		must(t, hearsay(t, dir, nil, "--home", h, "init"))
+		must(t, hearsay(t, dir, nil, append([]string{"--home", h, "storage", "limits", "--repair-every", "2", "--audit-every", "1"}, limits...)...))
+		if i == 0 {
+			g = must(t, hearsay(t, dir, nil, "--home", h, "group", "create", "media", "--write", "open"))
+			nodes[h] = serve(t, dir, "--home", h)
+			continue
+		}
+		must(t, hearsay(t, dir, nil, "--home", h, "group", "join", g, "--peer", nodes["n0"].addrs[0]))
+		nodes[h] = serve(t, dir, "--home", h, "--bootstrap", nodes["n0"].addrs[0])
+	}
+	eventually(t, 30*time.Second, "n0 meeting the others", func() bool {
+		out := strings.TrimSpace(hearsay(t, dir, nil, "--home", "n0", "peers", "--json").stdout)
+		return strings.Count(out, "\n")+1 >= n-1
+	})
+	return g, homes, nodes
+}
+
+// TestHolderThatDiscardsIsCaught: a holder loses every shard it accepted
+// while it runs; audits catch it, it loses its credit and is given no new
+// shards, and its shards are repaired elsewhere.
+func TestHolderThatDiscardsIsCaught(t *testing.T) {
+	dir := t.TempDir()
+	g, homes, nodes := fileCluster(t, dir, 6)
+	writeRandom(t, filepath.Join(dir, "f.bin"), 4<<20, 3)
+	must(t, hearsay(t, dir, nil, "--home", "n0", "file", "put", g, "f.bin", filepath.Join(dir, "f.bin"), "--k", "2", "--m", "2"))
+	st, _ := fileStatus(t, dir, "n0", g, "f.bin")
+	byPeer := map[string]string{}
+	for h, s := range nodes {
+		byPeer[peerOf(s)] = h
+	}
+	var victim, victimPeer string
+	for _, p := range st.Holders {
+		if byPeer[p] != "n0" {
+			victim, victimPeer = byPeer[p], p
+			break
+		}
+	}
+	if victim == "" || !st.Healthy {
+		t.Fatalf("after the put: %+v", st)
+	}
+	// The victim's node runs on, but whatever it accepts is thrown away
+	// within a tenth of a second.
+	stop := make(chan struct{})
+	discarded := make(chan int)
+	go func() {
+		n := 0
+		for {
+			objects, _ := filepath.Glob(filepath.Join(dir, victim, "shards", "??", "[0-9a-f]*"))
+			for _, o := range objects {
+				if os.Remove(o) == nil {
+					n++
+				}
+			}
+			select {
+			case <-stop:
+				discarded <- n
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}()
+	defer func() {
+		close(stop)
+		t.Logf("%s threw away %d objects", victim, <-discarded)
+	}()
+	start := time.Now()
+	eventually(t, 90*time.Second, "n0's audits finding "+victim+" bad", func() bool {
+		rep := storageOf(t, dir, "n0")
+		a := rep.Accounts[victimPeer]
+		return a != nil && a.AuditsFailed >= 3 && rep.Credit[victimPeer] == 0
+	})
+	t.Logf("caught and without credit after %v", time.Since(start))
+	eventually(t, 60*time.Second, "repair placing its shards elsewhere", func() bool {
+		st, ok := fileStatus(t, dir, "n0", g, "f.bin")
+		return ok && st.Healthy && !slices.Contains(st.Holders, victimPeer)
+	})
+	t.Logf("repaired elsewhere after %v", time.Since(start))
+	writeRandom(t, filepath.Join(dir, "g.bin"), 1<<20, 4)
+	must(t, hearsay(t, dir, nil, "--home", "n0", "file", "put", g, "g.bin", filepath.Join(dir, "g.bin"), "--k", "2", "--m", "3"))
+	if st, _ := fileStatus(t, dir, "n0", g, "g.bin"); slices.Contains(st.Holders, victimPeer) || len(st.Holders) != 5 {
+		t.Fatalf("a new file after %s was caught: %+v", victim, st)
+	}
+	for _, h := range homes {
+		nodes[h].stop(t)
+	}
+}
+
+// TestStorageRefusals: a peer whose operator caps the writer, and a peer
+// beyond whose free allowance the writer has no credit, refuse shards with
+// a clear error, and keep nothing partial.
+func TestStorageRefusals(t *testing.T) {
+	dir := t.TempDir()
+	g, homes, nodes := fileCluster(t, dir, 3)
+	must(t, hearsay(t, dir, nil, "--home", "n1", "storage", "limits", "--writer-cap", "1048576"))
+	must(t, hearsay(t, dir, nil, "--home", "n2", "storage", "limits", "--free", "1048576"))
+	writeRandom(t, filepath.Join(dir, "f.bin"), 8<<20, 5)
+	r := hearsay(t, dir, nil, "--home", "n0", "file", "put", g, "f.bin", filepath.Join(dir, "f.bin"), "--k", "1", "--m", "2")
+	for _, want := range []string{"the writer's storage cap is reached", "no credit"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("put: the refusal %q is not reported: %q", want, r.stderr)
+		}
+	}
+	for _, h := range []string{"n1", "n2"} {
+		if held := storageOf(t, dir, h).HeldFor; held > 1<<20 {
+			t.Errorf("%s holds %d bytes for others, over its limit", h, held)
+		}
+		if tmp, _ := filepath.Glob(filepath.Join(dir, h, "shards", "??", ".tmp-*")); len(tmp) > 0 {
+			t.Errorf("%s keeps partial objects: %v", h, tmp)
+		}
+	}
+	if st, _ := fileStatus(t, dir, "n0", g, "f.bin"); st.Healthy || !st.Readable {
+		t.Errorf("a file its peers refused: %+v", st)
+	}
+	for _, h := range homes {
+		nodes[h].stop(t)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -40,6 +41,9 @@ type placements struct {
 
 // maxPlacements bounds the records kept (about 100 bytes each).
 const maxPlacements = 1 << 20
+
+// maxCared bounds the files one repair round checks (and audits draw from).
+const maxCared = 4096
 
 func openPlacements(dir string) *placements {
 	pl := &placements{path: filepath.Join(dir, "placed.log"), seen: map[placedObject]bool{}}
@@ -217,9 +221,20 @@ func expDuration(rng *rand.Rand, meanSeconds int64) time.Duration {
 	return time.Duration(rng.ExpFloat64() * float64(meanSeconds) * float64(time.Second))
 }
 
-// auditOne audits one random placement; a peer that fails loses it.
+// auditOne audits one random object: half the time one this node placed
+// (its own data), else a random shard of a file it holds shards of, at a
+// random holder, so that holders check each other and a peer that claims
+// what it no longer holds is caught by all of them. A peer that fails
+// loses the credit of what it claimed, and is bad after FailLimit strikes.
 func (b *blobs) auditOne(ctx context.Context, rng *rand.Rand) {
+	actx, cancel := context.WithTimeout(ctx, blobRequestTimeout)
+	defer cancel()
 	o, ok := b.placed.pick(rng)
+	if !ok || rng.IntN(2) == 0 {
+		if other, found := b.pickHeld(actx, rng); found {
+			o, ok = other, true
+		}
+	}
 	if !ok {
 		return
 	}
@@ -228,12 +243,35 @@ func (b *blobs) auditOne(ctx context.Context, rng *rand.Rand) {
 		b.placed.forget(o)
 		return
 	}
-	actx, cancel := context.WithTimeout(ctx, blobRequestTimeout)
-	defer cancel()
 	passed, err := b.nw.Audit(actx, p, o.id, o.size, rng)
 	if !passed && err != nil && (isRefusal(err) || isMalformed(err)) {
 		b.placed.forget(o) // it is gone from there: repair replaces it
 	}
+}
+
+// pickHeld picks a random shard of a random file this node cares for, and
+// a random other peer that claims to hold it.
+func (b *blobs) pickHeld(ctx context.Context, rng *rand.Rand) (placedObject, bool) {
+	b.mu.Lock()
+	files := b.cared
+	b.mu.Unlock()
+	if len(files) == 0 {
+		return placedObject{}, false
+	}
+	f := files[rng.IntN(len(files))]
+	p := f.Params()
+	if f.Table == nil || f.M.Stripes() == 0 {
+		return placedObject{}, false
+	}
+	i := rng.IntN(f.M.Stripes())
+	id := f.Table.Shard(p, i, rng.IntN(p.N()))
+	where, err := b.nw.locate(ctx, f.Group, []blob.ID{id})
+	self := b.nw.Host.ID().String()
+	others := slices.DeleteFunc(where[id], func(h string) bool { return h == self })
+	if err != nil || len(others) == 0 {
+		return placedObject{}, false
+	}
+	return placedObject{others[rng.IntN(len(others))], id, p.ShardLen(int64(f.M.Size), i)}, true
 }
 
 // RepairAll checks every file of every replicated group whose shard table
@@ -243,6 +281,12 @@ func (nw *Network) RepairAll(ctx context.Context) {
 	if err != nil {
 		return
 	}
+	var cared []*File
+	defer func() {
+		nw.blobs.mu.Lock()
+		nw.blobs.cared = cared
+		nw.blobs.mu.Unlock()
+	}()
 	for _, g := range groups {
 		files, err := nw.n.Files(g.ID, "")
 		if err != nil {
@@ -252,8 +296,9 @@ func (nw *Network) RepairAll(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
-			if nw.blobs.objects.Has(f.M.TableID()) {
+			if nw.blobs.objects.Has(f.M.TableID()) && len(cared) < maxCared {
 				nw.Repair(ctx, f)
+				cared = append(cared, f)
 			}
 		}
 	}

@@ -23,6 +23,9 @@ import (
 // the storage error it stands for (storage.ErrNoCredit, …).
 var ErrRefused = errors.New("refused")
 
+// errHeld answers a store of an object the peer holds already.
+var errHeld = errors.New("held already")
+
 // blobRequestTimeout bounds one request to one peer: a shard or a table
 // chunk, or an audit.
 const blobRequestTimeout = 30 * time.Second
@@ -52,7 +55,7 @@ func answer(r *bufio.Reader) (wire.BlobMessage, error) {
 	}
 	if e, ok := m.(wire.BlobErr); ok {
 		base := map[wire.Code]error{wire.CodeNoCredit: storage.ErrNoCredit, wire.CodeOverCap: storage.ErrOverCap,
-			wire.CodeFull: storage.ErrFull, wire.CodeNotFound: shards.ErrNotFound}[e.Code]
+			wire.CodeFull: storage.ErrFull, wire.CodeNotFound: shards.ErrNotFound, wire.CodeHeld: errHeld}[e.Code]
 		if base == nil {
 			base = ErrRefused
 		}
@@ -73,6 +76,13 @@ func (b *blobs) storeOn(ctx context.Context, p peer.ID, meta shards.Meta, data [
 		return err
 	}
 	defer s.Close()
+	if m, err := answer(r); errors.Is(err, errHeld) {
+		return nil
+	} else if err != nil {
+		return err
+	} else if _, ok := m.(wire.BlobAck); !ok {
+		return fmt.Errorf("%w: %T answers a store", wire.ErrMalformed, m)
+	}
 	for off := 0; off < len(data); off += wire.BlobChunk {
 		if err := wire.WriteFrame(s, wire.EncodeBlob(wire.BlobData{Data: data[off:min(off+wire.BlobChunk, len(data))]})); err != nil {
 			return err

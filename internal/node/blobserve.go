@@ -43,6 +43,7 @@ type blobs struct {
 	perPeer map[peer.ID]*rate.Limiter     // bounded by the peers connected: dropped as they leave
 	members map[[32]byte]map[peer.ID]bool // per group, members the DHT named; maxMembers each
 	placed  *placements                   // what this node placed where: what it audits
+	cared   []*File                       // files whose table this node holds, as of the last repair round
 }
 
 // storageFile is storage.json: the limits and the accounts. What this node
@@ -246,8 +247,8 @@ func refuse(s network.Stream, code wire.Code, text string) error {
 // receives a byte of it, and unbooks it if it does not arrive whole.
 func (b *blobs) serveStore(s network.Stream, r *bufio.Reader, p peer.ID, m wire.BlobStore) error {
 	id := blob.ID(m.ID)
-	if b.objects.Has(id) {
-		return wire.WriteFrame(s, wire.EncodeBlob(wire.BlobAck{}))
+	if b.objects.Has(id) { // held already: the answer says so, and no bytes follow
+		return wire.WriteFrame(s, wire.EncodeBlob(wire.BlobErr{Code: wire.CodeHeld, Text: "held already"}))
 	}
 	owner, writer := p.String(), fmt.Sprintf("%x", m.Writer)
 	b.mu.Lock()
@@ -262,6 +263,12 @@ func (b *blobs) serveStore(s network.Stream, r *bufio.Reader, p peer.ID, m wire.
 			}
 		}
 		return refuse(s, wire.CodeNoCredit, err.Error())
+	}
+	if err := wire.WriteFrame(s, wire.EncodeBlob(wire.BlobAck{})); err != nil { // go ahead
+		b.mu.Lock()
+		b.ledger.Dropped(owner, writer, int64(m.Size))
+		b.mu.Unlock()
+		return err
 	}
 	data, err := readData(r, int(m.Size))
 	if err == nil {

@@ -44,9 +44,9 @@ const magic = "hearsay-object-1\n"
 // Store is an object store in one directory. It is safe for concurrent use.
 type Store struct {
 	dir string
-	// Damaged counts the object files Open found damaged and set aside
-	// (renamed .damaged-<id>): their shards are lost here, and repair
-	// replaces them elsewhere.
+	// Damaged counts the object files found damaged (by Open, or by a
+	// read) and set aside as .damaged-<id>: their shards are lost here, and
+	// repair replaces them elsewhere. Guarded by mu once Open returns.
 	Damaged int
 
 	mu    sync.Mutex
@@ -215,20 +215,39 @@ func (s *Store) Read(id blob.ID, off, n int) ([]byte, error) {
 	}
 	end := min(m.Size, off+blob.Blocks(n)*blob.BlockSize) // whole blocks, to check each
 	f, err := os.Open(s.path(id))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, s.lost(id, err)
+	}
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
 	buf := make([]byte, end-off)
 	if _, err := f.ReadAt(buf, int64(len(encodeMeta(&m))+off)); err != nil {
-		return nil, fmt.Errorf("shards: reading %s: %w", id.Short(), err)
+		return nil, s.lost(id, err)
 	}
 	for i := 0; i < len(buf); i += blob.BlockSize {
 		if err := blob.CheckBlock(m.Hashes, m.Size, (off+i)/blob.BlockSize, buf[i:min(i+blob.BlockSize, len(buf))]); err != nil {
-			return nil, fmt.Errorf("shards: %s on disk: %w", id.Short(), err)
+			return nil, s.lost(id, err)
 		}
 	}
 	return buf[:n], nil
+}
+
+// lost forgets an object whose file is gone, cut short or rotten, so that
+// this node no longer claims to hold it and repair replaces it elsewhere;
+// the file, if any, is set aside.
+func (s *Store) lost(id blob.ID, cause error) error {
+	s.mu.Lock()
+	if m := s.index[id]; m != nil {
+		s.bytes -= int64(m.Size)
+		delete(s.index, id)
+		s.Damaged++
+	}
+	s.mu.Unlock()
+	path := s.path(id)
+	os.Rename(path, filepath.Join(filepath.Dir(path), ".damaged-"+id.String()))
+	return fmt.Errorf("%w: %s on disk is damaged: %v", ErrNotFound, id.Short(), cause)
 }
 
 // Delete drops an object; dropping one not held is no error.

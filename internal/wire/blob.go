@@ -27,9 +27,11 @@ const (
 type BlobMessage interface{ blobTag() byte }
 
 // BlobStore asks the peer to hold an object for Group's writer Writer until
-// Expires (Unix seconds, the lease). Size bytes follow in BlobData frames;
-// Hashes are its block hashes, which name it. The peer answers BlobAck
-// once the object is durable, or BlobErr.
+// Expires (Unix seconds, the lease); Hashes are its block hashes, which
+// name it. The peer answers BlobAck (go ahead) or BlobErr (a refusal, or
+// CodeHeld) before any byte is sent; then Size bytes follow in BlobData
+// frames, and the peer answers BlobAck once the object is durable, or
+// BlobErr.
 type BlobStore struct {
 	Group, Writer, ID [32]byte
 	Size              uint64
@@ -93,6 +95,7 @@ const (
 	CodeOverCap  Code = 18 // the writer's storage cap on this peer is reached
 	CodeFull     Code = 19 // the peer's storage quota is reached
 	CodeCorrupt  Code = 20 // the bytes sent do not match their id
+	CodeHeld     Code = 21 // the peer holds the object already: send nothing
 )
 
 const (
