@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -39,10 +40,15 @@ type Network struct {
 	bans   *bans      // each peer's misbehaviour and bans (bans.go)
 	saving sync.Mutex // held while the bans are written to the home
 
-	mu     sync.Mutex
-	synced map[entry.ID]map[peer.ID]time.Time // per group, each peer's last sync
-	known  map[peer.ID]bool                   // peers met since start, and remembered ones
-	met    chan peer.ID                       // peers newly connected, for the runtime to greet
+	// serving counts the sync sessions being answered, which Close waits
+	// for: one may be storing entries, and the store closes after.
+	serving sync.WaitGroup
+
+	mu      sync.Mutex
+	closing bool                               // Close began: answer no more sessions
+	synced  map[entry.ID]map[peer.ID]time.Time // per group, each peer's last sync
+	known   map[peer.ID]bool                   // peers met since start, and remembered ones
+	met     chan peer.ID                       // peers newly connected, for the runtime to greet
 }
 
 // StartNetwork starts the node's libp2p host on the listen addresses (none:
@@ -92,6 +98,14 @@ func (n *Node) StartNetwork(listen []string) (*Network, error) {
 		if nw.Banned(p) {
 			return ErrBanned // the stream is reset unanswered
 		}
+		nw.mu.Lock()
+		if nw.closing {
+			nw.mu.Unlock()
+			return net.ErrClosed
+		}
+		nw.serving.Add(1)
+		nw.mu.Unlock()
+		defer nw.serving.Done()
 		g, res, err := n.ServeSync(s)
 		if err == nil && !g.IsZero() {
 			nw.noteSync(g, p)
@@ -310,11 +324,17 @@ func (nw *Network) Peers() []PeerInfo {
 // Addrs are the addresses peers can dial, each ending in /p2p/<peer id>.
 func (nw *Network) Addrs() []string { return transport.Addrs(nw.Host) }
 
-// Close stops the gossip, the DHT and the host.
+// Close stops the gossip, the DHT and the host, and waits for the sync
+// sessions it was answering, so that the store can close after it.
 func (nw *Network) Close() error {
+	nw.mu.Lock()
+	nw.closing = true
+	nw.mu.Unlock()
 	nw.gossip.Close()
 	nw.dht.Close()
-	return nw.Host.Close()
+	err := nw.Host.Close() // resets the streams: the sessions end at their next read
+	nw.serving.Wait()
+	return err
 }
 
 // SyncWith reconciles group g with the peer at addr (a multiaddress ending
