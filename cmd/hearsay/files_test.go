@@ -339,3 +339,49 @@ func TestStorageRefusals(t *testing.T) {
 		nodes[h].stop(t)
 	}
 }
+
+// TestPrivateFileHoldersSeeCiphertext: in a private group the content is
+// sealed before it is coded: a holder outside the group stores only
+// ciphertext, and a member gets the plaintext back.
+func TestPrivateFileHoldersSeeCiphertext(t *testing.T) {
+	dir := t.TempDir()
+	must(t, hearsay(t, dir, nil, "--home", "owner", "init"))
+	member := must(t, hearsay(t, dir, nil, "--home", "member", "init"))
+	must(t, hearsay(t, dir, nil, "--home", "outsider", "init"))
+	g := must(t, hearsay(t, dir, nil, "--home", "owner", "group", "create", "club", "--read", "members"))
+	must(t, hearsay(t, dir, nil, "--home", "owner", "group", "member", "add", g, member))
+	owner := serve(t, dir, "--home", "owner")
+	must(t, hearsay(t, dir, nil, "--home", "member", "group", "join", g, "--peer", owner.addrs[0]))
+	mem := serve(t, dir, "--home", "member", "--bootstrap", owner.addrs[0])
+	out := serve(t, dir, "--home", "outsider", "--bootstrap", owner.addrs[0])
+	eventually(t, 30*time.Second, "the owner meeting both", func() bool {
+		return strings.Count(strings.TrimSpace(hearsay(t, dir, nil, "--home", "owner", "peers", "--json").stdout), "\n") >= 1
+	})
+	marker := []byte("PLAINTEXT-MARKER-")
+	secret := bytes.Repeat(marker, (2<<20)/len(marker))
+	os.WriteFile(filepath.Join(dir, "secret.bin"), secret, 0o600)
+	must(t, hearsay(t, dir, nil, "--home", "owner", "file", "put", g, "secret.bin", filepath.Join(dir, "secret.bin"), "--k", "1", "--m", "2"))
+	st, _ := fileStatus(t, dir, "owner", g, "secret.bin")
+	if !st.Sealed || len(st.Holders) != 3 {
+		t.Fatalf("a private file: %+v", st)
+	}
+	objects, _ := filepath.Glob(filepath.Join(dir, "outsider", "shards", "??", "*"))
+	if len(objects) == 0 {
+		t.Fatal("the outsider holds no shard")
+	}
+	for _, o := range objects {
+		if b, _ := os.ReadFile(o); bytes.Contains(b, marker[:8]) {
+			t.Fatalf("%s holds plaintext", o)
+		}
+	}
+	eventually(t, 10*time.Second, "the member seeing the file", func() bool {
+		return hearsay(t, dir, nil, "--home", "member", "file", "ls", g).stdout != ""
+	})
+	must(t, hearsay(t, dir, nil, "--home", "member", "file", "get", g, "secret.bin", "-o", filepath.Join(dir, "got.bin")))
+	if got, _ := os.ReadFile(filepath.Join(dir, "got.bin")); !bytes.Equal(got, secret) {
+		t.Fatal("the member's copy differs")
+	}
+	for _, s := range []*serving{owner, mem, out} {
+		s.stop(t)
+	}
+}
