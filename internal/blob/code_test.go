@@ -5,6 +5,8 @@ import (
 	"errors"
 	"math/rand/v2"
 	"testing"
+
+	"lukechampine.com/blake3"
 )
 
 // encodeAll codes a whole file and returns every stripe's shards and the table.
@@ -146,6 +148,23 @@ func TestDefaultParams(t *testing.T) {
 		p := DefaultParams(peers)
 		if p.K != want[0] || p.M != want[1] || p.Check() != nil {
 			t.Errorf("%d peers: k=%d m=%d, want %v", peers, p.K, p.M, want)
+		}
+	}
+}
+
+func TestHashBlockIsBLAKE3(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	data := make([]byte, BlockSize)
+	for i := range data {
+		data[i] = byte(rng.Uint32())
+	}
+	sizes := []int{1, 63, 64, 65, 1023, 1024, 1025, 2048, 8191, 8192, 8193, BlockSize - 1, BlockSize}
+	for range 50 {
+		sizes = append(sizes, 1+rng.IntN(BlockSize))
+	}
+	for _, n := range sizes {
+		if hashBlock(data[:n]) != ID(blake3.Sum256(data[:n])) {
+			t.Fatalf("a block of %d bytes hashes differently", n)
 		}
 	}
 }

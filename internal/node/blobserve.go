@@ -164,7 +164,7 @@ func limiter(perSecond int64) *rate.Limiter {
 	if perSecond <= 0 {
 		return rate.NewLimiter(rate.Inf, 0)
 	}
-	return rate.NewLimiter(rate.Limit(perSecond), max(int(perSecond), wire.BlobChunk))
+	return rate.NewLimiter(rate.Limit(perSecond), wire.BlobChunk) // a burst of one chunk: the cap holds from the first second
 }
 
 // save writes the ledger; the caller holds b.mu.

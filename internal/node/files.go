@@ -123,7 +123,7 @@ func (n *Node) FilePut(gid entry.ID, path string, r io.Reader, size int64, o Put
 		return nil, entry.ID{}, err
 	}
 	meta := shards.Meta{Group: gid, Writer: n.Home.Author, Owner: self, Expires: n.now().Add(Lease).Unix()}
-	content := blake3.New(32, nil)
+	content := blob.NewContentHasher()
 	var table blob.Table
 	for i := range p.Stripes(size) {
 		sl := p.SegmentLen(size, i)
@@ -132,7 +132,7 @@ func (n *Node) FilePut(gid entry.ID, path string, r io.Reader, size int64, o Put
 				return nil, entry.ID{}, fmt.Errorf("reading the file: %w (it is shorter than %d bytes)", err, size)
 			}
 		}
-		content.Write(seg[:sl])
+		content.Add(seg[:sl])
 		shs, err := coder.Encode(i, seg[:sl])
 		if err != nil {
 			return nil, entry.ID{}, err
@@ -159,7 +159,7 @@ func (n *Node) FilePut(gid entry.ID, path string, r io.Reader, size int64, o Put
 		return nil, entry.ID{}, err
 	}
 	m := blob.Manifest{Size: uint64(size), Segment: uint32(p.SegmentSize), K: uint16(p.K), M: uint16(p.M),
-		Content: content.Sum(nil), Table: meta.ID[:], Key: key}
+		Content: func() []byte { c := content.Sum(); return c[:] }(), Table: meta.ID[:], Key: key}
 	f := &File{Group: gid, Path: path, M: m, Table: table}
 	if latest, err := n.FileOf(gid, path, entry.ID{}); err == nil && sameFile(&latest.M, &m) {
 		latest.Table = table
