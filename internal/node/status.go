@@ -1,6 +1,11 @@
 package node
 
-import "time"
+import (
+	"encoding/hex"
+	"time"
+
+	"hearsay/internal/group"
+)
 
 // Status is the node at a glance, as `status --json` and the API's status
 // show it.
@@ -47,22 +52,42 @@ func (n *Node) Status(nw *Network) (*Status, error) {
 		return nil, err
 	}
 	for _, g := range gs {
-		info, err := n.GroupInfo(g)
+		count, err := n.Store.Count(g.ID)
 		if err != nil {
 			return nil, err
 		}
-		gst := GroupStatus{ID: info.ID, Name: info.Name, Entries: info.Entries, Digest: info.Digest, Left: info.Left, Neighbours: []string{}}
-		if nw != nil {
-			sync := nw.SyncState(g.ID)
-			if sync.Neighbours != nil {
-				gst.Neighbours = sync.Neighbours
-			}
-			gst.NeighbourRTTMS = float64(sync.RTT.Microseconds()) / 1000
-			if !sync.LastSync.IsZero() {
-				gst.LastSync = sync.LastSync.UTC().Format(time.RFC3339)
-			}
+		digest, err := n.Store.Digest(g.ID)
+		if err != nil {
+			return nil, err
+		}
+		gst, err := n.GroupStatus(g, nw, count, digest)
+		if err != nil {
+			return nil, err
 		}
 		st.Groups = append(st.Groups, gst)
 	}
 	return st, nil
+}
+
+// GroupStatus is group g's standing, given its count of entries and its
+// digest (Store.Count, Store.Digest): a caller that reports often keeps a
+// digest, a scan of the group's ids, until the count changes; nw is nil
+// when the node does not serve.
+func (n *Node) GroupStatus(g *group.Group, nw *Network, entries uint64, digest [32]byte) (GroupStatus, error) {
+	left, err := n.Store.Left(g.ID)
+	if err != nil {
+		return GroupStatus{}, err
+	}
+	gst := GroupStatus{ID: g.ID.String(), Name: g.Name, Entries: entries, Digest: hex.EncodeToString(digest[:]), Left: left, Neighbours: []string{}}
+	if nw != nil {
+		sync := nw.SyncState(g.ID)
+		if sync.Neighbours != nil {
+			gst.Neighbours = sync.Neighbours
+		}
+		gst.NeighbourRTTMS = float64(sync.RTT.Microseconds()) / 1000
+		if !sync.LastSync.IsZero() {
+			gst.LastSync = sync.LastSync.UTC().Format(time.RFC3339)
+		}
+	}
+	return gst, nil
 }

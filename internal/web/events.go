@@ -10,8 +10,9 @@ import (
 	"hearsay/internal/node"
 )
 
-// statusEvery is how often an event stream checks the groups' standing
-// (entries, digest, neighbours, last sync) and reports what changed.
+// statusEvery is how often the event streams' feed checks the groups'
+// standing (entries, digest, neighbours, last sync); each stream reports
+// what changed.
 const statusEvery = 2 * time.Second
 
 // keepAlive spaces comments on an idle stream, so proxies and browsers do
@@ -20,8 +21,9 @@ const keepAlive = 15 * time.Second
 
 // events streams Server-Sent Events: `entry` (a node.Stored) for every
 // entry stored, `status` (a node.GroupStatus) for a group whose standing
-// changed, the first time for every group. A client that falls behind has
-// its stream ended; EventSource reconnects by itself.
+// changed, the first time for every group, from the feed all streams
+// share. A client that falls behind has its stream ended; EventSource
+// reconnects by itself.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	var only *entry.ID
 	if q := r.URL.Query().Get("group"); q != "" {
@@ -50,31 +52,29 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		fl.Flush()
 		return nil
 	}
+	f := s.feed
+	f.join()
+	defer f.leave()
 	last := map[string]string{}
-	report := func() error {
-		st, err := s.n.Status(s.nw)
-		if err != nil {
-			return err
-		}
-		for _, g := range st.Groups {
-			if only != nil && g.ID != only.String() {
+	// report sends the standing of every group that changed since this
+	// stream last sent it.
+	report := func(groups []groupStanding) error {
+		for _, g := range groups {
+			if (only != nil && g.id != only.String()) || last[g.id] == g.json {
 				continue
 			}
-			b, _ := json.Marshal(g)
-			if last[g.ID] != string(b) {
-				last[g.ID] = string(b)
-				if err := send("status", g); err != nil {
-					return err
-				}
+			last[g.id] = g.json
+			if err := send("status", g.gst); err != nil {
+				return err
 			}
 		}
 		return nil
 	}
-	if report() != nil {
+	groups, changed := f.current()
+	if report(groups) != nil {
 		return
 	}
-	tick, ping := time.NewTicker(statusEvery), time.NewTicker(keepAlive)
-	defer tick.Stop()
+	ping := time.NewTicker(keepAlive)
 	defer ping.Stop()
 	for {
 		select {
@@ -90,8 +90,9 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 			if send("entry", eventOf(e)) != nil {
 				return
 			}
-		case <-tick.C:
-			if report() != nil {
+		case <-changed:
+			groups, changed = f.current()
+			if report(groups) != nil {
 				return
 			}
 		case <-ping.C:

@@ -32,6 +32,7 @@ type Server struct {
 	join Joiner
 	cfg  Config
 	mux  *http.ServeMux
+	feed *statusFeed // the event streams' group standing
 
 	mu       sync.Mutex
 	logins   map[string]time.Time // one-time login tokens, by expiry
@@ -48,6 +49,7 @@ const loginValid = 24 * time.Hour
 // New makes the server of node n; nw is its network, nil when it has none.
 func New(n *node.Node, nw *node.Network, cfg Config) *Server {
 	s := &Server{n: n, nw: nw, cfg: cfg, mux: http.NewServeMux(), logins: map[string]time.Time{}, sessions: map[string]bool{}}
+	s.feed = newStatusFeed(s, statusEvery)
 	if nw != nil {
 		s.join = nw
 	}
