@@ -29,6 +29,9 @@ type ID [32]byte
 // String is the id in lower-case hex.
 func (id ID) String() string { return hex.EncodeToString(id[:]) }
 
+// Bytes is the id as a byte slice.
+func (id ID) Bytes() []byte { return id[:] }
+
 // Short is the first 12 hex digits.
 func (id ID) Short() string { return id.String()[:12] }
 

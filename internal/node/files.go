@@ -159,7 +159,7 @@ func (n *Node) FilePut(gid entry.ID, path string, r io.Reader, size int64, o Put
 		return nil, entry.ID{}, err
 	}
 	m := blob.Manifest{Size: uint64(size), Segment: uint32(p.SegmentSize), K: uint16(p.K), M: uint16(p.M),
-		Content: func() []byte { c := content.Sum(); return c[:] }(), Table: meta.ID[:], Key: key}
+		Content: content.Sum().Bytes(), Table: meta.ID.Bytes(), Key: key}
 	f := &File{Group: gid, Path: path, M: m, Table: table}
 	if latest, err := n.FileOf(gid, path, entry.ID{}); err == nil && sameFile(&latest.M, &m) {
 		latest.Table = table
