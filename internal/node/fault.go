@@ -111,6 +111,15 @@ func entryFault(err error) Fault {
 	return FaultNone
 }
 
+// misbehaviour is the sentinel error of an entry fault that is
+// misbehaviour, for Classify to find again.
+func misbehaviour(f Fault) error {
+	if f == FaultBadSignature {
+		return entry.ErrBadSignature
+	}
+	return entry.ErrMalformed
+}
+
 // Refused is a peer's Err answer to a request. Its text is the peer's and
 // is quoted wherever it is shown.
 type Refused struct {

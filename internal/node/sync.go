@@ -162,7 +162,9 @@ func (n *Node) admit(raws [][]byte, res *SyncResult) ([]store.Outcome, error) {
 		case f.Misbehaviour():
 			res.Refused++
 			if bad == nil {
-				bad = fmt.Errorf("entry %d of a batch: %w", i, o.Err)
+				// The sentinel alone, not o.Err: its text quotes the
+				// entry, which is the peer's, and this error is logged.
+				bad = fmt.Errorf("entry %d of a batch: %w", i, misbehaviour(f))
 			}
 		default:
 			res.Refused++
