@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -383,5 +384,84 @@ func TestPrivateFileHoldersSeeCiphertext(t *testing.T) {
 	}
 	for _, s := range []*serving{owner, mem, out} {
 		s.stop(t)
+	}
+}
+
+var filesGiB = flag.Bool("files.gib", false, "run TestFileGigabyte: put and get 1 GiB through real nodes, reporting MB/s and peak memory")
+
+// vmHWM is a process's peak resident memory in MiB, from /proc.
+func vmHWM(t *testing.T, pid int) int {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			var kb int
+			fmt.Sscanf(strings.TrimSpace(v), "%d", &kb)
+			return kb >> 10
+		}
+	}
+	return 0
+}
+
+// hearsayPeak runs the command like hearsay and reports its peak RSS in MiB.
+func hearsayPeak(t *testing.T, dir string, args ...string) int {
+	t.Helper()
+	exe, _ := os.Executable()
+	cmd := exec.Command(exe, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), asCLI+"=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v: %v: %s", args, err, out)
+	}
+	return int(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss >> 10)
+}
+
+// TestFileGigabyte (behind -files.gib): a 1 GiB put through a serving node
+// onto three holders, and a get on a fourth node that holds nothing;
+// throughput and the peak memory of every process involved.
+func TestFileGigabyte(t *testing.T) {
+	if !*filesGiB {
+		t.Skip("a 1 GiB transfer: run with -files.gib (docs/benchmarks.md)")
+	}
+	dir := t.TempDir()
+	g, homes, nodes := fileCluster(t, dir, 4)
+	const size = 1 << 30
+	want := writeRandom(t, filepath.Join(dir, "big.bin"), size, 9)
+	start := time.Now()
+	cliPut := hearsayPeak(t, dir, "--home", "n0", "file", "put", g, "big.bin", filepath.Join(dir, "big.bin"), "--k", "2", "--m", "1")
+	put := time.Since(start)
+	st, _ := fileStatus(t, dir, "n0", g, "big.bin")
+	byPeer := map[string]string{}
+	for h, s := range nodes {
+		byPeer[peerOf(s)] = h
+	}
+	getter := ""
+	for _, h := range homes {
+		if !slices.ContainsFunc(st.Holders, func(p string) bool { return byPeer[p] == h }) {
+			getter = h
+		}
+	}
+	start = time.Now()
+	cliGet := hearsayPeak(t, dir, "--home", getter, "file", "get", g, "big.bin", "-o", filepath.Join(dir, "got.bin"))
+	get := time.Since(start)
+	if sha256File(t, filepath.Join(dir, "got.bin")) != want {
+		t.Fatal("the file got back differs")
+	}
+	t.Logf("put: %.1f MB/s (%v); get: %.1f MB/s (%v)", size/put.Seconds()/1e6, put, size/get.Seconds()/1e6, get)
+	t.Logf("peak RSS: writer node %d MiB, put CLI %d MiB; getter node %d MiB, get CLI %d MiB; holders %v",
+		vmHWM(t, nodes["n0"].cmd.Process.Pid), cliPut, vmHWM(t, nodes[getter].cmd.Process.Pid), cliGet,
+		func() (out []int) {
+			for _, p := range st.Holders {
+				if h := byPeer[p]; h != "n0" {
+					out = append(out, vmHWM(t, nodes[h].cmd.Process.Pid))
+				}
+			}
+			return out
+		}())
+	for _, h := range homes {
+		nodes[h].stop(t)
 	}
 }
