@@ -388,7 +388,7 @@ func (n *Node) serveSession(c *conn, g entry.ID, gi *groupIndex, res *SyncResult
 		case wire.Put:
 			if _, err := n.admit(m.Raws, res); err != nil {
 				if Classify(err).Misbehaviour() {
-					c.send(wire.Err{Code: wire.CodeBadRequest, Text: "an entry does not verify"})
+					c.send(wire.Err{Code: wire.CodeBadRequest, Text: "an entry is malformed or its signature does not verify"})
 				}
 				return err
 			}
