@@ -206,9 +206,9 @@ func TestFileOffline(t *testing.T) {
 }
 
 // storageOf reads `storage --json` of a home.
-func storageOf(t *testing.T, dir, h string) storageReport {
+func storageOf(t *testing.T, dir, h string) node.StorageReport {
 	t.Helper()
-	var rep storageReport
+	var rep node.StorageReport
 	if err := json.Unmarshal([]byte(must(t, hearsay(t, dir, nil, "--home", h, "storage", "--json"))), &rep); err != nil {
 		t.Fatal(err)
 	}

@@ -162,7 +162,7 @@ func (c *cli) startAPI(h *home.Home, n *node.Node, nw *node.Network, addr string
 	m := metrics.New(n, nw)
 	ws = web.New(n, nw, web.Config{APIURL: url, Token: token, Observe: m.Observe})
 	srv := api.Serve(ln, api.Handler(api.Config{Token: token, Exec: execShared(n, nw, url, ws),
-		DAV: dav.Handler(n, "/dav"), Metrics: m.Handler(), Observe: m.Observe, Web: ws}), api.DefaultLimits)
+		DAV: dav.Handler(n, node.Files{N: n, Net: nw}, "/dav"), Metrics: m.Handler(), Observe: m.Observe, Web: ws}), api.DefaultLimits)
 	if err := h.SetRunning(home.Running{PID: os.Getpid(), APIURL: url, PeerID: nw.Host.ID().String()}); err != nil {
 		srv.Close()
 		return nil, "", nil, err

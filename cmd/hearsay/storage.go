@@ -5,21 +5,9 @@ import (
 	"slices"
 
 	"hearsay/internal/node"
-	"hearsay/internal/proto/storage"
 
 	"github.com/spf13/cobra"
 )
-
-// storageReport is `hearsay storage --json`.
-type storageReport struct {
-	Limits   node.StorageLimits          `json:"limits"`
-	Held     int64                       `json:"held"`     // bytes of objects on this node's disk
-	HeldFor  int64                       `json:"held_for"` // ... of them for other peers
-	Accounts map[string]*storage.Account `json:"accounts"` // per peer
-	Credit   map[string]int64            `json:"credit"`   // bytes each peer may store here
-	Writers  map[string]int64            `json:"writers"`  // bytes held per writer key
-	Serving  bool                        `json:"serving"`  // false: accounts as last saved
-}
 
 func (c *cli) storageCmd() *cobra.Command {
 	cmd := &cobra.Command{
@@ -28,7 +16,7 @@ func (c *cli) storageCmd() *cobra.Command {
 		Args:  exactArgs(0),
 		RunE: func(*cobra.Command, []string) error {
 			return c.withNode(func(n *node.Node) error {
-				rep, err := c.storageReport(n)
+				rep, err := n.StorageReport(c.network)
 				if err != nil {
 					return err
 				}
@@ -69,34 +57,6 @@ func orNone(n int64) string {
 		return "none"
 	}
 	return fmt.Sprint(n)
-}
-
-func (c *cli) storageReport(n *node.Node) (*storageReport, error) {
-	objects, err := n.Objects()
-	if err != nil {
-		return nil, err
-	}
-	rep := &storageReport{Held: objects.Bytes(), Credit: map[string]int64{}}
-	var ledger storage.Ledger
-	if c.network != nil {
-		rep.Serving = true
-		rep.Limits, ledger = c.network.Ledger()
-	} else {
-		sf, err := node.ReadStorage(n.Home.Dir)
-		if err != nil {
-			return nil, err
-		}
-		rep.Limits = sf.Limits
-		ledger = *storage.NewLedger(sf.Limits.Config)
-		for p, a := range sf.Accounts {
-			ledger.Accounts[p] = a
-		}
-	}
-	rep.Accounts, rep.Writers, rep.HeldFor = ledger.Accounts, ledger.Writers, ledger.Total
-	for p := range ledger.Accounts {
-		rep.Credit[p] = ledger.Credit(p)
-	}
-	return rep, nil
 }
 
 func (c *cli) storageLimitsCmd() *cobra.Command {

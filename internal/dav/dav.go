@@ -4,7 +4,9 @@
 // The root holds one folder per replicated group, named
 // "<name>-<first 12 hex digits of its id>"; under it, the paths of the
 // group's directory view are files and folders. Reading a file gives its
-// latest version; writing one puts a new version; deleting one writes a
+// latest version; writing one puts a new version (up to the group's entry
+// size a directory value, beyond it a large file coded into shards on
+// peers, package blob); deleting one writes a
 // tombstone (every version stays in the group's history); a move is a put
 // at the new path and a tombstone at the old, a copy a put. Folders exist
 // because a path under them does; an empty folder made with MKCOL lives in
@@ -26,9 +28,10 @@ import (
 	"golang.org/x/net/webdav"
 )
 
-// Handler serves the node's groups under prefix (say "/dav").
-func Handler(n *node.Node, prefix string) http.Handler {
-	return handler{&webdav.Handler{Prefix: prefix, FileSystem: New(n), LockSystem: webdav.NewMemLS()}}
+// Handler serves the node's groups under prefix (say "/dav"); large files
+// move through files.
+func Handler(n *node.Node, files node.Files, prefix string) http.Handler {
+	return handler{&webdav.Handler{Prefix: prefix, FileSystem: New(n, files), LockSystem: webdav.NewMemLS()}}
 }
 
 // handler gives each request the state its file system calls share, and

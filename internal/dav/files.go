@@ -3,16 +3,15 @@ package dav
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"io/fs"
 	"mime"
-	"net/http"
 	"os"
 	"path"
 	"time"
 
 	"hearsay/internal/entry"
+	"hearsay/internal/node"
 
 	"golang.org/x/net/webdav"
 )
@@ -87,6 +86,17 @@ func (d *dirFile) Readdir(count int) ([]fs.FileInfo, error) {
 	return rest[:n], nil
 }
 
+// blobFile is an open large file's latest version, read from its shards
+// stripe by stripe (Range requests read only the stripes they cover).
+type blobFile struct {
+	*node.FileReader
+	fi *info
+}
+
+func (f *blobFile) Write([]byte) (int, error)          { return 0, errNotSupported }
+func (f *blobFile) Stat() (os.FileInfo, error)         { return f.fi, nil }
+func (f *blobFile) Readdir(int) ([]fs.FileInfo, error) { return nil, errNotSupported }
+
 // readFile is an open file's latest version.
 type readFile struct {
 	*bytes.Reader
@@ -98,32 +108,64 @@ func (f *readFile) Write([]byte) (int, error)          { return 0, errNotSupport
 func (f *readFile) Stat() (os.FileInfo, error)         { return f.fi, nil }
 func (f *readFile) Readdir(int) ([]fs.FileInfo, error) { return nil, errNotSupported }
 
-// writeFile collects a new version, at most limit bytes; Close writes it.
+// writeFile collects a new version: up to limit bytes in memory, to become
+// a directory value; beyond, in a temporary file in the node's home, to
+// become a large file (package blob). Close writes it.
 type writeFile struct {
-	buf    bytes.Buffer
-	limit  int
-	fi     *info
-	commit func(value []byte) (entry.ID, error)
-	rq     *request
-	broken bool // a write was refused
+	buf        bytes.Buffer
+	limit      int
+	spillDir   string
+	spill      *os.File // nil until the content outgrows limit
+	fi         *info
+	commit     func(value []byte) (entry.ID, error)
+	commitFile func(r io.Reader, size int64) (entry.ID, error)
+	rq         *request
+	broken     bool // a write was refused
 }
 
 func (f *writeFile) Write(p []byte) (int, error) {
-	if f.buf.Len()+len(p) > f.limit {
-		f.broken = true
-		return 0, f.rq.fail(http.StatusRequestEntityTooLarge, fs.ErrInvalid,
-			fmt.Sprintf("a file is one directory entry, and this group's entries hold at most %d bytes", f.limit))
+	if f.spill == nil && f.buf.Len()+len(p) > f.limit {
+		if err := os.MkdirAll(f.spillDir, 0o700); err != nil {
+			return 0, err
+		}
+		tmp, err := os.CreateTemp(f.spillDir, ".dav-put-")
+		if err != nil {
+			return 0, err
+		}
+		f.spill = tmp
+		if _, err := tmp.Write(f.buf.Bytes()); err != nil {
+			f.broken = true
+			return 0, err
+		}
+		f.buf = bytes.Buffer{}
 	}
 	f.fi.size += int64(len(p))
+	if f.spill != nil {
+		n, err := f.spill.Write(p)
+		if err != nil {
+			f.broken = true
+		}
+		return n, err
+	}
 	return f.buf.Write(p)
 }
 
 // Close writes the version, unless what was to fill it did not all come.
 func (f *writeFile) Close() error {
+	if f.spill != nil {
+		defer os.Remove(f.spill.Name())
+		defer f.spill.Close()
+	}
 	if f.broken || f.rq.bodyErr != nil {
 		return fs.ErrInvalid
 	}
-	id, err := f.commit(f.buf.Bytes())
+	var id entry.ID
+	var err error
+	if f.spill == nil {
+		id, err = f.commit(f.buf.Bytes())
+	} else if _, err = f.spill.Seek(0, io.SeekStart); err == nil {
+		id, err = f.commitFile(f.spill, f.fi.size)
+	}
 	if err != nil {
 		return err
 	}

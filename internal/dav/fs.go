@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"io"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -31,6 +33,7 @@ const maxEmpty = 10_000
 // they are deleted, or the node stops. At most maxEmpty are kept.
 type FS struct {
 	n       *node.Node
+	files   node.Files
 	started time.Time
 
 	mu     sync.Mutex
@@ -40,9 +43,9 @@ type FS struct {
 
 var _ webdav.FileSystem = (*FS)(nil)
 
-// New serves the groups of n.
-func New(n *node.Node) *FS {
-	return &FS{n: n, started: time.Now(), empty: map[entry.ID]map[string]time.Time{}}
+// New serves the groups of n, their large files through files.
+func New(n *node.Node, files node.Files) *FS {
+	return &FS{n: n, files: files, started: time.Now(), empty: map[entry.ID]map[string]time.Time{}}
 }
 
 // Stat describes a file or folder.
@@ -68,7 +71,7 @@ func (fs *FS) OpenFile(ctx context.Context, name string, flag int, _ os.FileMode
 		return nil, err
 	}
 	if write {
-		return fs.create(rq, l, flag)
+		return fs.create(ctx, rq, l, flag)
 	}
 	fi, err := fs.stat(rq, l)
 	if err != nil {
@@ -82,14 +85,23 @@ func (fs *FS) OpenFile(ctx context.Context, name string, flag int, _ os.FileMode
 	if err != nil {
 		return nil, err
 	}
-	_, val, err := s.v.Get(l.path)
+	ver, val, err := s.v.Get(l.path)
 	if err != nil {
 		return nil, err
+	}
+	if op, err := s.v.Op(ver); err != nil {
+		return nil, err
+	} else if op.File != nil {
+		_, r, err := fs.files.Open(ctx, l.f.g.ID, l.path, ver.At.ID)
+		if err != nil {
+			return nil, err
+		}
+		return &blobFile{FileReader: r, fi: fi}, nil
 	}
 	return &readFile{Reader: bytes.NewReader(val), fi: fi}, nil
 }
 
-func (fs *FS) create(rq *request, l loc, flag int) (webdav.File, error) {
+func (fs *FS) create(ctx context.Context, rq *request, l loc, flag int) (webdav.File, error) {
 	switch {
 	case l.f == nil:
 		return nil, rq.fail(http.StatusForbidden, os.ErrPermission, "the root holds one folder per group: files go inside a group's folder")
@@ -109,29 +121,52 @@ func (fs *FS) create(rq *request, l loc, flag int) (webdav.File, error) {
 		return nil, err
 	}
 	g := l.f.g
-	w := &writeFile{limit: int(g.Quota.MaxBody), fi: &info{name: path.Base(l.path), mod: time.Now()}, rq: rq}
+	w := &writeFile{limit: int(g.Quota.MaxBody), fi: &info{name: path.Base(l.path), mod: time.Now()}, rq: rq,
+		spillDir: filepath.Join(fs.n.Home.Dir, "tmp")}
+	putFile := func(r io.Reader, size int64) (entry.ID, error) {
+		f, _, err := fs.files.Put(ctx, g.ID, l.path, r, size, node.PutOptions{})
+		if err != nil {
+			return entry.ID{}, err
+		}
+		return f.Version.At.ID, nil
+	}
 	w.commit = func(value []byte) (entry.ID, error) {
 		id, err := fs.n.DirPut(g.ID, l.path, value)
-		rq.changed(g.ID)
-		if err != nil {
-			return id, rq.writeFailed(err)
+		if errors.Is(err, entry.ErrTooLarge) { // the value fits, but not with its path: a large file then
+			id, err = putFile(bytes.NewReader(value), int64(len(value)))
 		}
-		fs.filled(g.ID, l.path)
-		return id, nil
+		return fs.wrote(rq, g.ID, l.path, id, err)
+	}
+	w.commitFile = func(r io.Reader, size int64) (entry.ID, error) {
+		id, err := putFile(r, size)
+		return fs.wrote(rq, g.ID, l.path, id, err)
 	}
 	if fi != nil && flag&os.O_TRUNC == 0 {
 		s, err := fs.snapshot(rq, g)
 		if err != nil {
 			return nil, err
 		}
-		_, val, err := s.v.Get(l.path)
+		ver, val, err := s.v.Get(l.path)
 		if err != nil {
 			return nil, err
+		}
+		if op, err := s.v.Op(ver); err != nil || op.File != nil {
+			return nil, rq.fail(http.StatusNotImplemented, os.ErrPermission, "a large file is written whole: PUT it again")
 		}
 		w.buf.Write(val)
 		w.fi.size = int64(len(val))
 	}
 	return w, nil
+}
+
+// wrote notes a write of the folder view and turns its refusal into an answer.
+func (fs *FS) wrote(rq *request, g entry.ID, p string, id entry.ID, err error) (entry.ID, error) {
+	rq.changed(g)
+	if err != nil {
+		return id, rq.writeFailed(err)
+	}
+	fs.filled(g, p)
+	return id, nil
 }
 
 // checkParent fails unless the folder l is in exists: a client makes

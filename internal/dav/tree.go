@@ -154,9 +154,13 @@ func (s *snapshot) size(ver view.Version) (int64, error) {
 	if n, ok := s.sizes[ver.At.ID]; ok {
 		return n, nil
 	}
-	val, err := s.v.Value(ver)
-	s.sizes[ver.At.ID] = int64(len(val))
-	return int64(len(val)), err
+	op, err := s.v.Op(ver)
+	size := int64(len(op.Value))
+	if op.File != nil {
+		size = int64(op.File.Size)
+	}
+	s.sizes[ver.At.ID] = size
+	return size, err
 }
 
 // stat describes what l names, or returns os.ErrNotExist. A path that is

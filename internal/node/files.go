@@ -337,3 +337,42 @@ func LocalShards(objects *shards.Store, f *File, i int) ([][]byte, error) {
 	return nil, fmt.Errorf("stripe %d of %q: this node holds %d of the %d shards it needs; start `hearsay serve` to fetch the other %d from peers",
 		i, f.Path, have, p.K, p.K-have)
 }
+
+// Files is how the API and the folder view reach large files: through the
+// network when the node serves one (Net non-nil), else this node's store.
+type Files struct {
+	N   *Node
+	Net *Network
+}
+
+// Source is where the shards of g's files are found.
+func (fs Files) Source(g entry.ID) Source {
+	if fs.Net != nil {
+		return fs.Net.Source(g)
+	}
+	return fs.N.LocalSource()
+}
+
+// Put stores size bytes from r as a new version of path, placed on peers
+// when the node serves.
+func (fs Files) Put(ctx context.Context, g entry.ID, path string, r io.Reader, size int64, o PutOptions) (*File, Placement, error) {
+	if fs.Net != nil {
+		return fs.Net.PutFile(ctx, g, path, r, size, o)
+	}
+	f, _, err := fs.N.FilePut(g, path, r, size, o)
+	return f, Placement{}, err
+}
+
+// Open opens version (zero: the latest) of the file at path to read.
+func (fs Files) Open(ctx context.Context, g entry.ID, path string, version entry.ID) (*File, *FileReader, error) {
+	f, err := fs.N.FileOf(g, path, version)
+	if err != nil {
+		return nil, nil, err
+	}
+	src := fs.Source(g)
+	if err := fs.N.LoadTable(ctx, f, src); err != nil {
+		return nil, nil, err
+	}
+	r, err := OpenFile(ctx, f, src)
+	return f, r, err
+}

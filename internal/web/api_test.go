@@ -122,6 +122,9 @@ func TestEveryOperation(t *testing.T) {
 	p2, _ := n.Post(g, group.Post{Text: "second"}, entry.ID{})
 	n.DirPut(g, "docs/a.txt", []byte("a"))
 	n.SetOp(g, "tags", "x", true)
+	if _, _, err := n.FilePut(g, "media/f.bin", strings.NewReader("a large file, in shards"), 23, node.PutOptions{K: 2, M: 1}); err != nil {
+		t.Fatal(err)
+	}
 	gen.Name = "elsewhere"
 	far, err := other.CreateGroup(gen)
 	if err != nil {
@@ -191,6 +194,12 @@ func TestEveryOperation(t *testing.T) {
 		"exportGroup": {j("GET", "/api/v1/groups/demo/export", "", 200), j("GET", "/api/v1/groups/nosuch/export", "", 404)},
 		"importFile": {{method: "POST", path: "/api/v1/import", ctype: "application/octet-stream", body: string(export), want: 200},
 			{method: "POST", path: "/api/v1/import", ctype: "application/octet-stream", body: "not an export file", want: 400}},
+		"putFile": {{method: "PUT", path: "/api/v1/groups/demo/files/media/g.bin?k=2&m=1", ctype: "application/octet-stream", body: "more bytes", want: 201},
+			{method: "PUT", path: "/api/v1/groups/demo/files/media/g.bin?k=none", ctype: "application/octet-stream", body: "x", want: 400},
+			{method: "PUT", path: "/api/v1/groups/nosuch/files/g.bin", ctype: "application/octet-stream", body: "x", want: 404}},
+		"getFile": {j("GET", "/api/v1/groups/demo/files/media/f.bin", "", 200), j("GET", "/api/v1/groups/demo/files/media/none", "", 404),
+			j("GET", "/api/v1/groups/demo/files/docs/a.txt", "", 400)},
+		"fileStatus":   {j("GET", "/api/v1/groups/demo/file-status/media/f.bin", "", 200), j("GET", "/api/v1/groups/demo/file-status/none", "", 404)},
 		"streamEvents": {}, // a stream: TestEvents
 	}
 

@@ -23,13 +23,8 @@ type FilePut struct {
 	Problems []string `json:"problems,omitempty"`
 }
 
-// fileSource is the network when the node serves one, else its own store.
-func (s *Server) fileSource(g entry.ID) node.Source {
-	if s.nw != nil {
-		return s.nw.Source(g)
-	}
-	return s.n.LocalSource()
-}
+// files reaches large files through the network when the node serves one.
+func (s *Server) files() node.Files { return node.Files{N: s.n, Net: s.nw} }
 
 // putFile stores the body as a new version of a large file: coded into
 // shards and placed on peers before it answers. The body must say its
@@ -55,15 +50,7 @@ func (s *Server) putFile(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	var (
-		f  *node.File
-		pl node.Placement
-	)
-	if s.nw != nil {
-		f, pl, err = s.nw.PutFile(r.Context(), g.ID, r.PathValue("path"), r.Body, r.ContentLength, o)
-	} else {
-		f, _, err = s.n.FilePut(g.ID, r.PathValue("path"), r.Body, r.ContentLength, o)
-	}
+	f, pl, err := s.files().Put(r.Context(), g.ID, r.PathValue("path"), r.Body, r.ContentLength, o)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -90,7 +77,7 @@ func (s *Server) fileOf(r *http.Request) (*node.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	return f, s.n.LoadTable(r.Context(), f, s.fileSource(g.ID))
+	return f, s.n.LoadTable(r.Context(), f, s.files().Source(g.ID))
 }
 
 // getFile streams a file's content, verified stripe by stripe; Range
@@ -101,7 +88,7 @@ func (s *Server) getFile(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	fr, err := node.OpenFile(r.Context(), f, s.fileSource(f.Group))
+	fr, err := node.OpenFile(r.Context(), f, s.files().Source(f.Group))
 	if err != nil {
 		writeError(w, err)
 		return
@@ -119,7 +106,7 @@ func (s *Server) fileStatus(r *http.Request) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	st, err := node.Health(r.Context(), f, s.fileSource(f.Group))
+	st, err := node.Health(r.Context(), f, s.files().Source(f.Group))
 	if err != nil {
 		return result{}, err
 	}
