@@ -79,6 +79,12 @@ var (
 		"Entries received by broadcast for the first time.", nil, nil)
 	broadcastDropped = prometheus.NewDesc("hearsay_broadcast_dropped_total",
 		"Broadcast messages dropped on full queues.", nil, nil)
+	broadcastRefused = prometheus.NewDesc("hearsay_broadcast_refused_total",
+		"Entries pushed by peers that admission refused, and so were not forwarded.", nil, nil)
+	misbehaviour = prometheus.NewDesc("hearsay_peer_misbehaviour_total",
+		"Misbehaviour charged to peers, by fault (docs/security.md).", []string{"fault"}, nil)
+	banned = prometheus.NewDesc("hearsay_peers_banned",
+		"Peers banned now.", nil, nil)
 	peers = prometheus.NewDesc("hearsay_peers_connected",
 		"Peers connected.", nil, nil)
 	neighbours = prometheus.NewDesc("hearsay_group_neighbours",
@@ -99,7 +105,8 @@ type collector struct {
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{stored, refused, sessions, rounds, syncBytes, broadcastSent, broadcastBytes,
-		broadcastReceived, broadcastDelivered, broadcastDropped, peers, neighbours, neighbourRTT, entries, disk} {
+		broadcastReceived, broadcastDelivered, broadcastDropped, broadcastRefused, misbehaviour, banned, peers, neighbours,
+		neighbourRTT, entries, disk} {
 		ch <- d
 	}
 }
@@ -133,6 +140,12 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	counter(broadcastReceived, float64(gs.PayloadReceived))
 	counter(broadcastDelivered, float64(gs.Delivered))
 	counter(broadcastDropped, float64(gs.Dropped))
+	counter(broadcastRefused, float64(gs.Refused))
+	nbanned, charged := c.nw.Bans()
+	gauge(banned, float64(nbanned))
+	for f, v := range charged {
+		counter(misbehaviour, float64(v), f.String())
+	}
 	gauge(peers, float64(len(c.nw.Host.Network().Peers())))
 	if size, err := dirSize(c.n.Home.StoreDir()); err != nil {
 		ch <- prometheus.NewInvalidMetric(disk, err)

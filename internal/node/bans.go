@@ -49,6 +49,8 @@ func weight(f Fault) float64 {
 type bans struct {
 	mu    sync.Mutex
 	peers map[peer.ID]*standing
+	// charged counts the misbehaviour charged since start, by fault.
+	charged [FaultInadmissible + 1]uint64
 }
 
 type standing struct {
@@ -78,6 +80,7 @@ func (b *bans) charge(p peer.ID, f Fault, now time.Time) (banned bool, until tim
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.charged[f]++
 	s := b.standing(p, now)
 	s.faults++
 	if now.Before(s.until) {
@@ -137,6 +140,25 @@ func (b *bans) banned(p peer.ID, now time.Time) bool {
 	defer b.mu.Unlock()
 	s, ok := b.peers[p]
 	return ok && now.Before(s.until)
+}
+
+// count is how many peers are banned at now, and the misbehaviour charged
+// since start by fault.
+func (b *bans) count(now time.Time) (banned int, charged map[Fault]uint64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, s := range b.peers {
+		if now.Before(s.until) {
+			banned++
+		}
+	}
+	charged = map[Fault]uint64{}
+	for f, n := range b.charged {
+		if n > 0 {
+			charged[Fault(f)] = n
+		}
+	}
+	return banned, charged
 }
 
 // faults is how many misbehaviours were charged to p.

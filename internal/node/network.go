@@ -116,6 +116,12 @@ func (n *Node) StartNetwork(listen []string) (*Network, error) {
 	return nw, nil
 }
 
+// Bans reports how many peers are banned now, and the misbehaviour charged
+// to peers since start, by fault.
+func (nw *Network) Bans() (banned int, charged map[Fault]uint64) {
+	return nw.bans.count(nw.n.now())
+}
+
 // ErrBanned refuses an exchange with a banned peer.
 var ErrBanned = errors.New("peer is banned")
 

@@ -225,6 +225,9 @@ func TestMisbehaviourIsBannedEverywhere(t *testing.T) {
 	if !na.Banned(bad) {
 		t.Fatal("not banned after three misbehaviours")
 	}
+	if n, charged := na.Bans(); n != 1 || len(charged) != 3 || charged[FaultMalformed] != 1 || charged[FaultBadSignature] != 1 || charged[FaultOutOfTurn] != 1 {
+		t.Fatalf("bans reported: %d banned, charged %v", n, charged)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if _, err := nb.SyncWith(ctx, na.Addrs()[0], g); err == nil {
