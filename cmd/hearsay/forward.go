@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"hearsay/internal/api"
 	"hearsay/internal/home"
@@ -35,7 +36,7 @@ func (c *cli) forward(cmd *cobra.Command, args []string) (bool, error) {
 	if err != nil {
 		return false, nil
 	}
-	running, ok := home.ReadRunning(dir)
+	running, ok := nodeOf(dir)
 	if !ok {
 		return false, nil
 	}
@@ -70,6 +71,17 @@ func (c *cli) forward(cmd *cobra.Command, args []string) (bool, error) {
 		return true, errForwarded{res.Code}
 	}
 	return true, nil
+}
+
+// nodeOf returns the record of the node serving dir, if there is one.
+// While a serve is starting on dir, it waits for it (home.StartingFor at
+// most): the command then goes through the new node, instead of taking the
+// store the node is waiting for.
+func nodeOf(dir string) (*home.Running, bool) {
+	for deadline := time.Now().Add(home.StartingFor); home.Starting(dir) && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	return home.ReadRunning(dir)
 }
 
 // errNotStreamed: the command is not an import or an export.

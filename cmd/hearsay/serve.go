@@ -92,7 +92,13 @@ type listenError interface {
 // startNode opens the home's store, starts its host, API and runtime loop;
 // the loop runs until ctx ends, and close then releases everything.
 func (c *cli) startNode(ctx context.Context, h *home.Home, listen []string, apiAddr string, bootstrap []string) (*runningNode, error) {
-	n, err := node.Open(h, store.Options{Logf: c.logf}, nil)
+	// Until the node serves (or fails to), commands on the home wait for it
+	// rather than take the store it waits for; node.json then says which.
+	if err := h.SetStarting(); err != nil {
+		return nil, err
+	}
+	defer h.ClearStarting()
+	n, err := c.openForServe(h)
 	if errors.Is(err, store.ErrLocked) {
 		return nil, fmt.Errorf("a hearsay node already serves %s (or another command holds its store)", h.Dir)
 	}
@@ -129,6 +135,25 @@ func (c *cli) startNode(ctx context.Context, h *home.Home, listen []string, apiA
 		})
 	}()
 	return r, nil
+}
+
+// storeWait is how long a starting node waits for the commands that hold
+// its store: each holds it briefly, and new ones wait for the node instead
+// (home.Starting). It is shorter than home.StartingFor.
+const storeWait = 10 * time.Second
+
+// openForServe opens the home's store for a node, waiting for commands
+// that hold it, but not for a live node that serves the home already.
+func (c *cli) openForServe(h *home.Home) (*node.Node, error) {
+	for deadline := time.Now().Add(storeWait); ; time.Sleep(20 * time.Millisecond) {
+		n, err := node.Open(h, store.Options{Logf: c.logf}, nil)
+		if !errors.Is(err, store.ErrLocked) || time.Now().After(deadline) {
+			return n, err
+		}
+		if r, ok := home.ReadRunning(h.Dir); ok && home.Alive(r.PID) {
+			return nil, err
+		}
+	}
 }
 
 // close waits for the runtime loop (its context must have ended), then
