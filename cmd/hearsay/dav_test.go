@@ -180,3 +180,53 @@ func TestLitmus(t *testing.T) {
 		t.Error("the props or locks suite did not finish")
 	}
 }
+
+// TestLargeFileWithRcloneAndCurl: rclone copies a 100 MiB file into a group
+// folder, where it becomes a large file coded into shards on two nodes,
+// and back with identical bytes; curl reads a range of it.
+func TestLargeFileWithRcloneAndCurl(t *testing.T) {
+	rclone, curl := needProgram(t, "rclone"), needProgram(t, "curl")
+	dir := t.TempDir()
+	must(t, hearsay(t, dir, nil, "--home", "a", "init"))
+	g := must(t, hearsay(t, dir, nil, "--home", "a", "group", "create", "media", "--write", "open"))
+	a := serve(t, dir, "--home", "a")
+	b := joinAndServe(t, dir, "b", g, a.addrs[0])
+	url, token := servedAPI(t, filepath.Join(dir, "a"))
+	obscured, err := exec.Command(rclone, "obscure", token).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command(rclone, append([]string{"--config", filepath.Join(dir, "rclone.conf"),
+			"--webdav-url", url + "/dav/", "--webdav-user", "anyone", "--webdav-pass", strings.TrimSpace(string(obscured)),
+			"--retries", "1", "--low-level-retries", "1"}, args...)...)
+		cmd.Env = append(os.Environ(), "HOME="+dir, "XDG_CACHE_HOME="+filepath.Join(dir, "cache"))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("rclone %v: %v: %s", args, err, out)
+		}
+	}
+	src := filepath.Join(dir, "video.bin")
+	want := writeRandom(t, src, 100<<20, 7)
+	top := ":webdav:media-" + g[:12]
+	rc("copyto", src, top+"/videos/video.bin")
+	st, ok := fileStatus(t, dir, "a", g, "videos/video.bin")
+	if !ok || st.Size != 100<<20 || len(st.Holders) != 2 {
+		t.Fatalf("the copied file: %+v", st)
+	}
+	back := filepath.Join(dir, "back.bin")
+	rc("copyto", top+"/videos/video.bin", back)
+	if sha256File(t, back) != want {
+		t.Fatal("the file rclone copied back differs")
+	}
+	out, err := exec.Command(curl, "-sf", "-u", "any:"+token, "-r", "50000000-50000999", url+"/dav/media-"+g[:12]+"/videos/video.bin").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole, _ := os.ReadFile(src)
+	if !bytes.Equal(out, whole[50000000:50001000]) {
+		t.Fatalf("curl -r read %d bytes, not the range", len(out))
+	}
+	a.stop(t)
+	b.stop(t)
+}
