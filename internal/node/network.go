@@ -130,17 +130,18 @@ var ErrBanned = errors.New("peer is banned")
 func (nw *Network) Banned(p peer.ID) bool { return nw.bans.banned(p, nw.n.now()) }
 
 // noteSession charges p with what a sync session with it says: the fault
-// that ended it, or else the inadmissible entries it brought.
+// that ended it, if misbehaviour, or else the inadmissible entries it
+// brought, if any.
 func (nw *Network) noteSession(p peer.ID, res SyncResult, err error) {
-	if f := Classify(err); f != FaultNone {
-		nw.charge(p, f)
-	} else if res.Inadmissible > 0 {
-		nw.charge(p, FaultInadmissible)
+	f := Classify(err)
+	if !f.Misbehaviour() && res.Inadmissible > 0 {
+		f = FaultInadmissible
 	}
+	nw.charge(p, f)
 }
 
-// charge counts a fault of p; misbehaviour enough bans it (bans.go): it is
-// cut from every overlay and disconnected, and the bans are saved.
+// charge counts a fault of p, if misbehaviour; enough bans it (bans.go):
+// it is cut from every overlay and disconnected, and the bans are saved.
 func (nw *Network) charge(p peer.ID, f Fault) {
 	banned, _ := nw.bans.charge(p, f, nw.n.now())
 	if !banned {

@@ -11,6 +11,7 @@ import (
 
 	"hearsay/internal/entry"
 	"hearsay/internal/group"
+	"hearsay/internal/hlc"
 	"hearsay/internal/transport"
 	"hearsay/internal/wire"
 
@@ -258,5 +259,38 @@ func TestMisbehaviourIsBannedEverywhere(t *testing.T) {
 	}
 	if _, err := transport.Dial(ctx, nb.Host, na.Addrs()[0]); err == nil {
 		waitUntil(t, "the banned peer refused after the restart", func() bool { return na.Host.Network().Connectedness(bad) != network.Connected })
+	}
+}
+
+// TestInadmissibleEntriesWeighAQuarter: a peer that pushes, in each of its
+// sessions, a validly signed post its author may not write (no member) is
+// charged once per session, and banned at the twelfth; the session itself
+// goes on.
+func TestInadmissibleEntriesWeighAQuarter(t *testing.T) {
+	a, b := newNode(t, false), newNode(t, false)
+	g, _ := a.CreateGroup(openGenesis()) // members write: b is none
+	na, _ := a.StartNetwork([]string{"/ip4/127.0.0.1/tcp/0"})
+	defer na.Close()
+	nb, _ := b.StartNetwork(nil)
+	defer nb.Close()
+	body, _ := group.EncodePost(group.Post{Text: "not mine to write"})
+	post, err := entry.Sign(entry.Entry{Group: g, Author: b.Home.Author, Seq: 1, HLC: hlc.FromTime(fixedNow().Add(time.Second)),
+		Kind: group.KindPost, Body: body}, b.Home.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frames := [][]byte{wire.Encode(wire.Open{Version: wire.Version, Group: g}), wire.Encode(wire.Put{Raws: [][]byte{post.Raw}})}
+	for i := 1; i <= 12; i++ {
+		if na.Banned(nb.Host.ID()) {
+			t.Fatalf("banned after %d sessions", i-1)
+		}
+		rawSession(t, nb, na.Addrs()[0], frames, "close")
+		waitUntil(t, fmt.Sprintf("session %d charged", i), func() bool { return na.bans.faults(nb.Host.ID()) == i })
+	}
+	if !na.Banned(nb.Host.ID()) {
+		t.Fatal("not banned after twelve sessions of inadmissible entries")
+	}
+	if _, err := a.Store.Get(g, post.ID); err == nil {
+		t.Fatal("the inadmissible post was stored")
 	}
 }
