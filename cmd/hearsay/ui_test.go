@@ -187,6 +187,30 @@ func TestWebUI(t *testing.T) {
 	}
 	shoot(ctx, t, "directory")
 
+	// A large file: uploaded from the page, its health shown, downloaded
+	// byte for byte.
+	upload := filepath.Join(dir, "clip.bin")
+	want := writeRandom(t, upload, 3<<20+5, 11)
+	err = chromedp.Do(ctx,
+		chromedp.SetUploadFiles(chromedp.CSS(`#file`), []string{upload}),
+		chromedp.SendKeys(chromedp.CSS(`#target`), "videos"),
+		chromedp.Click(`//form[@id="upload"]//button`),
+		chromedp.WaitVisible(`//div[@id="filecard"]//p[contains(., "3,145,733 bytes")]`),
+		chromedp.WaitVisible(`//p[@id="health" and contains(., "shards live")]`),
+	)
+	if err != nil {
+		t.Fatalf("upload a large file: %v (%v)", err, problems())
+	}
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`fetch(document.getElementById("download").href).then(r => r.arrayBuffer()).
+		then(b => crypto.subtle.digest("SHA-256", b)).then(d => Array.from(new Uint8Array(d)).map(x => x.toString(16).padStart(2, "0")).join(""))`, chromedp.EvalAwaitPromise))
+	if err != nil || got != fmt.Sprintf("%x", want) {
+		t.Fatalf("the downloaded file: sha256 %s, want %x (%v)", got, want, err)
+	}
+	if st, _ := fileStatus(t, dir, "a", g, "videos/clip.bin"); st.Size != 3<<20+5 {
+		t.Fatalf("the uploaded file's status: %+v", st)
+	}
+	shoot(ctx, t, "files")
+
 	base := a.login[:strings.Index(a.login, "/login")]
 	for _, page := range []struct{ name, hash, ready string }{
 		{"groups", "#/groups", byText("h1", "Groups")},

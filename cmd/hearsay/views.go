@@ -151,14 +151,21 @@ func (c *cli) dirCmd() *cobra.Command {
 		Args:  exactArgs(2),
 		RunE: func(_ *cobra.Command, args []string) error {
 			return c.withView(args[0], func(v *view.View) error {
-				ver, value, err := v.Get(args[1])
+				ver, _, err := v.Get(args[1])
+				if err != nil {
+					return err
+				}
+				op, err := v.Op(ver)
 				if err != nil {
 					return err
 				}
 				if c.json {
-					return c.emit(node.Version(ver).WithValue(value))
+					return c.emit(node.Version(ver).WithOp(op))
 				}
-				_, err = c.stdout.Write(value)
+				if op.File != nil {
+					return fmt.Errorf("%q is a large file of %d bytes: read it with `hearsay file get`", args[1], op.File.Size)
+				}
+				_, err = c.stdout.Write(op.Value)
 				return err
 			})
 		},

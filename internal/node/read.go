@@ -221,6 +221,26 @@ type PathVersion struct {
 	Status      view.Status `json:"status,omitempty"`
 	Value       *string     `json:"value,omitempty"`
 	ValueBase64 *string     `json:"value_base64,omitempty"`
+	File        *FileRef    `json:"file,omitempty"` // a large file's manifest, instead of a value
+}
+
+// FileRef is what a directory version says of a large file.
+type FileRef struct {
+	Size    uint64 `json:"size"`
+	K       int    `json:"k"`
+	M       int    `json:"m"`
+	Content string `json:"content"` // the content hash, hex
+	Sealed  bool   `json:"sealed"`
+}
+
+// WithOp sets the value, or for a large file its manifest.
+func (p PathVersion) WithOp(op group.DirOp) PathVersion {
+	if op.File == nil {
+		return p.WithValue(op.Value)
+	}
+	pr := op.File.Params()
+	p.File = &FileRef{Size: op.File.Size, K: pr.K, M: pr.M, Content: op.File.ContentID().String(), Sealed: pr.Sealed}
+	return p
 }
 
 // Version turns a version of the views into a PathVersion.

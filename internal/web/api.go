@@ -440,11 +440,15 @@ func (s *Server) getPath(r *http.Request) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	ver, value, err := v.Get(r.PathValue("path"))
+	ver, _, err := v.Get(r.PathValue("path"))
 	if err != nil {
 		return result{}, err
 	}
-	return ok(node.Version(ver).WithValue(value))
+	op, err := v.Op(ver)
+	if err != nil {
+		return result{}, err
+	}
+	return ok(node.Version(ver).WithOp(op))
 }
 
 func (s *Server) pathHistory(r *http.Request) (result, error) {

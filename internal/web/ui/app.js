@@ -276,7 +276,8 @@ async function dirPage(gid) {
       h("td", { class: "mono" }, short(v.author)), h("td", {}, v.status || "")));
     detail.replaceChildren(
       h("h2", {}, path),
-      h("pre", { class: "value" }, cur.value !== undefined ? cur.value : "(binary: " + cur.value_base64.length + " base64 characters)"),
+      cur.file ? await fileCard(gid, path, cur.file)
+        : h("pre", { class: "value" }, cur.value !== undefined ? cur.value : "(binary: " + cur.value_base64.length + " base64 characters)"),
       h("button", { class: "danger", type: "button", onclick: async () => {
         try { await api("DELETE", "/groups/" + gid + "/dir/" + encPath(path)); toast("Removed " + path); detail.replaceChildren(); await search(box.value); }
         catch (e) { toast(e.message); }
@@ -298,6 +299,47 @@ async function dirPage(gid) {
       await open(v.path);
     }));
   await search("");
+  async function upload(file, path) {
+    const r = await fetch("/api/v1/groups/" + gid + "/files/" + encPath(path), {
+      method: "PUT", headers: { "Content-Type": "application/octet-stream" }, body: file });
+    const data = await r.json().catch(() => null);
+    if (!r.ok) throw new Error((data && data.message) || r.statusText);
+    return data;
+  }
+  const picker = h("input", { type: "file", name: "file", id: "file", "aria-label": "file to upload" });
+  const target = h("input", { name: "target", id: "target", placeholder: "videos/", "aria-label": "folder to upload into" });
+  main.append(h("h2", {}, "Upload a large file"),
+    h("form", { class: "card", id: "upload", onsubmit: async ev => {
+      ev.preventDefault();
+      const file = picker.files[0];
+      if (!file) { toast("Choose a file"); return; }
+      const dirPart = target.value.replace(/^\/+|\/+$/g, "");
+      const path = (dirPart ? dirPart + "/" : "") + file.name;
+      const button = ev.target.querySelector("button");
+      button.disabled = true;
+      try {
+        const res = await upload(file, path);
+        toast("Stored " + path + " on " + res.holders.length + " peers");
+        await search(box.value);
+        await open(path);
+      } catch (e) { toast(e.message); }
+      finally { button.disabled = false; }
+    } }, h("label", { for: "file" }, "File"), picker, h("label", { for: "target" }, "Folder"), target, h("button", { type: "submit" }, "Upload")));
+}
+
+// fileCard shows a large file: its size and coding, a download link and
+// its health as this node sees it.
+async function fileCard(gid, path, file) {
+  const health = h("p", { class: "muted", id: "health" }, "checking health…");
+  api("GET", "/groups/" + gid + "/file-status/" + encPath(path)).then(st => {
+    health.className = st.healthy ? "ok" : "warn";
+    health.textContent = (st.healthy ? "healthy" : "not healthy") + ": " + st.shards_live + " of " + st.shards_total +
+      " shards live on " + st.holders.length + " peers" + (st.note ? " — " + st.note : "");
+  }).catch(e => { health.textContent = e.message; });
+  return h("div", { class: "card", id: "filecard" },
+    h("p", {}, "Large file: " + file.size.toLocaleString() + " bytes, " + file.k + " data + " + file.m + " parity shards per stripe" + (file.sealed ? ", sealed" : "")),
+    h("p", {}, h("a", { href: "/api/v1/groups/" + gid + "/files/" + encPath(path), download: path.split("/").pop(), id: "download" }, "Download")),
+    health);
 }
 
 async function aboutPage(gid) {
