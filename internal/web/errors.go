@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -33,6 +34,12 @@ const (
 
 // writeError answers err with the status and code its kind calls for.
 func writeError(w http.ResponseWriter, err error) {
+	status, body := errorOf(err)
+	writeJSON(w, status, body)
+}
+
+// errorOf is the status and body that answer err.
+func errorOf(err error) (int, Error) {
 	status, code := http.StatusBadRequest, CodeBadRequest
 	switch {
 	case errors.Is(err, group.ErrUnknownGroup), errors.Is(err, node.ErrNoEntry), errors.Is(err, store.ErrNotFound),
@@ -51,7 +58,7 @@ func writeError(w http.ResponseWriter, err error) {
 		status, code = http.StatusServiceUnavailable, CodeUnavailable
 	case errors.Is(err, entry.ErrMalformedID), errors.Is(err, entry.ErrMalformed), errors.Is(err, entry.ErrTooLarge):
 	}
-	writeJSON(w, status, Error{code, err.Error()})
+	return status, Error{code, err.Error()}
 }
 
 func isTooLarge(err error) bool {
@@ -70,4 +77,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(v)
+}
+
+// encoded is a JSON answer, as writeJSON would write it.
+func encoded(status int, v any) answer {
+	var b bytes.Buffer
+	json.NewEncoder(&b).Encode(v)
+	return answer{status, b.Bytes()}
 }

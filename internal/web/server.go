@@ -33,6 +33,7 @@ type Server struct {
 	cfg  Config
 	mux  *http.ServeMux
 	feed *statusFeed // the event streams' group standing
+	keys *onceByKey  // writes sent with an Idempotency-Key
 
 	mu       sync.Mutex
 	logins   map[string]time.Time // one-time login tokens, by expiry
@@ -49,7 +50,7 @@ const loginValid = 24 * time.Hour
 // New makes the server of node n; nw is its network, nil when it has none.
 func New(n *node.Node, nw *node.Network, cfg Config) *Server {
 	s := &Server{n: n, nw: nw, cfg: cfg, mux: http.NewServeMux(), logins: map[string]time.Time{}, sessions: map[string]bool{}}
-	s.feed = newStatusFeed(s, statusEvery)
+	s.feed, s.keys = newStatusFeed(s, statusEvery), newOnceByKey()
 	if nw != nil {
 		s.join = nw
 	}
@@ -182,11 +183,26 @@ func (s *Server) guard(rt route) http.Handler {
 			rt.raw(w, r)
 			return
 		}
-		res, err := rt.json(r)
-		if err != nil {
-			writeError(w, err)
+		key := r.Header.Get(IdempotencyKey)
+		if key == "" || r.Method == http.MethodGet || r.Method == http.MethodHead {
+			res, err := rt.json(r)
+			if err != nil {
+				writeError(w, err)
+				return
+			}
+			writeJSON(w, res.status, res.body)
 			return
 		}
-		writeJSON(w, res.status, res.body)
+		a := s.keys.run(r, key, func() answer {
+			res, err := rt.json(r)
+			if err != nil {
+				status, body := errorOf(err)
+				return encoded(status, body)
+			}
+			return encoded(res.status, res.body)
+		})
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(a.status)
+		w.Write(a.body)
 	})
 }
