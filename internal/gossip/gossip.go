@@ -345,6 +345,13 @@ func (g *Gossip) overlayOut(st *groupState, outs []hyparview.Output) {
 	for _, o := range outs {
 		switch o := o.(type) {
 		case hyparview.Send:
+			if g.hd.Banned(peer.ID(o.To)) {
+				// A banned peer came back into a view (a shuffle named
+				// it): the overlay forgets it now rather than wait out a
+				// request nobody will carry.
+				g.overlayOut(st, st.overlay.Step(hyparview.Drop{Peer: o.To}))
+				continue
+			}
 			g.send(peer.ID(o.To), wire.Gossip{Group: st.id, Overlay: o.Msg})
 		case hyparview.SetTimer:
 			g.after(o.After, st, func() { g.overlayOut(st, st.overlay.Step(hyparview.TimerFired{Timer: o.Timer})) })

@@ -243,6 +243,16 @@ func TestDroppedPeerStaysOut(t *testing.T) {
 	if n := ga.Neighbours(a.gid); len(n) != 0 {
 		t.Fatalf("a dropped peer joined again: %v", n)
 	}
+	// Named again (as a shuffle would name it), it is forgotten as soon
+	// as the overlay tries to reach it.
+	ga.Meet(a.gid, nw.hosts[1].ID())
+	ga.mu.Lock()
+	o := ga.groups[a.gid].overlay
+	active, passive := o.Active(), o.Passive()
+	ga.mu.Unlock()
+	if len(active) != 0 || slices.Contains(passive, hyparview.PeerID(nw.hosts[1].ID())) {
+		t.Fatalf("a banned peer kept in the views: active %v, passive %v", active, passive)
+	}
 }
 
 // TestNeighboursAreMeasured: the overlay's Measure is answered with a
