@@ -287,6 +287,7 @@ func (nw *Network) RepairAll(ctx context.Context) {
 		nw.blobs.cared = cared
 		nw.blobs.mu.Unlock()
 	}()
+	nw.blobs.collect(nw.n.now())
 	for _, g := range groups {
 		files, err := nw.n.Files(g.ID, "")
 		if err != nil {
@@ -299,6 +300,9 @@ func (nw *Network) RepairAll(ctx context.Context) {
 			if nw.blobs.objects.Has(f.M.TableID()) && len(cared) < maxCared {
 				nw.Repair(ctx, f)
 				cared = append(cared, f)
+			}
+			if f.Version.Author == nw.n.Home.Author {
+				nw.renewIfDue(ctx, f)
 			}
 		}
 	}
@@ -321,4 +325,84 @@ func (nw *Network) Repair(ctx context.Context, f *File) (bool, error) {
 	}
 	_, err = nw.Place(ctx, f, src, nil)
 	return err == nil, err
+}
+
+// renewEvery is how often a writer's node renews the leases of its files:
+// a quarter of a lease, so a node that is offline for three weeks still
+// finds its files held.
+const renewEvery = Lease / 4
+
+// renewIfDue extends the leases of f's objects on every peer that holds
+// them, if this node has not done so within renewEvery.
+func (nw *Network) renewIfDue(ctx context.Context, f *File) {
+	b := nw.blobs
+	now := nw.n.now()
+	b.mu.Lock()
+	last, done := b.renewed[f.M.TableID()]
+	if done && now.Sub(last) < renewEvery {
+		b.mu.Unlock()
+		return
+	}
+	b.mu.Unlock()
+	src := nw.Source(f.Group)
+	if err := nw.n.LoadTable(ctx, f, src); err != nil {
+		return
+	}
+	ids := append(slices.Clone([]blob.ID(f.Table)), f.M.TableID())
+	where, err := nw.locate(ctx, f.Group, ids)
+	if err != nil {
+		return
+	}
+	byPeer := map[string][]blob.ID{}
+	for id, hs := range where {
+		for _, h := range hs {
+			byPeer[h] = append(byPeer[h], id)
+		}
+	}
+	expires := uint64(now.Add(Lease).Unix())
+	self := nw.Host.ID().String()
+	for h, ids := range byPeer {
+		if h == self {
+			for _, id := range ids {
+				b.objects.Renew(id, int64(expires))
+			}
+			continue
+		}
+		p, err := peer.Decode(h)
+		if err != nil {
+			continue
+		}
+		for start := 0; start < len(ids); start += wire.MaxHave {
+			batch := ids[start:min(start+wire.MaxHave, len(ids))]
+			req := wire.BlobRenew{Expires: expires, IDs: make([][32]byte, len(batch))}
+			for i, id := range batch {
+				req.IDs[i] = id
+			}
+			if s, r, err := b.request(ctx, p, req); err == nil {
+				answer(r)
+				s.Close()
+			}
+		}
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.renewed) >= maxCared {
+		clear(b.renewed) // they are renewed again, a little early
+	}
+	b.renewed[f.M.TableID()] = now
+}
+
+// collect drops the objects held for others whose lease has ended: nobody
+// renewed them, so their writer let them go (or is gone). Deletion is
+// never guaranteed: another holder may keep its copy as long as it likes.
+func (b *blobs) collect(now time.Time) {
+	self := b.nw.Host.ID().String()
+	for _, m := range b.objects.Expired(now.Unix(), self) {
+		if b.objects.Delete(m.ID) != nil {
+			continue
+		}
+		b.mu.Lock()
+		b.ledger.Dropped(m.Owner, fmt.Sprintf("%x", m.Writer), int64(m.Size))
+		b.mu.Unlock()
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"hearsay/internal/blob"
 	"hearsay/internal/proto/storage"
@@ -44,6 +45,7 @@ type blobs struct {
 	members map[[32]byte]map[peer.ID]bool // per group, members the DHT named; maxMembers each
 	placed  *placements                   // what this node placed where: what it audits
 	cared   []*File                       // files whose table this node holds, as of the last repair round
+	renewed map[blob.ID]time.Time         // when this node last renewed the leases of its files, by table; maxCared
 }
 
 // storageFile is storage.json: the limits and the accounts. What this node
@@ -60,7 +62,7 @@ func startBlobs(nw *Network) (*blobs, error) {
 		return nil, err
 	}
 	b := &blobs{nw: nw, objects: objects, path: filepath.Join(nw.n.Home.Dir, "storage.json"), perPeer: map[peer.ID]*rate.Limiter{},
-		members: map[[32]byte]map[peer.ID]bool{}, placed: openPlacements(filepath.Join(nw.n.Home.Dir, "shards"))}
+		members: map[[32]byte]map[peer.ID]bool{}, renewed: map[blob.ID]time.Time{}, placed: openPlacements(filepath.Join(nw.n.Home.Dir, "shards"))}
 	sf, err := ReadStorage(nw.n.Home.Dir)
 	if err != nil {
 		return nil, err
@@ -221,6 +223,14 @@ func (b *blobs) serve(s network.Stream) error {
 			}
 		}
 		return wire.WriteFrame(s, wire.EncodeBlob(wire.BlobHolding{Bits: bits}))
+	case wire.BlobRenew:
+		bits := make([]byte, (len(m.IDs)+7)/8)
+		for i, id := range m.IDs {
+			if held, _ := b.objects.Renew(blob.ID(id), int64(m.Expires)); held {
+				bits[i/8] |= 1 << (i % 8)
+			}
+		}
+		return wire.WriteFrame(s, wire.EncodeBlob(wire.BlobHolding{Bits: bits}))
 	case wire.BlobAudit:
 		meta, err := b.objects.Meta(blob.ID(m.ID))
 		if err != nil || int(m.Block) >= len(meta.Hashes) {
@@ -247,7 +257,7 @@ func refuse(s network.Stream, code wire.Code, text string) error {
 // receives a byte of it, and unbooks it if it does not arrive whole.
 func (b *blobs) serveStore(s network.Stream, r *bufio.Reader, p peer.ID, m wire.BlobStore) error {
 	id := blob.ID(m.ID)
-	if b.objects.Has(id) { // held already: the answer says so, and no bytes follow
+	if held, err := b.objects.Renew(id, int64(m.Expires)); held || err != nil { // no bytes follow
 		return wire.WriteFrame(s, wire.EncodeBlob(wire.BlobErr{Code: wire.CodeHeld, Text: "held already"}))
 	}
 	owner, writer := p.String(), fmt.Sprintf("%x", m.Writer)

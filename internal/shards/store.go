@@ -250,6 +250,46 @@ func (s *Store) lost(id blob.ID, cause error) error {
 	return fmt.Errorf("%w: %s on disk is damaged: %v", ErrNotFound, id.Short(), cause)
 }
 
+// Renew extends the lease of an object held to expires (a lease never
+// shortens), rewriting the 8 bytes of its header in place. It reports
+// whether the object is held.
+func (s *Store) Renew(id blob.ID, expires int64) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.index[id]
+	if m == nil {
+		return false, nil
+	}
+	if expires <= m.Expires {
+		return true, nil
+	}
+	f, err := os.OpenFile(s.path(id), os.O_WRONLY, 0)
+	if err != nil {
+		return true, err
+	}
+	defer f.Close()
+	off := len(magic) + 64 + len(binary.AppendUvarint(nil, uint64(len(m.Owner)))) + len(m.Owner)
+	if _, err := f.WriteAt(binary.BigEndian.AppendUint64(nil, uint64(expires)), int64(off)); err != nil {
+		return true, err
+	}
+	m.Expires = expires
+	return true, f.Sync()
+}
+
+// Expired lists the objects whose lease ended before now, held for a peer
+// other than self.
+func (s *Store) Expired(now int64, self string) []Meta {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Meta
+	for _, m := range s.index {
+		if m.Expires < now && m.Owner != self {
+			out = append(out, *m)
+		}
+	}
+	return out
+}
+
 // Delete drops an object; dropping one not held is no error.
 func (s *Store) Delete(id blob.ID) error {
 	s.mu.Lock()

@@ -41,6 +41,15 @@ func TestPutReadReopen(t *testing.T) {
 	if err != nil || !bytes.Equal(all, data) {
 		t.Fatalf("whole read: %v", err)
 	}
+	if held, err := s2.Renew(id, 500); !held || err != nil {
+		t.Fatalf("renew: %v %v", held, err)
+	}
+	if len(s2.Expired(400, "me")) != 0 || len(s2.Expired(600, "me")) != 1 || len(s2.Expired(600, "peer")) != 0 {
+		t.Fatal("expiry does not follow the renewed lease")
+	}
+	if s3, _ := Open(dir); s3 == nil || mustMeta(t, s3, id).Expires != 500 {
+		t.Fatal("a renewed lease is not on disk")
+	}
 	if err := s2.Delete(id); err != nil || s2.Has(id) || s2.Bytes() != 0 {
 		t.Fatalf("delete: %v", err)
 	}
@@ -70,4 +79,13 @@ func TestRotIsNotServedAndDamageIsSetAside(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(filepath.Dir(path), ".damaged-"+id.String())); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func mustMeta(t *testing.T, s *Store, id blob.ID) Meta {
+	t.Helper()
+	m, err := s.Meta(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

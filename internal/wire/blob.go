@@ -57,6 +57,13 @@ type BlobAudit struct {
 	Block     uint64
 }
 
+// BlobRenew extends the lease of those of IDs the peer holds to Expires
+// (Unix seconds; a lease never shortens); it answers BlobHolding.
+type BlobRenew struct {
+	Expires uint64
+	IDs     [][32]byte
+}
+
 // BlobObject opens a fetch answer: the object's size and block hashes,
 // which the fetcher checks against the id it asked for.
 type BlobObject struct {
@@ -109,6 +116,7 @@ const (
 	tagBlobProof   = 0x48
 	tagBlobAck     = 0x49
 	tagBlobErr     = 0x4a
+	tagBlobRenew   = 0x4b
 )
 
 func (BlobStore) blobTag() byte   { return tagBlobStore }
@@ -121,6 +129,7 @@ func (BlobHolding) blobTag() byte { return tagBlobHolding }
 func (BlobProof) blobTag() byte   { return tagBlobProof }
 func (BlobAck) blobTag() byte     { return tagBlobAck }
 func (BlobErr) blobTag() byte     { return tagBlobErr }
+func (BlobRenew) blobTag() byte   { return tagBlobRenew }
 
 // EncodeBlob encodes a blob message.
 func EncodeBlob(m BlobMessage) []byte {
@@ -147,6 +156,8 @@ func EncodeBlob(m BlobMessage) []byte {
 		b = append(b, m.Block...)
 	case BlobErr:
 		b = append(append(b, byte(m.Code)), m.Text...)
+	case BlobRenew:
+		b = appendHashes(binary.AppendUvarint(b, m.Expires), m.IDs)
 	}
 	return b
 }
@@ -286,6 +297,11 @@ func DecodeBlob(b []byte) (BlobMessage, error) {
 		}
 		p.Block = r.b
 		m = p
+	case tagBlobRenew:
+		rn := BlobRenew{Expires: r.uvarint("renew lease", 1<<62)}
+		rn.IDs = r.hashes("renew ids", MaxHave)
+		r.end("renew")
+		m = rn
 	case tagBlobAck:
 		r.end("ack")
 		m = BlobAck{}

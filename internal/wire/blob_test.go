@@ -17,6 +17,7 @@ var blobSamples = []BlobMessage{
 	BlobProof{Nonce: [32]byte{13}, Size: 3, Hashes: [][32]byte{{14}}, Block: []byte("abc")},
 	BlobAck{},
 	BlobErr{Code: CodeNoCredit, Text: "no credit"},
+	BlobRenew{Expires: 1800000000, IDs: [][32]byte{{15}, {16}}},
 }
 
 func TestBlobRoundTrip(t *testing.T) {

@@ -1,0 +1,44 @@
+package node
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"hearsay/internal/blob"
+	"hearsay/internal/shards"
+)
+
+// TestExpiredLeasesAreCollected: an object held for a peer whose lease has
+// ended is dropped and unbooked; this node's own objects and live leases stay.
+func TestExpiredLeasesAreCollected(t *testing.T) {
+	nw, err := newNode(t, false).StartNetwork(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nw.Close()
+	b := nw.blobs
+	self := nw.Host.ID().String()
+	put := func(owner string, expires int64, fill byte) blob.ID {
+		data := bytes.Repeat([]byte{fill}, 1000)
+		id := blob.IDOf(data)
+		if err := b.objects.Put(shards.Meta{ID: id, Owner: owner, Writer: [32]byte{7}, Expires: expires}, data); err != nil {
+			t.Fatal(err)
+		}
+		if owner != self {
+			if err := b.ledger.Accept(owner, "0700000000000000000000000000000000000000000000000000000000000000", 1000); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return id
+	}
+	now := time.Unix(1_000_000, 0)
+	gone, kept, own := put("peer", now.Unix()-1, 1), put("peer", now.Unix()+1, 2), put(self, now.Unix()-1, 3)
+	b.collect(now)
+	if b.objects.Has(gone) || !b.objects.Has(kept) || !b.objects.Has(own) {
+		t.Fatalf("after collecting: expired %v, live %v, own %v", b.objects.Has(gone), b.objects.Has(kept), b.objects.Has(own))
+	}
+	if a := b.ledger.Get("peer"); a.HeldFor != 1000 || b.ledger.Total != 1000 {
+		t.Fatalf("the ledger after collecting: %+v, total %d", a, b.ledger.Total)
+	}
+}
