@@ -90,7 +90,7 @@ func readmeBlock(t *testing.T, marker string) string {
 // converged and the views show what the README says.
 func TestReadmeOfflineTour(t *testing.T) {
 	dir := t.TempDir()
-	cmd := exec.Command("bash", "-euo", "pipefail", "-c", readmeBlock(t, "offline-tour")+readmeBlock(t, "views-tour"))
+	cmd := exec.Command("bash", "-euo", "pipefail", "-c", readmeBlock(t, "offline-tour")+readmeBlock(t, "views-tour")+readmeBlock(t, "files-tour"))
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), asCLI+"=1", "PATH="+binDir(t)+":"+os.Getenv("PATH"))
 	out, err := cmd.CombinedOutput()
