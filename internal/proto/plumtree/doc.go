@@ -20,7 +20,10 @@
 // push is grafted rather than left to anti-entropy. And a node already in
 // a tree takes a new neighbour as lazy: the overlay changes its links
 // (repairs, and trades for faster ones), and each new eager link was a
-// cycle for the next messages to cut.
+// cycle for the next messages to cut. The tree is made of neighbours only:
+// a peer that is not one (the overlay's two ends disagree after a lost
+// message) has its first copies delivered and pushed on and its IHave
+// heard, but its Graft goes unanswered and no tree state is kept about it.
 //
 // The package is pure: State.Step takes one Input (a local broadcast, a
 // message, a neighbour up or down from the overlay, a fired timer) and
