@@ -143,7 +143,7 @@ func (n *Node) write(gid entry.ID, kind string, refs []entry.ID, body []byte) (e
 	}
 	e := entry.Entry{Group: gid, Author: n.Home.Author, Seq: seq, HLC: n.tick(), Kind: kind, Refs: refs, Body: body}
 	if sealed {
-		if e, err = group.Seal(e, ks.current, ks.byID[ks.current], rand.Reader); err != nil {
+		if e, err = group.Seal(e, ks.current, ks.byID[ks.current], g.Quota.MaxBody, rand.Reader); err != nil {
 			return entry.ID{}, err
 		}
 	}
