@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"hearsay/internal/group"
 	"hearsay/internal/home"
@@ -108,6 +109,11 @@ func (c *cli) root() *cobra.Command {
 
 func (c *cli) homeDir() (string, error) { return home.Resolve(c.homeFlag) }
 
+// lockWait is how long a command waits for another that holds the store:
+// commands are short, so two at once run one after the other instead of
+// one failing. A node holds the store for good, so it is not waited for.
+const lockWait = time.Second
+
 // openNode opens the home and its store; the caller closes the node.
 func (c *cli) openNode() (*node.Node, error) {
 	dir, err := c.homeDir()
@@ -118,7 +124,12 @@ func (c *cli) openNode() (*node.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return node.Open(h, store.Options{Logf: c.logf}, nil)
+	for deadline := time.Now().Add(lockWait); ; time.Sleep(20 * time.Millisecond) {
+		n, err := node.Open(h, store.Options{Logf: c.logf}, nil)
+		if _, serving := home.ReadRunning(dir); !errors.Is(err, store.ErrLocked) || serving || home.Starting(dir) || time.Now().After(deadline) {
+			return n, err
+		}
+	}
 }
 
 // withNode runs fn on an opened node and closes it, or on the serving

@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"hearsay/internal/store"
 )
 
 // TestRestartWinsTheStore: while commands on a home run one after another
@@ -75,5 +78,21 @@ func TestRestartWinsTheStore(t *testing.T) {
 		if !strings.Contains(out, "in use by another hearsay process") {
 			t.Fatalf("a post failed: %s", out)
 		}
+	}
+}
+
+// TestCommandsTakeTurns: a command that finds the store held by another
+// short one waits its turn instead of failing.
+func TestCommandsTakeTurns(t *testing.T) {
+	dir := t.TempDir()
+	must(t, hearsay(t, dir, nil, "--home", "h", "init"))
+	held, err := store.Open(filepath.Join(dir, "h", "store"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	released := time.AfterFunc(300*time.Millisecond, func() { held.Close() })
+	defer released.Stop()
+	if r := hearsay(t, dir, nil, "--home", "h", "group", "list"); r.code != 0 {
+		t.Fatalf("a command behind another: exit %d, %q", r.code, r.stderr)
 	}
 }
