@@ -28,7 +28,7 @@ var allowed = map[string][]string{
 	"internal/proto/negentropy": {},
 	"internal/proto/hyparview":  {},
 	"internal/proto/plumtree":   {},
-	"internal/sim":              {"internal/proto/hyparview", "internal/proto/negentropy", "internal/proto/plumtree"},
+	"internal/sim":              {"internal/proto/hyparview", "internal/proto/negentropy", "internal/proto/plumtree", "internal/proto/storage"},
 	"internal/wire":             {"internal/entry", "internal/proto/hyparview", "internal/proto/plumtree"},
 	"internal/gossip":           {"internal/entry", "internal/proto/hyparview", "internal/proto/plumtree", "internal/wire"},
 	"internal/transport":        {},

@@ -4,41 +4,51 @@ import (
 	"bytes"
 	"encoding/binary"
 	"slices"
+	"strings"
 
 	"lukechampine.com/blake3"
 )
 
-// score is a peer's rendezvous weight for a key.
-func score(key []byte, peer string) []byte {
+// Score is a peer's rendezvous weight for a key: BLAKE3-256 of
+// "hearsay-place-v1", the key's length (uint32, big-endian), the key and
+// the peer id. Higher ranks first.
+func Score(key []byte, peer string) [32]byte {
 	h := blake3.New(32, nil)
 	h.Write([]byte("hearsay-place-v1"))
 	h.Write(binary.BigEndian.AppendUint32(nil, uint32(len(key))))
 	h.Write(key)
 	h.Write([]byte(peer))
-	return h.Sum(nil)
+	var s [32]byte
+	h.Sum(s[:0])
+	return s
 }
 
-// Rank orders peers by their rendezvous weight for key, highest first; ties
-// (impossible but for equal ids) by id. The order depends only on key and
-// the set of peers, not on the order given.
+// Scored is a peer with its weight for some key.
+type Scored struct {
+	Peer  string
+	Score [32]byte
+}
+
+// Less orders by weight, highest first; ties (impossible but for equal
+// ids) by id.
+func (a Scored) Less(b Scored) int {
+	if c := bytes.Compare(b.Score[:], a.Score[:]); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Peer, b.Peer)
+}
+
+// Rank orders peers by their rendezvous weight for key, highest first. The
+// order depends only on key and the set of peers, not on the order given.
 func Rank(key []byte, peers []string) []string {
-	type ranked struct {
-		peer  string
-		score []byte
-	}
-	rs := make([]ranked, 0, len(peers))
+	rs := make([]Scored, 0, len(peers))
 	for _, p := range peers {
-		rs = append(rs, ranked{p, score(key, p)})
+		rs = append(rs, Scored{p, Score(key, p)})
 	}
-	slices.SortFunc(rs, func(a, b ranked) int {
-		if c := bytes.Compare(b.score, a.score); c != 0 {
-			return c
-		}
-		return bytes.Compare([]byte(a.peer), []byte(b.peer))
-	})
+	slices.SortFunc(rs, Scored.Less)
 	out := make([]string, len(rs))
 	for i, r := range rs {
-		out[i] = r.peer
+		out[i] = r.Peer
 	}
 	return slices.Compact(out)
 }
@@ -53,13 +63,29 @@ func Rank(key []byte, peers []string) []string {
 // status says so. Place returns, for each shard, its peer ("" if there are
 // no candidates at all) and whether that peer must be sent the shard.
 func Place(key []byte, n int, candidates []string, holders [][]string) (to []string, send []bool) {
-	ranked := Rank(key, candidates)
+	return PlaceRanked(Rank(key, candidates), n, holders)
+}
+
+// PlaceRanked is Place over candidates already in rendezvous order (for
+// a caller that keeps each key's ranking as peers come and go).
+func PlaceRanked(ranked []string, n int, holders [][]string) (to []string, send []bool) {
+	candidate := map[string]bool{} // the holders named that are candidates: one pass over ranked
+	for _, hs := range holders {
+		for _, h := range hs {
+			candidate[h] = false
+		}
+	}
+	for _, p := range ranked {
+		if _, ok := candidate[p]; ok {
+			candidate[p] = true
+		}
+	}
 	used := map[string]int{}
 	to, send = make([]string, n), make([]bool, n)
 	for j := range n {
 		if j < len(holders) {
 			for _, h := range holders[j] {
-				if used[h] == 0 && slices.Contains(ranked, h) {
+				if used[h] == 0 && candidate[h] {
 					to[j] = h
 					used[h]++
 					break
