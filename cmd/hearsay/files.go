@@ -12,11 +12,13 @@ import (
 	"strconv"
 	"strings"
 
+	"hearsay/internal/api"
 	"hearsay/internal/blob"
 	"hearsay/internal/entry"
 	"hearsay/internal/group"
 	"hearsay/internal/home"
 	"hearsay/internal/node"
+	"hearsay/internal/web"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
@@ -38,22 +40,34 @@ func (c *cli) fileCmd() *cobra.Command {
 	return cmd
 }
 
-// nodeAPI is the API of the node serving this home, if one does.
-func (c *cli) nodeAPI() (base, token string, ok bool) {
+// nodeAPI is a client of the node serving this home, if one does (waiting
+// for one that is starting, as forward does).
+func (c *cli) nodeAPI() (*api.Client, bool) {
 	if c.shared != nil {
-		return "", "", false
+		return nil, false
 	}
 	dir, err := c.homeDir()
 	if err != nil {
-		return "", "", false
+		return nil, false
 	}
-	running, ok := home.ReadRunning(dir)
+	running, ok := nodeOf(dir)
 	if !ok {
-		return "", "", false
+		return nil, false
 	}
-	token, err = home.ReadToken(dir)
-	return running.APIURL, token, err == nil
+	token, err := home.ReadToken(dir)
+	if err != nil {
+		return nil, false
+	}
+	return &api.Client{URL: running.APIURL, Token: token}, true
 }
+
+// sized is a body that says its length, so the upload carries Content-Length.
+type sized struct {
+	io.Reader
+	n int64
+}
+
+func (s sized) Size() int64 { return s.n }
 
 // progress is a bar on stderr when it is a terminal, else nothing.
 func (c *cli) progress(size int64, what string) io.Writer {
@@ -90,25 +104,24 @@ func (c *cli) filePutCmd() *cobra.Command {
 			}
 			bar := c.progress(st.Size(), "put")
 			body := io.TeeReader(f, bar)
-			if base, token, ok := c.nodeAPI(); ok {
+			if client, ok := c.nodeAPI(); ok {
 				q := url.Values{}
 				if k > 0 {
 					q.Set("k", strconv.Itoa(k))
 					q.Set("m", strconv.Itoa(m))
 				}
-				req, err := http.NewRequest(http.MethodPut, base+"/api/v1/groups/"+url.PathEscape(args[0])+"/files/"+escapePath(args[1])+"?"+q.Encode(), body)
+				resp, err := client.Stream(context.Background(), http.MethodPut, "/api/v1/groups/"+url.PathEscape(args[0])+"/files/"+escapePath(args[1])+"?"+q.Encode(),
+					"application/octet-stream", sized{body, st.Size()})
+				if errors.Is(err, api.ErrUnreachable) {
+					return c.putHere(args, body, st.Size(), k, m) // no node took the request
+				}
 				if err != nil {
 					return err
 				}
-				req.ContentLength = st.Size()
-				req.Header.Set("Content-Type", "application/octet-stream")
-				var res struct {
-					ID       string   `json:"id"`
-					Holders  []string `json:"holders"`
-					Problems []string `json:"problems"`
-				}
-				if err := apiCall(req, token, &res); err != nil {
-					return err
+				defer resp.Body.Close()
+				var res web.FilePut
+				if err := json.NewDecoder(resp.Body).Decode(&res); err != nil {
+					return fmt.Errorf("the node's answer: %w", err)
 				}
 				for _, p := range res.Problems {
 					fmt.Fprintf(c.stderr, "hearsay: placing shards: %s\n", p)
@@ -117,20 +130,25 @@ func (c *cli) filePutCmd() *cobra.Command {
 				_, err = fmt.Fprintln(c.stdout, res.ID)
 				return err
 			}
-			return c.withGroup(args[0], func(n *node.Node, g *group.Group) error {
-				file, id, err := n.FilePut(g.ID, args[1], body, st.Size(), node.PutOptions{K: k, M: m})
-				if err != nil {
-					return err
-				}
-				p := file.Params()
-				fmt.Fprintf(c.stderr, "stored as %d+%d shards on this node alone; `hearsay serve` places them on peers\n", p.K, p.M)
-				return c.printID(id, nil)
-			})
+			return c.putHere(args, body, st.Size(), k, m)
 		},
 	}
 	cmd.Flags().IntVar(&k, "k", 0, "data shards per stripe: any k of the k+m give the file back (default: from the peers there are)")
 	cmd.Flags().IntVar(&m, "m", 0, "parity shards per stripe: how many holders may vanish")
 	return cmd
+}
+
+// putHere puts a file on this node's own store, no node serving.
+func (c *cli) putHere(args []string, body io.Reader, size int64, k, m int) error {
+	return c.withGroup(args[0], func(n *node.Node, g *group.Group) error {
+		file, id, err := n.FilePut(g.ID, args[1], body, size, node.PutOptions{K: k, M: m})
+		if err != nil {
+			return err
+		}
+		p := file.Params()
+		fmt.Fprintf(c.stderr, "stored as %d+%d shards on this node alone; `hearsay serve` places them on peers\n", p.K, p.M)
+		return c.printID(id, nil)
+	})
 }
 
 // escapePath escapes each segment of a directory path for a URL.
@@ -140,34 +158,6 @@ func escapePath(p string) string {
 		segs[i] = url.PathEscape(s)
 	}
 	return strings.Join(segs, "/")
-}
-
-// apiCall does one request to the node's API and decodes its JSON answer;
-// an error answer becomes its one-line message.
-func apiCall(req *http.Request, token string, out any) error {
-	req.Header.Set("Authorization", "Bearer "+token)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close()
-	if res.StatusCode >= 300 {
-		return apiError(res)
-	}
-	return json.NewDecoder(res.Body).Decode(out)
-}
-
-func apiError(res *http.Response) error {
-	var e struct {
-		Error struct {
-			Message string `json:"message"`
-		} `json:"error"`
-	}
-	b, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
-	if json.Unmarshal(b, &e) == nil && e.Error.Message != "" {
-		return errors.New(e.Error.Message)
-	}
-	return fmt.Errorf("%s: %s", res.Status, strings.TrimSpace(string(b)))
 }
 
 func (c *cli) fileGetCmd() *cobra.Command {
@@ -227,33 +217,24 @@ func (c *cli) fileGetTo(args []string, version, out string) error {
 
 // fileGet writes the content from offset from on to w.
 func (c *cli) fileGet(args []string, version string, w io.Writer, from int64, _ func(int64)) error {
-	if base, token, ok := c.nodeAPI(); ok {
-		u := base + "/api/v1/groups/" + url.PathEscape(args[0]) + "/files/" + escapePath(args[1])
+	if client, ok := c.nodeAPI(); ok {
+		u := "/api/v1/groups/" + url.PathEscape(args[0]) + "/files/" + escapePath(args[1])
 		if version != "" {
 			u += "?version=" + url.QueryEscape(version)
 		}
-		req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, u, nil)
-		if err != nil {
-			return err
-		}
-		req.Header.Set("Authorization", "Bearer "+token)
 		if from > 0 {
-			req.Header.Set("Range", fmt.Sprintf("bytes=%d-", from))
+			u += map[bool]string{true: "&", false: "?"}[version != ""] + "from=" + strconv.FormatInt(from, 10)
 		}
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
+		resp, err := client.Stream(context.Background(), http.MethodGet, u, "", nil)
+		if err == nil {
+			defer resp.Body.Close()
+			bar := c.progress(resp.ContentLength, "get")
+			_, err = io.Copy(io.MultiWriter(w, bar), resp.Body)
 			return err
 		}
-		defer res.Body.Close()
-		if res.StatusCode == http.StatusRequestedRangeNotSatisfiable && from > 0 {
-			return nil // the part is whole already
+		if !errors.Is(err, api.ErrUnreachable) {
+			return err
 		}
-		if res.StatusCode >= 300 {
-			return apiError(res)
-		}
-		bar := c.progress(res.ContentLength, "get")
-		_, err = io.Copy(io.MultiWriter(w, bar), res.Body)
-		return err
 	}
 	return c.withGroup(args[0], func(n *node.Node, g *group.Group) error {
 		var vid entry.ID

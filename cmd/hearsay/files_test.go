@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -146,6 +147,14 @@ func TestFileSurvivesLosingHolders(t *testing.T) {
 	t.Logf("get: %v", time.Since(start))
 	if sha256File(t, out) != want {
 		t.Fatal("the file got back differs from the one put")
+	}
+	// A get that was cut short resumes from the whole segments it has.
+	got, _ := os.ReadFile(out)
+	resumed := filepath.Join(dir, "resumed.bin")
+	os.WriteFile(resumed+".part", append(got[:3<<20:3<<20], 9, 9, 9), 0o644)
+	must(t, hearsay(t, dir, nil, "--home", getter, "file", "get", g, "videos/big.bin", "-o", resumed))
+	if sha256File(t, resumed) != want {
+		t.Fatal("a resumed get differs from the file put")
 	}
 
 	start = time.Now()
@@ -406,17 +415,40 @@ func vmHWM(t *testing.T, pid int) int {
 	return 0
 }
 
+// peakFile names a file where a command run by a test writes its own peak
+// RSS (VmHWM, in KiB) as it exits: the kernel's rusage of a child also
+// counts what it shared with the test process before it ran.
+const peakFile = "HEARSAY_TEST_PEAK_FILE"
+
+func writePeak(path string) {
+	b, _ := os.ReadFile("/proc/self/status")
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			os.WriteFile(path, []byte(strings.TrimSuffix(strings.TrimSpace(v), " kB")), 0o600)
+		}
+	}
+}
+
 // hearsayPeak runs the command like hearsay and reports its peak RSS in MiB.
 func hearsayPeak(t *testing.T, dir string, args ...string) int {
 	t.Helper()
 	exe, _ := os.Executable()
+	peak := filepath.Join(t.TempDir(), "peak")
 	cmd := exec.Command(exe, args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), asCLI+"=1")
+	cmd.Env = append(os.Environ(), asCLI+"=1", peakFile+"="+peak)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%v: %v: %s", args, err, out)
 	}
-	return int(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss >> 10)
+	b, err := os.ReadFile(peak)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := strconv.Atoi(string(b))
+	if err != nil {
+		t.Fatalf("peak %q: %v", b, err)
+	}
+	return kb >> 10
 }
 
 // TestFileGigabyte (behind -files.gib): a 1 GiB put through a serving node

@@ -19,7 +19,11 @@ const asCLI = "HEARSAY_TEST_AS_CLI"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(asCLI) == "1" {
-		os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+		code := run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+		if f := os.Getenv(peakFile); f != "" {
+			writePeak(f)
+		}
+		os.Exit(code)
 	}
 	os.Exit(m.Run())
 }

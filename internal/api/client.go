@@ -117,7 +117,8 @@ func (c *Client) send(ctx context.Context, body []byte) (*ExecResponse, error) {
 // node, for what an exec request would have to hold whole in memory:
 // imports and exports. It is never resent, so a failure after the
 // connection was made is ErrInDoubt; one before, ErrUnreachable. A refusal
-// by the route is its message. The caller closes the answer's body.
+// by the route is its message. A body that says its size (Size() int64)
+// is sent with that Content-Length. The caller closes the answer's body.
 func (c *Client) Stream(ctx context.Context, method, path, contentType string, body io.Reader) (*http.Response, error) {
 	var connected atomic.Bool
 	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { connected.Store(true) }})
@@ -128,6 +129,9 @@ func (c *Client) Stream(ctx context.Context, method, path, contentType string, b
 	req.Header.Set("Authorization", "Bearer "+c.Token)
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
+	}
+	if s, ok := body.(interface{ Size() int64 }); ok {
+		req.ContentLength = s.Size()
 	}
 	hc := c.HTTP
 	if hc == nil {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"path"
 	"strconv"
@@ -97,6 +98,17 @@ func (s *Server) getFile(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("X-Hearsay-Content", f.M.ContentID().String())
 	w.Header().Set("ETag", `"`+f.M.ContentID().String()+`"`)
+	if v := r.URL.Query().Get("from"); v != "" { // what a resumed `file get` lacks: the rest, from an offset
+		from, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || from < 0 || from > fr.Size() {
+			fail(w, http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("from=%q: want an offset in [0, %d]", v, fr.Size()))
+			return
+		}
+		fr.Seek(from, io.SeekStart)
+		w.Header().Set("Content-Length", strconv.FormatInt(fr.Size()-from, 10))
+		io.Copy(w, fr) // once the body has started, an error can only cut it short: the reader sees a short body
+		return
+	}
 	http.ServeContent(w, r, path.Base(f.Path), time.UnixMilli(int64(f.Version.At.HLC.Millis())), fr)
 }
 
