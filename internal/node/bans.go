@@ -20,7 +20,7 @@ import (
 // them: one may be a bug, three within minutes are a pattern); a session
 // or a batch of pushes that brought inadmissible entries weighs 0.25,
 // since a replica that knows more (a grant this one lacks) may send them
-// in good faith. Network faults and refusals weigh nothing.
+// in good faith, and so does a failed audit of a shard (a disk may fail). Network faults and refusals weigh nothing.
 const (
 	banAt         = 3
 	scoreHalfLife = 10 * time.Minute
@@ -36,7 +36,7 @@ const (
 
 func weight(f Fault) float64 {
 	switch {
-	case f == FaultInadmissible:
+	case f == FaultInadmissible, f == FaultAudit:
 		return 0.25
 	case f.Misbehaviour():
 		return 1
@@ -50,7 +50,7 @@ type bans struct {
 	mu    sync.Mutex
 	peers map[peer.ID]*standing
 	// charged counts the misbehaviour charged since start, by fault.
-	charged [FaultInadmissible + 1]uint64
+	charged [FaultAudit + 1]uint64
 }
 
 type standing struct {

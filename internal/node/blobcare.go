@@ -108,6 +108,22 @@ func (pl *placements) forget(o placedObject) {
 	}
 }
 
+// pickOf returns a random record of what this node placed on p.
+func (pl *placements) pickOf(p string, rng *rand.Rand) (placedObject, bool) {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	var of []placedObject
+	for _, o := range pl.list {
+		if o.peer == p {
+			of = append(of, o)
+		}
+	}
+	if len(of) == 0 {
+		return placedObject{}, false
+	}
+	return of[rng.IntN(len(of))], true
+}
+
 // pick returns a random record, or false if there is none.
 func (pl *placements) pick(rng *rand.Rand) (placedObject, bool) {
 	pl.mu.Lock()
@@ -134,6 +150,9 @@ func (nw *Network) Audit(ctx context.Context, p peer.ID, id blob.ID, size int, r
 	b.ledger.Audited(p.String(), passed, int64(size))
 	b.save()
 	b.mu.Unlock()
+	if !passed {
+		nw.charge(p, FaultAudit)
+	}
 	return passed, err
 }
 
@@ -221,21 +240,32 @@ func expDuration(rng *rand.Rand, meanSeconds int64) time.Duration {
 	return time.Duration(rng.ExpFloat64() * float64(meanSeconds) * float64(time.Second))
 }
 
-// auditOne audits one random object: half the time one this node placed
-// (its own data), else a random shard of a file it holds shards of, at a
-// random holder, so that holders check each other and a peer that claims
-// what it no longer holds is caught by all of them. A peer that fails
+// auditOne audits one random object: one this node placed on the peer
+// that last failed an audit, while there is one (a suspect is audited
+// until it passes or holds nothing more of ours); else half the time one
+// this node placed (its own data), else a random shard of a file it holds
+// shards of, at a random holder, so that holders check each other and a
+// peer that claims what it no longer holds is caught by all of them. A peer that fails
 // loses the credit of what it claimed, and is bad after FailLimit strikes.
 func (b *blobs) auditOne(ctx context.Context, rng *rand.Rand) {
 	actx, cancel := context.WithTimeout(ctx, blobRequestTimeout)
 	defer cancel()
-	o, ok := b.placed.pick(rng)
-	if !ok || rng.IntN(2) == 0 {
-		if other, found := b.pickHeld(actx, rng); found {
-			o, ok = other, true
+	b.mu.Lock()
+	suspect := b.suspect
+	b.mu.Unlock()
+	o, ok := b.placed.pickOf(suspect, rng)
+	if !ok {
+		o, ok = b.placed.pick(rng)
+		if !ok || rng.IntN(2) == 0 {
+			if other, found := b.pickHeld(actx, rng); found {
+				o, ok = other, true
+			}
 		}
 	}
 	if !ok {
+		b.mu.Lock()
+		b.suspect = ""
+		b.mu.Unlock()
 		return
 	}
 	p, err := peer.Decode(o.peer)
@@ -244,8 +274,17 @@ func (b *blobs) auditOne(ctx context.Context, rng *rand.Rand) {
 		return
 	}
 	passed, err := b.nw.Audit(actx, p, o.id, o.size, rng)
-	if !passed && err != nil && (isRefusal(err) || isMalformed(err)) {
+	failed := !passed && err != nil && (isRefusal(err) || isMalformed(err))
+	if failed {
 		b.placed.forget(o) // it is gone from there: repair replaces it
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch {
+	case failed: // what else it holds of ours is audited next, until it passes
+		b.suspect = o.peer
+	case passed && b.suspect == o.peer:
+		b.suspect = ""
 	}
 }
 

@@ -100,7 +100,14 @@ func (b *blobs) storeOn(ctx context.Context, p peer.ID, meta shards.Meta, data [
 
 // fetchFrom reads a whole object of size bytes from p, checking each block
 // as it arrives.
-func (b *blobs) fetchFrom(ctx context.Context, p peer.ID, id blob.ID, size int) ([]byte, error) {
+func (b *blobs) fetchFrom(ctx context.Context, p peer.ID, id blob.ID, size int) (data []byte, err error) {
+	defer func() {
+		if errors.Is(err, blob.ErrCorrupt) { // bytes that do not match the id the peer was asked for
+			b.nw.charge(p, FaultMalformed)
+		} else if f := Classify(err); f.Misbehaviour() {
+			b.nw.charge(p, f)
+		}
+	}()
 	s, r, err := b.request(ctx, p, wire.BlobFetch{ID: id})
 	if err != nil {
 		return nil, err
@@ -124,7 +131,7 @@ func (b *blobs) fetchFrom(ctx context.Context, p peer.ID, id blob.ID, size int) 
 	if err := blob.CheckHashes(id, size, hs); err != nil {
 		return nil, err
 	}
-	data := make([]byte, 0, size)
+	data = make([]byte, 0, size)
 	for len(data) < size {
 		if err := ctx.Err(); err != nil {
 			return nil, err

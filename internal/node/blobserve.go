@@ -46,6 +46,7 @@ type blobs struct {
 	placed  *placements                   // what this node placed where: what it audits
 	cared   []*File                       // files whose table this node holds, as of the last repair round
 	renewed map[blob.ID]time.Time         // when this node last renewed the leases of its files, by table; maxCared
+	suspect string                        // the peer that last failed an audit here; "" none
 }
 
 // storageFile is storage.json: the limits and the accounts. What this node
@@ -80,7 +81,13 @@ func startBlobs(nw *Network) (*blobs, error) {
 			b.ledger.Total += int64(m.Size)
 		}
 	}
-	transport.Handle(nw.Host, wire.BlobProtocol, b.serve)
+	transport.Handle(nw.Host, wire.BlobProtocol, func(s network.Stream) error {
+		err := b.serve(s)
+		if f := Classify(err); f.Misbehaviour() { // a malformed or out-of-turn request
+			nw.charge(s.Conn().RemotePeer(), f)
+		}
+		return err
+	})
 	nw.Host.Network().Notify(&network.NotifyBundle{DisconnectedF: func(net network.Network, c network.Conn) {
 		if len(net.ConnsToPeer(c.RemotePeer())) == 0 {
 			b.mu.Lock()

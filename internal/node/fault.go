@@ -44,9 +44,14 @@ const (
 	// Replicas that hold different entries may disagree on it for a while,
 	// so it weighs less than the others.
 	FaultInadmissible
+	// FaultAudit: a holder that could not prove it holds a shard it took
+	// (a wrong or missing proof; a network failure is no verdict). A disk
+	// can fail honestly, so it weighs as little as an inadmissible entry;
+	// the storage ledger stops trusting the peer with shards sooner.
+	FaultAudit
 )
 
-var faultNames = [...]string{"none", "network", "refusal", "malformed", "out-of-turn", "bad-signature", "inadmissible"}
+var faultNames = [...]string{"none", "network", "refusal", "malformed", "out-of-turn", "bad-signature", "inadmissible", "failed-audit"}
 
 func (f Fault) String() string {
 	if f < 0 || int(f) >= len(faultNames) {
