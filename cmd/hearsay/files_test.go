@@ -225,7 +225,7 @@ func storageOf(t *testing.T, dir, h string) node.StorageReport {
 }
 
 // fileCluster starts n serving nodes in one open group, a first; each runs
-// audits and repair rounds every second or two.
+// audits and repair rounds every second or two, and repairs any loss.
 func fileCluster(t *testing.T, dir string, n int, limits ...string) (g string, homes []string, nodes map[string]*serving) {
 	t.Helper()
 	nodes = map[string]*serving{}
@@ -233,7 +233,7 @@ func fileCluster(t *testing.T, dir string, n int, limits ...string) (g string, h
 		h := fmt.Sprintf("n%d", i)
 		homes = append(homes, h)
 		must(t, hearsay(t, dir, nil, "--home", h, "init"))
-		must(t, hearsay(t, dir, nil, append([]string{"--home", h, "storage", "limits", "--repair-every", "2", "--audit-every", "1"}, limits...)...))
+		must(t, hearsay(t, dir, nil, append([]string{"--home", h, "storage", "limits", "--repair-every", "2", "--audit-every", "1", "--repair-slack", "0"}, limits...)...))
 		if i == 0 {
 			g = must(t, hearsay(t, dir, nil, "--home", h, "group", "create", "media", "--write", "open"))
 			nodes[h] = serve(t, dir, "--home", h)

@@ -90,6 +90,12 @@ func (c *cli) storageLimitsCmd() *cobra.Command {
 				if cmd.Flags().Changed("ratio") {
 					cur.Ratio = l.Ratio
 				}
+				if cmd.Flags().Changed("repair-slack") {
+					if l.RepairSlack < 0 || l.RepairSlack > 1 {
+						return fmt.Errorf("--repair-slack %g: want a fraction in [0, 1]", l.RepairSlack)
+					}
+					cur.RepairSlack = l.RepairSlack
+				}
 				for _, v := range []int64{cur.Quota, cur.WriterCap, cur.Free, cur.UploadRate, cur.UploadRatePerPeer, cur.AuditEvery, cur.RepairEvery} {
 					if v < 0 {
 						return fmt.Errorf("a limit of %d: want 0 (none) or more", v)
@@ -109,6 +115,7 @@ func (c *cli) storageLimitsCmd() *cobra.Command {
 	cmd.Flags().Int64Var(&l.UploadRate, "upload-rate", 0, "bytes/s this node serves shards at, in all")
 	cmd.Flags().Int64Var(&l.UploadRatePerPeer, "upload-rate-per-peer", 0, "bytes/s to any one peer")
 	cmd.Flags().Int64Var(&l.AuditEvery, "audit-every", 0, "mean seconds between two audits of peers holding this node's shards (takes effect at the next start)")
+	cmd.Flags().Float64Var(&l.RepairSlack, "repair-slack", 0, "fraction of a stripe's parity shards that may be missing before it is repaired (0: repair any loss)")
 	cmd.Flags().Int64Var(&l.RepairEvery, "repair-every", 0, "seconds between two checks of the files this node holds shards of (next start)")
 	return cmd
 }

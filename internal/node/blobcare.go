@@ -347,9 +347,11 @@ func (nw *Network) RepairAll(ctx context.Context) {
 	}
 }
 
-// Repair restores f's redundancy if it is short and this node is its
-// repairer: the first, in rendezvous order for the file, of the live peers
-// holding its shards. It reports whether it repaired.
+// Repair restores f's redundancy if more than the repair slack of a stripe
+// is missing (or the file has fewer distinct holders than k+m, as after a
+// put offline) and this node is its repairer: the first, in rendezvous
+// order for the file, of the live peers holding its shards. It reports
+// whether it repaired.
 func (nw *Network) Repair(ctx context.Context, f *File) (bool, error) {
 	src := nw.Source(f.Group)
 	if err := nw.n.LoadTable(ctx, f, src); err != nil {
@@ -358,6 +360,12 @@ func (nw *Network) Repair(ctx context.Context, f *File) (bool, error) {
 	st, err := Health(ctx, f, src)
 	if err != nil || st.Healthy || !st.Readable {
 		return false, err
+	}
+	nw.blobs.mu.Lock()
+	slack := nw.blobs.limits.RepairSlack
+	nw.blobs.mu.Unlock()
+	if !storage.NeedsRepair(st.MinLive, st.K, st.M, slack) && len(st.Holders) >= st.K+st.M {
+		return false, nil // short, within the slack: an offline holder may come back
 	}
 	if storage.Repairer(f.M.TableID(), st.Holders) != nw.Host.ID().String() {
 		return false, nil

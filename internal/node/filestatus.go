@@ -20,6 +20,7 @@ type FileStatus struct {
 	ShardsLive  int      `json:"shards_live"`  // shards at least one live peer holds
 	StripesLow  int      `json:"stripes_low"`  // stripes with fewer than k+m shards on distinct live peers
 	StripesLost int      `json:"stripes_lost"` // stripes with fewer than k: their content is not to be had now
+	MinLive     int      `json:"min_live"`     // the fewest shards on distinct live peers of any stripe
 	Holders     []string `json:"holders"`      // distinct live peers holding a shard
 	Healthy     bool     `json:"healthy"`      // every stripe has all k+m shards on distinct live peers
 	Readable    bool     `json:"readable"`     // every stripe has at least k
@@ -36,6 +37,7 @@ func Health(ctx context.Context, f *File, src Source) (*FileStatus, error) {
 		return nil, err
 	}
 	holders := map[string]bool{}
+	st.MinLive = p.N()
 	for i := range st.Stripes {
 		distinct := map[string]bool{} // one shard per peer counts towards the stripe's safety
 		live := 0
@@ -58,6 +60,7 @@ func Health(ctx context.Context, f *File, src Source) (*FileStatus, error) {
 		if len(distinct) < p.N() {
 			st.StripesLow++
 		}
+		st.MinLive = min(st.MinLive, len(distinct))
 		if live < p.K {
 			st.StripesLost++
 		}
@@ -76,7 +79,7 @@ func Health(ctx context.Context, f *File, src Source) (*FileStatus, error) {
 	case len(st.Holders) < p.N():
 		st.Note = "fewer live holders than k+m: shards share peers, so the file is less safe than its parameters say"
 	case !st.Healthy:
-		st.Note = "some stripes are short of shards: repair restores them"
+		st.Note = "some stripes are short of shards: repair restores them once more than the repair slack is missing"
 	}
 	return st, nil
 }

@@ -24,13 +24,16 @@ type StorageConfig struct {
 	Offline      float64 // probability per round that a node is offline that round
 	Cheaters     float64 // fraction of the nodes that throw every shard away
 	Catch        float64 // probability per round that audits expose a given cheater holding shards
+	Slack        float64 // storage.Config.RepairSlack: the parity that may be missing before a repair
 	Seed         uint64
 }
 
 // DefaultStorageConfig: 1000 nodes, 1000 files of Tahoe's 3+7, 200 rounds,
-// 0.1% of the nodes leaving each round, 5% offline at any time.
+// 0.1% of the nodes leaving each round, 5% offline at any time, the
+// node's default repair slack.
 func DefaultStorageConfig() StorageConfig {
-	return StorageConfig{Nodes: 1000, Files: 1000, K: 3, M: 7, Rounds: 200, Leave: 0.001, Offline: 0.05, Catch: 0.5, Seed: 1}
+	return StorageConfig{Nodes: 1000, Files: 1000, K: 3, M: 7, Rounds: 200, Leave: 0.001, Offline: 0.05, Catch: 0.5,
+		Slack: storage.DefaultConfig().RepairSlack, Seed: 1}
 }
 
 // StorageResult is what a storage simulation measured.
@@ -151,7 +154,7 @@ func RunStorage(c StorageConfig) StorageResult {
 			if real < c.K {
 				unavailable++
 			}
-			if distinct(up) < n && len(up) >= c.K && storage.Repairer(f.table, up) != "" {
+			if storage.NeedsRepair(distinct(up), c.K, c.M, c.Slack) && len(up) >= c.K && storage.Repairer(f.table, up) != "" {
 				to, send := storage.PlaceRanked(f.ranked(candidate), n, believed)
 				for j := range to {
 					if send[j] {

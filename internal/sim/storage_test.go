@@ -9,7 +9,7 @@ import (
 // leaving per round and 10% offline, repair keeps every file; cheaters
 // are caught and routed around; the same seed gives the same result.
 func TestStorageSurvivesChurnAndCheaters(t *testing.T) {
-	c := StorageConfig{Nodes: 100, Files: 100, K: 3, M: 7, Rounds: 60, Leave: 0.01, Offline: 0.1, Cheaters: 0.1, Catch: 0.5, Seed: 3}
+	c := StorageConfig{Nodes: 100, Files: 100, K: 3, M: 7, Rounds: 60, Leave: 0.01, Offline: 0.1, Cheaters: 0.1, Catch: 0.5, Slack: 0.5, Seed: 3}
 	r := RunStorage(c)
 	if r.Lost != 0 || r.Unavailable > 0.001 || r.Caught == 0 {
 		t.Fatalf("%+v", r)

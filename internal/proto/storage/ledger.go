@@ -23,15 +23,26 @@ type Config struct {
 	FailLimit   int     `json:"fail_limit"`   // failed audits (net of passes since) that make a peer bad
 	AuditEvery  int64   `json:"audit_every"`  // mean seconds between two audits this node runs
 	RepairEvery int64   `json:"repair_every"` // seconds between two checks of the files this node holds shards of
+	RepairSlack float64 `json:"repair_slack"` // the fraction of a stripe's m parity shards that may be missing before it is repaired
 }
 
 // DefaultConfig: a gigabyte free for every peer (enough to join and try a
 // group, not enough to use a node as free storage), one byte held per byte
 // stored (reciprocity without interest), no quota or writer cap until the
 // operator sets one, three failed audits make a peer bad, an audit a
-// minute, a repair check a minute.
+// minute, a repair check a minute, and a repair once more than half of a
+// stripe's parity is missing (a threshold, as Storj repairs: a holder that
+// is offline for a while costs no transfer; `hearsay sim files` measures
+// what eager repair would cost).
 func DefaultConfig() Config {
-	return Config{Free: 1 << 30, Ratio: 1, FailLimit: 3, AuditEvery: 60, RepairEvery: 60}
+	return Config{Free: 1 << 30, Ratio: 1, FailLimit: 3, AuditEvery: 60, RepairEvery: 60, RepairSlack: 0.5}
+}
+
+// NeedsRepair reports whether a stripe of k+m shards of which live sit on
+// distinct live holders is to be repaired: when more than slack·m of its
+// shards are missing (slack 0: any one).
+func NeedsRepair(live, k, m int, slack float64) bool {
+	return live < k+m-int(slack*float64(m))
 }
 
 // Account is what the ledger knows of one peer.

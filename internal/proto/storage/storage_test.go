@@ -127,3 +127,19 @@ func TestRepairerIsOneForAll(t *testing.T) {
 		t.Fatal("a repairer among no one")
 	}
 }
+
+func TestNeedsRepair(t *testing.T) {
+	for _, c := range []struct {
+		live, k, m int
+		slack      float64
+		want       bool
+	}{
+		{8, 4, 4, 0.5, false}, {7, 4, 4, 0.5, false}, {6, 4, 4, 0.5, false}, {5, 4, 4, 0.5, true},
+		{9, 3, 7, 0.5, false}, {7, 3, 7, 0.5, false}, {6, 3, 7, 0.5, true},
+		{3, 2, 2, 0, true}, {4, 2, 2, 0, false}, {1, 1, 0, 0.5, false},
+	} {
+		if got := NeedsRepair(c.live, c.k, c.m, c.slack); got != c.want {
+			t.Errorf("%d live of %d+%d, slack %g: %v", c.live, c.k, c.m, c.slack, got)
+		}
+	}
+}
