@@ -497,3 +497,23 @@ func TestFileGigabyte(t *testing.T) {
 		nodes[h].stop(t)
 	}
 }
+
+// TestOfflinePutIsPlacedWhenServing: a file put while no node serves keeps
+// its shards at home; once the node serves beside a peer, its repair round
+// places them, and the file is healthy.
+func TestOfflinePutIsPlacedWhenServing(t *testing.T) {
+	dir := t.TempDir()
+	must(t, hearsay(t, dir, nil, "--home", "a", "init"))
+	g := must(t, hearsay(t, dir, nil, "--home", "a", "group", "create", "media", "--write", "open"))
+	must(t, hearsay(t, dir, nil, "--home", "a", "storage", "limits", "--repair-every", "1"))
+	writeRandom(t, filepath.Join(dir, "f.bin"), 2<<20, 6)
+	must(t, hearsay(t, dir, nil, "--home", "a", "file", "put", g, "f.bin", filepath.Join(dir, "f.bin"), "--k", "1", "--m", "1"))
+	a := serve(t, dir, "--home", "a")
+	b := joinAndServe(t, dir, "b", g, a.addrs[0])
+	eventually(t, 30*time.Second, "a's repair round placing the offline put", func() bool {
+		st, ok := fileStatus(t, dir, "a", g, "f.bin")
+		return ok && st.Healthy && len(st.Holders) == 2
+	})
+	a.stop(t)
+	b.stop(t)
+}
