@@ -168,3 +168,25 @@ func TestHashBlockIsBLAKE3(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDecodeTable: no input panics the table decoder, and a table it
+// accepts is one whose id the manifest names and that encodes back.
+func FuzzDecodeTable(f *testing.F) {
+	good := Table{{1}, {2}, {3}, {4}}.Encode()
+	f.Add(uint64(2*MinSegmentSize), uint16(1), uint16(1), good)
+	f.Add(uint64(1), uint16(3), uint16(7), good[:40])
+	f.Fuzz(func(t *testing.T, size uint64, k, m uint16, b []byte) {
+		id := IDOf(b)
+		man := &Manifest{Size: size % (1 << 30), Segment: MinSegmentSize, K: k, M: m, Content: make([]byte, 32), Table: id[:]}
+		if man.Check() != nil {
+			return
+		}
+		tb, err := DecodeTable(man, b)
+		if err != nil {
+			return
+		}
+		if !bytes.Equal(tb.Encode(), b) || len(tb) != man.Stripes()*man.Params().N() {
+			t.Fatalf("a table of %d ids for %d stripes of %d does not round-trip", len(tb), man.Stripes(), man.Params().N())
+		}
+	})
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"testing"
 
+	"hearsay/internal/blob"
 	"hearsay/internal/entry"
 	"hearsay/internal/hlc"
 )
@@ -27,6 +28,8 @@ func FuzzBody(f *testing.F) {
 		}
 	}
 	f.Add(entry.KindGenesis, encodeBody(&Genesis{Name: "g", Write: WriteOpen, Read: ReadPublic, Quota: DefaultQuota}))
+	f.Add(KindDir, encodeBody(&DirOp{Path: "v/a.bin", Op: OpPut, File: &blob.Manifest{Size: 5 << 20, Segment: blob.SegmentSize, K: 3, M: 7,
+		Content: make([]byte, 32), Table: make([]byte, 32), Key: make([]byte, 32)}}))
 	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{1}, 32))
 	var author entry.Author
 	copy(author[:], key.Public().(ed25519.PublicKey))
