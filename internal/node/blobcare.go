@@ -370,7 +370,7 @@ func (nw *Network) Repair(ctx context.Context, f *File) (bool, error) {
 	if storage.Repairer(f.M.TableID(), st.Holders) != nw.Host.ID().String() {
 		return false, nil
 	}
-	_, err = nw.Place(ctx, f, src, nil)
+	_, err = nw.Place(ctx, f, src)
 	return err == nil, err
 }
 

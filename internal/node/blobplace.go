@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 
 	"hearsay/internal/blob"
@@ -29,11 +30,11 @@ const placeParallel = 8
 // id), so shard j of every stripe goes to the same peer, as Tahoe-LAFS
 // places one share per server per file: a file lives on k+m peers, and
 // losing a peer costs every stripe one shard, never more. Shards already
-// placed stay; progress gets the shards placed so far. Shards this node holds
+// placed stay. Shards this node holds
 // for itself but that rendezvous gives to others are dropped here once
 // placed. Every holder of a shard gets the shard table too.
 // A stripe whose shards cannot all be placed is left to the repair loop.
-func (nw *Network) Place(ctx context.Context, f *File, src Source, progress func(placed, total int)) (Placement, error) {
+func (nw *Network) Place(ctx context.Context, f *File, src Source) (Placement, error) {
 	p := f.Params()
 	var res Placement
 	nw.reachMembers(ctx, f.Group, p.N())
@@ -72,11 +73,11 @@ func (nw *Network) Place(ctx context.Context, f *File, src Source, progress func
 		}
 	}
 	for c := range dests { // every holder keeps the table: it checks the file's health
-		if c != self && !contains(where[f.M.TableID()], c) {
+		if c != self && !slices.Contains(where[f.M.TableID()], c) {
 			sends = append(sends, send{f.M.TableID(), c})
 		}
 	}
-	total := len(sends)
+	rb := &rebuilder{f: f, src: src}
 	var mu sync.Mutex
 	failed := map[blob.ID]bool{}
 	var wg sync.WaitGroup
@@ -87,7 +88,7 @@ func (nw *Network) Place(ctx context.Context, f *File, src Source, progress func
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			err := nw.sendObject(ctx, f, src, sd.id, sd.to, exp)
+			err := nw.sendObject(ctx, f, rb, sd.id, sd.to, exp)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -98,9 +99,6 @@ func (nw *Network) Place(ctx context.Context, f *File, src Source, progress func
 				return
 			}
 			res.Sent++
-			if progress != nil {
-				progress(res.Sent, total)
-			}
 		}()
 	}
 	wg.Wait()
@@ -112,7 +110,7 @@ func (nw *Network) Place(ctx context.Context, f *File, src Source, progress func
 	}
 	for _, id := range keep { // a repair may give this node a shard it lacks
 		if !objects.Has(id) {
-			if data, err := rebuildShard(ctx, f, src, id); err == nil {
+			if data, err := rb.shard(ctx, id); err == nil {
 				objects.Put(shards.Meta{ID: id, Group: f.Group, Writer: f.Version.Author, Owner: self, Expires: exp}, data)
 			}
 		}
@@ -133,15 +131,6 @@ func (nw *Network) Place(ctx context.Context, f *File, src Source, progress func
 	return res, nil
 }
 
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
-}
-
 func shortPeer(p string) string {
 	if len(p) > 8 {
 		return "…" + p[len(p)-8:]
@@ -150,15 +139,15 @@ func shortPeer(p string) string {
 }
 
 // sendObject sends one object to a peer, reading it from this node's store
-// or, for a shard this node does not hold, rebuilding its stripe from src.
-func (nw *Network) sendObject(ctx context.Context, f *File, src Source, id blob.ID, to string, expires int64) error {
+// or, for a shard this node does not hold, rebuilding it.
+func (nw *Network) sendObject(ctx context.Context, f *File, rb *rebuilder, id blob.ID, to string, expires int64) error {
 	pid, err := peer.Decode(to)
 	if err != nil {
 		return err
 	}
 	data, err := nw.blobs.objects.Read(id, 0, -1)
 	if errors.Is(err, shards.ErrNotFound) {
-		data, err = rebuildShard(ctx, f, src, id)
+		data, err = rb.shard(ctx, id)
 	}
 	if err != nil {
 		return err
@@ -175,33 +164,54 @@ func (nw *Network) sendObject(ctx context.Context, f *File, src Source, id blob.
 	return nil
 }
 
-// rebuildShard computes a shard of f this node does not hold from k others
-// of its stripe: what a repairer sends to a new holder.
-func rebuildShard(ctx context.Context, f *File, src Source, id blob.ID) ([]byte, error) {
-	p := f.Params()
-	for i := range f.M.Stripes() {
-		for j := range p.N() {
-			if f.Table.Shard(p, i, j) != id {
-				continue
+// rebuilder computes the shards of a file this node does not hold from k
+// others of their stripe: what a repairer sends to new holders. It keeps
+// the last stripe it rebuilt, since a repair sends a stripe's missing
+// shards one after the other, so a stripe's k shards are fetched once.
+type rebuilder struct {
+	f   *File
+	src Source
+
+	mu     sync.Mutex
+	where  map[blob.ID][2]int // shard id → stripe, index; built on first use
+	stripe int                // the stripe in shards; -1: none
+	shards [][]byte
+}
+
+func (rb *rebuilder) shard(ctx context.Context, id blob.ID) ([]byte, error) {
+	rb.mu.Lock()
+	defer rb.mu.Unlock()
+	p := rb.f.Params()
+	if rb.where == nil {
+		rb.where, rb.stripe = map[blob.ID][2]int{}, -1
+		for i := range rb.f.M.Stripes() {
+			for j := range p.N() {
+				rb.where[rb.f.Table.Shard(p, i, j)] = [2]int{i, j}
 			}
-			shs, err := src.Stripe(ctx, f, i)
-			if err != nil {
-				return nil, err
-			}
-			c, err := blob.NewCoder(p, int64(f.M.Size), f.M.Key)
-			if err != nil {
-				return nil, err
-			}
-			if err := c.Rebuild(i, shs); err != nil {
-				return nil, err
-			}
-			if blob.IDOf(shs[j]) != id {
-				return nil, fmt.Errorf("%w: rebuilt shard %s", blob.ErrCorrupt, id.Short())
-			}
-			return shs[j], nil
 		}
 	}
-	return nil, fmt.Errorf("%s is not a shard of %q", id.Short(), f.Path)
+	at, ok := rb.where[id]
+	if !ok {
+		return nil, fmt.Errorf("%s is not a shard of %q", id.Short(), rb.f.Path)
+	}
+	if rb.stripe != at[0] {
+		shs, err := rb.src.Stripe(ctx, rb.f, at[0])
+		if err != nil {
+			return nil, err
+		}
+		c, err := blob.NewCoder(p, int64(rb.f.M.Size), rb.f.M.Key)
+		if err != nil {
+			return nil, err
+		}
+		if err := c.Rebuild(at[0], shs); err != nil {
+			return nil, err
+		}
+		rb.stripe, rb.shards = at[0], shs
+	}
+	if blob.IDOf(rb.shards[at[1]]) != id {
+		return nil, fmt.Errorf("%w: rebuilt shard %s", blob.ErrCorrupt, id.Short())
+	}
+	return rb.shards[at[1]], nil
 }
 
 // PutFile is FilePut and then Place, on a serving node: k and m, unless
@@ -214,6 +224,6 @@ func (nw *Network) PutFile(ctx context.Context, gid [32]byte, path string, r io.
 	if err != nil {
 		return nil, Placement{}, err
 	}
-	pl, err := nw.Place(ctx, f, nw.Source(gid), nil)
+	pl, err := nw.Place(ctx, f, nw.Source(gid))
 	return f, pl, err
 }
