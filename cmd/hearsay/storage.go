@@ -25,8 +25,8 @@ func (c *cli) storageCmd() *cobra.Command {
 				}
 				l := rep.Limits
 				fmt.Fprintf(c.stdout, "held here: %d bytes, %d of them for others\n", rep.Held, rep.HeldFor)
-				fmt.Fprintf(c.stdout, "limits: quota %s, per writer %s, free per peer %s, ratio %g, upload %s/s (per peer %s/s)\n",
-					orNone(l.Quota), orNone(l.WriterCap), orNone(l.Free), l.Ratio, orNone(l.UploadRate), orNone(l.UploadRatePerPeer))
+				fmt.Fprintf(c.stdout, "limits: quota %s, per writer %s, free per peer %s, ratio %g, upload %s/s (per peer %s/s), download %s/s\n",
+					orNone(l.Quota), orNone(l.WriterCap), orNone(l.Free), l.Ratio, orNone(l.UploadRate), orNone(l.UploadRatePerPeer), orNone(l.DownloadRate))
 				peers := make([]string, 0, len(rep.Accounts))
 				for p := range rep.Accounts {
 					peers = append(peers, p)
@@ -85,6 +85,7 @@ func (c *cli) storageLimitsCmd() *cobra.Command {
 				set("free", &cur.Free, l.Free)
 				set("upload-rate", &cur.UploadRate, l.UploadRate)
 				set("upload-rate-per-peer", &cur.UploadRatePerPeer, l.UploadRatePerPeer)
+				set("download-rate", &cur.DownloadRate, l.DownloadRate)
 				set("audit-every", &cur.AuditEvery, l.AuditEvery)
 				set("repair-every", &cur.RepairEvery, l.RepairEvery)
 				if cmd.Flags().Changed("ratio") {
@@ -96,7 +97,7 @@ func (c *cli) storageLimitsCmd() *cobra.Command {
 					}
 					cur.RepairSlack = l.RepairSlack
 				}
-				for _, v := range []int64{cur.Quota, cur.WriterCap, cur.Free, cur.UploadRate, cur.UploadRatePerPeer, cur.AuditEvery, cur.RepairEvery} {
+				for _, v := range []int64{cur.Quota, cur.WriterCap, cur.Free, cur.UploadRate, cur.UploadRatePerPeer, cur.DownloadRate, cur.AuditEvery, cur.RepairEvery} {
 					if v < 0 {
 						return fmt.Errorf("a limit of %d: want 0 (none) or more", v)
 					}
@@ -114,6 +115,7 @@ func (c *cli) storageLimitsCmd() *cobra.Command {
 	cmd.Flags().Float64Var(&l.Ratio, "ratio", 0, "bytes a peer may store per byte it holds for this node")
 	cmd.Flags().Int64Var(&l.UploadRate, "upload-rate", 0, "bytes/s this node serves shards at, in all")
 	cmd.Flags().Int64Var(&l.UploadRatePerPeer, "upload-rate-per-peer", 0, "bytes/s to any one peer")
+	cmd.Flags().Int64Var(&l.DownloadRate, "download-rate", 0, "bytes/s this node fetches shards at, in all")
 	cmd.Flags().Int64Var(&l.AuditEvery, "audit-every", 0, "mean seconds between two audits of peers holding this node's shards (takes effect at the next start)")
 	cmd.Flags().Float64Var(&l.RepairSlack, "repair-slack", 0, "fraction of a stripe's parity shards that may be missing before it is repaired (0: repair any loss)")
 	cmd.Flags().Int64Var(&l.RepairEvery, "repair-every", 0, "seconds between two checks of the files this node holds shards of (next start)")

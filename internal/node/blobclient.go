@@ -144,6 +144,12 @@ func (b *blobs) fetchFrom(ctx context.Context, p peer.ID, id blob.ID, size int) 
 		if !ok || len(data)+len(d.Data) > size || (len(data)+len(d.Data) < size && len(d.Data)%blob.BlockSize != 0) {
 			return nil, fmt.Errorf("%w: object bytes out of shape", wire.ErrMalformed)
 		}
+		b.mu.Lock()
+		down := b.download
+		b.mu.Unlock()
+		if err := down.WaitN(ctx, len(d.Data)); err != nil {
+			return nil, err
+		}
 		for off := 0; off < len(d.Data); off += blob.BlockSize {
 			i := (len(data) + off) / blob.BlockSize
 			if err := blob.CheckBlock(hs, size, i, d.Data[off:min(off+blob.BlockSize, len(d.Data))]); err != nil {

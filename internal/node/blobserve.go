@@ -28,6 +28,7 @@ type StorageLimits struct {
 	storage.Config
 	UploadRate        int64 `json:"upload_rate"`          // bytes/s served in all; 0: no limit
 	UploadRatePerPeer int64 `json:"upload_rate_per_peer"` // bytes/s served to any one peer; 0: no limit
+	DownloadRate      int64 `json:"download_rate"`        // bytes/s fetched from peers in all; 0: no limit
 }
 
 // blobs is the network side of files: it serves /hearsay/blob/1 and keeps
@@ -37,16 +38,17 @@ type blobs struct {
 	objects *shards.Store
 	path    string // storage.json
 
-	mu      sync.Mutex
-	limits  StorageLimits
-	ledger  *storage.Ledger
-	upload  *rate.Limiter
-	perPeer map[peer.ID]*rate.Limiter     // bounded by the peers connected: dropped as they leave
-	members map[[32]byte]map[peer.ID]bool // per group, members the DHT named; maxMembers each
-	placed  *placements                   // what this node placed where: what it audits
-	cared   []*File                       // files whose table this node holds, as of the last repair round
-	renewed map[blob.ID]time.Time         // when this node last renewed the leases of its files, by table; maxCared
-	suspect string                        // the peer that last failed an audit here; "" none
+	mu       sync.Mutex
+	limits   StorageLimits
+	ledger   *storage.Ledger
+	upload   *rate.Limiter
+	download *rate.Limiter
+	perPeer  map[peer.ID]*rate.Limiter     // bounded by the peers connected: dropped as they leave
+	members  map[[32]byte]map[peer.ID]bool // per group, members the DHT named; maxMembers each
+	placed   *placements                   // what this node placed where: what it audits
+	cared    []*File                       // files whose table this node holds, as of the last repair round
+	renewed  map[blob.ID]time.Time         // when this node last renewed the leases of its files, by table; maxCared
+	suspect  string                        // the peer that last failed an audit here; "" none
 }
 
 // storageFile is storage.json: the limits and the accounts. What this node
@@ -166,6 +168,7 @@ func (b *blobs) setLimits(l StorageLimits) {
 	}
 	b.ledger.Config = l.Config
 	b.upload = limiter(l.UploadRate)
+	b.download = limiter(l.DownloadRate)
 	clear(b.perPeer)
 }
 
