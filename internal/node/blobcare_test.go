@@ -42,3 +42,29 @@ func TestExpiredLeasesAreCollected(t *testing.T) {
 		t.Fatalf("the ledger after collecting: %+v, total %d", a, b.ledger.Total)
 	}
 }
+
+// TestFailedPutLeavesNothing: a put whose content is cut short, or that
+// the group refuses, leaves no object behind; one that succeeds, all.
+func TestFailedPutLeavesNothing(t *testing.T) {
+	n := newNode(t, false)
+	gen := openGenesis()
+	g, err := n.CreateGroup(gen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objects, _ := n.Objects()
+	data := bytes.Repeat([]byte("0123456789"), 300_000)
+	if _, _, err := n.FilePut(g, "cut.bin", bytes.NewReader(data[:2_000_000]), int64(len(data)), PutOptions{K: 2, M: 1}); err == nil {
+		t.Fatal("a put cut short succeeded")
+	}
+	if len(objects.List()) != 0 {
+		t.Fatalf("a failed put left %d objects", len(objects.List()))
+	}
+	if _, _, err := n.FilePut(g, "a/../b", bytes.NewReader(data), int64(len(data)), PutOptions{K: 2, M: 1}); err == nil || len(objects.List()) != 0 {
+		t.Fatalf("a refused path: %v, %d objects", err, len(objects.List()))
+	}
+	f, _, err := n.FilePut(g, "whole.bin", bytes.NewReader(data), int64(len(data)), PutOptions{K: 2, M: 1})
+	if err != nil || len(objects.List()) != len(f.Table)+1 {
+		t.Fatalf("a whole put: %v, %d objects for %d shards and the table", err, len(objects.List()), len(f.Table))
+	}
+}

@@ -21,8 +21,8 @@ import (
 )
 
 // Lease is how long a holder keeps a shard nobody renews: Tahoe-LAFS's 31
-// days. A writer's node renews the leases of the files it placed whenever
-// it places them again; deletion is never guaranteed (docs/files.md).
+// days. A writer's node renews the leases of its files every quarter of a
+// lease (renewEvery); deletion is never guaranteed (docs/files.md).
 const Lease = 31 * 24 * time.Hour
 
 // ErrNotFile is returned for a path whose version is not a large file.
@@ -71,9 +71,8 @@ type Source interface {
 // PutOptions steer FilePut. K < 1 chooses k and m from the peers there
 // are (blob.DefaultParams).
 type PutOptions struct {
-	K, M     int
-	Peers    int              // distinct holders there are, this node included
-	Progress func(done int64) // content bytes coded and stored so far
+	K, M  int
+	Peers int // distinct holders there are, this node included
 }
 
 // FilePut codes content (size bytes from r) into shards kept in this
@@ -81,8 +80,9 @@ type PutOptions struct {
 // The network places the shards on peers afterwards (Network.Place). A
 // put of the same bytes to the same path again stores nothing twice and,
 // if that version is still the latest, writes no new one: an interrupted
-// put is resumed by running it again.
-func (n *Node) FilePut(gid entry.ID, path string, r io.Reader, size int64, o PutOptions) (*File, entry.ID, error) {
+// put is resumed by running it again. A put that fails (the content is cut
+// short, the writer may not write) removes the objects it stored.
+func (n *Node) FilePut(gid entry.ID, path string, r io.Reader, size int64, o PutOptions) (_ *File, _ entry.ID, err error) {
 	g, err := n.Store.Group(gid)
 	if err != nil {
 		return nil, entry.ID{}, err
@@ -123,6 +123,14 @@ func (n *Node) FilePut(gid entry.ID, path string, r io.Reader, size int64, o Put
 		return nil, entry.ID{}, err
 	}
 	meta := shards.Meta{Group: gid, Writer: n.Home.Author, Owner: self, Expires: n.now().Add(Lease).Unix()}
+	var stored []blob.ID // objects this put added, removed again if it fails
+	defer func() {
+		if err != nil {
+			for _, id := range stored {
+				objects.Delete(id)
+			}
+		}
+	}()
 	content := blob.NewContentHasher()
 	var table blob.Table
 	for i := range p.Stripes(size) {
@@ -141,13 +149,11 @@ func (n *Node) FilePut(gid entry.ID, path string, r io.Reader, size int64, o Put
 			meta.ID = blob.IDOf(sh)
 			table = append(table, meta.ID)
 			if !objects.Has(meta.ID) {
+				stored = append(stored, meta.ID)
 				if err := objects.Put(meta, sh); err != nil {
 					return nil, entry.ID{}, err
 				}
 			}
-		}
-		if o.Progress != nil {
-			o.Progress(int64(i)*int64(p.SegmentSize) + int64(sl))
 		}
 	}
 	if k, _ := r.Read(seg[:1]); k > 0 {
@@ -155,6 +161,9 @@ func (n *Node) FilePut(gid entry.ID, path string, r io.Reader, size int64, o Put
 	}
 	tb := table.Encode()
 	meta.ID = blob.IDOf(tb)
+	if !objects.Has(meta.ID) {
+		stored = append(stored, meta.ID)
+	}
 	if err := objects.Put(meta, tb); err != nil {
 		return nil, entry.ID{}, err
 	}
