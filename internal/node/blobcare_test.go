@@ -2,6 +2,8 @@ package node
 
 import (
 	"bytes"
+	"context"
+	"io"
 	"testing"
 	"time"
 
@@ -66,5 +68,45 @@ func TestFailedPutLeavesNothing(t *testing.T) {
 	f, _, err := n.FilePut(g, "whole.bin", bytes.NewReader(data), int64(len(data)), PutOptions{K: 2, M: 1})
 	if err != nil || len(objects.List()) != len(f.Table)+1 {
 		t.Fatalf("a whole put: %v, %d objects for %d shards and the table", err, len(objects.List()), len(f.Table))
+	}
+}
+
+// TestFileReaderSeeks: reads from any offset, in any order, give the
+// content's bytes; a stripe that cannot be had is an error each time it is
+// read, never a hang.
+func TestFileReaderSeeks(t *testing.T) {
+	n := newNode(t, false)
+	g, _ := n.CreateGroup(openGenesis())
+	data := make([]byte, 20<<20+123)
+	for i := range data {
+		data[i] = byte(i * 7 / 5)
+	}
+	f, _, err := n.FilePut(g, "big.bin", bytes.NewReader(data), int64(len(data)), PutOptions{K: 2, M: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := OpenFile(context.Background(), f, n.LocalSource())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for _, off := range []int64{0, 15 << 20, 3, 20 << 20, 1<<20 - 1, int64(len(data)) - 5, 9 << 20} {
+		buf := make([]byte, 5000)
+		r.Seek(off, io.SeekStart)
+		got, err := io.ReadFull(r, buf)
+		if want := min(len(buf), len(data)-int(off)); got != want || !bytes.Equal(buf[:got], data[off:off+int64(got)]) {
+			t.Fatalf("at %d: %d bytes, %v", off, got, err)
+		}
+	}
+	objects, _ := n.Objects()
+	p := f.Params()
+	for j := range p.N() {
+		objects.Delete(f.Table.Shard(p, 12, j)) // stripe 12 is gone
+	}
+	for range 2 {
+		r.Seek(12<<20+10, io.SeekStart)
+		if _, err := r.Read(make([]byte, 10)); err == nil {
+			t.Fatal("read a stripe whose shards are gone")
+		}
 	}
 }

@@ -26,7 +26,6 @@ type FileReader struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	ahead  map[int]chan stripeResult // stripes being fetched; at most Window
-	next   int                       // the next stripe to start fetching
 	cur    int                       // the stripe in seg; -1: none
 	seg    []byte
 }
@@ -98,20 +97,16 @@ func (r *FileReader) load(i int) error {
 			delete(r.ahead, s)
 		}
 	}
-	if r.next <= i || r.next > i+Window {
-		r.next = i
-	}
-	stripes := r.f.M.Stripes()
-	for ; r.next < min(i+Window, stripes); r.next++ {
-		if r.ahead[r.next] != nil {
+	for s := i; s < min(i+Window, r.f.M.Stripes()); s++ {
+		if r.ahead[s] != nil {
 			continue
 		}
-		ch := make(chan stripeResult, 1)
-		r.ahead[r.next] = ch
-		go func(s int) {
+		ch := make(chan stripeResult, 1) // the fetch never blocks on a reader that moved on
+		r.ahead[s] = ch
+		go func() {
 			shs, err := r.src.Stripe(r.ctx, r.f, s)
 			ch <- stripeResult{shs, err}
-		}(r.next)
+		}()
 	}
 	res := <-r.ahead[i]
 	delete(r.ahead, i)
