@@ -89,6 +89,9 @@ func (c *cli) storageLimitsCmd() *cobra.Command {
 				set("audit-every", &cur.AuditEvery, l.AuditEvery)
 				set("repair-every", &cur.RepairEvery, l.RepairEvery)
 				if cmd.Flags().Changed("ratio") {
+					if l.Ratio < 0 {
+						return fmt.Errorf("--ratio %g: want 0 or more bytes stored per byte held", l.Ratio)
+					}
 					cur.Ratio = l.Ratio
 				}
 				if cmd.Flags().Changed("repair-slack") {
