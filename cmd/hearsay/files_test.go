@@ -206,6 +206,11 @@ func TestFileOffline(t *testing.T) {
 	if r.code == 0 || !strings.Contains(r.stderr, "hearsay serve") {
 		t.Fatalf("a get with no shards: exit %d, %q", r.code, r.stderr)
 	}
+	for _, bad := range [][]string{{"--ratio", "-1"}, {"--quota", "-5"}, {"--repair-slack", "2"}} {
+		if r := hearsay(t, dir, nil, append([]string{"--home", "a", "storage", "limits"}, bad...)...); r.code != 1 || strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("storage limits %v: exit %d, %q", bad, r.code, r.stderr)
+		}
+	}
 	if r := hearsay(t, dir, nil, "--home", "a", "file", "put", g, "x", filepath.Join(dir, "missing")); r.code == 0 {
 		t.Fatal("put of a missing file succeeded")
 	}
