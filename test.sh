@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# The project's test command: README.md shows it and .ci/run runs it.
+#
+#   ./test.sh          vet, then every test (times: docs/benchmarks.md, "The test suite")
+#   ./test.sh -long    the same, then the soaks: more simulator seeds, 1 GiB through
+#                      real nodes, a 256 MiB file across twelve nodes (CI runs this)
+#
+# The tests drive real programs — rclone, litmus, Chromium, curl — and -race
+# needs a C compiler; they fail, not skip, without them. As root this installs
+# what is missing with apt-get; otherwise it names the packages and stops.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+long=false
+for arg in "$@"; do
+	case $arg in
+	-long | --long) long=true ;;
+	*)
+		echo "usage: ./test.sh [-long]" >&2
+		exit 2
+		;;
+	esac
+done
+
+if ! command -v go >/dev/null && [ -x /usr/local/go/bin/go ]; then
+	export PATH="$PATH:/usr/local/go/bin"
+fi
+if ! command -v go >/dev/null; then
+	echo "test.sh: Go is not installed: install Go 1.26 (https://go.dev/doc/install) and put it on PATH" >&2
+	exit 1
+fi
+
+# What the tests need, as "Debian package:how to tell it is there".
+missing=()
+for need in rclone:rclone litmus:litmus chromium:chromium curl:curl gcc:gcc \
+	libc6-dev:/usr/include/stdio.h ca-certificates:/etc/ssl/certs/ca-certificates.crt; do
+	pkg=${need%%:*} probe=${need#*:}
+	if [[ $probe == /* ]]; then
+		[ -e "$probe" ] || missing+=("$pkg")
+	else
+		command -v "$probe" >/dev/null || missing+=("$pkg")
+	fi
+done
+if ((${#missing[@]})); then
+	if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+		echo "test.sh: the tests need ${missing[*]}: install them (sudo apt-get install ${missing[*]}) and run ./test.sh again" >&2
+		exit 1
+	fi
+	echo "test.sh: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# A race-instrumented process sleeps 1 s at exit by default; the cmd/hearsay
+# tests start hundreds of processes of their own test binary, so that sleep
+# alone tripled the package's time. A GORACE of the caller's own still wins.
+export GORACE="atexit_sleep_ms=0${GORACE:+ $GORACE}"
+
+# The pure packages (docs/architecture.md: no goroutines, disk, network or
+# clock) are CPU-bound and start no goroutines, so the race detector only
+# slows them down (internal/sim 74 s against 12 s): they run without it.
+# Every other package, including any new one, runs with -race.
+pure=(
+	hearsay/internal hearsay/internal/hlc hearsay/internal/entry hearsay/internal/secret
+	hearsay/internal/group hearsay/internal/archive hearsay/internal/wire hearsay/internal/blob
+	hearsay/internal/view hearsay/internal/proto/negentropy hearsay/internal/proto/hyparview
+	hearsay/internal/proto/plumtree hearsay/internal/proto/storage hearsay/internal/sim
+)
+# internal/node's tests keep both cores busy for two minutes under -race
+# (ed25519 and Pebble over 100,000 entries); beside them, timing tests of
+# cmd/hearsay and internal/gossip failed. So each of the two runs alone.
+alone=(hearsay/internal/node hearsay/cmd/hearsay)
+racy=()
+while read -r pkg; do
+	[[ " ${pure[*]} ${alone[*]} " == *" $pkg "* ]] || racy+=("$pkg")
+done < <(go list ./...)
+
+phase() {
+	local name=$1 start=$SECONDS
+	shift
+	echo "test.sh: $name: $*"
+	"$@"
+	echo "test.sh: $name: $((SECONDS - start)) s"
+}
+
+go version
+# vet with -race: vet type-checks against compiled dependencies, and with the
+# same flags as the race tests those are compiled once, not twice.
+phase vet go vet -race ./...
+phase pure go test -timeout 20m "${pure[@]}"
+phase race go test -race -timeout 20m "${racy[@]}"
+for pkg in "${alone[@]}"; do
+	phase "${pkg#hearsay/}" go test -race -timeout 20m "$pkg"
+done
+if $long; then
+	phase sim-soak go test -count=1 -timeout 30m ./internal/sim -args -sim.seeds 20
+	phase files-soak go test -race -count=1 -timeout 40m -v \
+		-run '^(TestFileGigabyte|TestExportGigabyteThroughNode|TestFileSurvivesLosingHolders)$' ./cmd/hearsay \
+		-args -files.gib -stream.gib -files.size 268435456
+fi
+echo "test.sh: ok after $SECONDS s"
