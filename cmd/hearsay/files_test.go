@@ -6,10 +6,13 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -349,6 +352,18 @@ func TestStorageRefusals(t *testing.T) {
 	}
 	if st, _ := fileStatus(t, dir, "n0", g, "f.bin"); st.Healthy || !st.Readable {
 		t.Errorf("a file its peers refused: %+v", st)
+	}
+	url, token := servedAPI(t, filepath.Join(dir, "n1"))
+	req, _ := http.NewRequest("GET", url+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	if resp, err := http.DefaultClient.Do(req); err != nil {
+		t.Error(err)
+	} else {
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !regexp.MustCompile(`(?m)^hearsay_objects_refused_total [1-9]`).Match(body) {
+			t.Errorf("n1's /metrics counts no refusal:\n%s", body)
+		}
 	}
 	for _, h := range homes {
 		nodes[h].stop(t)

@@ -95,6 +95,18 @@ var (
 		"Entries this replica holds of a group.", []string{"group", "name"}, nil)
 	disk = prometheus.NewDesc("hearsay_store_disk_bytes",
 		"Bytes the store takes on disk.", nil, nil)
+	objects = prometheus.NewDesc("hearsay_objects_bytes",
+		"Bytes of file shards and tables: held here (for this node and others), held here for others, held by others for this node.", []string{"held"}, nil)
+	audits = prometheus.NewDesc("hearsay_audits_total",
+		"Audits this node ran of the peers holding shards, by result.", []string{"result"}, nil)
+	objectsPlaced = prometheus.NewDesc("hearsay_objects_placed_total",
+		"Shards and tables sent to peers to hold (puts and repairs).", nil, nil)
+	filesRepaired = prometheus.NewDesc("hearsay_files_repaired_total",
+		"Files this node repaired as their repairer.", nil, nil)
+	storesRefused = prometheus.NewDesc("hearsay_objects_refused_total",
+		"Requests to store an object that this node refused (credit, writer cap, quota).", nil, nil)
+	objectsServed = prometheus.NewDesc("hearsay_objects_served_bytes_total",
+		"Bytes of objects this node sent to peers that fetched them.", nil, nil)
 )
 
 // collector reads the node when scraped.
@@ -106,7 +118,7 @@ type collector struct {
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{stored, refused, sessions, rounds, syncBytes, broadcastSent, broadcastBytes,
 		broadcastReceived, broadcastDelivered, broadcastDropped, broadcastRefused, misbehaviour, banned, peers, neighbours,
-		neighbourRTT, entries, disk} {
+		neighbourRTT, entries, disk, objects, audits, objectsPlaced, filesRepaired, storesRefused, objectsServed} {
 		ch <- d
 	}
 }
@@ -147,6 +159,16 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		counter(misbehaviour, float64(v), f.String())
 	}
 	gauge(peers, float64(len(c.nw.Host.Network().Peers())))
+	fs := c.nw.FileStats()
+	gauge(objects, float64(fs.Held), "here")
+	gauge(objects, float64(fs.HeldForOthers), "for-others")
+	gauge(objects, float64(fs.HeldByOthers), "by-others")
+	counter(audits, float64(fs.AuditsPassed), "passed")
+	counter(audits, float64(fs.AuditsFailed), "failed")
+	counter(objectsPlaced, float64(fs.Placed))
+	counter(filesRepaired, float64(fs.Repaired))
+	counter(storesRefused, float64(fs.Refused))
+	counter(objectsServed, float64(fs.ServedBytes))
 	if size, err := dirSize(c.n.Home.StoreDir()); err != nil {
 		ch <- prometheus.NewInvalidMetric(disk, err)
 	} else {

@@ -370,8 +370,11 @@ func (nw *Network) Repair(ctx context.Context, f *File) (bool, error) {
 	if storage.Repairer(f.M.TableID(), st.Holders) != nw.Host.ID().String() {
 		return false, nil
 	}
-	_, err = nw.Place(ctx, f, src)
-	return err == nil, err
+	if _, err = nw.Place(ctx, f, src); err != nil {
+		return false, err
+	}
+	nw.blobs.stats.repaired.Add(1)
+	return true, nil
 }
 
 // renewEvery is how often a writer's node renews the leases of its files:

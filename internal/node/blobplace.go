@@ -161,6 +161,7 @@ func (nw *Network) sendObject(ctx context.Context, f *File, rb *rebuilder, id bl
 	nw.blobs.save()
 	nw.blobs.mu.Unlock()
 	nw.blobs.placed.add(to, id, len(data))
+	nw.blobs.stats.placed.Add(1)
 	return nil
 }
 

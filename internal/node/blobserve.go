@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"hearsay/internal/blob"
@@ -49,6 +50,42 @@ type blobs struct {
 	cared    []*File                       // files whose table this node holds, as of the last repair round
 	renewed  map[blob.ID]time.Time         // when this node last renewed the leases of its files, by table; maxCared
 	suspect  string                        // the peer that last failed an audit here; "" none
+
+	stats fileCounters
+}
+
+// fileCounters count what the files' protocol did since start.
+type fileCounters struct {
+	placed, repaired, refused, served atomic.Uint64
+}
+
+// FileStats is what /metrics reports of files.
+type FileStats struct {
+	Held          int64  // bytes of objects on disk
+	HeldForOthers int64  // ... of them held for other peers
+	HeldByOthers  int64  // bytes other peers hold for this node, as audits last found
+	AuditsPassed  int    // audits of others this node ran that passed
+	AuditsFailed  int    // ... that failed
+	Placed        uint64 // objects sent to other peers to hold
+	Repaired      uint64 // files this node repaired
+	Refused       uint64 // requests to store that this node refused
+	ServedBytes   uint64 // bytes of objects sent to fetchers
+}
+
+// FileStats reads the counters of files.
+func (nw *Network) FileStats() FileStats {
+	b := nw.blobs
+	st := FileStats{Held: b.objects.Bytes(), Placed: b.stats.placed.Load(), Repaired: b.stats.repaired.Load(),
+		Refused: b.stats.refused.Load(), ServedBytes: b.stats.served.Load()}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	st.HeldForOthers = b.ledger.Total
+	for _, a := range b.ledger.Accounts {
+		st.HeldByOthers += a.HeldBy
+		st.AuditsPassed += a.AuditsPassed
+		st.AuditsFailed += a.AuditsFailed
+	}
+	return st
 }
 
 // storageFile is storage.json: the limits and the accounts. What this node
@@ -275,6 +312,7 @@ func (b *blobs) serveStore(s network.Stream, r *bufio.Reader, p peer.ID, m wire.
 	err := b.ledger.Accept(owner, writer, int64(m.Size))
 	b.mu.Unlock()
 	if err != nil {
+		b.stats.refused.Add(1)
 		code := map[error]wire.Code{storage.ErrNoCredit: wire.CodeNoCredit, storage.ErrOverCap: wire.CodeOverCap,
 			storage.ErrFull: wire.CodeFull, storage.ErrBad: wire.CodeNoCredit}
 		for e, c := range code {
@@ -372,6 +410,7 @@ func (b *blobs) serveFetch(s network.Stream, p peer.ID, m wire.BlobFetch) error 
 		if err := wire.WriteFrame(s, wire.EncodeBlob(wire.BlobData{Data: data})); err != nil {
 			return err
 		}
+		b.stats.served.Add(uint64(len(data)))
 	}
 	return nil
 }
