@@ -252,6 +252,32 @@ func TestImportReportsCorruption(t *testing.T) {
 	}
 }
 
+// TestReadmeCorruptionRecipe runs the offline tour and then the README's
+// corruption recipe, exactly as written: the damaged entry is refused with
+// its byte offset, the other three are stored, and the import exits 1.
+func TestReadmeCorruptionRecipe(t *testing.T) {
+	dir := t.TempDir()
+	cmd := exec.Command("bash", "-euo", "pipefail", "-c", readmeBlock(t, "offline-tour")+readmeBlock(t, "corruption-recipe"))
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), asCLI+"=1", "PATH="+binDir(t)+":"+os.Getenv("PATH"))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the recipe failed: %v\n%s", err, out)
+	}
+	for _, want := range []string{"read 4 entries: 3 stored, 0 already held, 1 refused\n", "exit code 1\n"} {
+		if !strings.Contains(string(out), want) {
+			t.Fatalf("the recipe's output lacks %q:\n%s", want, out)
+		}
+	}
+	if !regexp.MustCompile(`hearsay: import: refused entry [0-9a-f]{12} at byte [1-9][0-9]*: bad signature`).Match(out) {
+		t.Fatalf("the damaged entry was not refused with its offset:\n%s", out)
+	}
+	log := must(t, hearsay(t, dir, nil, "--home", "carol", "log", "demo"))
+	if n := strings.Count(log, "\n") + 1; n != 3 || !strings.Contains(log, "A second thought") || strings.Contains(log, "Answering myself") {
+		t.Fatalf("carol holds %d entries, want the genesis and the first two posts:\n%s", n, log)
+	}
+}
+
 // TestReadmePrivateTour runs the README's private-group tour and checks what
 // each home can read.
 func TestReadmePrivateTour(t *testing.T) {
