@@ -104,6 +104,7 @@ func (c *cli) root() *cobra.Command {
 	root.AddCommand(c.initCmd(), c.idCmd(), c.serveCmd(), c.groupCmd(), c.postCmd(), c.logCmd(), c.threadCmd(),
 		c.setCmd(), c.dirCmd(), c.exportCmd(), c.importCmd(), c.statusCmd(), c.peersCmd(), c.devnetCmd(), c.simCmd(), c.fileCmd(), c.storageCmd())
 	root.AddCommand(c.withdrawCmds()...)
+	root.AddCommand(c.banCmds()...)
 	return root
 }
 

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -198,4 +199,95 @@ func (b *bans) load(saved []home.Ban, now time.Time) {
 		}
 		b.peers[p] = &standing{at: now, until: sb.Until, count: sb.Count}
 	}
+}
+
+// set bans p until until by the operator's word, counting it as a ban.
+func (b *bans) set(p peer.ID, until, now time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := b.standing(p, now)
+	s.until, s.count, s.score = until, s.count+1, 0
+}
+
+// lift forgives p: its ban, its score and its count of bans are gone.
+// It reports whether p had a standing.
+func (b *bans) lift(p peer.ID) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	_, ok := b.peers[p]
+	delete(b.peers, p)
+	return ok
+}
+
+// BanInfo is a banned peer as `hearsay bans` shows it.
+type BanInfo struct {
+	Peer  string    `json:"peer_id"`
+	Until time.Time `json:"until"`
+	Count int       `json:"count"` // bans so far, this one included; the next lasts twice as long
+}
+
+// current lists the peers banned at now, by peer id.
+func (b *bans) current(now time.Time) []BanInfo {
+	out := []BanInfo{}
+	for _, sb := range b.list(now) {
+		if now.Before(sb.Until) {
+			out = append(out, BanInfo{Peer: sb.Peer, Until: sb.Until, Count: sb.Count})
+		}
+	}
+	return out
+}
+
+// Ban bans p for d by the operator's word: it is cut from every overlay,
+// disconnected and refused by the gater until then, across restarts.
+func (nw *Network) Ban(p peer.ID, d time.Duration) {
+	nw.bans.set(p, nw.n.now().Add(d), nw.n.now())
+	nw.gossip.Drop(p)
+	nw.Host.Network().ClosePeer(p)
+	nw.saveBans()
+}
+
+// Unban lifts p's ban and forgets its misbehaviour; it reports whether
+// the node knew p.
+func (nw *Network) Unban(p peer.ID) bool {
+	ok := nw.bans.lift(p)
+	nw.saveBans()
+	return ok
+}
+
+// BanList lists the peers banned now.
+func (nw *Network) BanList() []BanInfo { return nw.bans.current(nw.n.now()) }
+
+// Ban, Unban and BanList on a home whose node does not serve edit and read
+// <home>/bans.json, which the node loads when it starts.
+
+// BanOffline bans p for d in the home's saved bans.
+func (n *Node) BanOffline(p peer.ID, d time.Duration) error {
+	b := newBans()
+	b.load(n.Home.Bans(), n.now())
+	b.set(p, n.now().Add(d), n.now())
+	return n.Home.SaveBans(b.list(n.now()))
+}
+
+// UnbanOffline lifts p's ban in the home's saved bans.
+func (n *Node) UnbanOffline(p peer.ID) (bool, error) {
+	b := newBans()
+	b.load(n.Home.Bans(), n.now())
+	ok := b.lift(p)
+	return ok, n.Home.SaveBans(b.list(n.now()))
+}
+
+// BanListOffline lists the bans saved in the home that hold now.
+func (n *Node) BanListOffline() []BanInfo {
+	b := newBans()
+	b.load(n.Home.Bans(), n.now())
+	return b.current(n.now())
+}
+
+// ParsePeer parses a peer id (12D3KooW…), with a clear error.
+func ParsePeer(s string) (peer.ID, error) {
+	p, err := peer.Decode(s)
+	if err != nil {
+		return "", fmt.Errorf("peer id %q: want a full libp2p peer id (12D3KooW…, from `hearsay peers`)", s)
+	}
+	return p, nil
 }
