@@ -76,12 +76,19 @@ while read -r pkg; do
 	[[ " ${pure[*]} ${alone[*]} " == *" $pkg "* ]] || racy+=("$pkg")
 done < <(go list ./...)
 
+# phase NAME COMMAND... runs one step and reports its time; a failed step
+# does not stop the later ones, so one run shows every failure.
+failed=()
 phase() {
 	local name=$1 start=$SECONDS
 	shift
 	echo "test.sh: $name: $*"
-	"$@"
-	echo "test.sh: $name: $((SECONDS - start)) s"
+	if "$@"; then
+		echo "test.sh: $name: ok, $((SECONDS - start)) s"
+	else
+		echo "test.sh: $name: FAILED, $((SECONDS - start)) s"
+		failed+=("$name")
+	fi
 }
 
 go version
@@ -98,5 +105,9 @@ if $long; then
 	phase files-soak go test -race -count=1 -timeout 40m -v \
 		-run '^(TestFileGigabyte|TestExportGigabyteThroughNode|TestFileSurvivesLosingHolders)$' ./cmd/hearsay \
 		-args -files.gib -stream.gib -files.size 268435456
+fi
+if ((${#failed[@]})); then
+	echo "test.sh: FAILED after $SECONDS s: ${failed[*]}"
+	exit 1
 fi
 echo "test.sh: ok after $SECONDS s"
