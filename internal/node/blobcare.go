@@ -194,6 +194,31 @@ func (b *blobs) audit(ctx context.Context, p peer.ID, id blob.ID, size, block in
 	return true, nil
 }
 
+// startCare runs the care of files (run) until ctx ends or close is called.
+func (b *blobs) startCare(ctx context.Context) {
+	ctx, cancel := context.WithCancel(ctx)
+	b.mu.Lock()
+	b.stopCare = cancel
+	b.mu.Unlock()
+	b.care.Add(1)
+	go func() {
+		defer b.care.Done()
+		b.run(ctx)
+	}()
+}
+
+// close stops the care of files and waits for it: a repair round reads the
+// node's store, which closes after the network.
+func (b *blobs) close() {
+	b.mu.Lock()
+	stop := b.stopCare
+	b.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+	b.care.Wait()
+}
+
 // run is the care of files, until ctx ends: audits at random times (a
 // mean of AuditEvery seconds apart, exponentially distributed so a holder
 // cannot tell when the next comes), and a repair round every RepairEvery.

@@ -50,6 +50,8 @@ type blobs struct {
 	cared    []*File                       // files whose table this node holds, as of the last repair round
 	renewed  map[blob.ID]time.Time         // when this node last renewed the leases of its files, by table; maxCared
 	suspect  string                        // the peer that last failed an audit here; "" none
+	stopCare context.CancelFunc            // ends the care loop; nil until it starts
+	care     sync.WaitGroup                // the care loop, while it runs
 
 	stats fileCounters
 }

@@ -337,6 +337,7 @@ func (nw *Network) Close() error {
 	nw.mu.Lock()
 	nw.closing = true
 	nw.mu.Unlock()
+	nw.blobs.close()
 	nw.gossip.Close()
 	nw.dht.Close()
 	err := nw.Host.Close() // resets the streams: the sessions end at their next read
@@ -495,7 +496,7 @@ func (n *Node) PeerID() (string, error) {
 // every period, jittered by ±20%, remembering the peers it knows. Sessions
 // run one at a time; writes are pushed by the gossip layer as they happen.
 func (nw *Network) Run(ctx context.Context, bootstrap []string, every time.Duration, report Report) {
-	go nw.blobs.run(ctx)
+	nw.blobs.startCare(ctx)
 	for _, b := range bootstrap {
 		go func() {
 			dctx, cancel := context.WithTimeout(ctx, sessionTimeout)
