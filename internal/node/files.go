@@ -324,12 +324,12 @@ func (l localSource) Stripe(_ context.Context, f *File, i int) ([][]byte, error)
 	if err != nil {
 		return nil, err
 	}
-	return LocalShards(objects, f, i)
+	return localShards(objects, f, i)
 }
 
-// LocalShards reads the shards of stripe i that objects holds; it fails,
+// localShards reads the shards of stripe i that objects holds; it fails,
 // saying how many more it needs, if fewer than k.
-func LocalShards(objects *shards.Store, f *File, i int) ([][]byte, error) {
+func localShards(objects *shards.Store, f *File, i int) ([][]byte, error) {
 	p := f.Params()
 	out := make([][]byte, p.N())
 	have := 0

@@ -3,7 +3,6 @@ package storage
 import (
 	"errors"
 	"fmt"
-	"slices"
 )
 
 // Refusals of a request to store, each a typed error.
@@ -150,14 +149,4 @@ func (l *Ledger) Audited(p string, passed bool, size int64) {
 	a.AuditsFailed++
 	a.Strikes++
 	a.HeldBy = max(0, a.HeldBy-size)
-}
-
-// Peers lists the peers with an account, sorted.
-func (l *Ledger) Peers() []string {
-	out := make([]string, 0, len(l.Accounts))
-	for p := range l.Accounts {
-		out = append(out, p)
-	}
-	slices.Sort(out)
-	return out
 }
