@@ -237,22 +237,11 @@ func (c *cli) fileGet(args []string, version string, w io.Writer, from int64, _ 
 		}
 	}
 	return c.withGroup(args[0], func(n *node.Node, g *group.Group) error {
-		var vid entry.ID
-		var err error
-		if version != "" {
-			if vid, err = n.ResolveEntry(g.ID, version); err != nil {
-				return err
-			}
-		}
-		f, err := n.FileOf(g.ID, args[1], vid)
+		vid, err := versionOf(n, g, version)
 		if err != nil {
 			return err
 		}
-		src := n.LocalSource()
-		if err := n.LoadTable(context.Background(), f, src); err != nil {
-			return err
-		}
-		r, err := node.OpenFile(context.Background(), f, src)
+		_, r, err := node.Files{N: n}.Open(context.Background(), g.ID, args[1], vid)
 		if err != nil {
 			return err
 		}
@@ -306,21 +295,15 @@ func (c *cli) fileStatusCmd() *cobra.Command {
 		Args:  exactArgs(2),
 		RunE: func(_ *cobra.Command, args []string) error {
 			return c.withGroup(args[0], func(n *node.Node, g *group.Group) error {
-				var vid entry.ID
-				var err error
-				if version != "" {
-					if vid, err = n.ResolveEntry(g.ID, version); err != nil {
-						return err
-					}
+				vid, err := versionOf(n, g, version)
+				if err != nil {
+					return err
 				}
 				f, err := n.FileOf(g.ID, args[1], vid)
 				if err != nil {
 					return err
 				}
-				src := n.LocalSource()
-				if c.network != nil {
-					src = c.network.Source(g.ID)
-				}
+				src := node.Files{N: n, Net: c.network}.Source(g.ID)
 				if err := n.LoadTable(context.Background(), f, src); err != nil {
 					return err
 				}
@@ -348,4 +331,12 @@ func (c *cli) fileStatusCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&version, "version", "", "a version's entry id or prefix (default: the latest)")
 	return cmd
+}
+
+// versionOf resolves --version (an entry id or prefix; empty: the latest).
+func versionOf(n *node.Node, g *group.Group, version string) (entry.ID, error) {
+	if version == "" {
+		return entry.ID{}, nil
+	}
+	return n.ResolveEntry(g.ID, version)
 }
