@@ -368,10 +368,17 @@ func (s *netSource) Object(ctx context.Context, id blob.ID, size int) ([]byte, e
 // cancellation), so a slow peer costs a little bandwidth, not time.
 const extra = 2
 
+// hedgeAfter is how long a stripe's fetch waits on the fetches in flight
+// before it asks one more holder as well: a peer that slows down mid-way
+// is outrun by another, not waited for. A 1 MiB stripe's shard moves in
+// well under a second on any link a node would serve files over.
+const hedgeAfter = 2 * time.Second
+
 // Stripe fetches k shards of stripe i: those this node holds, then k+extra
 // at once from peers, rotating by stripe so that consecutive stripes load
 // different peers; a fetch that fails is replaced by the shard's next
-// holder or another shard, and the slowest are cancelled once k are in.
+// holder or another shard, one more starts every hedgeAfter while k are
+// not in, and the slowest are cancelled once they are.
 func (s *netSource) Stripe(ctx context.Context, f *File, i int) ([][]byte, error) {
 	p := f.Params()
 	if err := s.locateFile(ctx, f); err != nil {
@@ -438,8 +445,16 @@ func (s *netSource) Stripe(ctx context.Context, f *File, i int) ([][]byte, error
 		start()
 	}
 	var lastErr error
+	hedge := time.NewTicker(hedgeAfter)
+	defer hedge.Stop()
 	for have < p.K && running > 0 {
-		r := <-results
+		var r result
+		select {
+		case r = <-results:
+		case <-hedge.C: // the fetches in flight are slow: one more, from a holder not yet asked
+			start()
+			continue
+		}
 		running--
 		delete(inFlight, r.j)
 		if r.err != nil { // the next holder of that shard, or another shard
