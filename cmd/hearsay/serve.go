@@ -196,7 +196,9 @@ func (c *cli) startAPI(h *home.Home, n *node.Node, nw *node.Network, addr string
 		h.ClearRunning()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		srv.Shutdown(ctx)
+		srv.Shutdown(ctx) // waits for requests to end, but not for event streams, which never do
+		srv.Close()
+		ws.Close()
 	}, url, ws, nil
 }
 

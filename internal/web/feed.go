@@ -21,6 +21,8 @@ type statusFeed struct {
 
 	mu      sync.Mutex
 	streams int
+	closed  bool                  // the server is closing: no more rounds
+	running sync.WaitGroup        // the rounds' goroutine, while it runs
 	stop    chan struct{}         // closed to end the rounds
 	groups  []groupStanding       // the last round's, in store order
 	changed chan struct{}         // closed when a round changes groups
@@ -49,9 +51,13 @@ func (f *statusFeed) join() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.streams++
-	if f.streams == 1 {
+	if f.streams == 1 && !f.closed {
 		f.stop = make(chan struct{})
-		go f.run(f.stop)
+		f.running.Add(1)
+		go func(stop chan struct{}) {
+			defer f.running.Done()
+			f.run(stop)
+		}(f.stop)
 	}
 }
 
@@ -59,9 +65,21 @@ func (f *statusFeed) leave() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.streams--
-	if f.streams == 0 {
+	if f.streams == 0 && !f.closed {
 		close(f.stop)
 	}
+}
+
+// close ends the rounds, however many streams are left, and waits for the
+// last one: the node's store closes after the server.
+func (f *statusFeed) close() {
+	f.mu.Lock()
+	if f.streams > 0 && !f.closed {
+		close(f.stop)
+	}
+	f.closed = true
+	f.mu.Unlock()
+	f.running.Wait()
 }
 
 // current is the last round's standing, and a channel closed when a

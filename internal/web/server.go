@@ -69,6 +69,11 @@ func New(n *node.Node, nw *node.Network, cfg Config) *Server {
 	return s
 }
 
+// Close stops what the server runs beside its requests (the event streams'
+// status rounds) and waits for it, so that nothing reads the node's store
+// once the caller closes it. The HTTP server must be closed first.
+func (s *Server) Close() { s.feed.close() }
+
 // ServeHTTP serves the API, /login and the UI.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
