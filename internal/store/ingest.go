@@ -193,7 +193,7 @@ func (s *Store) Commit(p *Prepared, nowMs int64) []Outcome {
 	c := &commit{s: s, b: b, it: it, nowMs: nowMs, maxHLC: s.maxHLC,
 		groups: map[entry.ID]*group.Group{}, usage: map[string]group.Usage{}, counts: map[entry.ID]uint64{},
 		ids: map[entry.ID]bool{}, seqs: map[string]entry.ID{}, equiv: map[string]bool{}, tops: map[string]uint64{},
-		grants: map[string]hlc.Timestamp{}}
+		grants: map[string]hlc.Timestamp{}, articles: map[entry.ID]uint64{}}
 	out := make([]Outcome, len(p.entries))
 	stored := 0
 	for i, e := range p.entries {
@@ -260,6 +260,8 @@ type commit struct {
 	equiv  map[string]bool           // (group, author) proven in this batch
 	tops   map[string]uint64         // (group, author) → highest seq, with this batch
 	grants map[string]hlc.Timestamp  // view.GrantPrefix → oldest grant this batch adds
+	// articles is each group's highest article number, with this batch
+	articles map[entry.ID]uint64
 }
 
 // setView writes a view key, noting the grants admission reads back.
@@ -330,9 +332,13 @@ func (c *commit) admit(e *entry.Signed) Outcome {
 	if e.Kind == entry.KindGenesis {
 		c.b.Set(key(tagGroup, gid[:]), nil, nil)
 		c.groups[gid] = g
+		c.articles[gid] = 0 // a new group's index starts empty, not missing
 	}
 	// CheckBody passed in Prepare, so the body decodes.
 	if o.Err = view.Apply(gid, e, c.setView); o.Err != nil {
+		return o
+	}
+	if o.Err = c.article(gid, e); o.Err != nil {
 		return o
 	}
 	c.usage[uk] = group.Usage{Entries: used.Entries + 1, Bytes: used.Bytes + uint64(len(e.Raw))}
@@ -432,6 +438,9 @@ func (c *commit) finish() error {
 	}
 	for uk, u := range c.usage {
 		c.b.Set([]byte(uk), binary.BigEndian.AppendUint64(u32(u.Entries), u.Bytes), nil)
+	}
+	for gid, last := range c.articles {
+		c.b.Set(key(tagArticles, gid[:]), u64(last), nil)
 	}
 	c.b.Set(keyMaxHLC, u64(uint64(c.maxHLC)), nil)
 	return nil

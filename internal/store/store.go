@@ -107,6 +107,10 @@ func Open(dir string, o Options) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	if err := s.indexArticles(); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -199,7 +203,8 @@ func (s *Store) Purge(g entry.ID) error {
 	b := s.db.NewBatch()
 	defer b.Close()
 	prefixes := append(view.Prefixes(g), key(tagGroup, g[:]), key(tagCount, g[:]))
-	for _, t := range []byte{tagLog, tagID, tagSeq, tagEquiv, tagUsage} {
+	prefixes = append(prefixes, key(tagArticles, g[:]))
+	for _, t := range []byte{tagLog, tagID, tagSeq, tagEquiv, tagUsage, tagArticle, tagArticleOf} {
 		prefixes = append(prefixes, key(t, g[:]))
 	}
 	for _, p := range prefixes {
