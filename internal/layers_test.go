@@ -38,8 +38,9 @@ var allowed = map[string][]string{
 	"internal/api":              {},
 	"internal/dav":              {"internal/blob", "internal/entry", "internal/group", "internal/node", "internal/view"},
 	"internal/metrics":          {"internal/node"},
+	"internal/nntp":             {"internal/entry", "internal/group", "internal/node", "internal/store"},
 	"internal/web":              {"internal/blob", "internal/entry", "internal/group", "internal/node", "internal/store", "internal/view"},
-	"cmd/hearsay":               {"internal/api", "internal/blob", "internal/dav", "internal/entry", "internal/group", "internal/home", "internal/metrics", "internal/node", "internal/sim", "internal/store", "internal/view", "internal/web"},
+	"cmd/hearsay":               {"internal/api", "internal/blob", "internal/dav", "internal/entry", "internal/group", "internal/home", "internal/metrics", "internal/nntp", "internal/node", "internal/sim", "internal/store", "internal/view", "internal/web"},
 }
 
 // pure packages decide; they never touch the disk, the network or the clock.

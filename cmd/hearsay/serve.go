@@ -17,6 +17,7 @@ import (
 	"hearsay/internal/entry"
 	"hearsay/internal/home"
 	"hearsay/internal/metrics"
+	"hearsay/internal/nntp"
 	"hearsay/internal/node"
 	"hearsay/internal/store"
 	"hearsay/internal/web"
@@ -29,7 +30,7 @@ const syncEvery = 30 * time.Second
 
 func (c *cli) serveCmd() *cobra.Command {
 	var listen, bootstrap []string
-	var apiAddr string
+	var apiAddr, nntpAddr string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run a node: listen for peers and keep its groups in sync (initializes the home on first run)",
@@ -51,6 +52,12 @@ func (c *cli) serveCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if nntpAddr != "" {
+				if err := r.startNNTP(nntpAddr); err != nil {
+					stop()
+					return errors.Join(err, r.close())
+				}
+			}
 			fmt.Fprintf(c.stdout, "hearsay node %s (author %s)\n", r.nw.Host.ID(), h.Author)
 			for _, a := range r.nw.Addrs() {
 				fmt.Fprintf(c.stdout, "listening on %s\n", a)
@@ -58,6 +65,9 @@ func (c *cli) serveCmd() *cobra.Command {
 			fmt.Fprintf(c.stdout, "api %s\n", r.apiURL)
 			fmt.Fprintf(c.stdout, "folders %s/dav/ (WebDAV; any user name, the password is in %s)\n", r.apiURL, filepath.Join(h.Dir, "api.token"))
 			fmt.Fprintf(c.stdout, "metrics %s/metrics (bearer token or password as above)\n", r.apiURL)
+			if r.nntp != nil {
+				fmt.Fprintf(c.stdout, "nntp %s (newsreaders: AUTHINFO with any user name, the password as above)\n", r.nntp.Addr())
+			}
 			fmt.Fprintf(c.stdout, "web UI: open %s\n", r.web.LoginURL())
 			<-ctx.Done()
 			fmt.Fprintln(c.stderr, "stopping")
@@ -67,6 +77,7 @@ func (c *cli) serveCmd() *cobra.Command {
 	cmd.Flags().StringArrayVar(&listen, "listen", nil, "multiaddress to listen on (repeatable; default from config.json)")
 	cmd.Flags().StringArrayVar(&bootstrap, "bootstrap", nil, "peer to sync with, a multiaddress ending in /p2p/<peer id> (repeatable)")
 	cmd.Flags().StringVar(&apiAddr, "api", "", "HOST:PORT of the local API (default from config.json; :0 picks a port)")
+	cmd.Flags().StringVar(&nntpAddr, "nntp", "", "HOST:PORT to serve newsreaders on, NNTP (off by default; the password is the API token; docs/nntp.md)")
 	return cmd
 }
 
@@ -79,6 +90,7 @@ type runningNode struct {
 	apiURL  string
 	web     *web.Server
 	stopAPI func()
+	nntp    *nntp.Server // nil without --nntp
 	done    chan struct{}
 }
 
@@ -161,6 +173,9 @@ func (c *cli) openForServe(h *home.Home) (*node.Node, error) {
 func (r *runningNode) close() error {
 	<-r.done
 	err := r.h.SavePeers(r.nw.KnownAddrs())
+	if r.nntp != nil {
+		r.nntp.Close()
+	}
 	r.stopAPI()
 	return errors.Join(err, r.nw.Close(), r.n.Close())
 }
@@ -200,6 +215,26 @@ func (c *cli) startAPI(h *home.Home, n *node.Node, nw *node.Network, addr string
 		srv.Close()
 		ws.Close()
 	}, url, ws, nil
+}
+
+// startNNTP serves newsreaders on addr, behind the API token.
+func (r *runningNode) startNNTP(addr string) error {
+	token, err := r.h.Token()
+	if err != nil {
+		return err
+	}
+	if strings.HasPrefix(addr, ":") {
+		addr = "127.0.0.1" + addr
+	}
+	ln, err := net.Listen("tcp", addr)
+	if op, ok := errors.AsType[*net.OpError](err); ok {
+		err = op.Err
+	}
+	if err != nil {
+		return fmt.Errorf("--nntp %s: %w", addr, err)
+	}
+	r.nntp = nntp.Serve(ln, r.n, token, nntp.DefaultLimits)
+	return nil
 }
 
 func (c *cli) logf(format string, args ...any) { fmt.Fprintf(c.stderr, format+"\n", args...) }

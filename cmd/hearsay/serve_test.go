@@ -19,6 +19,7 @@ type serving struct {
 	cmd    *exec.Cmd
 	addrs  []string
 	login  string // the one-time web UI login URL it printed
+	nntp   string // the NNTP address it printed, with --nntp
 	stderr lockedBuffer
 }
 
@@ -71,6 +72,9 @@ func serve(t *testing.T, dir string, args ...string) *serving {
 			}
 			if a, found := strings.CutPrefix(l, "listening on "); found {
 				s.addrs = append(s.addrs, a)
+			}
+			if a, found := strings.CutPrefix(l, "nntp "); found {
+				s.nntp, _, _ = strings.Cut(a, " ")
 			}
 			if u, found := strings.CutPrefix(l, "web UI: open "); found { // the last line it prints
 				s.login = u
