@@ -35,7 +35,7 @@ func (n *Node) NewsGroup(gid entry.ID) (*Articles, error) {
 			return nil, err
 		}
 		if len(a.keys.byID) == 0 {
-			return nil, n.noKey(v.G)
+			return nil, fmt.Errorf("%w %q", ErrNoKey, v.G.Name)
 		}
 	}
 	return a, nil
