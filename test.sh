@@ -5,8 +5,9 @@
 #   ./test.sh -long    the same, then the soaks: more simulator seeds, 1 GiB through
 #                      real nodes, a 256 MiB file across twelve nodes (CI runs this)
 #
-# The tests drive real programs — rclone, litmus, Chromium, curl — and -race
-# needs a C compiler; they fail, not skip, without them. As root this installs
+# The tests drive real programs — rclone, litmus, Chromium, curl, Python's
+# nntplib, slrn in tmux — and -race needs a C compiler; they fail, not skip,
+# without them. As root this installs
 # what is missing with apt-get; otherwise it names the packages and stops.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -33,7 +34,8 @@ fi
 # What the tests need, as "Debian package:how to tell it is there".
 missing=()
 for need in rclone:rclone litmus:litmus chromium:chromium curl:curl gcc:gcc \
-	libc6-dev:/usr/include/stdio.h ca-certificates:/etc/ssl/certs/ca-certificates.crt; do
+	libc6-dev:/usr/include/stdio.h ca-certificates:/etc/ssl/certs/ca-certificates.crt \
+	python3:python3 slrn:slrn tmux:tmux; do
 	pkg=${need%%:*} probe=${need#*:}
 	if [[ $probe == /* ]]; then
 		[ -e "$probe" ] || missing+=("$pkg")

@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"hearsay/internal/home"
 )
@@ -122,4 +124,115 @@ func mustJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// tmuxPane runs a program in a detached tmux session on a server of the
+// test's own (its socket in the test's directory), killed when the test ends.
+type tmuxPane struct {
+	t    *testing.T
+	tmux string
+	sock string
+}
+
+func startTmux(t *testing.T, dir string, env []string, argv ...string) *tmuxPane {
+	t.Helper()
+	p := &tmuxPane{t: t, tmux: needProgram(t, "tmux"), sock: filepath.Join(dir, "tmux.sock")}
+	// The pane outlives the program, so that a failure shows its last screen.
+	script := `"$@"; echo "exited with status $?"; sleep 600`
+	args := append([]string{"-S", p.sock, "new-session", "-d", "-x", "100", "-y", "30", "env"}, env...)
+	args = append(append(args, "sh", "-c", script, "sh"), argv...)
+	if out, err := exec.Command(p.tmux, args...).CombinedOutput(); err != nil {
+		t.Fatalf("tmux: %v: %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command(p.tmux, "-S", p.sock, "kill-server").Run() })
+	return p
+}
+
+func (p *tmuxPane) screen() string {
+	out, _ := exec.Command(p.tmux, "-S", p.sock, "capture-pane", "-p").Output()
+	return string(out)
+}
+
+// compact drops a screen's empty lines and slrn's '~' filler.
+func compact(screen string) string {
+	var keep []string
+	for _, l := range strings.Split(screen, "\n") {
+		if t := strings.TrimSpace(l); t != "" && t != "~" {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "\n")
+}
+
+func (p *tmuxPane) keys(keys ...string) {
+	p.t.Helper()
+	if out, err := exec.Command(p.tmux, append([]string{"-S", p.sock, "send-keys"}, keys...)...).CombinedOutput(); err != nil {
+		p.t.Fatalf("tmux send-keys: %v: %s", err, out)
+	}
+}
+
+// await waits (15 s at most) until the screen shows text, and logs it.
+func (p *tmuxPane) await(text string) {
+	p.t.Helper()
+	var last string
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if last = p.screen(); strings.Contains(last, text) {
+			p.t.Logf("screen:\n%s", compact(last))
+			return
+		}
+	}
+	p.t.Fatalf("the screen did not show %q within 15 s:\n%s", text, last)
+}
+
+// TestSlrnFollowUpReachesSecondNode: slrn, a real newsreader, run in tmux
+// against node B's gateway, lists B's groups, opens the one B joined from
+// A, shows its thread, and posts a follow-up, which reaches node A.
+func TestSlrnFollowUpReachesSecondNode(t *testing.T) {
+	slrn := needProgram(t, "slrn")
+	dir := t.TempDir()
+	must(t, hearsay(t, dir, nil, "--home", "a", "init"))
+	g := must(t, hearsay(t, dir, nil, "--home", "a", "group", "create", "comp.lang.demo", "--write", "open"))
+	root := must(t, hearsay(t, dir, nil, "--home", "a", "post", g, "--subject", "Hello, slrn", "first line\nsecond line"))
+	must(t, hearsay(t, dir, nil, "--home", "a", "post", g, "--reply-to", root, "a reply from the CLI"))
+	a := serve(t, dir, "--home", "a")
+	b := joinAndServe(t, dir, "b", g, a.addrs[0])
+	b.stop(t)
+	b = serve(t, dir, "--home", "b", "--nntp", "127.0.0.1:0", "--bootstrap", a.addrs[0])
+
+	token, err := home.ReadToken(filepath.Join(dir, "b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	slrnHome := filepath.Join(dir, "slrn")
+	editor := filepath.Join(slrnHome, "editor")
+	host, port, _ := strings.Cut(b.nntp, ":")
+	files := map[string]string{
+		".slrnrc": "nnrpaccess \"" + host + "\" \"reader\" \"" + token + "\"\n" +
+			"set editor_command \"" + editor + " '%s'\"\nset confirm_actions 0\nset hostname \"example.invalid\"\nset username \"reader\"\nset realname \"Reader\"\n",
+		"editor":   "#!/bin/sh\nprintf '\\nA follow-up from slrn.\\n' >> \"$1\"\n",
+		".jnewsrc": "",
+	}
+	for name, content := range files {
+		if err := os.MkdirAll(slrnHome, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(slrnHome, name), []byte(content), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pane := startTmux(t, dir, []string{"HOME=" + slrnHome, "TERM=xterm"},
+		slrn, "-h", host+":"+port, "-f", filepath.Join(slrnHome, ".jnewsrc"), "--create")
+	pane.await(newsgroupName("comp.lang.demo", g))
+	pane.keys("Space") // open the group: its threads
+	pane.await("Hello, slrn")
+	pane.keys("Space") // read the first article
+	pane.await("second line")
+	pane.keys("f")
+	pane.await("Post the message?")
+	pane.keys("y")
+	eventually(t, 15*time.Second, "the follow-up on node A", func() bool {
+		r := hearsay(t, dir, nil, "--home", "a", "thread", g, root)
+		return r.code == 0 && strings.Contains(r.stdout, "A follow-up from slrn.")
+	})
+	t.Log(must(t, hearsay(t, dir, nil, "--home", "a", "thread", g, root)))
 }
