@@ -18,13 +18,13 @@ const idDigits = 16
 func Name(g *group.Group) string {
 	var parts []string
 	for _, comp := range strings.Split(strings.ToLower(g.Name), ".") {
-		b := []byte(comp)
-		for i, c := range b {
-			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '_' || c == '-') {
-				b[i] = '-'
+		comp = strings.Map(func(c rune) rune {
+			if c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '_' || c == '-' {
+				return c
 			}
-		}
-		if s := strings.Trim(string(b), "-"); s != "" {
+			return '-'
+		}, comp)
+		if s := strings.Trim(comp, "-"); s != "" {
 			parts = append(parts, s)
 		}
 	}
