@@ -1,7 +1,6 @@
 package nntp
 
 import (
-	"fmt"
 	"mime"
 	"strconv"
 	"strings"
@@ -58,6 +57,9 @@ type article struct {
 // reply chain; ancestors are cached in the session across commands.
 func (s *session) thread(arts *node.Articles, a store.Article) (article, error) {
 	out := article{Article: a, group: s.groupName, subject: a.Subject}
+	// Replies arrive after their parents, mostly: over a range, the parents
+	// are then in the cache by the time their replies ask.
+	s.remember(a)
 	var chain []entry.ID
 	subject := a.Subject
 	for p, depth := a.Parent, 0; !p.IsZero() && depth < maxDepth; depth++ {
@@ -100,11 +102,15 @@ func (s *session) ancestor(arts *node.Articles, id entry.ID) (store.Article, boo
 	if err != nil || !ok {
 		return a, ok, err
 	}
+	s.remember(a)
+	return a, true, nil
+}
+
+func (s *session) remember(a store.Article) {
 	if len(s.cache) >= maxCache {
 		clear(s.cache)
 	}
-	s.cache[id] = a
-	return a, true, nil
+	s.cache[a.ID] = a
 }
 
 // from names the author by the short id hearsay shows everywhere, in the
@@ -178,9 +184,9 @@ func (a article) head() [][2]string {
 // :bytes counts it. The body is the text with each LF made CRLF and a CRLF
 // ending the last line; the record does not say whether the text ended
 // with LF, so a text that did counts one octet more than is sent.
-func (a article) bytes() int {
+func (a article) bytes(head [][2]string) int {
 	n := 2
-	for _, h := range a.head() {
+	for _, h := range head {
 		n += len(h[0]) + 2 + len(h[1]) + 2
 	}
 	if a.TextBytes > 0 {
@@ -194,7 +200,7 @@ func (a article) bytes() int {
 func (a article) field(name string) (string, bool) {
 	switch strings.ToLower(name) {
 	case ":bytes":
-		return strconv.Itoa(a.bytes()), true
+		return strconv.Itoa(a.bytes(a.head())), true
 	case ":lines":
 		return strconv.Itoa(int(a.TextLines)), true
 	}
@@ -208,6 +214,11 @@ func (a article) field(name string) (string, bool) {
 
 // overview is the article's OVER line without its number.
 func (a article) overview() string {
-	return fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%d\t%d", header(a.subject), from(a.Article), date(a.Article),
-		messageID(a.ID), a.refs(), a.bytes(), a.TextLines)
+	h := a.head()
+	refs := ""
+	if len(a.references) > 0 {
+		refs = h[6][1]
+	}
+	return h[3][1] + "\t" + h[1][1] + "\t" + h[4][1] + "\t" + h[5][1] + "\t" + refs + "\t" +
+		strconv.Itoa(a.bytes(h)) + "\t" + strconv.Itoa(int(a.TextLines))
 }

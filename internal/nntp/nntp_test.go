@@ -349,3 +349,5 @@ func FuzzSession(f *testing.F) {
 		}
 	})
 }
+
+func deadline() time.Time { return time.Now().Add(5 * time.Minute) }
