@@ -25,7 +25,7 @@ const (
 
 // overviewFields are OVER's fields after the number, as LIST OVERVIEW.FMT
 // names them (RFC 3977 §8.4).
-var overviewFields = []string{"Subject:", "From:", "Date:", "Message-ID:", "References:", ":bytes", ":lines"}
+var overviewFields = []string{"Subject:", "From:", "Date:", "Message-ID:", "References:", ":bytes", ":lines", "Xref:full"}
 
 func messageID(id entry.ID) string { return "<" + id.String() + "@" + msgDomain + ">" }
 
@@ -176,9 +176,14 @@ func (a article) head() [][2]string {
 		[2]string{"Content-Type", "text/plain; charset=utf-8"},
 		[2]string{"Content-Transfer-Encoding", "8bit"},
 		[2]string{"Lines", strconv.Itoa(int(a.TextLines))},
+		[2]string{"Xref", a.xref()},
 		[2]string{"X-Hearsay-Author", a.Author.String()},
 	)
 }
+
+// xref is the article's number on this node, as clients (tin) expect it in
+// the overview to track what they have read.
+func (a article) xref() string { return msgDomain + " " + a.group + ":" + strconv.FormatUint(a.Num, 10) }
 
 // bytes is the article's size in octets, head, blank line and body, as
 // :bytes counts it. The body is the text with each LF made CRLF and a CRLF
@@ -220,5 +225,5 @@ func (a article) overview() string {
 		refs = h[6][1]
 	}
 	return h[3][1] + "\t" + h[1][1] + "\t" + h[4][1] + "\t" + h[5][1] + "\t" + refs + "\t" +
-		strconv.Itoa(a.bytes(h)) + "\t" + strconv.Itoa(int(a.TextLines))
+		strconv.Itoa(a.bytes(h)) + "\t" + strconv.Itoa(int(a.TextLines)) + "\tXref: " + a.xref()
 }

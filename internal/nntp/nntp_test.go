@@ -278,6 +278,13 @@ func TestSessionReads(t *testing.T) {
 	}
 	code(t, cl.cmd("NEWGROUPS 2026 000000"), "501")
 	code(t, cl.cmd("IHAVE <x@y>"), "500")
+	// What arrives while a reader is connected shows in the next GROUP.
+	if _, err := n.Post(g, group.Post{Subject: "late", Text: "new"}, entry.ID{}); err != nil {
+		t.Fatal(err)
+	}
+	if r := cl.cmd("GROUP %s", name); !strings.HasPrefix(r, "211 4 1 4 ") {
+		t.Fatalf("GROUP after a new post: %s", r)
+	}
 	code(t, cl.cmd("QUIT"), "205")
 }
 
