@@ -183,7 +183,9 @@ func (a article) head() [][2]string {
 
 // xref is the article's number on this node, as clients (tin) expect it in
 // the overview to track what they have read.
-func (a article) xref() string { return msgDomain + " " + a.group + ":" + strconv.FormatUint(a.Num, 10) }
+func (a article) xref() string {
+	return msgDomain + " " + a.group + ":" + strconv.FormatUint(a.Num, 10)
+}
 
 // bytes is the article's size in octets, head, blank line and body, as
 // :bytes counts it. The body is the text with each LF made CRLF and a CRLF
