@@ -111,15 +111,23 @@ func (a *Articles) Text(art store.Article) (string, error) {
 
 // visible opens a sealed record and says whether the article is a post to show.
 func (a *Articles) visible(art store.Article) (store.Article, bool, error) {
-	if art.Sealed {
-		e, err := a.n.Store.Get(a.G.ID, art.ID)
-		if err != nil {
-			return art, false, err
-		}
-		var ok bool
-		if art, ok = store.ArticleOf(art, a.keys.open(e)); !ok {
-			return art, false, nil
-		}
+	art, isPost, err := a.open(art)
+	if err != nil || !isPost {
+		return art, false, err
 	}
 	return art, a.v.StatusOf(art.Author, view.Pos{HLC: art.HLC, ID: art.ID}) == view.Visible, nil
+}
+
+// open fills a sealed record from what it hides; isPost is false when that
+// is not a post, or this node cannot open it.
+func (a *Articles) open(art store.Article) (store.Article, bool, error) {
+	if !art.Sealed {
+		return art, true, nil
+	}
+	e, err := a.n.Store.Get(a.G.ID, art.ID)
+	if err != nil {
+		return art, false, err
+	}
+	art, ok := store.ArticleOf(art, a.keys.open(e))
+	return art, ok, nil
 }

@@ -45,6 +45,7 @@ type Node struct {
 	stats     stats
 
 	objects objectStore // shards and shard tables, beside the store
+	threads threadCache // the forum's thread index of the groups last paged
 
 	hooks atomic.Pointer[Hooks]
 	subs  subscribers

@@ -79,6 +79,9 @@ func (n *Node) GroupInfo(g *group.Group) (*GroupInfo, error) {
 	return info, nil
 }
 
+// timeFormat is how entries' times are written in JSON: UTC, milliseconds.
+const timeFormat = "2006-01-02T15:04:05.000Z"
+
 // LogEntry is one entry as `log --json` prints it.
 type LogEntry struct {
 	ID      string        `json:"id"`
@@ -138,7 +141,7 @@ func (n *Node) Log(gid entry.ID, limit int, all bool) ([]LogEntry, error) {
 // here means the store is damaged.
 func logEntry(e *entry.Signed) (LogEntry, error) {
 	l := LogEntry{ID: e.ID.String(), Group: e.GroupID().String(), Author: e.Author.String(), Seq: e.Seq,
-		HLC: e.HLC, Time: e.HLC.Time().Format("2006-01-02T15:04:05.000Z"), Kind: e.Kind}
+		HLC: e.HLC, Time: e.HLC.Time().Format(timeFormat), Kind: e.Kind}
 	var err error
 	switch e.Kind {
 	case entry.KindGenesis:

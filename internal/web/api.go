@@ -339,6 +339,25 @@ func (s *Server) createPost(r *http.Request) (result, error) {
 	return written(s.n.Post(g.ID, group.Post{Subject: b.Subject, Text: b.Text}, parent))
 }
 
+func (s *Server) listThreads(r *http.Request) (result, error) {
+	g, err := s.groupOf(r)
+	if err != nil {
+		return result{}, err
+	}
+	q := r.URL.Query()
+	limit := 0
+	if l := q.Get("limit"); l != "" {
+		if limit, err = strconv.Atoi(l); err != nil || limit < 1 || limit > node.MaxThreadPage {
+			return result{}, fmt.Errorf("limit %q: want 1..%d", l, node.MaxThreadPage)
+		}
+	}
+	page, err := s.n.Threads(g.ID, limit, q.Get("after"))
+	if err != nil {
+		return result{}, err
+	}
+	return ok(page)
+}
+
 func (s *Server) getThread(r *http.Request) (result, error) {
 	g, v, err := s.viewOf(r)
 	if err != nil {

@@ -171,6 +171,8 @@ func TestEveryOperation(t *testing.T) {
 		"createPost": {j("POST", "/api/v1/groups/demo/posts", `{"text":"hi","reply_to":"`+p1.String()+`"}`, 201),
 			j("POST", "/api/v1/groups/demo/posts", `{"text":1}`, 400), j("POST", "/api/v1/groups/demo/posts", `{}`, 400),
 			j("POST", "/api/v1/groups/demo/posts", `{"text":"hi","reply_to":"`+unknown+`"}`, 404), j("POST", "/api/v1/groups/nosuch/posts", `{"text":"hi"}`, 404)},
+		"listThreads": {j("GET", "/api/v1/groups/demo/threads?limit=1", "", 200), j("GET", "/api/v1/groups/demo/threads?limit=0", "", 400),
+			j("GET", "/api/v1/groups/demo/threads?after=zz", "", 400), j("GET", "/api/v1/groups/nosuch/threads", "", 404)},
 		"getThread": {j("GET", "/api/v1/groups/demo/threads/"+p1.String(), "", 200), j("GET", "/api/v1/groups/demo/threads/"+unknown, "", 404),
 			j("GET", "/api/v1/groups/demo/threads/zz", "", 400)},
 		"addMember": {j("POST", "/api/v1/groups/demo/members", `{"author":"`+author+`","admin":true}`, 201),
