@@ -157,55 +157,138 @@ function tabs(g, active) {
     t("Directory", "#/g/" + g.id + "/dir"), t("About", "#/g/" + g.id + "/about"));
 }
 
+// A forum page shows a group's threads a page at a time, latest activity
+// first (GET /groups/{g}/threads), loading the next page as the end of the
+// list scrolls into view; a thread's replies load when it is opened. New
+// entries update only the threads they touch.
+const threadPage = 50;
+
+// postText is a post's text, folded behind "Show more" when it is long.
+function postText(p) {
+  const text = h("div", { class: "text" }, p.status ? `(${p.status})` : p.text);
+  if (p.status || (p.text.length < 1200 && p.text.split("\n").length <= 15)) return text;
+  text.classList.add("folded");
+  const more = h("button", { class: "plain fold", type: "button", "aria-expanded": "false" }, "Show more");
+  more.addEventListener("click", () => {
+    const open = text.classList.toggle("folded") === false;
+    more.textContent = open ? "Show less" : "Show more";
+    more.setAttribute("aria-expanded", String(open));
+  });
+  return h("div", {}, text, more);
+}
+
 async function forumPage(gid) {
   const g = await api("GET", "/groups/" + gid);
   const threads = h("div", { id: "threads" });
-  let seen = null;
-  async function refresh() {
-    const log = await api("GET", "/groups/" + gid + "/log?limit=1000");
-    const posts = log.filter(e => e.kind === "post");
-    const byID = new Map(posts.map(p => [p.id, { p, kids: [] }]));
-    const roots = [];
-    for (const n of byID.values()) {
-      const parent = n.p.reply_to && byID.get(n.p.reply_to);
-      if (parent) parent.kids.push(n); else roots.push(n);
-    }
-    const fresh = seen ? new Set(posts.filter(p => !seen.has(p.id)).map(p => p.id)) : new Set();
-    seen = new Set(posts.map(p => p.id));
-    const last = n => Math.max(n.p.hlc, ...n.kids.map(last));
-    roots.sort((a, b) => last(b) - last(a));
-    for (const n of byID.values()) n.kids.sort((a, b) => a.p.hlc - b.p.hlc);
-    const render = n => {
-      const p = n.p;
-      const box = h("article", { class: "post" + (fresh.has(p.id) ? " fresh" : ""), "data-id": p.id },
-        h("div", { class: "meta" }, h("span", { class: "mono" }, short(p.author)), " · ", when(p.time), " · ", h("span", { class: "mono" }, short(p.id))),
-        p.subject ? h("div", { class: "subject" }, p.subject) : null,
-        h("div", { class: "text" }, p.status ? `(${p.status})` : p.text));
-      const replyBtn = h("button", { class: "plain", type: "button", "aria-expanded": "false" }, "Reply");
-      const slot = h("div");
-      const openReply = () => {
-        replyBtn.setAttribute("aria-expanded", "true");
-        const f = form([{ name: "text", label: "Reply", area: true, required: true, value: drafts[p.id] || "",
-          oninput: e => { drafts[p.id] = e.target.value; } }], "Send reply", async v => {
-          await api("POST", "/groups/" + gid + "/posts", { text: v.text, reply_to: p.id });
-          delete drafts[p.id];
-          await refresh();
-        }, { class: "" });
-        slot.replaceChildren(f);
-        return f;
-      };
-      replyBtn.addEventListener("click", () => {
-        if (slot.firstChild) { slot.replaceChildren(); replyBtn.setAttribute("aria-expanded", "false"); delete drafts[p.id]; return; }
-        drafts[p.id] = drafts[p.id] || "";
-        openReply().querySelector("textarea").focus();
-      });
-      if (p.id in drafts) openReply();
-      box.append(replyBtn, slot);
-      if (n.kids.length) box.append(h("div", { class: "replies" }, n.kids.map(render)));
-      return box;
+  const end = h("p", { class: "muted", id: "threads-end" }, "Loading…");
+  const cards = new Map(); // root id → { el, t, open }
+  let next = "", loading = false, done = false, seen = new Set(), first = true;
+
+  // postBox renders one post, with its reply form; onReplied runs after a reply.
+  function postBox(p, onReplied) {
+    const fresh = !first && !seen.has(p.id);
+    seen.add(p.id);
+    const box = h("article", { class: "post" + (fresh ? " fresh" : ""), "data-id": p.id },
+      h("div", { class: "meta" }, h("span", { class: "mono" }, short(p.author)), " · ", when(p.time || hlcTime(p.hlc)), " · ", h("span", { class: "mono" }, short(p.id))),
+      p.subject ? h("div", { class: "subject" }, p.subject) : null,
+      postText(p));
+    const replyBtn = h("button", { class: "plain", type: "button", "aria-expanded": "false" }, "Reply");
+    const slot = h("div");
+    const openReply = () => {
+      replyBtn.setAttribute("aria-expanded", "true");
+      const f = form([{ name: "text", label: "Reply", area: true, required: true, value: drafts[p.id] || "",
+        oninput: e => { drafts[p.id] = e.target.value; } }], "Send reply", async v => {
+        await api("POST", "/groups/" + gid + "/posts", { text: v.text, reply_to: p.id });
+        delete drafts[p.id];
+        slot.replaceChildren();
+        await onReplied();
+      }, { class: "" });
+      slot.replaceChildren(f);
+      return f;
     };
-    threads.replaceChildren(...(roots.length ? roots.map(render) : [h("p", { class: "muted" }, "No posts yet.")]));
+    replyBtn.addEventListener("click", () => {
+      if (slot.firstChild) { slot.replaceChildren(); replyBtn.setAttribute("aria-expanded", "false"); delete drafts[p.id]; return; }
+      drafts[p.id] = drafts[p.id] || "";
+      openReply().querySelector("textarea").focus();
+    });
+    if (p.id in drafts) openReply();
+    box.append(replyBtn, slot);
+    return box;
   }
+
+  // fill renders a card for thread summary t, its replies when it is open.
+  async function fill(card) {
+    const t = card.t;
+    const onReplied = async () => { card.open = true; await reloadThread(card); };
+    const box = postBox(t.root, onReplied);
+    const count = t.replies === 1 ? "1 reply" : t.replies + " replies";
+    const toggle = h("button", { class: "plain", type: "button", "aria-expanded": String(card.open) },
+      card.open ? "Hide replies" : "Show " + count);
+    toggle.addEventListener("click", async () => { card.open = !card.open; await reloadThread(card); });
+    const foot = h("div", { class: "meta" }, count, " · last ", when(t.last_time), " ", t.replies ? toggle : null);
+    box.insertBefore(foot, box.querySelector("button"));
+    if (card.open && t.replies) {
+      const tree = await api("GET", "/groups/" + gid + "/threads/" + t.root.id);
+      const render = p => h("div", {}, postBox(p, onReplied), p.replies.length ? h("div", { class: "replies" }, p.replies.map(render)) : null);
+      box.append(h("div", { class: "replies" }, tree.replies.map(render)));
+    }
+    card.el.replaceChildren(box);
+  }
+
+  async function reloadThread(card) {
+    const page = await api("GET", "/groups/" + gid + "/threads?limit=" + threadPage);
+    const t = page.threads.find(x => x.root.id === card.t.root.id);
+    if (t) card.t = t;
+    await fill(card);
+  }
+
+  function cardFor(t) {
+    let card = cards.get(t.root.id);
+    if (!card) {
+      card = { el: h("div", { class: "thread", "data-root": t.root.id }), t, open: false };
+      cards.set(t.root.id, card);
+    }
+    return card;
+  }
+
+  async function more() {
+    if (loading || done) return;
+    loading = true;
+    try {
+      const page = await api("GET", "/groups/" + gid + "/threads?limit=" + threadPage + (next ? "&after=" + enc(next) : ""));
+      for (const t of page.threads) {
+        if (cards.has(t.root.id)) continue; // moved up by new activity since
+        const card = cardFor(t);
+        threads.append(card.el);
+        await fill(card);
+      }
+      next = page.next || "";
+      done = !next;
+      end.textContent = done ? (cards.size ? "That is every thread." : "No posts yet.") : "";
+      first = false;
+    } finally {
+      loading = false;
+    }
+    if (!done && end.getBoundingClientRect().top < window.innerHeight + 400) await more();
+  }
+
+  // top brings the first page up to date: threads with new activity move to
+  // the top, new ones appear, and open ones reload their replies.
+  async function top() {
+    const page = await api("GET", "/groups/" + gid + "/threads?limit=" + threadPage);
+    let at = threads.firstChild;
+    for (const t of page.threads) {
+      const known = cards.get(t.root.id);
+      const changed = !known || known.t.last !== t.last || known.t.replies !== t.replies || known.t.root.status !== t.root.status;
+      const card = cardFor(t);
+      card.t = t;
+      if (changed) await fill(card);
+      if (at !== card.el) threads.insertBefore(card.el, at);
+      at = card.el.nextSibling;
+    }
+    if (cards.size && end.textContent === "No posts yet.") end.textContent = "That is every thread.";
+  }
+
   show(
     h("h1", {}, g.name),
     tabs(g, "Forum"),
@@ -215,13 +298,17 @@ async function forumPage(gid) {
     ], "Post", async (v, f) => {
       await api("POST", "/groups/" + gid + "/posts", v.subject ? { subject: v.subject, text: v.text } : { text: v.text });
       f.reset();
-      await refresh();
+      await top();
     }),
-    threads);
-  await refresh();
-  const again = debounce(() => refresh().catch(e => toast(e.message)), 150);
-  listen("?group=" + gid, { entry: again });
+    threads, end);
+  await more();
+  new IntersectionObserver(es => { if (es.some(e => e.isIntersecting)) more().catch(e => toast(e.message)); }, { rootMargin: "400px" }).observe(end);
+  const again = debounce(() => top().catch(e => toast(e.message)), 30);
+  listen("?group=" + gid, { entry: e => { if (["post", "sealed", "retract", "hide"].includes(e.kind)) again(); } });
 }
+
+// hlcTime is the wall-clock time an hlc carries: its top 48 bits are ms.
+function hlcTime(hlc) { return new Date(Math.floor(hlc / 65536)).toISOString(); }
 
 async function setsPage(gid, name) {
   const g = await api("GET", "/groups/" + gid);

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"hearsay/internal/entry"
+	"hearsay/internal/group"
+	"hearsay/internal/hlc"
+	"hearsay/internal/home"
+	"hearsay/internal/node"
+	"hearsay/internal/store"
+
+	"github.com/chromedp/chromedp"
+)
+
+// forumPosts and forumThreads shape the large forum: every hundredth post
+// starts a thread, the rest answer the thread before them.
+const (
+	forumPosts   = 100_000
+	forumThreads = forumPosts / 100
+)
+
+// forumAuthors write the large forum: the default quota lets one author
+// write 10,000 entries a day.
+const forumAuthors = 20
+
+// fillForum writes forumPosts posts by forumAuthors authors into group g of
+// the home's store (no node serves it), and returns the oldest thread's root.
+func fillForum(t *testing.T, homeDir string, g entry.ID) entry.ID {
+	t.Helper()
+	h, err := home.Open(homeDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := node.Open(h, store.Options{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	keys := make([]ed25519.PrivateKey, forumAuthors)
+	for i := range keys {
+		keys[i] = ed25519.NewKeyFromSeed(bytes.Repeat([]byte{byte(i + 1)}, ed25519.SeedSize))
+	}
+	t0 := n.Store.MaxHLC().Millis() + 1
+	raws := make([][]byte, forumPosts)
+	roots := make([]entry.ID, forumThreads)
+	// Roots first, so that replies can name them; signed on every core.
+	sign := func(i int) *entry.Signed {
+		var refs []entry.ID
+		p := group.Post{Text: fmt.Sprintf("post %d of the big forum", i)}
+		if i%100 == 0 {
+			p.Subject = fmt.Sprintf("thread %d", i/100)
+		} else {
+			refs = []entry.ID{roots[i/100]}
+		}
+		body, _ := group.EncodePost(p)
+		key := keys[i%forumAuthors]
+		s, err := entry.Sign(entry.Entry{Group: g, Author: entry.Author(key.Public().(ed25519.PublicKey)), Seq: uint64(i/forumAuthors + 1),
+			HLC: hlc.New(t0+int64(i), 0), Kind: group.KindPost, Refs: refs, Body: body}, key)
+		if err != nil {
+			panic(err)
+		}
+		return s
+	}
+	parallel := func(fn func(i int)) {
+		var wg sync.WaitGroup
+		w := runtime.GOMAXPROCS(0)
+		for k := range w {
+			wg.Go(func() {
+				for i := k; i < forumPosts; i += w {
+					fn(i)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	parallel(func(i int) {
+		if i%100 == 0 {
+			s := sign(i)
+			roots[i/100], raws[i] = s.ID, s.Raw
+		}
+	})
+	parallel(func(i int) {
+		if i%100 != 0 {
+			raws[i] = sign(i).Raw
+		}
+	})
+	for i := 0; i < len(raws); i += store.ChunkSize {
+		for _, o := range n.Store.Ingest(raws[i:min(i+store.ChunkSize, len(raws))], t0+forumPosts) {
+			if o.Err != nil {
+				t.Fatal(o.Err)
+			}
+		}
+	}
+	return roots[0]
+}
+
+// TestForumOfAHundredThousandPosts: Chromium opens the forum of a group of
+// 100,000 posts in 1,000 threads (the time to its first threads is
+// reported), scrolls page by page down to the oldest thread, and sees a post
+// written on a second node appear at the top without a reload.
+func TestForumOfAHundredThousandPosts(t *testing.T) {
+	dir := t.TempDir()
+	must(t, hearsay(t, dir, nil, "--home", "a", "init"))
+	must(t, hearsay(t, dir, nil, "--home", "b", "init"))
+	gs := must(t, hearsay(t, dir, nil, "--home", "a", "group", "create", "big", "--write", "open"))
+	g, _ := entry.ParseID(gs)
+	start := time.Now()
+	oldest := fillForum(t, filepath.Join(dir, "a"), g)
+	// b holds the same entries: a copy of a's store, not a 100,000-entry sync.
+	if err := os.RemoveAll(filepath.Join(dir, "b", "store")); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("cp", "-a", filepath.Join(dir, "a", "store"), filepath.Join(dir, "b", "store")).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v: %s", err, out)
+	}
+	t.Logf("%d posts written and copied in %v", forumPosts, time.Since(start).Round(time.Millisecond))
+	a := serve(t, dir, "--home", "a")
+	b := serve(t, dir, "--home", "b", "--bootstrap", a.addrs[0])
+
+	ctx, problems := browser(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate(a.login), chromedp.WaitVisible(`//h1[normalize-space()="Groups"]`)); err != nil {
+		t.Fatalf("log in: %v (%v)", err, problems())
+	}
+	base := a.login[:strings.Index(a.login, "/login")]
+	opened := time.Now()
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(base+"/#/g/"+gs),
+		chromedp.WaitVisible(`//div[@id="threads"]//div[@class="subject" and normalize-space()="thread 999"]`),
+	)
+	if err != nil {
+		t.Fatalf("open the forum: %v (%v)", err, problems())
+	}
+	t.Logf("the forum of %d posts showed its first threads %v after navigating", forumPosts, time.Since(opened).Round(time.Millisecond))
+
+	scrolled := time.Now()
+	pages := 0
+	for ; pages < 2*forumThreads/50; pages++ {
+		found, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(`!!document.querySelector('[data-root="%s"]')`, oldest)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if found {
+			break
+		}
+		if err := chromedp.Do(ctx, chromedp.ScrollIntoView(chromedp.CSS(`#threads-end`)), chromedp.Sleep(50*time.Millisecond)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err = chromedp.Do(ctx, chromedp.WaitVisible(`//p[@id="threads-end" and normalize-space()="That is every thread."]`))
+	if err != nil {
+		t.Fatalf("scroll to the oldest thread: %v (%v)", err, problems())
+	}
+	count, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#threads .thread").length`))
+	if err != nil || count != forumThreads {
+		t.Fatalf("%d threads on the page after scrolling, want %d (%v)", count, forumThreads, err)
+	}
+	t.Logf("scrolled to the oldest thread in %v (%d scrolls)", time.Since(scrolled).Round(time.Millisecond), pages)
+
+	eventually(t, 15*time.Second, "b meeting a", func() bool {
+		return strings.Contains(hearsay(t, dir, nil, "--home", "b", "peers").stdout, "groups")
+	})
+	must(t, hearsay(t, dir, nil, "--home", "b", "post", gs, "--subject", "news", "from the second node"))
+	posted := time.Now()
+	err = chromedp.Do(ctx, chromedp.WaitVisible(`//div[@id="threads"]/div[1]//div[@class="text" and normalize-space()="from the second node"]`))
+	if err != nil {
+		t.Fatalf("b's post did not appear at the top: %v (%v)", err, problems())
+	}
+	t.Logf("b's post appeared at the top %v after b stored it", time.Since(posted).Round(time.Millisecond))
+	if p := problems(); len(p) > 0 {
+		t.Fatalf("the page logged errors:\n%s", strings.Join(p, "\n"))
+	}
+	a.stop(t)
+	b.stop(t)
+}
