@@ -6,8 +6,9 @@
 #                      real nodes, a 256 MiB file across twelve nodes (CI runs this)
 #
 # The tests drive real programs — rclone, litmus, Chromium, curl, Python's
-# nntplib, slrn in tmux — and -race needs a C compiler; they fail, not skip,
-# without them. As root this installs
+# nntplib, slrn in tmux, and ip and iptables for the NATs the reachability
+# tests build in network namespaces (as root) — and -race needs a C
+# compiler; they fail, not skip, without them. As root this installs
 # what is missing with apt-get; otherwise it names the packages and stops.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -35,7 +36,7 @@ fi
 missing=()
 for need in rclone:rclone litmus:litmus chromium:chromium curl:curl gcc:gcc \
 	libc6-dev:/usr/include/stdio.h ca-certificates:/etc/ssl/certs/ca-certificates.crt \
-	python3:python3 slrn:slrn tmux:tmux; do
+	python3:python3 slrn:slrn tmux:tmux iproute2:ip iptables:iptables; do
 	pkg=${need%%:*} probe=${need#*:}
 	if [[ $probe == /* ]]; then
 		[ -e "$probe" ] || missing+=("$pkg")

@@ -13,6 +13,7 @@ import (
 	"hearsay/internal/entry"
 	"hearsay/internal/group"
 	"hearsay/internal/home"
+	"hearsay/internal/node"
 
 	"github.com/spf13/cobra"
 )
@@ -82,7 +83,7 @@ func (c *cli) startDevnet(ctx context.Context, dir string, count int) ([]*runnin
 		if i > 0 {
 			bootstrap = []string{first}
 		}
-		r, err := c.startNode(ctx, h, []string{"/ip4/127.0.0.1/tcp/0"}, "127.0.0.1:0", bootstrap)
+		r, err := c.startNode(ctx, h, node.NetConfig{Listen: []string{"/ip4/127.0.0.1/tcp/0"}}, "127.0.0.1:0", bootstrap)
 		if err != nil {
 			return nodes, "", err
 		}

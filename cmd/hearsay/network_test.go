@@ -222,6 +222,13 @@ type arrivals struct {
 // stored after this returns is missed.
 func watchArrivals(t *testing.T, homeDir, g string) *arrivals {
 	t.Helper()
+	return watchArrivalsVia(t, http.DefaultClient, homeDir, g)
+}
+
+// watchArrivalsVia is watchArrivals through client (one that reaches a
+// node inside a network namespace, say).
+func watchArrivalsVia(t *testing.T, client *http.Client, homeDir, g string) *arrivals {
+	t.Helper()
 	url, token := servedAPI(t, homeDir)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -230,7 +237,7 @@ func watchArrivals(t *testing.T, homeDir, g string) *arrivals {
 		t.Fatal(err)
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

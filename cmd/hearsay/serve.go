@@ -31,6 +31,7 @@ const syncEvery = 30 * time.Second
 func (c *cli) serveCmd() *cobra.Command {
 	var listen, bootstrap []string
 	var apiAddr, nntpAddr string
+	var reach *reachFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run a node: listen for peers and keep its groups in sync (initializes the home on first run)",
@@ -46,9 +47,13 @@ func (c *cli) serveCmd() *cobra.Command {
 			if !cmd.Flags().Changed("api") {
 				apiAddr = h.Config.API
 			}
+			netCfg, err := reach.config(cmd, listen)
+			if err != nil {
+				return err
+			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			r, err := c.startNode(ctx, h, listen, apiAddr, append(bootstrap, h.Config.Bootstrap...))
+			r, err := c.startNode(ctx, h, netCfg, apiAddr, append(bootstrap, h.Config.Bootstrap...))
 			if err != nil {
 				return err
 			}
@@ -75,9 +80,10 @@ func (c *cli) serveCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringArrayVar(&listen, "listen", nil, "multiaddress to listen on (repeatable; default from config.json)")
-	cmd.Flags().StringArrayVar(&bootstrap, "bootstrap", nil, "peer to sync with, a multiaddress ending in /p2p/<peer id> (repeatable)")
+	cmd.Flags().StringArrayVar(&bootstrap, "bootstrap", nil, "peer to sync with, a multiaddress ending in /p2p/<peer id>, or a /dnsaddr/ name listing such (repeatable)")
 	cmd.Flags().StringVar(&apiAddr, "api", "", "HOST:PORT of the local API (default from config.json; :0 picks a port)")
 	cmd.Flags().StringVar(&nntpAddr, "nntp", "", "HOST:PORT to serve newsreaders on, NNTP (off by default; the password is the API token; docs/nntp.md)")
+	reach = addReachFlags(cmd)
 	return cmd
 }
 
@@ -103,7 +109,7 @@ type listenError interface {
 
 // startNode opens the home's store, starts its host, API and runtime loop;
 // the loop runs until ctx ends, and close then releases everything.
-func (c *cli) startNode(ctx context.Context, h *home.Home, listen []string, apiAddr string, bootstrap []string) (*runningNode, error) {
+func (c *cli) startNode(ctx context.Context, h *home.Home, netCfg node.NetConfig, apiAddr string, bootstrap []string) (*runningNode, error) {
 	// Until the node serves (or fails to), commands on the home wait for it
 	// rather than take the store it waits for; node.json then says which.
 	if err := h.SetStarting(); err != nil {
@@ -118,7 +124,7 @@ func (c *cli) startNode(ctx context.Context, h *home.Home, listen []string, apiA
 		return nil, err
 	}
 	r := &runningNode{h: h, n: n, done: make(chan struct{})}
-	if r.nw, err = n.StartNetwork(listen); err != nil {
+	if r.nw, err = n.StartNetworkWith(netCfg); err != nil {
 		n.Close()
 		if le, ok := errors.AsType[listenError](err); ok {
 			return nil, fmt.Errorf("--listen %s: %w", le.ListenAddr(), errors.Unwrap(le))

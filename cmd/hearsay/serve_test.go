@@ -46,7 +46,14 @@ func (l *lockedBuffer) String() string {
 func serve(t *testing.T, dir string, args ...string) *serving {
 	t.Helper()
 	exe, _ := os.Executable()
-	s := &serving{cmd: exec.Command(exe, append([]string{"serve", "--listen", "/ip4/127.0.0.1/tcp/0", "--api", "127.0.0.1:0"}, args...)...)}
+	return startServing(t, exec.Command(exe, append([]string{"serve", "--listen", "/ip4/127.0.0.1/tcp/0", "--api", "127.0.0.1:0"}, args...)...), dir)
+}
+
+// startServing starts cmd, a `hearsay serve` (perhaps inside a network
+// namespace), as serve does.
+func startServing(t *testing.T, cmd *exec.Cmd, dir string) *serving {
+	t.Helper()
+	s := &serving{cmd: cmd}
 	s.cmd.Dir = dir
 	s.cmd.Env = append(os.Environ(), asCLI+"=1")
 	s.cmd.Stderr = &s.stderr

@@ -49,6 +49,9 @@ func (c *cli) printStatus(st *node.Status) error {
 	if st.UIURL != "" {
 		fmt.Fprintf(&b, "web UI    %s\n", st.UIURL)
 	}
+	if r := st.Reach; r != nil {
+		printReach(&b, r)
+	}
 	for _, g := range st.Groups {
 		last := g.LastSync
 		if last == "" {
@@ -80,5 +83,43 @@ func (c *cli) peersCmd() *cobra.Command {
 				return fmt.Sprintf("%s  %s  %d groups  in %d B  out %d B  %d violations", p.ID, strings.Join(p.Addrs, ","), len(p.Groups), p.BytesIn, p.BytesOut, p.Violations)
 			})
 		},
+	}
+}
+
+// printReach writes how the node is reached: its reachability, its relay
+// slots, what it relays, and each connection, relayed or direct.
+func printReach(b *strings.Builder, r *node.ReachStatus) {
+	role := ""
+	if r.Registry {
+		role = "  (a registry)"
+	}
+	fmt.Fprintf(b, "reach     %s%s\n", r.Reachability, role)
+	for _, a := range r.RelayReservations {
+		fmt.Fprintf(b, "relayed   %s\n", a)
+	}
+	if rs := r.Relay; rs != nil {
+		state := "relaying for others"
+		if !rs.Active {
+			state = "would relay for others once public"
+		}
+		fmt.Fprintf(b, "relay     %s: %d/%d slots, %d circuits, %d B relayed, %d refused; at most %d B buffered, %d B or %d s a circuit\n",
+			state, rs.Reservations, rs.MaxReservations, rs.Circuits, rs.BytesRelayed, rs.ReservationsRefused+rs.CircuitsRefused,
+			rs.MemoryBoundBytes, rs.DataLimitBytes, rs.DurationLimitSeconds)
+	}
+	direct, relayed := 0, 0
+	for _, c := range r.Connections {
+		if c.Relayed {
+			relayed++
+		} else {
+			direct++
+		}
+	}
+	fmt.Fprintf(b, "conns     %d direct, %d relayed\n", direct, relayed)
+	for _, c := range r.Connections {
+		kind := "direct "
+		if c.Relayed {
+			kind = "relayed"
+		}
+		fmt.Fprintf(b, "conn      %s  %s %-8s %s\n", c.Peer, kind, c.Direction, c.Addr)
 	}
 }

@@ -526,36 +526,62 @@ func (g *Gossip) addrsNamed(m hyparview.Message) map[hyparview.PeerID][][]byte {
 }
 
 // write drains p's queue into one stream, opened on the first message; a
-// failure reports p down in every group.
+// failure reports p down in every group. A stream that fails after it
+// carried messages is opened again once, with the messages not yet
+// flushed: the connection under it may have closed while another to p
+// stays (a relayed one, after a hole punch opened a direct one).
 func (g *Gossip) write(p peer.ID, ob *outbox) {
 	var s network.Stream
 	var w *bufio.Writer
+	var pending [][]byte // written since the last flush
 	fail := func() {
 		if s != nil {
 			s.Reset()
 		}
 		g.peerDown(p, ob)
 	}
-	for b := range ob.q {
-		if s == nil {
-			ctx, cancel := context.WithTimeout(context.Background(), g.cfg.DialTimeout)
-			var err error
-			s, err = g.h.NewStream(ctx, p, wire.GossipProtocol)
-			cancel()
-			if err != nil {
-				s = nil
-				fail()
-				return
-			}
-			w = bufio.NewWriter(s)
+	open := func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), g.cfg.DialTimeout)
+		defer cancel()
+		var err error
+		if s, err = g.h.NewStream(ctx, p, wire.GossipProtocol); err != nil {
+			s = nil
+			return err
 		}
+		w = bufio.NewWriter(s)
+		return nil
+	}
+	carried := false // the stream delivered a flush
+	for b := range ob.q {
+		if s == nil && open() != nil {
+			fail()
+			return
+		}
+		pending = append(pending, b)
 		err := wire.WriteFrame(w, b)
 		if err == nil && len(ob.q) == 0 {
 			err = w.Flush()
 		}
+		if err != nil && carried {
+			carried = false
+			s.Reset()
+			if err = open(); err == nil {
+				for _, f := range pending {
+					if err = wire.WriteFrame(w, f); err != nil {
+						break
+					}
+				}
+				if err == nil {
+					err = w.Flush()
+				}
+			}
+		}
 		if err != nil {
 			fail()
 			return
+		}
+		if w.Buffered() == 0 {
+			pending, carried = pending[:0], true
 		}
 	}
 	if s != nil {

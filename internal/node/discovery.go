@@ -19,8 +19,10 @@ import (
 // Members of a group find each other through a Kademlia DHT of hearsay
 // nodes (its own protocol prefix, so it never mixes with the IPFS DHT): each
 // node announces itself as a provider of every group it replicates, under
-// the group's key, and a joiner asks the DHT for providers. Every node is a
-// DHT server; the bootstrap peers are its first contacts.
+// the group's key, and a joiner asks the DHT for providers. A node is a DHT
+// server unless AutoNAT finds it private, when nobody could reach it to ask
+// (it stays a client; a registry always serves); the bootstrap peers are
+// its first contacts.
 const dhtPrefix = "/hearsay"
 
 // GroupKey is the DHT key of a group: a CIDv1 (raw codec) of
@@ -45,7 +47,11 @@ type announcer struct {
 }
 
 func startDHT(nw *Network) error {
-	d, err := dht.New(nw.Host, dht.Mode(dht.ModeServer), dht.ProtocolPrefix(dhtPrefix))
+	mode := dht.ModeServer
+	if nw.cfg.Reach && !nw.cfg.Registry {
+		mode = dht.ModeAutoServer
+	}
+	d, err := dht.New(nw.Host, dht.Mode(mode), dht.ProtocolPrefix(dhtPrefix))
 	if err != nil {
 		return fmt.Errorf("start the DHT: %w", err)
 	}

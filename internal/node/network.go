@@ -23,19 +23,24 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/peerstore"
+	madns "github.com/multiformats/go-multiaddr-dns"
 )
 
 // Network is the node on libp2p: it pushes writes through each group's
 // overlay (package gossip), answers sync sessions and starts them, and keeps
 // what `status` and `peers` report.
 type Network struct {
-	n      *Node
-	Host   host.Host
-	bw     *metrics.BandwidthCounter
-	gossip *gossip.Gossip
-	dht    *dht.IpfsDHT
-	ann    *announcer
-	blobs  *blobs // files: shards held for peers, the ledger, /hearsay/blob/1
+	n        *Node
+	Host     host.Host
+	bw       *metrics.BandwidthCounter
+	gossip   *gossip.Gossip
+	dht      *dht.IpfsDHT
+	ann      *announcer
+	cfg      NetConfig
+	reach    *transport.Reach           // how the host is reached (reach.go)
+	mdns     interface{ Close() error } // nil: no mDNS
+	resolver *madns.Resolver            // for /dnsaddr/ bootstrap names
+	blobs    *blobs                     // files: shards held for peers, the ledger, /hearsay/blob/1
 
 	bans   *bans      // each peer's misbehaviour and bans (bans.go)
 	saving sync.Mutex // held while the bans are written to the home
@@ -48,21 +53,37 @@ type Network struct {
 	closing bool                               // Close began: answer no more sessions
 	synced  map[entry.ID]map[peer.ID]time.Time // per group, each peer's last sync
 	known   map[peer.ID]bool                   // peers met since start, and remembered ones
+	lan     map[peer.ID]bool                   // peers mDNS found
 	met     chan peer.ID                       // peers newly connected, for the runtime to greet
 }
 
 // StartNetwork starts the node's libp2p host on the listen addresses (none:
-// it only dials) and serves the sync protocol on it.
+// it only dials) and serves the sync protocol on it. It makes no attempt to
+// be reached from behind a NAT: a serving node starts with StartNetworkWith.
 func (n *Node) StartNetwork(listen []string) (*Network, error) {
-	bw := metrics.NewBandwidthCounter()
-	bs := newBans()
-	bs.load(n.Home.Bans(), n.now())
-	h, err := transport.NewHost(n.Home.Key, listen, bw, func(p peer.ID) bool { return !bs.banned(p, n.now()) })
+	return n.StartNetworkWith(NetConfig{Listen: listen})
+}
+
+// StartNetworkWith starts the node's libp2p host as cfg says.
+func (n *Node) StartNetworkWith(cfg NetConfig) (*Network, error) {
+	if onlyLoopback(cfg.Listen) {
+		cfg.PortMap, cfg.MDNS = false, false
+	}
+	resolver, err := transport.NewResolver(cfg.DNS)
 	if err != nil {
 		return nil, err
 	}
-	nw := &Network{n: n, Host: h, bw: bw, bans: bs, synced: map[entry.ID]map[peer.ID]time.Time{},
-		known: map[peer.ID]bool{}, met: make(chan peer.ID, 64)}
+	bw := metrics.NewBandwidthCounter()
+	bs := newBans()
+	bs.load(n.Home.Bans(), n.now())
+	h, reach, err := transport.New(n.Home.Key, transport.Options{Listen: cfg.Listen, Bandwidth: bw,
+		Allow: func(p peer.ID) bool { return !bs.banned(p, n.now()) },
+		Reach: cfg.Reach, Reachability: cfg.Reachability, PortMap: cfg.PortMap, Relay: cfg.Relay, Resolver: resolver})
+	if err != nil {
+		return nil, err
+	}
+	nw := &Network{n: n, Host: h, bw: bw, bans: bs, cfg: cfg, reach: reach, resolver: resolver,
+		synced: map[entry.ID]map[peer.ID]time.Time{}, known: map[peer.ID]bool{}, lan: map[peer.ID]bool{}, met: make(chan peer.ID, 64)}
 	h.Network().Notify(&network.NotifyBundle{ConnectedF: func(net network.Network, c network.Conn) {
 		p := c.RemotePeer()
 		nw.mu.Lock()
@@ -74,16 +95,33 @@ func (n *Node) StartNetwork(listen []string) (*Network, error) {
 			default: // the periodic round will reach it
 			}
 		}
+		nw.dropRelayed(c)
 	}})
-	if err := startDHT(nw); err != nil {
+	fail := func(err error) (*Network, error) {
+		reach.Close()
 		h.Close()
 		return nil, err
+	}
+	if err := startDHT(nw); err != nil {
+		return fail(err)
 	}
 	if nw.blobs, err = startBlobs(nw); err != nil {
-		h.Close()
-		return nil, err
+		nw.dht.Close()
+		return fail(err)
 	}
-	nw.gossip = gossip.New(h, gossipHandler{nw}, gossip.DefaultConfig())
+	if cfg.MDNS {
+		if err := nw.startLAN(); err != nil {
+			nw.blobs.close()
+			nw.dht.Close()
+			return fail(fmt.Errorf("mDNS: %w", err))
+		}
+	}
+	if cfg.Registry {
+		startRegistry(nw)
+	}
+	// Gossip may go through a relay until a hole punch opens a direct
+	// connection: its messages are small, and the relay bounds them.
+	nw.gossip = gossip.New(transport.RelayedStreams(h), gossipHandler{nw}, gossip.DefaultConfig())
 	n.SetHooks(Hooks{
 		Written: func(e *entry.Signed) {
 			if e.Kind == entry.KindGenesis {
@@ -300,6 +338,9 @@ type PeerInfo struct {
 	Groups   []string `json:"groups"`
 	BytesIn  int64    `json:"bytes_in"`
 	BytesOut int64    `json:"bytes_out"`
+	// Relayed: every connection to it goes through a relay (no hole
+	// punched yet).
+	Relayed bool `json:"relayed"`
 	// Violations counts its misbehaviour: sessions and streams it broke
 	// (Fault), and exchanges that brought inadmissible entries.
 	Violations int `json:"violations"`
@@ -313,8 +354,11 @@ func (nw *Network) Peers() []PeerInfo {
 	for _, p := range nw.Host.Network().Peers() {
 		st := nw.bw.GetBandwidthForPeer(p)
 		pi := PeerInfo{ID: p.String(), Addrs: []string{}, Groups: []string{}, BytesIn: st.TotalIn, BytesOut: st.TotalOut, Violations: nw.bans.faults(p)}
-		for _, c := range nw.Host.Network().ConnsToPeer(p) {
+		conns := nw.Host.Network().ConnsToPeer(p)
+		pi.Relayed = len(conns) > 0
+		for _, c := range conns {
 			pi.Addrs = append(pi.Addrs, c.RemoteMultiaddr().String())
+			pi.Relayed = pi.Relayed && transport.Relayed(c)
 		}
 		for g, ps := range nw.synced {
 			if _, ok := ps[p]; ok {
@@ -337,9 +381,13 @@ func (nw *Network) Close() error {
 	nw.mu.Lock()
 	nw.closing = true
 	nw.mu.Unlock()
+	if nw.mdns != nil {
+		nw.mdns.Close()
+	}
 	nw.blobs.close()
 	nw.gossip.Close()
 	nw.dht.Close()
+	nw.reach.Close()
 	err := nw.Host.Close() // resets the streams: the sessions end at their next read
 	nw.serving.Wait()
 	return err
@@ -352,7 +400,7 @@ func (nw *Network) SyncWith(ctx context.Context, addr string, g entry.ID) (SyncR
 	if err != nil {
 		return SyncResult{}, err
 	}
-	s, err := transport.Open(ctx, nw.Host, p, wire.SyncProtocol)
+	s, err := transport.Open(transport.ThroughRelays(ctx), nw.Host, p, wire.SyncProtocol)
 	if err != nil {
 		return SyncResult{}, fmt.Errorf("open a sync stream to %s: %w", p, err)
 	}
@@ -389,6 +437,9 @@ func (nw *Network) Known() []peer.ID {
 // Remember adds peers to dial, by multiaddresses ending in /p2p/<peer id>.
 func (nw *Network) Remember(addrs []string) error {
 	for _, a := range addrs {
+		if transport.IsDNSAddr(a) {
+			continue // resolved when dialled (Run)
+		}
 		info, err := transport.AddrInfo(a)
 		if err != nil {
 			return err
@@ -425,7 +476,7 @@ func (nw *Network) SyncPeer(ctx context.Context, p peer.ID, g entry.ID) (SyncRes
 	}
 	ctx, cancel := context.WithTimeout(ctx, sessionTimeout)
 	defer cancel()
-	s, err := transport.Open(ctx, nw.Host, p, wire.SyncProtocol)
+	s, err := transport.Open(transport.ThroughRelays(ctx), nw.Host, p, wire.SyncProtocol)
 	if err != nil {
 		return SyncResult{}, fmt.Errorf("open a sync stream to %s: %w", p, err)
 	}
@@ -499,10 +550,12 @@ func (nw *Network) Run(ctx context.Context, bootstrap []string, every time.Durat
 	nw.blobs.startCare(ctx)
 	for _, b := range bootstrap {
 		go func() {
-			dctx, cancel := context.WithTimeout(ctx, sessionTimeout)
-			defer cancel()
-			if _, err := transport.Dial(dctx, nw.Host, b); err != nil {
-				report(b, "", SyncResult{}, err)
+			for _, a := range nw.resolveBootstrap(ctx, []string{b}, report) {
+				dctx, cancel := context.WithTimeout(ctx, sessionTimeout)
+				if _, err := transport.Dial(dctx, nw.Host, a); err != nil {
+					report(a, "", SyncResult{}, err)
+				}
+				cancel()
 			}
 		}()
 	}

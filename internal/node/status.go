@@ -18,6 +18,8 @@ type Status struct {
 	UIURL   string         `json:"ui_url,omitempty"`
 	Groups  []GroupStatus  `json:"groups"`
 	Refused map[string]int `json:"refused"`
+	// Reach is how the node is reached (reach.go); nil when it does not serve.
+	Reach *ReachStatus `json:"reach,omitempty"`
 }
 
 // GroupStatus is one group's standing.
@@ -46,6 +48,8 @@ func (n *Node) Status(nw *Network) (*Status, error) {
 	}
 	if nw != nil {
 		st.Addrs = nw.Addrs()
+		r := nw.Reachability()
+		st.Reach = &r
 	}
 	gs, err := n.Store.Groups()
 	if err != nil {
