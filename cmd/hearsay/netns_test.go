@@ -195,38 +195,39 @@ func (l *lab) status(ns, dir, h string) *node.Status {
 // the test reaches a node's API on that namespace's loopback.
 func (l *lab) client(ns string) *http.Client {
 	return &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-		return dialIn(ns, func() (net.Conn, error) {
+		return inNamespace(ns, func() (net.Conn, error) {
 			var d net.Dialer
 			return d.DialContext(ctx, network, addr)
 		})
 	}}}
 }
 
-// dialIn runs dial on a thread moved into namespace ns: the socket it
-// makes stays there, and the thread comes back.
-func dialIn(ns string, dial func() (net.Conn, error)) (net.Conn, error) {
+// inNamespace runs f on a thread moved into namespace ns: the sockets it
+// makes (a dial, a listener) stay there, and the thread comes back.
+func inNamespace[T any](ns string, f func() (T, error)) (T, error) {
+	var zero T
 	runtime.LockOSThread()
 	own, err := os.Open("/proc/thread-self/ns/net")
 	if err != nil {
 		runtime.UnlockOSThread()
-		return nil, err
+		return zero, err
 	}
 	defer own.Close()
 	target, err := os.Open("/var/run/netns/" + ns)
 	if err != nil {
 		runtime.UnlockOSThread()
-		return nil, err
+		return zero, err
 	}
 	defer target.Close()
 	if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
 		runtime.UnlockOSThread()
-		return nil, fmt.Errorf("enter %s: %w", ns, err)
+		return zero, fmt.Errorf("enter %s: %w", ns, err)
 	}
-	c, err := dial()
+	v, err := f()
 	if unix.Setns(int(own.Fd()), unix.CLONE_NEWNET) == nil {
 		runtime.UnlockOSThread() // else the thread stays locked, and ends with the goroutine
 	}
-	return c, err
+	return v, err
 }
 
 // addrWith is the first of addrs that contains every part.

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"hearsay/internal/node"
 
@@ -96,4 +99,26 @@ func parseBytes(s string) (int64, error) {
 		return 0, fmt.Errorf("%q is not a byte count (like 131072, 128KiB or 1MiB)", s)
 	}
 	return n * mult, nil
+}
+
+func (c *cli) nearbyCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "nearby",
+		Short: "List the nodes the registries name, nearest first by the round trip measured from this node",
+		Args:  exactArgs(0),
+		RunE: func(*cobra.Command, []string) error {
+			if c.network == nil {
+				return errors.New("no node is running on this home: start one with `hearsay serve --bootstrap REGISTRY`")
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			near, err := c.network.Nearby(ctx)
+			if err != nil {
+				return err
+			}
+			return printList(c, near, nil, func(n node.Nearby) string {
+				return fmt.Sprintf("%s  %.1f ms  %s", n.ID, float64(n.RTT.Microseconds())/1000, strings.Join(n.Addrs, ","))
+			})
+		},
+	}
 }

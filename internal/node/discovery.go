@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -100,10 +101,10 @@ func (nw *Network) announceAll() {
 // this one, asking again until one is found or ctx ends.
 func (nw *Network) FindMembers(ctx context.Context, g entry.ID) ([]peer.AddrInfo, error) {
 	for {
-		var found []peer.AddrInfo
+		found := nw.membersFromRegistries(ctx, g) // the quick answer, where there is a registry
 		qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		for info := range nw.dht.FindProvidersAsync(qctx, GroupKey(g), 20) {
-			if info.ID != nw.Host.ID() {
+			if info.ID != nw.Host.ID() && !slices.ContainsFunc(found, func(f peer.AddrInfo) bool { return f.ID == info.ID }) {
 				found = append(found, info)
 			}
 		}

@@ -30,17 +30,18 @@ import (
 // overlay (package gossip), answers sync sessions and starts them, and keeps
 // what `status` and `peers` report.
 type Network struct {
-	n        *Node
-	Host     host.Host
-	bw       *metrics.BandwidthCounter
-	gossip   *gossip.Gossip
-	dht      *dht.IpfsDHT
-	ann      *announcer
-	cfg      NetConfig
-	reach    *transport.Reach           // how the host is reached (reach.go)
-	mdns     interface{ Close() error } // nil: no mDNS
-	resolver *madns.Resolver            // for /dnsaddr/ bootstrap names
-	blobs    *blobs                     // files: shards held for peers, the ledger, /hearsay/blob/1
+	n            *Node
+	Host         host.Host
+	bw           *metrics.BandwidthCounter
+	gossip       *gossip.Gossip
+	dht          *dht.IpfsDHT
+	ann          *announcer
+	cfg          NetConfig
+	reach        *transport.Reach           // how the host is reached (reach.go)
+	mdns         interface{ Close() error } // nil: no mDNS
+	resolver     *madns.Resolver            // for /dnsaddr/ bootstrap names
+	stopRegistry func()                     // nil: not a registry
+	blobs        *blobs                     // files: shards held for peers, the ledger, /hearsay/blob/1
 
 	bans   *bans      // each peer's misbehaviour and bans (bans.go)
 	saving sync.Mutex // held while the bans are written to the home
@@ -49,12 +50,13 @@ type Network struct {
 	// for: one may be storing entries, and the store closes after.
 	serving sync.WaitGroup
 
-	mu      sync.Mutex
-	closing bool                               // Close began: answer no more sessions
-	synced  map[entry.ID]map[peer.ID]time.Time // per group, each peer's last sync
-	known   map[peer.ID]bool                   // peers met since start, and remembered ones
-	lan     map[peer.ID]bool                   // peers mDNS found
-	met     chan peer.ID                       // peers newly connected, for the runtime to greet
+	mu            sync.Mutex
+	closing       bool                               // Close began: answer no more sessions
+	synced        map[entry.ID]map[peer.ID]time.Time // per group, each peer's last sync
+	known         map[peer.ID]bool                   // peers met since start, and remembered ones
+	lan           map[peer.ID]bool                   // peers mDNS found
+	registriesMet map[peer.ID]bool                   // registries asked for nodes nearby
+	met           chan peer.ID                       // peers newly connected, for the runtime to greet
 }
 
 // StartNetwork starts the node's libp2p host on the listen addresses (none:
@@ -83,7 +85,7 @@ func (n *Node) StartNetworkWith(cfg NetConfig) (*Network, error) {
 		return nil, err
 	}
 	nw := &Network{n: n, Host: h, bw: bw, bans: bs, cfg: cfg, reach: reach, resolver: resolver,
-		synced: map[entry.ID]map[peer.ID]time.Time{}, known: map[peer.ID]bool{}, lan: map[peer.ID]bool{}, met: make(chan peer.ID, 64)}
+		synced: map[entry.ID]map[peer.ID]time.Time{}, known: map[peer.ID]bool{}, lan: map[peer.ID]bool{}, registriesMet: map[peer.ID]bool{}, met: make(chan peer.ID, 64)}
 	h.Network().Notify(&network.NotifyBundle{ConnectedF: func(net network.Network, c network.Conn) {
 		p := c.RemotePeer()
 		nw.mu.Lock()
@@ -384,6 +386,9 @@ func (nw *Network) Close() error {
 	if nw.mdns != nil {
 		nw.mdns.Close()
 	}
+	if nw.stopRegistry != nil {
+		nw.stopRegistry()
+	}
 	nw.blobs.close()
 	nw.gossip.Close()
 	nw.dht.Close()
@@ -532,6 +537,7 @@ func (nw *Network) Greet(ctx context.Context, p peer.ID, report Report) error {
 		report(p.String(), g.ID.Short(), res, err)
 	}
 	nw.announceAll()
+	nw.greetRegistry(p)
 	return nil
 }
 
