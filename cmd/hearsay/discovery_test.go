@@ -121,7 +121,7 @@ func TestDNSAddrBootstrap(t *testing.T) {
 	// Two levels, as a community would publish them: the name lists a
 	// second, which lists the node.
 	dnsServer(t, conn, map[string][]string{
-		"_dnsaddr.bootstrap.hearsay.example": {"dnsaddr=/dnsaddr/registries.hearsay.example"},
+		"_dnsaddr.bootstrap.hearsay.example":  {"dnsaddr=/dnsaddr/registries.hearsay.example"},
 		"_dnsaddr.registries.hearsay.example": {"dnsaddr=" + aAddr},
 	})
 	l.serve(hosts[1], dir, "--home", "b", "--no-mdns", "--bootstrap", "/dnsaddr/bootstrap.hearsay.example", "--dns", conn.LocalAddr().String())
