@@ -26,7 +26,7 @@ import (
 // and identify tells it their addresses; they announce their groups in the
 // DHT, whose records it keeps as a DHT server) and ask it whom to meet: the
 // members of a group, or the nodes near them by round trip
-// (/hearsay/registry/1, docs/protocol.md §13). It also relays for nodes
+// (/hearsay/registry/1, docs/protocol.md §14). It also relays for nodes
 // behind NATs, as any public node does. Nothing depends on one registry:
 // any node can be one, and the DHT answers without them.
 

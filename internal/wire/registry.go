@@ -7,7 +7,7 @@ import (
 
 // RegistryProtocol asks a registry node (serve --registry) for the nodes a
 // newcomer should meet: the members of a group, or the nodes near it
-// (docs/protocol.md §13). One RegistryAsk and one RegistryPeers per stream.
+// (docs/protocol.md §14). One RegistryAsk and one RegistryPeers per stream.
 const RegistryProtocol = "/hearsay/registry/1"
 
 // MaxRegistryPeers bounds the nodes of one answer.
