@@ -54,7 +54,6 @@ type Network struct {
 	closing       bool                               // Close began: answer no more sessions
 	synced        map[entry.ID]map[peer.ID]time.Time // per group, each peer's last sync
 	known         map[peer.ID]bool                   // peers met since start, and remembered ones
-	lan           map[peer.ID]bool                   // peers mDNS found
 	registriesMet map[peer.ID]bool                   // registries asked for nodes nearby
 	met           chan peer.ID                       // peers newly connected, for the runtime to greet
 }
@@ -85,7 +84,7 @@ func (n *Node) StartNetworkWith(cfg NetConfig) (*Network, error) {
 		return nil, err
 	}
 	nw := &Network{n: n, Host: h, bw: bw, bans: bs, cfg: cfg, reach: reach, resolver: resolver,
-		synced: map[entry.ID]map[peer.ID]time.Time{}, known: map[peer.ID]bool{}, lan: map[peer.ID]bool{}, registriesMet: map[peer.ID]bool{}, met: make(chan peer.ID, 64)}
+		synced: map[entry.ID]map[peer.ID]time.Time{}, known: map[peer.ID]bool{}, registriesMet: map[peer.ID]bool{}, met: make(chan peer.ID, 64)}
 	h.Network().Notify(&network.NotifyBundle{ConnectedF: func(net network.Network, c network.Conn) {
 		p := c.RemotePeer()
 		nw.mu.Lock()

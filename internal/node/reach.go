@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"net"
 	"slices"
 	"strings"
 	"time"
@@ -92,7 +91,6 @@ func (l lanNotifee) HandlePeerFound(info peer.AddrInfo) {
 	nw.Host.Peerstore().AddAddrs(info.ID, info.Addrs, peerstore.TempAddrTTL)
 	nw.mu.Lock()
 	nw.known[info.ID] = true
-	nw.lan[info.ID] = true
 	nw.mu.Unlock()
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -206,11 +204,4 @@ func (nw *Network) resolveBootstrap(ctx context.Context, addrs []string, report 
 		report("", "", SyncResult{}, err)
 	}
 	return out
-}
-
-// isLAN reports whether addr is a private-network address (mDNS finds
-// such nodes).
-func isLAN(a ma.Multiaddr) bool {
-	ip, err := manet.ToIP(a)
-	return err == nil && (ip.IsPrivate() || ip.IsLinkLocalUnicast()) && !ip.Equal(net.IPv4zero)
 }
