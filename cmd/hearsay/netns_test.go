@@ -134,15 +134,20 @@ func (l *lab) bridge(ns, name, addr string) func(ifc string) {
 }
 
 // router makes ns a home router: it forwards from its LAN to its WAN
-// interface, masquerading as its WAN address, and, like a home router's
-// firewall, drops what arrives on the WAN for itself unasked. Dropping
-// (not refusing) matters for hole punching: a packet the router answered
-// would leave a conntrack entry that makes it pick another port for the
-// peer's own outgoing packets.
-func (l *lab) router(ns, wan string) {
+// interface, masquerading as its WAN address (keeping each host's port
+// where it can; symmetric: a random port for every connection), and, like
+// a home router's firewall, drops what arrives on the WAN for itself
+// unasked. Dropping (not refusing) matters for hole punching: a packet the
+// router answered would leave a conntrack entry that makes it pick another
+// port for the peer's own outgoing packets.
+func (l *lab) router(ns, wan string, symmetric bool) {
 	l.t.Helper()
 	l.in(ns, "sysctl", "-qw", "net.ipv4.ip_forward=1")
-	l.in(ns, "iptables", "-t", "nat", "-A", "POSTROUTING", "-o", wan, "-j", "MASQUERADE")
+	masquerade := []string{"iptables", "-t", "nat", "-A", "POSTROUTING", "-o", wan, "-j", "MASQUERADE"}
+	if symmetric {
+		masquerade = append(masquerade, "--random-fully")
+	}
+	l.in(ns, masquerade...)
 	l.in(ns, "iptables", "-A", "INPUT", "-i", wan, "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT")
 	l.in(ns, "iptables", "-A", "INPUT", "-i", wan, "-j", "DROP")
 }
