@@ -101,6 +101,9 @@ func TestReachableBehindNAT(t *testing.T) {
 			time.Sleep(200 * time.Millisecond)
 		}
 		t.Logf("%s: private, relayed by %s, %v after start", n.home, st.Reach.RelayReservations[0], time.Since(start).Round(time.Millisecond))
+		if out := must(t, l.hearsay(n.ns, dir, "--home", n.home, "status")); !strings.Contains(out, "\nreach     private\n") || !strings.Contains(out, "\nrelayed   /ip4/192.0.0.65/") {
+			t.Fatalf("%s's status:\n%s", n.home, out)
+		}
 	}
 	pst := l.status(l.wan, dir, "pub")
 	if pst == nil || pst.Reach.Reachability != "public" || pst.Reach.Relay == nil || !pst.Reach.Relay.Active || pst.Reach.Relay.Reservations < 3 {

@@ -536,7 +536,7 @@ func (nw *Network) Greet(ctx context.Context, p peer.ID, report Report) error {
 		report(p.String(), g.ID.Short(), res, err)
 	}
 	nw.announceAll()
-	nw.greetRegistry(p)
+	go nw.greetRegistry(p)
 	return nil
 }
 
