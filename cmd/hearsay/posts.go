@@ -79,7 +79,11 @@ func (c *cli) logCmd() *cobra.Command {
 // humanLine renders one log entry: time, short id, author and seq, then the content.
 func humanLine(l node.LogEntry, g *group.Group) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s  %s  %s#%d  ", l.HLC.Time().Format("2006-01-02 15:04:05"), l.ID[:12], l.Author[:12], l.Seq)
+	who := l.Author[:12]
+	if l.AuthorName != "" {
+		who = l.AuthorName + " (" + who + ")"
+	}
+	fmt.Fprintf(&b, "%s  %s  %s#%d  ", l.HLC.Time().Format("2006-01-02 15:04:05"), l.ID[:12], who, l.Seq)
 	if l.Status != view.Visible {
 		fmt.Fprintf(&b, "(%s) ", l.Status)
 	}

@@ -101,6 +101,7 @@ func shoot(ctx context.Context, t *testing.T, name string) {
 func TestWebUI(t *testing.T) {
 	dir := t.TempDir()
 	must(t, hearsay(t, dir, nil, "--home", "a", "init"))
+	must(t, hearsay(t, dir, nil, "--home", "a", "profile", "set", "Alice"))
 	a := serve(t, dir, "--home", "a")
 	ctx, problems := browser(t)
 	byText := func(tag, text string) string { return fmt.Sprintf(`//%s[normalize-space()=%q]`, tag, text) }
@@ -139,6 +140,7 @@ func TestWebUI(t *testing.T) {
 
 	// A second node joins and posts; the open page shows it live.
 	must(t, hearsay(t, dir, nil, "--home", "b", "init"))
+	must(t, hearsay(t, dir, nil, "--home", "b", "profile", "set", "Bob"))
 	must(t, hearsay(t, dir, nil, "--home", "b", "group", "join", g, "--peer", a.addrs[0]))
 	b := serve(t, dir, "--home", "b", "--bootstrap", a.addrs[0])
 	eventually(t, 10*time.Second, "b meeting a", func() bool {
@@ -150,6 +152,11 @@ func TestWebUI(t *testing.T) {
 	cancel()
 	if err != nil {
 		t.Fatalf("b's post did not appear live: %v (%v)", err, problems())
+	}
+	// Authors show by name, with their short id.
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(`//article[.//div[@class="text" and normalize-space()="from the second node"]]//span[@class="name" and normalize-space()="Bob"]`),
+		chromedp.WaitVisible(post+`//span[@class="name" and normalize-space()="Alice"]`)); err != nil {
+		t.Fatalf("names on the forum: %v (%v)", err, problems())
 	}
 	shoot(ctx, t, "forum")
 	for _, h := range []string{"a", "b"} {

@@ -42,11 +42,15 @@ func (c *cli) threadCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
+				names, err := n.NamesOf(v)
+				if err != nil {
+					return err
+				}
 				if c.json {
-					return c.emit(node.Thread(root, all))
+					return c.emit(node.Thread(root, names, all))
 				}
 				var b strings.Builder
-				printThread(&b, root, "", all)
+				printThread(&b, root, names, "", all)
 				_, err = io.WriteString(c.stdout, b.String())
 				return err
 			})
@@ -58,9 +62,9 @@ func (c *cli) threadCmd() *cobra.Command {
 
 // printThread draws a post and its replies; a withdrawn post keeps its place
 // (its replies stay readable) but not its content, unless all is set.
-func printThread(b *strings.Builder, n *view.Node, indent string, all bool) {
+func printThread(b *strings.Builder, n *view.Node, names *node.Names, indent string, all bool) {
 	e := n.Entry
-	fmt.Fprintf(b, "%s%s  %s  %s  ", indent, e.HLC.Time().Format("2006-01-02 15:04"), e.ID.Short(), e.Author.Short())
+	fmt.Fprintf(b, "%s%s  %s  %s  ", indent, e.HLC.Time().Format("2006-01-02 15:04"), e.ID.Short(), names.Label(e.Author))
 	switch {
 	case n.Status != view.Visible && !all:
 		fmt.Fprintf(b, "(%s)\n", n.Status)
@@ -74,7 +78,7 @@ func printThread(b *strings.Builder, n *view.Node, indent string, all bool) {
 		fmt.Fprintf(b, "%s\n", strings.ReplaceAll(n.Post.Text, "\n", "\n"+indent+"    "))
 	}
 	for _, ch := range n.Children {
-		printThread(b, ch, indent+"  ", all)
+		printThread(b, ch, names, indent+"  ", all)
 	}
 }
 

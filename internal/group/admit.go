@@ -110,6 +110,9 @@ func CheckBody(s *entry.Signed) error {
 	case KindSealed:
 		_, err := DecodeSealed(s)
 		return err
+	case KindProfile:
+		_, err := DecodeProfile(s)
+		return err
 	}
 	return nil
 }
@@ -119,7 +122,7 @@ func CheckBody(s *entry.Signed) error {
 func (g *Group) checkWriter(s *entry.Signed, grants Grants) error {
 	private := g.Read == ReadMembers
 	switch s.Kind {
-	case KindPost, KindSet, KindDir:
+	case KindPost, KindSet, KindDir, KindProfile:
 		if private {
 			return fmt.Errorf("%w: %q is private: a %s must be sealed", ErrNotAllowed, g.Name, s.Kind)
 		}

@@ -185,7 +185,7 @@ func Unseal(s *entry.Signed, k secret.Key) (*entry.Signed, error) {
 		return nil, err
 	}
 	switch in.Kind {
-	case KindPost, KindSet, KindDir:
+	case KindPost, KindSet, KindDir, KindProfile:
 	default:
 		return nil, fmt.Errorf("%w: a sealed %q entry", entry.ErrMalformed, in.Kind)
 	}

@@ -31,26 +31,4 @@ func (h *Home) Bans() []Ban {
 // SaveBans replaces the saved bans. The file is written whole and renamed
 // into place after an fsync, so a crash leaves the old list or the new
 // one, never a torn file.
-func (h *Home) SaveBans(bans []Ban) error {
-	b, err := json.MarshalIndent(bans, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp := filepath.Join(h.Dir, bansFile+".tmp")
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(append(b, '\n'))
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return os.Rename(tmp, filepath.Join(h.Dir, bansFile))
-}
+func (h *Home) SaveBans(bans []Ban) error { return writeJSON(filepath.Join(h.Dir, bansFile), bans) }

@@ -48,6 +48,7 @@ func parseMessageID(s string) (entry.ID, bool) {
 // demand the body.
 type article struct {
 	store.Article
+	author     string // the author's name, "" for none
 	group      string // newsgroup name
 	subject    string // with "Re: " and the thread's subject for a reply without one
 	references []entry.ID
@@ -56,7 +57,11 @@ type article struct {
 // thread resolves an article's subject and references by walking up its
 // reply chain; ancestors are cached in the session across commands.
 func (s *session) thread(arts *node.Articles, a store.Article) (article, error) {
-	out := article{Article: a, group: s.groupName, subject: a.Subject}
+	name, err := arts.AuthorName(a.Author)
+	if err != nil {
+		return article{}, err
+	}
+	out := article{Article: a, author: name, group: s.groupName, subject: a.Subject}
 	// Replies arrive after their parents, mostly: over a range, the parents
 	// are then in the cache by the time their replies ask.
 	s.remember(a)
@@ -113,11 +118,22 @@ func (s *session) remember(a store.Article) {
 	s.cache[a.ID] = a
 }
 
-// from names the author by the short id hearsay shows everywhere, in the
-// address too: a newsreader quotes it in its attribution line, which the
-// full 64 digits would push past 80 columns. X-Hearsay-Author has them.
-func from(a store.Article) string {
-	return a.Author.Short() + " <" + a.Author.Short() + "@" + msgDomain + ">"
+// from names the author as hearsay shows it, "name (short id)", with the
+// short id in the address too: a newsreader quotes From in its attribution
+// line, which the full 64 digits would push past 80 columns.
+// X-Hearsay-Author has them.
+func (a article) from() string {
+	addr := " <" + a.Author.Short() + "@" + msgDomain + ">"
+	if a.author == "" {
+		return a.Author.Short() + addr
+	}
+	name := a.author + " (" + a.Author.Short() + ")"
+	for i := 0; i < len(name); i++ {
+		if name[i] >= 0x80 || name[i] < ' ' {
+			return mime.QEncoding.Encode("utf-8", name) + addr
+		}
+	}
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(name) + `"` + addr
 }
 
 func date(a store.Article) string {
@@ -162,7 +178,7 @@ func body(text string) string {
 func (a article) head() [][2]string {
 	h := [][2]string{
 		{"Path", msgDomain + "!not-for-mail"},
-		{"From", from(a.Article)},
+		{"From", a.from()},
 		{"Newsgroups", a.group},
 		{"Subject", header(a.subject)},
 		{"Date", date(a.Article)},

@@ -16,10 +16,11 @@ import (
 // against the policy. It is a snapshot of membership and moderation as of
 // NewsGroup; the index itself is read live.
 type Articles struct {
-	n    *Node
-	G    *group.Group
-	v    *view.View
-	keys *groupKeys
+	n     *Node
+	G     *group.Group
+	v     *view.View
+	keys  *groupKeys
+	names *Names // read on first use
 }
 
 // NewsGroup opens group gid's articles. For a private group whose key this
@@ -56,6 +57,18 @@ func (a *Articles) MayPost() bool {
 		return false
 	}
 	return me == a.G.Owner
+}
+
+// AuthorName is author a's petname or display name in the group, "" for none.
+func (a *Articles) AuthorName(author entry.Author) (string, error) {
+	if a.names == nil {
+		names, err := a.n.NamesOf(a.v)
+		if err != nil {
+			return "", err
+		}
+		a.names = names
+	}
+	return a.names.Of(author), nil
 }
 
 // Last is the highest article number given in the group; it only grows.

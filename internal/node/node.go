@@ -126,7 +126,10 @@ func (n *Node) write(gid entry.ID, kind string, refs []entry.ID, body []byte) (e
 	if err != nil {
 		return entry.ID{}, err
 	}
-	sealed := g.Read == group.ReadMembers && (kind == group.KindPost || kind == group.KindSet || kind == group.KindDir)
+	if kind == group.KindPost || kind == group.KindSet || kind == group.KindDir {
+		n.ensureProfile(gid)
+	}
+	sealed := g.Read == group.ReadMembers && (kind == group.KindPost || kind == group.KindSet || kind == group.KindDir || kind == group.KindProfile)
 	var ks *groupKeys
 	if sealed {
 		if ks, err = n.keys(gid); err != nil {

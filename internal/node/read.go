@@ -84,16 +84,19 @@ const timeFormat = "2006-01-02T15:04:05.000Z"
 
 // LogEntry is one entry as `log --json` prints it.
 type LogEntry struct {
-	ID      string        `json:"id"`
-	Group   string        `json:"group"`
-	Author  string        `json:"author"`
-	Seq     uint64        `json:"seq"`
-	HLC     hlc.Timestamp `json:"hlc"`
-	Time    string        `json:"time"`
-	Kind    string        `json:"kind"`
-	Subject string        `json:"subject"`
-	Text    string        `json:"text"`
-	ReplyTo string        `json:"reply_to"`
+	ID     string `json:"id"`
+	Group  string `json:"group"`
+	Author string `json:"author"`
+	// AuthorName is the author's petname here, else its display name in
+	// the group; empty when it has neither.
+	AuthorName string        `json:"author_name,omitempty"`
+	Seq        uint64        `json:"seq"`
+	HLC        hlc.Timestamp `json:"hlc"`
+	Time       string        `json:"time"`
+	Kind       string        `json:"kind"`
+	Subject    string        `json:"subject"`
+	Text       string        `json:"text"`
+	ReplyTo    string        `json:"reply_to"`
 	// Summary describes an entry that is not a post, for people.
 	Summary string `json:"summary,omitempty"`
 	// Status is empty for a visible entry, else retracted, hidden or invalid.
@@ -114,6 +117,10 @@ func (n *Node) Log(gid entry.ID, limit int, all bool) ([]LogEntry, error) {
 			return nil, err
 		}
 	}
+	names, err := n.NamesOf(v)
+	if err != nil {
+		return nil, err
+	}
 	var out []LogEntry
 	var derr error
 	err = n.Store.LogBackward(gid, func(e *entry.Signed) bool {
@@ -126,7 +133,7 @@ func (n *Node) Log(gid entry.ID, limit int, all bool) ([]LogEntry, error) {
 		if derr = err; err != nil {
 			return false
 		}
-		l.Status = st
+		l.Status, l.AuthorName = st, names.Of(e.Author)
 		out = append(out, l)
 		return limit <= 0 || len(out) < limit
 	})
@@ -171,6 +178,10 @@ func logEntry(e *entry.Signed) (LogEntry, error) {
 		var o group.DirOp
 		o, err = group.DecodeDirOp(e)
 		l.Summary = fmt.Sprintf("dir %s %s", o.Op, o.Path)
+	case group.KindProfile:
+		var p group.Profile
+		p, err = group.DecodeProfile(e)
+		l.Summary = fmt.Sprintf("display name %q", p.Name)
 	case group.KindSealed:
 		l.Summary = "sealed (this node holds no key for it)"
 	case group.KindKey:
@@ -191,23 +202,26 @@ func logEntry(e *entry.Signed) (LogEntry, error) {
 // them: a withdrawn post keeps its place (its replies stay readable) but
 // not its content, unless all is set.
 type ThreadPost struct {
-	ID      string        `json:"id"`
-	Author  string        `json:"author"`
-	HLC     uint64        `json:"hlc"`
-	Subject string        `json:"subject,omitempty"`
-	Text    string        `json:"text"`
-	Status  view.Status   `json:"status,omitempty"`
-	Replies []*ThreadPost `json:"replies"`
+	ID         string        `json:"id"`
+	Author     string        `json:"author"`
+	AuthorName string        `json:"author_name,omitempty"` // as LogEntry's
+	HLC        uint64        `json:"hlc"`
+	Subject    string        `json:"subject,omitempty"`
+	Text       string        `json:"text"`
+	Status     view.Status   `json:"status,omitempty"`
+	Replies    []*ThreadPost `json:"replies"`
 }
 
-// Thread turns a thread of the views into ThreadPosts.
-func Thread(n *view.Node, all bool) *ThreadPost {
-	t := &ThreadPost{ID: n.Entry.ID.String(), Author: n.Entry.Author.String(), HLC: uint64(n.Entry.HLC), Status: n.Status, Replies: []*ThreadPost{}}
+// Thread turns a thread of the views into ThreadPosts, naming authors
+// after names (nil: none).
+func Thread(n *view.Node, names *Names, all bool) *ThreadPost {
+	t := &ThreadPost{ID: n.Entry.ID.String(), Author: n.Entry.Author.String(), AuthorName: names.Of(n.Entry.Author),
+		HLC: uint64(n.Entry.HLC), Status: n.Status, Replies: []*ThreadPost{}}
 	if n.Status == view.Visible || all {
 		t.Subject, t.Text = n.Post.Subject, n.Post.Text
 	}
 	for _, ch := range n.Children {
-		t.Replies = append(t.Replies, Thread(ch, all))
+		t.Replies = append(t.Replies, Thread(ch, names, all))
 	}
 	return t
 }

@@ -75,6 +75,10 @@ func (n *Node) Threads(gid entry.ID, limit int, cursor string) (*ThreadPage, err
 			start++
 		}
 	}
+	names, err := n.NamesOf(arts.v)
+	if err != nil {
+		return nil, err
+	}
 	page := &ThreadPage{Threads: []ThreadSummary{}}
 	end := min(start+limit, len(refs))
 	for _, r := range refs[start:end] {
@@ -87,7 +91,7 @@ func (n *Node) Threads(gid entry.ID, limit int, cursor string) (*ThreadPage, err
 		if err != nil {
 			return nil, fmt.Errorf("thread %s: %w", r.root.Short(), err)
 		}
-		root := ThreadPost{ID: e.ID.String(), Author: e.Author.String(), HLC: uint64(e.HLC), Replies: []*ThreadPost{},
+		root := ThreadPost{ID: e.ID.String(), Author: e.Author.String(), AuthorName: names.Of(e.Author), HLC: uint64(e.HLC), Replies: []*ThreadPost{},
 			Status: arts.v.StatusOf(e.Author, view.PosOf(e))}
 		if root.Status == view.Visible {
 			root.Subject, root.Text = p.Subject, p.Text

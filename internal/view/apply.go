@@ -52,6 +52,8 @@ func Apply(g entry.ID, e *entry.Signed, set func(key, value []byte)) error {
 			return err
 		}
 		set(append(Awaiting(g, sb.Key), pos...), nil)
+	case group.KindProfile:
+		set(prefix(tagProfile, g, author, pos), nil)
 	case group.KindRetract, group.KindHide:
 		kind := byte(modRetract)
 		if e.Kind == group.KindHide {

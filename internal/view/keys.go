@@ -22,6 +22,7 @@ const Tag = 'v'
 //	v a group author pos                     → nil              admin grants, for admission
 //	v k group pos                            → key id           key entries of a private group
 //	v u group key-id pos                     → nil              sealed entries not yet unsealed here
+//	v n group author pos                     → nil              an author's profiles (display names)
 const (
 	tagThread  = 't'
 	tagSet     = 's'
@@ -32,6 +33,7 @@ const (
 	tagAdmin   = 'a'
 	tagKey     = 'k'
 	tagAwait   = 'u'
+	tagProfile = 'n'
 )
 
 const posLen = 8 + 32
@@ -89,7 +91,7 @@ func GrantPrefix(g entry.ID, a entry.Author, admin bool) []byte {
 // Prefixes are the prefixes of every view key of a group, for purging it.
 func Prefixes(g entry.ID) [][]byte {
 	var out [][]byte
-	for _, t := range []byte{tagThread, tagSet, tagDir, tagMember, tagModerat, tagGrant, tagAdmin, tagKey, tagAwait} {
+	for _, t := range []byte{tagThread, tagSet, tagDir, tagMember, tagModerat, tagGrant, tagAdmin, tagKey, tagAwait, tagProfile} {
 		out = append(out, prefix(t, g))
 	}
 	return out

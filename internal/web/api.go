@@ -375,7 +375,11 @@ func (s *Server) getThread(r *http.Request) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	return ok(node.Thread(root, all))
+	names, err := s.n.NamesOf(v)
+	if err != nil {
+		return result{}, err
+	}
+	return ok(node.Thread(root, names, all))
 }
 
 func (s *Server) addMember(r *http.Request) (result, error) {

@@ -48,6 +48,14 @@ function toast(msg) {
 }
 
 function short(id) { return id ? id.slice(0, 12) : ""; }
+// peerShort shortens a libp2p peer id from its end: every Ed25519 peer id
+// starts "12D3KooW", so the start tells peers apart least.
+function peerShort(id) { return id ? "…" + id.slice(-10) : ""; }
+// who is how a post's author is shown: "name (short id)", or the short id.
+function who(p) {
+  return p.author_name ? [h("span", { class: "name" }, p.author_name), " ", h("span", { class: "mono muted" }, "(" + short(p.author) + ")")]
+    : [h("span", { class: "mono" }, short(p.author))];
+}
 function when(iso) { return iso ? new Date(iso).toLocaleString() : "never"; }
 function enc(s) { return encodeURIComponent(s); }
 function encPath(p) { return p.split("/").map(enc).join("/"); }
@@ -189,7 +197,7 @@ async function forumPage(gid) {
     const fresh = !first && !seen.has(p.id);
     seen.add(p.id);
     const box = h("article", { class: "post" + (fresh ? " fresh" : ""), "data-id": p.id },
-      h("div", { class: "meta" }, h("span", { class: "mono" }, short(p.author)), " · ", when(p.time || hlcTime(p.hlc)), " · ", h("span", { class: "mono" }, short(p.id))),
+      h("div", { class: "meta" }, ...who(p), " · ", when(p.time || hlcTime(p.hlc)), " · ", h("span", { class: "mono" }, short(p.id))),
       p.subject ? h("div", { class: "subject" }, p.subject) : null,
       postText(p));
     const replyBtn = h("button", { class: "plain", type: "button", "aria-expanded": "false" }, "Reply");
@@ -472,7 +480,7 @@ async function networkPage() {
           h("td", {}, g.neighbour_rtt_ms ? g.neighbour_rtt_ms.toFixed(g.neighbour_rtt_ms < 10 ? 1 : 0) + " ms" : "–"), h("td", {}, when(g.last_sync)))))),
       h("h2", {}, "Peers"),
       peers.length ? h("table", {}, h("thead", {}, h("tr", {}, ["peer", "in", "out", "violations"].map(x => h("th", {}, x)))),
-        h("tbody", {}, peers.map(p => h("tr", {}, h("td", { class: "mono" }, short(p.peer_id)), h("td", {}, p.bytes_in), h("td", {}, p.bytes_out), h("td", {}, p.violations)))))
+        h("tbody", {}, peers.map(p => h("tr", {}, h("td", { class: "mono", title: p.peer_id }, peerShort(p.peer_id)), h("td", {}, p.bytes_in), h("td", {}, p.bytes_out), h("td", {}, p.violations)))))
         : h("p", { class: "muted" }, "No peers connected."));
   }
   await render();
