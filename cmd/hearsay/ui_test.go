@@ -218,7 +218,29 @@ func TestWebUI(t *testing.T) {
 	}
 	shoot(ctx, t, "files")
 
+	// A link in a post is a link; the sets are listed; a node that may not
+	// post to a group is told so instead of shown a form.
+	must(t, hearsay(t, dir, nil, "--home", "a", "post", g, "see https://example.org/docs?x=1 for more"))
+	must(t, hearsay(t, dir, nil, "--home", "a", "set", "add", g, "tags", "go"))
+	closed := must(t, hearsay(t, dir, nil, "--home", "b", "group", "create", "closed"))
+	export := filepath.Join(dir, "closed.export")
+	must(t, hearsay(t, dir, nil, "--home", "b", "export", closed, "-o", export))
+	must(t, hearsay(t, dir, nil, "--home", "a", "import", export))
 	base := a.login[:strings.Index(a.login, "/login")]
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(base+"/#/g/"+g),
+		chromedp.WaitVisible(`//div[@class="text"]/a[@href="https://example.org/docs?x=1" and normalize-space()="https://example.org/docs?x=1"]`),
+		chromedp.Navigate(base+"/#/g/"+g+"/sets"),
+		chromedp.WaitVisible(`//ul[@id="sets"]//a[normalize-space()="tags"]`),
+		chromedp.Navigate(base+"/#/g/"+closed),
+		chromedp.WaitVisible(`//p[@id="readonly" and contains(., "Only members may post here")]`),
+	)
+	if err != nil {
+		t.Fatalf("links, the list of sets, a read-only forum: %v (%v)", err, problems())
+	}
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("main form, main button").length`)); err != nil || n != 0 {
+		t.Fatalf("a read-only forum shows %d forms and buttons (%v)", n, err)
+	}
 	for _, page := range []struct{ name, hash, ready string }{
 		{"groups", "#/groups", byText("h1", "Groups")},
 		{"collections", "#/g/" + g + "/sets/tags", byText("h2", "Set “tags”")},

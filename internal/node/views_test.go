@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -264,5 +265,29 @@ func TestFindReadsOnlyMatches(t *testing.T) {
 	}
 	if found, _ := v.Find("d07/f000007"); len(found) != 1 || found[0].Path != "d07/f000007" {
 		t.Fatalf("Find of one path: %+v", found)
+	}
+}
+
+func TestSetNames(t *testing.T) {
+	n := newNode(t, false)
+	g, err := n.CreateGroup(openGenesis())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, op := range []struct {
+		set, el string
+		add     bool
+	}{{"tags", "a", true}, {"books", "x", true}, {"tags", "b", true}, {"empty", "y", true}, {"empty", "y", false}} {
+		if _, err := n.SetOp(g, op.set, op.el, op.add); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v, err := n.View(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := v.SetNames()
+	if err != nil || strings.Join(names, ",") != "books,empty,tags" {
+		t.Fatalf("SetNames %v, %v", names, err)
 	}
 }

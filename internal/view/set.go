@@ -53,3 +53,20 @@ func (v *View) Set(name string) ([]Element, error) {
 	slices.SortFunc(out, func(a, b Element) int { return strings.Compare(a.Value, b.Value) })
 	return out, err
 }
+
+// SetNames lists the names of the group's sets — every set an op has named,
+// empty ones included — in string order.
+func (v *View) SetNames() ([]string, error) {
+	p := prefix(tagSet, v.G.ID)
+	var out []string
+	err := v.r.Scan(p, func(k, _ []byte) bool {
+		rest := k[len(p):]
+		name := string(rest[2 : 2+int(binary.BigEndian.Uint16(rest))])
+		if len(out) == 0 || out[len(out)-1] != name { // a set's keys are contiguous
+			out = append(out, name)
+		}
+		return true
+	})
+	slices.Sort(out) // keys order names by length first
+	return out, err
+}

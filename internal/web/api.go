@@ -410,6 +410,18 @@ func (s *Server) removeMember(r *http.Request) (result, error) {
 	return written(s.n.SetMember(g.ID, a, false, false))
 }
 
+func (s *Server) listSets(r *http.Request) (result, error) {
+	_, v, err := s.viewOf(r)
+	if err != nil {
+		return result{}, err
+	}
+	names, err := v.SetNames()
+	if err != nil {
+		return result{}, err
+	}
+	return ok(append([]string{}, names...))
+}
+
 func (s *Server) getSet(r *http.Request) (result, error) {
 	_, v, err := s.viewOf(r)
 	if err != nil {

@@ -173,6 +173,7 @@ func TestEveryOperation(t *testing.T) {
 			j("POST", "/api/v1/groups/demo/posts", `{"text":"hi","reply_to":"`+unknown+`"}`, 404), j("POST", "/api/v1/groups/nosuch/posts", `{"text":"hi"}`, 404)},
 		"listThreads": {j("GET", "/api/v1/groups/demo/threads?limit=1", "", 200), j("GET", "/api/v1/groups/demo/threads?limit=0", "", 400),
 			j("GET", "/api/v1/groups/demo/threads?after=zz", "", 400), j("GET", "/api/v1/groups/nosuch/threads", "", 404)},
+		"listSets": {j("GET", "/api/v1/groups/demo/sets", "", 200), j("GET", "/api/v1/groups/nosuch/sets", "", 404)},
 		"getThread": {j("GET", "/api/v1/groups/demo/threads/"+p1.String(), "", 200), j("GET", "/api/v1/groups/demo/threads/"+unknown, "", 404),
 			j("GET", "/api/v1/groups/demo/threads/zz", "", 400)},
 		"addMember": {j("POST", "/api/v1/groups/demo/members", `{"author":"`+author+`","admin":true}`, 201),

@@ -148,7 +148,7 @@ async function groupsPage() {
     h("h2", {}, "Join a group"),
     form([
       { name: "id", label: "Group id (64 hex digits)", required: true },
-      { name: "peer", label: "Peer address (optional: else the DHT)", placeholder: "/ip4/…/p2p/…" },
+      { name: "peer", label: "Peer address (optional)", placeholder: "/ip4/…/p2p/… (without one, the DHT finds members)" },
     ], "Join", async v => {
       toast("Joining…");
       const r = await api("POST", "/groups/" + enc(v.id.trim()) + "/join", v.peer ? { peers: [v.peer.trim()] } : {});
@@ -172,8 +172,20 @@ function tabs(g, active) {
 const threadPage = 50;
 
 // postText is a post's text, folded behind "Show more" when it is long.
+// linked is text with its http(s) URLs made links; the rest stays text.
+function linked(text) {
+  const out = [];
+  let at = 0;
+  for (const m of text.matchAll(/https?:\/\/[^\s<>"'()]+[^\s<>"'().,;:!?]/g)) {
+    out.push(text.slice(at, m.index), h("a", { href: m[0], rel: "noopener noreferrer nofollow", target: "_blank" }, m[0]));
+    at = m.index + m[0].length;
+  }
+  out.push(text.slice(at));
+  return out;
+}
+
 function postText(p) {
-  const text = h("div", { class: "text" }, p.status ? `(${p.status})` : p.text);
+  const text = h("div", { class: "text" }, p.status ? `(${p.status})` : linked(p.text));
   if (p.status || (p.text.length < 1200 && p.text.split("\n").length <= 15)) return text;
   text.classList.add("folded");
   const more = h("button", { class: "plain fold", type: "button", "aria-expanded": "false" }, "Show more");
@@ -185,8 +197,18 @@ function postText(p) {
   return h("div", {}, text, more);
 }
 
+// mayPost says whether this node's author may write to group g now, as
+// the group's write policy and members say (the node checks again).
+function mayPost(g, me) {
+  if (g.left) return false;
+  if (g.write === "open") return true;
+  if (g.write === "members") return g.members.some(m => m.author === me);
+  return g.owner === me;
+}
+
 async function forumPage(gid) {
-  const g = await api("GET", "/groups/" + gid);
+  const [g, id] = await Promise.all([api("GET", "/groups/" + gid), api("GET", "/id")]);
+  const writer = mayPost(g, id.author);
   const threads = h("div", { id: "threads" });
   const end = h("p", { class: "muted", id: "threads-end" }, "Loading…");
   const cards = new Map(); // root id → { el, t, open }
@@ -200,6 +222,7 @@ async function forumPage(gid) {
       h("div", { class: "meta" }, ...who(p), " · ", when(p.time || hlcTime(p.hlc)), " · ", h("span", { class: "mono" }, short(p.id))),
       p.subject ? h("div", { class: "subject" }, p.subject) : null,
       postText(p));
+    if (!writer) return box;
     const replyBtn = h("button", { class: "plain", type: "button", "aria-expanded": "false" }, "Reply");
     const slot = h("div");
     const openReply = () => {
@@ -297,17 +320,20 @@ async function forumPage(gid) {
     if (cards.size && end.textContent === "No posts yet.") end.textContent = "That is every thread.";
   }
 
+  const readonly = g.left ? ["This node left this group: join it again to post."]
+    : [{ members: "Only members may post here", owner: "Only the owner may post here" }[g.write], ", and this node's author (",
+      h("span", { class: "mono" }, short(id.author)), ") is not one: you can read, not write. An admin can add you from the About page of a node of theirs."];
   show(
     h("h1", {}, g.name),
     tabs(g, "Forum"),
-    form([
+    writer ? form([
       { name: "subject", label: "Subject (optional)" },
       { name: "text", label: "New post", area: true, required: true },
     ], "Post", async (v, f) => {
       await api("POST", "/groups/" + gid + "/posts", v.subject ? { subject: v.subject, text: v.text } : { text: v.text });
       f.reset();
       await top();
-    }),
+    }) : h("p", { class: "card muted", id: "readonly" }, ...readonly),
     threads, end);
   await more();
   new IntersectionObserver(es => { if (es.some(e => e.isIntersecting)) more().catch(e => toast(e.message)); }, { rootMargin: "400px" }).observe(end);
@@ -340,7 +366,11 @@ async function setsPage(gid, name) {
         await load(set);
       }));
   }
-  show(h("h1", {}, g.name), tabs(g, "Collections"),
+  const names = await api("GET", "/groups/" + gid + "/sets");
+  const sets = names.length
+    ? h("ul", { class: "plain", id: "sets" }, names.map(n => h("li", {}, h("a", { href: "#/g/" + gid + "/sets/" + enc(n), class: n === name ? "active" : null }, n))))
+    : h("p", { class: "muted" }, "No sets yet: name one below to start it.");
+  show(h("h1", {}, g.name), tabs(g, "Collections"), h("h2", {}, "Sets"), sets,
     form([{ name: "set", label: "Set name", required: true, value: name || "" }], "Open", async v => {
       location.hash = "#/g/" + gid + "/sets/" + enc(v.set);
     }),
@@ -474,13 +504,13 @@ async function networkPage() {
         h("p", {}, "Addresses to share:"),
         h("ul", { class: "plain" }, (st.addrs.length ? st.addrs : ["(not listening)"]).map(a => h("li", { class: "mono" }, a)))),
       h("h2", {}, "Groups"),
-      h("table", {}, h("thead", {}, h("tr", {}, ["group", "entries", "digest", "neighbours", "round trip", "last sync"].map(x => h("th", {}, x)))),
+      h("div", { class: "scroll" }, h("table", {}, h("thead", {}, h("tr", {}, ["group", "entries", "digest", "neighbours", "round trip", "last sync"].map(x => h("th", {}, x)))),
         h("tbody", {}, st.groups.map(g => h("tr", {}, h("td", {}, h("a", { href: "#/g/" + g.id }, g.name)), h("td", {}, g.entries),
           h("td", { class: "mono" }, short(g.digest)), h("td", {}, g.neighbours.length),
-          h("td", {}, g.neighbour_rtt_ms ? g.neighbour_rtt_ms.toFixed(g.neighbour_rtt_ms < 10 ? 1 : 0) + " ms" : "–"), h("td", {}, when(g.last_sync)))))),
+          h("td", {}, g.neighbour_rtt_ms ? g.neighbour_rtt_ms.toFixed(g.neighbour_rtt_ms < 10 ? 1 : 0) + " ms" : "–"), h("td", {}, when(g.last_sync))))))),
       h("h2", {}, "Peers"),
-      peers.length ? h("table", {}, h("thead", {}, h("tr", {}, ["peer", "in", "out", "violations"].map(x => h("th", {}, x)))),
-        h("tbody", {}, peers.map(p => h("tr", {}, h("td", { class: "mono", title: p.peer_id }, peerShort(p.peer_id)), h("td", {}, p.bytes_in), h("td", {}, p.bytes_out), h("td", {}, p.violations)))))
+      peers.length ? h("div", { class: "scroll" }, h("table", {}, h("thead", {}, h("tr", {}, ["peer", "in", "out", "violations"].map(x => h("th", {}, x)))),
+        h("tbody", {}, peers.map(p => h("tr", {}, h("td", { class: "mono", title: p.peer_id }, peerShort(p.peer_id)), h("td", {}, p.bytes_in), h("td", {}, p.bytes_out), h("td", {}, p.violations))))))
         : h("p", { class: "muted" }, "No peers connected."));
   }
   await render();
