@@ -27,15 +27,15 @@ func (c *cli) exportCmd() *cobra.Command {
 					if isTerminal(c.stdout) {
 						return errBinaryTerminal
 					}
-					count, err := n.Export(g.ID, c.stdout)
+					done, err := n.Export(g.ID, c.stdout)
 					if err == nil {
-						fmt.Fprintf(c.stderr, "exported %d entries of %s\n", count, g.Name)
+						fmt.Fprintf(c.stderr, "exported %s of %s\n", count(done, "entry", "entries"), g.Name)
 					}
 					return err
 				}
-				count, err := exportFile(n, g.ID, out)
+				done, err := exportFile(n, g.ID, out)
 				if err == nil {
-					fmt.Fprintf(c.stderr, "exported %d entries of %s to %s\n", count, g.Name, out)
+					fmt.Fprintf(c.stderr, "exported %s of %s to %s\n", count(done, "entry", "entries"), g.Name, out)
 				}
 				return err
 			})
@@ -104,8 +104,8 @@ func (c *cli) reportImport(file string, res *node.ImportResult) error {
 	if c.json {
 		err = c.emit(res)
 	} else {
-		_, err = fmt.Fprintf(c.stdout, "read %d entries: %d stored, %d already held, %d refused\n",
-			res.Read, res.Stored, res.Duplicates, len(res.Refused))
+		_, err = fmt.Fprintf(c.stdout, "read %s: %d stored, %d already held, %d refused\n",
+			count(res.Read, "entry", "entries"), res.Stored, res.Duplicates, len(res.Refused))
 	}
 	switch {
 	case err != nil:

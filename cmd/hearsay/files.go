@@ -127,8 +127,7 @@ func (c *cli) filePutCmd() *cobra.Command {
 					fmt.Fprintf(c.stderr, "hearsay: placing shards: %s\n", p)
 				}
 				fmt.Fprintf(c.stderr, "shards on %d distinct peers\n", len(res.Holders))
-				_, err = fmt.Fprintln(c.stdout, res.ID)
-				return err
+				return c.printIDString(res.ID)
 			}
 			return c.putHere(args, body, st.Size(), k, m)
 		},

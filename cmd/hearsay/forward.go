@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -21,6 +20,15 @@ import (
 // local commands never go through a running node.
 var local = map[string]bool{"init": true, "id": true, "serve": true, "devnet": true, "sim": true, "help": true, "completion": true, "hearsay": true}
 
+// topName is the name of the root's subcommand that cmd is or is under:
+// "completion" for `hearsay completion bash`.
+func topName(cmd *cobra.Command) string {
+	for cmd.HasParent() && cmd.Parent().HasParent() {
+		cmd = cmd.Parent()
+	}
+	return cmd.Name()
+}
+
 // errForwarded carries the exit code of a command a running node ran.
 type errForwarded struct{ code int }
 
@@ -29,7 +37,7 @@ func (e errForwarded) Error() string { return fmt.Sprintf("exit %d", e.code) }
 // forward runs the command in the node serving this home, if one does:
 // while a node serves, it holds the store. It reports whether it did.
 func (c *cli) forward(cmd *cobra.Command, args []string) (bool, error) {
-	if c.shared != nil || local[cmd.Name()] {
+	if c.shared != nil || local[topName(cmd)] {
 		return false, nil
 	}
 	dir, err := c.homeDir()
@@ -64,6 +72,9 @@ func (c *cli) forward(cmd *cobra.Command, args []string) (bool, error) {
 	}
 	if err != nil {
 		return true, err
+	}
+	if cmd.CommandPath() == "hearsay dir get" && res.Code == 0 && !c.json {
+		res.Stdout = terminalText(res.Stdout, isTerminal(c.stdout)) // the node's stdout was no terminal
 	}
 	c.stdout.Write(res.Stdout)
 	c.stderr.Write(res.Stderr)
@@ -123,7 +134,7 @@ func (c *cli) forwardedLine(cmd *cobra.Command, args []string) (line []string, s
 	})
 	if (cmd.Name() == "post" && len(args) > 1 && args[1] == "-") ||
 		(cmd.Name() == "put" && len(args) > 2 && args[2] == "-") {
-		if stdin, err = io.ReadAll(c.stdin); err != nil {
+		if stdin, err = c.valueArg("-"); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"hearsay/internal/entry"
@@ -46,14 +47,14 @@ func (c *cli) memberCmd() *cobra.Command {
 	var admin bool
 	add := &cobra.Command{
 		Use:   "add GROUP AUTHOR",
-		Short: "Let AUTHOR (an id from `hearsay id`) write to a members group",
+		Short: "Let AUTHOR (an id from `hearsay id`, or a unique prefix of one this node knows) write to a members group",
 		Args:  exactArgs(2),
 		RunE:  func(_ *cobra.Command, args []string) error { return c.setMember(args, true, admin) },
 	}
 	add.Flags().BoolVar(&admin, "admin", false, "also let AUTHOR manage members and hide entries")
 	remove := &cobra.Command{
 		Use:   "remove GROUP AUTHOR",
-		Short: "Stop AUTHOR writing from now on (what it wrote before stays)",
+		Short: "Stop AUTHOR (an id or a unique prefix) writing from now on (what it wrote before stays)",
 		Args:  exactArgs(2),
 		RunE:  func(_ *cobra.Command, args []string) error { return c.setMember(args, false, false) },
 	}
@@ -62,13 +63,55 @@ func (c *cli) memberCmd() *cobra.Command {
 }
 
 func (c *cli) setMember(args []string, add, admin bool) error {
-	a, err := entry.ParseAuthor(args[1])
-	if err != nil {
-		return fmt.Errorf("author: %w", err)
-	}
 	return c.withGroup(args[0], func(n *node.Node, g *group.Group) error {
+		a, err := resolveAuthor(n, args[1])
+		if err != nil {
+			return fmt.Errorf("author: %w", err)
+		}
 		return c.printID(n.SetMember(g.ID, a, add, admin))
 	})
+}
+
+// resolveAuthor reads an author's full id, or a unique prefix (6 hex
+// digits or more) of an author this node knows: itself and the members of
+// the groups it holds. An author met nowhere here needs the full id, which
+// `hearsay id` prints on their node.
+func resolveAuthor(n *node.Node, arg string) (entry.Author, error) {
+	if len(arg) == 64 {
+		return entry.ParseAuthor(arg)
+	}
+	arg = strings.ToLower(arg)
+	if len(arg) < 6 || len(arg) > 64 || strings.Trim(arg, "0123456789abcdef") != "" {
+		return entry.Author{}, fmt.Errorf("%w %q: want 64 hex digits, or a unique prefix of 6 or more of an author this node knows", entry.ErrMalformedID, arg)
+	}
+	known := map[entry.Author]bool{n.Home.Author: true}
+	gs, err := n.Store.Groups()
+	if err != nil {
+		return entry.Author{}, err
+	}
+	for _, g := range gs {
+		v, err := n.View(g.ID)
+		if err != nil {
+			return entry.Author{}, err
+		}
+		for _, m := range v.Members().Members() {
+			known[m.Author] = true
+		}
+	}
+	var match []string
+	for a := range known {
+		if strings.HasPrefix(a.String(), arg) {
+			match = append(match, a.String())
+		}
+	}
+	slices.Sort(match)
+	switch len(match) {
+	case 0:
+		return entry.Author{}, fmt.Errorf("no author this node knows (itself, members of its groups) starts with %s: give the full 64-digit id (`hearsay id` on their node prints it)", arg)
+	case 1:
+		return entry.ParseAuthor(match[0])
+	}
+	return entry.Author{}, fmt.Errorf("%s is the start of %d authors' ids: give more of it", arg, len(match))
 }
 
 func (c *cli) groupCreateCmd() *cobra.Command {
@@ -81,12 +124,16 @@ func (c *cli) groupCreateCmd() *cobra.Command {
 		RunE: func(_ *cobra.Command, args []string) error {
 			g.Name, g.Write, g.Read = args[0], group.WritePolicy(write), group.ReadPolicy(read)
 			return c.withNode(func(n *node.Node) error {
-				id, err := n.CreateGroup(g)
+				same, err := namesakes(n, g.Name)
 				if err != nil {
 					return err
 				}
-				_, err = fmt.Fprintln(c.stdout, id)
-				return err
+				id, err := n.CreateGroup(g)
+				if err == nil && len(same) > 0 {
+					fmt.Fprintf(c.stderr, "hearsay: warning: %s already named %q (%s): commands given the name will ask which; pick one by an id prefix, such as %s\n",
+						map[bool]string{true: "a group is", false: "groups are"}[len(same) == 1], g.Name, strings.Join(same, ", "), id.String()[:8])
+				}
+				return c.printID(id, err)
 			})
 		},
 	}
@@ -97,6 +144,21 @@ func (c *cli) groupCreateCmd() *cobra.Command {
 	f.Uint32Var(&g.Quota.EntriesPerDay, "entries-per-day", g.Quota.EntriesPerDay, "entries per author per day (0: no limit)")
 	f.Uint64Var(&g.Quota.BytesPerDay, "bytes-per-day", g.Quota.BytesPerDay, "bytes per author per day (0: no limit)")
 	return cmd
+}
+
+// namesakes are the short ids of the groups n holds that are named name.
+func namesakes(n *node.Node, name string) ([]string, error) {
+	gs, err := n.Store.Groups()
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, g := range gs {
+		if g.Name == name {
+			ids = append(ids, g.ID.Short())
+		}
+	}
+	return ids, nil
 }
 
 func (c *cli) groupListCmd() *cobra.Command {
@@ -121,7 +183,7 @@ func (c *cli) groupListCmd() *cobra.Command {
 					if info.Left {
 						left = "  (left)"
 					}
-					return fmt.Sprintf("%s  %-20s  %s/%s  %d entries%s", info.ID, info.Name, info.Write, info.Read, info.Entries, left)
+					return fmt.Sprintf("%s  %-20s  %s/%s  %s%s", info.ID, info.Name, info.Write, info.Read, count(info.Entries, "entry", "entries"), left)
 				})
 			})
 		},

@@ -103,7 +103,7 @@ func (c *cli) root() *cobra.Command {
 	root.PersistentFlags().BoolVar(&c.json, "json", false, "machine-readable output: one JSON object, or JSON lines for lists")
 	root.AddCommand(c.initCmd(), c.idCmd(), c.serveCmd(), c.groupCmd(), c.postCmd(), c.logCmd(), c.threadCmd(),
 		c.setCmd(), c.dirCmd(), c.exportCmd(), c.importCmd(), c.statusCmd(), c.peersCmd(), c.nearbyCmd(), c.devnetCmd(), c.simCmd(), c.fileCmd(), c.storageCmd(),
-		c.profileCmd(), c.petnameCmd())
+		c.profileCmd(), c.petnameCmd(), c.completionCmd())
 	root.AddCommand(c.withdrawCmds()...)
 	root.AddCommand(c.banCmds()...)
 	return root

@@ -20,15 +20,15 @@ func (c *cli) postCmd() *cobra.Command {
 		Short: "Write a post (TEXT - reads standard input) and print its id",
 		Args:  exactArgs(2),
 		RunE: func(_ *cobra.Command, args []string) error {
-			text := args[1]
-			if text == "-" {
-				b, err := io.ReadAll(io.LimitReader(c.stdin, entry.MaxBody+1))
-				if err != nil {
+			b, err := c.valueArg(args[1])
+			if err != nil {
+				return err
+			}
+			text := string(b)
+			return c.withGroup(args[0], func(n *node.Node, g *group.Group) error {
+				if err := fits(g, len(text), "post"); err != nil {
 					return err
 				}
-				text = string(b)
-			}
-			return c.withGroup(args[0], func(n *node.Node, g *group.Group) error {
 				var parent entry.ID
 				if replyTo != "" {
 					id, err := n.ResolveEntry(g.ID, replyTo)
@@ -37,18 +37,44 @@ func (c *cli) postCmd() *cobra.Command {
 					}
 					parent = id
 				}
-				id, err := n.Post(g.ID, group.Post{Subject: subject, Text: text}, parent)
-				if err != nil {
-					return err
-				}
-				_, err = fmt.Fprintln(c.stdout, id)
-				return err
+				return c.printID(n.Post(g.ID, group.Post{Subject: subject, Text: text}, parent))
 			})
 		},
 	}
 	cmd.Flags().StringVar(&subject, "subject", "", "subject line")
 	cmd.Flags().StringVar(&replyTo, "reply-to", "", "id (or unique prefix) of the post this one answers")
 	return cmd
+}
+
+// valueArg is a command's TEXT or VALUE argument: "-" reads standard
+// input, which must fit in an entry's body. Past that it is read to the end
+// (discarding it) to say how long it was.
+func (c *cli) valueArg(arg string) ([]byte, error) {
+	if arg != "-" {
+		return []byte(arg), nil
+	}
+	b, err := io.ReadAll(io.LimitReader(c.stdin, entry.MaxBody+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > entry.MaxBody {
+		rest, err := io.Copy(io.Discard, c.stdin)
+		if err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("standard input is %d bytes: an entry holds at most %d (large content goes in with `hearsay file put`)", int64(len(b))+rest, entry.MaxBody)
+	}
+	return b, nil
+}
+
+// fits refuses content of size bytes over group g's body limit, naming
+// both sizes (the entry's own check counts the encoded body, which is a
+// little larger than what the user gave).
+func fits(g *group.Group, size int, what string) error {
+	if size > int(g.Quota.MaxBody) {
+		return fmt.Errorf("%s of %d bytes: group %q takes bodies of at most %d bytes (its --max-body)", what, size, g.Name, g.Quota.MaxBody)
+	}
+	return nil
 }
 
 func (c *cli) logCmd() *cobra.Command {

@@ -269,17 +269,26 @@ func (c *cli) groupJoinCmd() *cobra.Command {
 				}
 				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 				defer cancel()
+				before, _ := n.Store.Count(g) // 0 for a group not held yet
 				res, err := c.join(ctx, nw, n.Home, g, peers)
+				after, cerr := n.Store.Count(g)
 				if err != nil {
+					if cerr == nil && after > before {
+						return fmt.Errorf("%w (%s stored before that: join again to resume)", err, count(after-before, "entry", "entries"))
+					}
 					return err
+				}
+				if cerr != nil {
+					return cerr
 				}
 				grp, err := n.Store.Group(g)
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(c.stderr, "joined %q: %d entries received, %d refused\n", grp.Name, res.Received, res.Refused)
-				_, err = fmt.Fprintln(c.stdout, g)
-				return err
+				// Counted in the store: in a serving node, gossip may bring
+				// some of the group's entries alongside the join's sessions.
+				fmt.Fprintf(c.stderr, "joined %q: %s added, %d refused; it holds %d\n", grp.Name, count(after-before, "entry", "entries"), res.Refused, after)
+				return c.printID(g, nil)
 			})
 		},
 	}

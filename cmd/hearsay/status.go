@@ -64,7 +64,7 @@ func (c *cli) printStatus(st *node.Status) error {
 		case g.NeighbourRTTMS > 0:
 			rtt = fmt.Sprintf(" (%.1f ms)", g.NeighbourRTTMS)
 		}
-		fmt.Fprintf(&b, "group     %s  %-16s %6d entries  digest %s  %d neighbours%s  %s\n", g.ID[:12], g.Name, g.Entries, g.Digest[:12], len(g.Neighbours), rtt, last)
+		fmt.Fprintf(&b, "group     %s  %-16s %6d %-7s  digest %s  %s%s  %s\n", g.ID[:12], g.Name, g.Entries, noun(g.Entries, "entry", "entries"), g.Digest[:12], count(len(g.Neighbours), "neighbour", "neighbours"), rtt, last)
 	}
 	_, err := fmt.Fprint(c.stdout, b.String())
 	return err
@@ -80,7 +80,7 @@ func (c *cli) peersCmd() *cobra.Command {
 				return errors.New("no node is running on this home: start one with `hearsay serve`")
 			}
 			return printList(c, c.network.Peers(), nil, func(p node.PeerInfo) string {
-				return fmt.Sprintf("%s  %s  %d groups  in %d B  out %d B  %d violations", p.ID, strings.Join(p.Addrs, ","), len(p.Groups), p.BytesIn, p.BytesOut, p.Violations)
+				return fmt.Sprintf("%s  %s  %s  in %d B  out %d B  %s", p.ID, strings.Join(p.Addrs, ","), count(len(p.Groups), "group", "groups"), p.BytesIn, p.BytesOut, count(p.Violations, "violation", "violations"))
 			})
 		},
 	}

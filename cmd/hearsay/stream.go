@@ -82,6 +82,11 @@ func (c *cli) exportThrough(client *api.Client, arg, path string) error {
 	if path != "" {
 		to = " to " + path
 	}
-	fmt.Fprintf(c.stderr, "exported %s entries of %s%s\n", resp.Trailer.Get(web.EntriesTrailer), g.Name, to)
+	sent := resp.Trailer.Get(web.EntriesTrailer)
+	what := "entries"
+	if sent == "1" {
+		what = "entry"
+	}
+	fmt.Fprintf(c.stderr, "exported %s %s of %s%s\n", sent, what, g.Name, to)
 	return nil
 }

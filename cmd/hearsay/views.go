@@ -3,22 +3,34 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"hearsay/internal/entry"
 	"hearsay/internal/group"
 	"hearsay/internal/node"
 	"hearsay/internal/view"
+	"hearsay/internal/web"
 
 	"github.com/spf13/cobra"
 )
 
-// printID prints the id of an entry a command wrote.
+// printID prints the id of an entry (or a group) a command wrote: with
+// --json as {"id": …}, the API's answer to the same write.
 func (c *cli) printID(id entry.ID, err error) error {
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintln(c.stdout, id)
+	return c.printIDString(id.String())
+}
+
+// printIDString is printID for an id the command holds as text.
+func (c *cli) printIDString(id string) error {
+	if c.json {
+		return c.emit(web.IDBody{ID: id})
+	}
+	_, err := fmt.Fprintln(c.stdout, id)
 	return err
 }
 
@@ -119,7 +131,9 @@ func (c *cli) dirCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "dir",
 		Short: "A versioned directory: paths with values, every version kept",
-		Long: "Paths are segments joined by /, none empty, . or .., without control characters.\n" +
+		Long: "Paths are segments joined by /, none empty, . or .., without control characters;\n" +
+			"one leading / is dropped (\"/a/b\" is \"a/b\": every path starts at the group's root).\n" +
+			"get writes a value byte for byte, as stored; on a terminal, text gets a final newline if it has none.\n" +
 			"rm writes a tombstone: history keeps every version, and other replicas may keep theirs —\n" +
 			"deletion cannot be guaranteed in a replicated store.",
 	}
@@ -128,16 +142,15 @@ func (c *cli) dirCmd() *cobra.Command {
 		Short: "Write a new version of a path (VALUE - reads standard input)",
 		Args:  exactArgs(3),
 		RunE: func(_ *cobra.Command, args []string) error {
-			value := []byte(args[2])
-			if args[2] == "-" {
-				b, err := io.ReadAll(io.LimitReader(c.stdin, entry.MaxBody+1))
-				if err != nil {
-					return err
-				}
-				value = b
+			value, err := c.valueArg(args[2])
+			if err != nil {
+				return err
 			}
 			return c.withGroup(args[0], func(n *node.Node, g *group.Group) error {
-				return c.printID(n.DirPut(g.ID, args[1], value))
+				if err := fits(g, len(value), "value"); err != nil {
+					return fmt.Errorf("%w; large content goes in with `hearsay file put`", err)
+				}
+				return c.printID(n.DirPut(g.ID, dirPath(args[1]), value))
 			})
 		},
 	}, &cobra.Command{
@@ -146,7 +159,7 @@ func (c *cli) dirCmd() *cobra.Command {
 		Args:  exactArgs(2),
 		RunE: func(_ *cobra.Command, args []string) error {
 			return c.withGroup(args[0], func(n *node.Node, g *group.Group) error {
-				return c.printID(n.DirRm(g.ID, args[1]))
+				return c.printID(n.DirRm(g.ID, dirPath(args[1])))
 			})
 		},
 	}, &cobra.Command{
@@ -155,7 +168,7 @@ func (c *cli) dirCmd() *cobra.Command {
 		Args:  exactArgs(2),
 		RunE: func(_ *cobra.Command, args []string) error {
 			return c.withView(args[0], func(v *view.View) error {
-				ver, _, err := v.Get(args[1])
+				ver, _, err := v.Get(dirPath(args[1]))
 				if err != nil {
 					return err
 				}
@@ -169,7 +182,7 @@ func (c *cli) dirCmd() *cobra.Command {
 				if op.File != nil {
 					return fmt.Errorf("%q is a large file of %d bytes: read it with `hearsay file get`", args[1], op.File.Size)
 				}
-				_, err = c.stdout.Write(op.Value)
+				_, err = c.stdout.Write(terminalText(op.Value, isTerminal(c.stdout)))
 				return err
 			})
 		},
@@ -179,7 +192,7 @@ func (c *cli) dirCmd() *cobra.Command {
 		Args:  exactArgs(2),
 		RunE: func(_ *cobra.Command, args []string) error {
 			return c.withView(args[0], func(v *view.View) error {
-				vers, err := v.Find(args[1])
+				vers, err := v.Find(dirPath(args[1]))
 				if err != nil {
 					return err
 				}
@@ -192,7 +205,7 @@ func (c *cli) dirCmd() *cobra.Command {
 		Args:  exactArgs(2),
 		RunE: func(_ *cobra.Command, args []string) error {
 			return c.withView(args[0], func(v *view.View) error {
-				vers, err := v.History(args[1])
+				vers, err := v.History(dirPath(args[1]))
 				if err != nil {
 					return err
 				}
@@ -207,6 +220,20 @@ func (c *cli) dirCmd() *cobra.Command {
 		},
 	})
 	return cmd
+}
+
+// dirPath drops one leading slash: a directory's paths all start at its
+// root, so "/a/b" can only mean "a/b".
+func dirPath(arg string) string { return strings.TrimPrefix(arg, "/") }
+
+// terminalText is value as dir get writes it: as stored, except that on a
+// terminal text without a final newline gets one, so the prompt does not
+// follow it on the same line. Redirected, the bytes are the value's own.
+func terminalText(value []byte, tty bool) []byte {
+	if !tty || len(value) == 0 || value[len(value)-1] == '\n' || !utf8.Valid(value) {
+		return value
+	}
+	return append(slices.Clip(value), '\n')
 }
 
 // withView runs fn on the views of the group arg names.

@@ -128,16 +128,18 @@ func (nw *Network) JoinByDHT(ctx context.Context, g entry.ID) (SyncResult, error
 		return SyncResult{}, err
 	}
 	var errs []error
+	var total SyncResult
 	for _, m := range members {
 		nw.Host.Peerstore().AddAddrs(m.ID, m.Addrs, peerstore.TempAddrTTL)
 		res, err := nw.SyncPeer(ctx, m.ID, g)
+		total.add(res) // a session that failed may have stored some
 		if err == nil {
 			nw.Announce(g)
-			return res, nil
+			return total, nil
 		}
 		errs = append(errs, fmt.Errorf("%s: %w", m.ID, err))
 	}
-	return SyncResult{}, fmt.Errorf("no member of group %s could give it: %v", g.Short(), errs)
+	return total, fmt.Errorf("no member of group %s could give it: %v", g.Short(), errs)
 }
 
 // Reach dials peers by multiaddress, each within a few seconds, as a way
@@ -154,9 +156,19 @@ func (nw *Network) Reach(ctx context.Context, addrs []string) int {
 	return n
 }
 
+// add counts o's sessions into r.
+func (r *SyncResult) add(o SyncResult) {
+	r.Rounds += o.Rounds
+	r.Received += o.Received
+	r.Refused += o.Refused
+	r.Inadmissible += o.Inadmissible
+	r.Sent += o.Sent
+}
+
 // Join fetches group g and keeps replicating it: from the first of peers
 // (multiaddresses) that answers or, with none given, from a member the DHT
-// names. Joining a group left earlier resumes it.
+// names. Joining a group left earlier resumes it. The result counts every
+// session tried, a failed one included: it may have stored entries.
 func (nw *Network) Join(ctx context.Context, g entry.ID, peers []string) (SyncResult, error) {
 	if _, err := nw.n.Store.Group(g); err == nil {
 		if err := nw.n.Store.SetLeft(g, false); err != nil {
@@ -169,12 +181,14 @@ func (nw *Network) Join(ctx context.Context, g entry.ID, peers []string) (SyncRe
 		return nw.JoinByDHT(fctx, g)
 	}
 	var errs []error
+	var total SyncResult
 	for _, p := range peers {
 		res, err := nw.SyncWith(ctx, p, g)
+		total.add(res) // a session that failed may have stored some
 		if err == nil {
-			return res, nil
+			return total, nil
 		}
 		errs = append(errs, fmt.Errorf("%s: %w", p, err))
 	}
-	return SyncResult{}, fmt.Errorf("no peer could give group %s: %v", g.Short(), errs)
+	return total, fmt.Errorf("no peer could give group %s: %v", g.Short(), errs)
 }

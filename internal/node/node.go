@@ -219,7 +219,7 @@ func (n *Node) ResolveGroup(arg string) (*group.Group, error) {
 			for i, g := range match {
 				ids[i] = g.ID.Short()
 			}
-			return nil, fmt.Errorf("%w group %q: it names %s; give more of the id", ErrAmbiguous, arg, strings.Join(ids, ", "))
+			return nil, fmt.Errorf("%w group %q: it names %s; pick one by an id prefix, such as %s", ErrAmbiguous, arg, strings.Join(ids, ", "), ids[0][:8])
 		}
 	}
 	return nil, fmt.Errorf("%w %q", group.ErrUnknownGroup, arg)

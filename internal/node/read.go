@@ -188,7 +188,7 @@ func logEntry(e *entry.Signed) (LogEntry, error) {
 		var ks *group.KeyShares
 		ks, err = group.DecodeKeyShares(e)
 		if err == nil {
-			l.Summary = fmt.Sprintf("shared a group key with %d members", len(ks.Shares))
+			l.Summary = fmt.Sprintf("shared a group key with %d member%s", len(ks.Shares), map[bool]string{true: "s"}[len(ks.Shares) != 1])
 		}
 	case group.KindRetract, group.KindHide:
 		l.Summary = fmt.Sprintf("%s %s", map[string]string{group.KindRetract: "retracted", group.KindHide: "hid"}[e.Kind], e.Refs[0].Short())
