@@ -145,7 +145,9 @@ func (c *cli) startNode(ctx context.Context, h *home.Home, netCfg node.NetConfig
 	go func() {
 		defer close(r.done)
 		r.nw.Run(ctx, bootstrap, syncEvery, func(p, g string, res node.SyncResult, err error) {
-			if err != nil {
+			if err != nil && g == "" {
+				fmt.Fprintf(c.stderr, "%s: peer %s: %v\n", h.Dir, p, err)
+			} else if err != nil {
 				fmt.Fprintf(c.stderr, "%s: sync %s with %s: %v\n", h.Dir, g, p, err)
 			} else if res.Received+res.Sent > 0 {
 				fmt.Fprintf(c.stderr, "%s: sync %s with %s: %d received, %d sent\n", h.Dir, g, p, res.Received, res.Sent)

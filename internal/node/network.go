@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"hearsay/internal/entry"
@@ -43,8 +44,10 @@ type Network struct {
 	stopRegistry func()                     // nil: not a registry
 	blobs        *blobs                     // files: shards held for peers, the ledger, /hearsay/blob/1
 
-	bans   *bans      // each peer's misbehaviour and bans (bans.go)
-	saving sync.Mutex // held while the bans are written to the home
+	bans      *bans       // each peer's misbehaviour and bans (bans.go)
+	dials     backoffs    // known peers that did not answer (reconnect.go)
+	redialing atomic.Bool // a redial runs
+	saving    sync.Mutex  // held while the bans are written to the home
 
 	// serving counts the sync sessions being answered, which Close waits
 	// for: one may be storing entries, and the store closes after.
@@ -505,7 +508,7 @@ func (nw *Network) Round(ctx context.Context, report Report) error {
 	if err != nil {
 		return err
 	}
-	peers := slices.DeleteFunc(nw.Known(), nw.Banned)
+	peers := nw.syncCandidates()
 	if len(peers) == 0 {
 		return nil
 	}
@@ -564,6 +567,9 @@ func (nw *Network) Run(ctx context.Context, bootstrap []string, every time.Durat
 			}
 		}()
 	}
+	var redials sync.WaitGroup
+	defer redials.Wait()
+	redials.Go(func() { nw.redial(ctx, report) })
 	jitter := func() time.Duration { return time.Duration(float64(every) * (0.8 + 0.4*rand.Float64())) }
 	round := time.NewTimer(jitter())
 	defer round.Stop()
@@ -574,6 +580,7 @@ func (nw *Network) Run(ctx context.Context, bootstrap []string, every time.Durat
 		case p := <-nw.met:
 			nw.Greet(ctx, p, report)
 		case <-round.C:
+			redials.Go(func() { nw.redial(ctx, report) })
 			nw.Round(ctx, report)
 			nw.n.Home.SavePeers(nw.KnownAddrs())
 			round.Reset(jitter())
