@@ -174,7 +174,7 @@ func TestForumAtScale(t *testing.T) {
 	t.Logf("scrolled to the oldest thread in %v (%d scrolls)", time.Since(scrolled).Round(time.Millisecond), pages)
 
 	eventually(t, 15*time.Second, "b meeting a", func() bool {
-		return strings.Contains(hearsay(t, dir, nil, "--home", "b", "peers").stdout, "groups")
+		return strings.Contains(hearsay(t, dir, nil, "--home", "b", "peers").stdout, " group")
 	})
 	must(t, hearsay(t, dir, nil, "--home", "b", "post", gs, "--subject", "news", "from the second node"))
 	posted := time.Now()

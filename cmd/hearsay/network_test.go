@@ -176,7 +176,7 @@ func TestPostOnAllFiveWithinTwoSeconds(t *testing.T) {
 	// Let every node greet its peers before the clock starts.
 	eventually(t, 10*time.Second, "the nodes meeting", func() bool {
 		for i := 2; i <= 5; i++ {
-			if !strings.Contains(hearsay(t, dir, nil, "--home", fmt.Sprintf("n%d", i), "peers").stdout, "groups") {
+			if !strings.Contains(hearsay(t, dir, nil, "--home", fmt.Sprintf("n%d", i), "peers").stdout, " group") {
 				return false
 			}
 		}

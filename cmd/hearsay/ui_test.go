@@ -144,7 +144,7 @@ func TestWebUI(t *testing.T) {
 	must(t, hearsay(t, dir, nil, "--home", "b", "group", "join", g, "--peer", a.addrs[0]))
 	b := serve(t, dir, "--home", "b", "--bootstrap", a.addrs[0])
 	eventually(t, 10*time.Second, "b meeting a", func() bool {
-		return strings.Contains(hearsay(t, dir, nil, "--home", "b", "peers").stdout, "groups")
+		return strings.Contains(hearsay(t, dir, nil, "--home", "b", "peers").stdout, " group")
 	})
 	must(t, hearsay(t, dir, nil, "--home", "b", "post", g, "from the second node"))
 	live, cancel := context.WithTimeout(ctx, 15*time.Second)
