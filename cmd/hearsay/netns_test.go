@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -263,4 +264,56 @@ func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) t
 		time.Sleep(200 * time.Millisecond)
 	}
 	return time.Since(start)
+}
+
+// natPMP runs a NAT-PMP server (RFC 6886) for router ns on its LAN address
+// lan, as home routers offer one: it tells the external address wan, and
+// maps the ports it is asked for to host with a DNAT rule on the router's
+// WAN interface wanIf. It serves until the test ends.
+func (l *lab) natPMP(ns, lan, wan, host, wanIf string) {
+	l.t.Helper()
+	conn, err := inNamespace(ns, func() (net.PacketConn, error) { return net.ListenPacket("udp", net.JoinHostPort(lan, "5351")) })
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	l.t.Cleanup(func() { conn.Close() })
+	start := time.Now()
+	ext := net.ParseIP(wan).To4()
+	go func() {
+		buf := make([]byte, 64)
+		for {
+			n, from, err := conn.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			if n < 2 || buf[0] != 0 {
+				continue
+			}
+			op := buf[1]
+			epoch := binary.BigEndian.AppendUint32(nil, uint32(time.Since(start)/time.Second))
+			out := append([]byte{0, 128 + op, 0, 0}, epoch...)
+			switch {
+			case op == 0 && n == 2: // the external address
+				out = append(out, ext...)
+			case (op == 1 || op == 2) && n == 12: // map a UDP (1) or TCP (2) port
+				internal := binary.BigEndian.Uint16(buf[4:6])
+				external := binary.BigEndian.Uint16(buf[6:8])
+				if external == 0 {
+					external = internal
+				}
+				lifetime := binary.BigEndian.Uint32(buf[8:12])
+				if lifetime > 0 {
+					proto := map[byte]string{1: "udp", 2: "tcp"}[op]
+					exec.Command("ip", "netns", "exec", ns, "iptables", "-t", "nat", "-A", "PREROUTING", "-i", wanIf, "-p", proto,
+						"--dport", fmt.Sprint(external), "-j", "DNAT", "--to-destination", fmt.Sprintf("%s:%d", host, internal)).Run()
+				}
+				out = binary.BigEndian.AppendUint16(out, internal)
+				out = binary.BigEndian.AppendUint16(out, external)
+				out = binary.BigEndian.AppendUint32(out, lifetime)
+			default:
+				continue
+			}
+			conn.WriteTo(out, from)
+		}
+	}()
 }

@@ -17,21 +17,23 @@ import (
 // node's namespace on the lab's Internet (192.0.0.64/26, see netns_test.go).
 // Routers a and b keep a host's port as they masquerade it, as most home
 // routers do; router c picks a random port for every connection
-// ("symmetric"), which no hole punch gets through.
+// ("symmetric"), which no hole punch gets through; router d maps ports by
+// NAT-PMP when asked.
 //
 //	hostA 10.0.1.2 ─ routerA 10.0.1.1 | 192.0.0.70 ─┐
-//	hostB 10.0.2.2 ─ routerB 10.0.2.1 | 192.0.0.71 ─┼─ br0 192.0.0.65 (wan: the public node)
-//	hostC 10.0.3.2 ─ routerC 10.0.3.1 | 192.0.0.72 ─┘
+//	hostB 10.0.2.2 ─ routerB 10.0.2.1 | 192.0.0.71 ─┤
+//	hostC 10.0.3.2 ─ routerC 10.0.3.1 | 192.0.0.72 ─┼─ br0 192.0.0.65 (wan: the public node)
+//	hostD 10.0.4.2 ─ routerD 10.0.4.1 | 192.0.0.73 ─┘
 type natLab struct {
 	*lab
-	wan, hostA, hostB, hostC string
+	wan, hostA, hostB, hostC, hostD string
 }
 
 func newNATLab(t *testing.T) *natLab {
 	l := &natLab{lab: newLab(t)}
 	l.wan = l.host("wan")
 	attach := l.bridge(l.wan, "br0", "192.0.0.65/26")
-	for i, h := range []*string{&l.hostA, &l.hostB, &l.hostC} {
+	for i, h := range []*string{&l.hostA, &l.hostB, &l.hostC, &l.hostD} {
 		side := string(rune('a' + i))
 		r := l.host("router-" + side)
 		*h = l.host("host-" + side)
@@ -41,6 +43,9 @@ func newNATLab(t *testing.T) *natLab {
 		l.link(r, "lan", lan+".1/24", *h, "eth0", lan+".2/24")
 		l.in(*h, "ip", "route", "add", "default", "via", lan+".1")
 		l.router(r, "wan", side == "c")
+		if side == "d" {
+			l.natPMP(r, lan+".1", fmt.Sprintf("192.0.0.%d", 70+i), lan+".2", "wan")
+		}
 	}
 	return l
 }
@@ -76,11 +81,12 @@ func connTo(st *node.Status, p string, relayed bool) (node.ConnStatus, bool) {
 // to a direct one by hole punching (DCUtR); posts cross both ways within
 // 2 s; with the public node killed, a and b go on syncing directly. c,
 // behind a symmetric NAT, joins too and stays relayed, and posts cross
-// through the relay within 2 s.
+// through the relay within 2 s. d, whose router maps ports by NAT-PMP,
+// finds itself public at its router's address.
 func TestReachableBehindNAT(t *testing.T) {
 	l := newNATLab(t)
 	dir := t.TempDir()
-	for _, h := range []string{"pub", "a", "b", "c"} {
+	for _, h := range []string{"pub", "a", "b", "c", "d"} {
 		must(t, hearsay(t, dir, nil, "--home", h, "init"))
 	}
 	g := must(t, hearsay(t, dir, nil, "--home", "a", "group", "create", "demo", "--write", "open"))
@@ -90,6 +96,7 @@ func TestReachableBehindNAT(t *testing.T) {
 	a := l.serve(l.hostA, dir, "--home", "a", "--bootstrap", entry)
 	b := l.serve(l.hostB, dir, "--home", "b", "--bootstrap", entry)
 	c := l.serve(l.hostC, dir, "--home", "c", "--bootstrap", entry)
+	d := l.serve(l.hostD, dir, "--home", "d", "--bootstrap", entry, "--relay-service=false")
 
 	for _, n := range []struct{ ns, home string }{{l.hostA, "a"}, {l.hostB, "b"}, {l.hostC, "c"}} {
 		var st *node.Status
@@ -105,6 +112,17 @@ func TestReachableBehindNAT(t *testing.T) {
 			t.Fatalf("%s's status:\n%s", n.home, out)
 		}
 	}
+	// d asked its router for a port (NAT-PMP), and AutoNAT v2 found the
+	// mapped address dialable from outside: d is public behind its NAT.
+	var dst *node.Status
+	for dst = l.status(l.hostD, dir, "d"); dst == nil || dst.Reach.Reachability != "public"; dst = l.status(l.hostD, dir, "d") {
+		if time.Since(start) > 40*time.Second {
+			t.Fatalf("d, whose router maps ports, did not find itself public within 40 s of the start: %+v\naddrs %v\n%s", dst.Reach, dst.Addrs, d.stderr.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	mapped := addrWith(t, dst.Reach.ReachableAddrs, "/ip4/192.0.0.73/")
+	t.Logf("d: public through its mapped port %s, %v after start", mapped, time.Since(start).Round(time.Millisecond))
 	pst := l.status(l.wan, dir, "pub")
 	if pst == nil || pst.Reach.Reachability != "public" || pst.Reach.Relay == nil || !pst.Reach.Relay.Active || pst.Reach.Relay.Reservations < 3 {
 		t.Fatalf("the public node's reach: %+v", pst.Reach)

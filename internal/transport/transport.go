@@ -112,7 +112,7 @@ func New(key ed25519.PrivateKey, o Options) (host.Host, *Reach, error) {
 			opts = append(opts, libp2p.ForceReachabilityPrivate())
 		}
 		if o.PortMap {
-			opts = append(opts, libp2p.NATPortMap())
+			opts = append(opts, libp2p.NATManager(newPortMappers)) // natpmp.go
 		}
 		if o.Relay != nil { // started and stopped by reach, as the host is public or not
 			reach.relayOpts = []relayv2.Option{relayv2.WithResources(o.Relay.resources()), relayv2.WithMetricsTracer(relayTracer{reach})}
