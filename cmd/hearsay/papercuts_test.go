@@ -192,3 +192,34 @@ func TestResumedJoinCountsWhatItAdded(t *testing.T) {
 		t.Fatalf("join again: exit %d, stderr %q", again.code, again.stderr)
 	}
 }
+
+// TestDirGetVersion: dir get --version reads any version dir history
+// lists, by its id's prefix.
+func TestDirGetVersion(t *testing.T) {
+	dir := t.TempDir()
+	must(t, hearsay(t, dir, nil, "--home", "a", "init"))
+	must(t, hearsay(t, dir, nil, "--home", "a", "group", "create", "demo"))
+	first := must(t, hearsay(t, dir, nil, "--home", "a", "dir", "put", "demo", "notes/todo", "write the docs"))
+	must(t, hearsay(t, dir, nil, "--home", "a", "dir", "put", "demo", "notes/todo", "ship it"))
+	rm := must(t, hearsay(t, dir, nil, "--home", "a", "dir", "rm", "demo", "notes/todo"))
+	hist := strings.Split(must(t, hearsay(t, dir, nil, "--home", "a", "dir", "history", "demo", "notes/todo")), "\n")
+	if len(hist) != 3 || !strings.Contains(hist[2], first[:12]) {
+		t.Fatalf("history:\n%s", strings.Join(hist, "\n"))
+	}
+	if r := hearsay(t, dir, nil, "--home", "a", "dir", "get", "demo", "notes/todo", "--version", first[:12]); r.code != 0 || r.stdout != "write the docs" {
+		t.Errorf("dir get --version %s: exit %d, stdout %q, stderr %q", first[:12], r.code, r.stdout, r.stderr)
+	}
+	if got := must(t, hearsay(t, dir, nil, "--home", "a", "--json", "dir", "get", "demo", "notes/todo", "--version", first[:8])); !strings.Contains(got, `"value":"write the docs"`) || !strings.Contains(got, first) {
+		t.Errorf("dir get --json --version: %s", got)
+	}
+	for _, c := range []struct{ version, want string }{
+		{rm[:8], "that version removed it"},
+		{"zz", `version: malformed id "zz"`},
+		{strings.Repeat("0", 12), "no such entry"},
+	} {
+		r := hearsay(t, dir, nil, "--home", "a", "dir", "get", "demo", "notes/todo", "--version", c.version)
+		if r.code != 1 || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("dir get --version %s: exit %d, stderr %q; want %q", c.version, r.code, r.stderr, c.want)
+		}
+	}
+}

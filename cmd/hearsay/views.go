@@ -162,31 +162,7 @@ func (c *cli) dirCmd() *cobra.Command {
 				return c.printID(n.DirRm(g.ID, dirPath(args[1])))
 			})
 		},
-	}, &cobra.Command{
-		Use:   "get GROUP PATH",
-		Short: "Print a path's latest value",
-		Args:  exactArgs(2),
-		RunE: func(_ *cobra.Command, args []string) error {
-			return c.withView(args[0], func(v *view.View) error {
-				ver, _, err := v.Get(dirPath(args[1]))
-				if err != nil {
-					return err
-				}
-				op, err := v.Op(ver)
-				if err != nil {
-					return err
-				}
-				if c.json {
-					return c.emit(node.Version(ver).WithOp(op))
-				}
-				if op.File != nil {
-					return fmt.Errorf("%q is a large file of %d bytes: read it with `hearsay file get`", args[1], op.File.Size)
-				}
-				_, err = c.stdout.Write(terminalText(op.Value, isTerminal(c.stdout)))
-				return err
-			})
-		},
-	}, &cobra.Command{
+	}, c.dirGetCmd(), &cobra.Command{
 		Use:   "find GROUP PREFIX",
 		Short: "List the live paths that start with PREFIX",
 		Args:  exactArgs(2),
@@ -219,6 +195,40 @@ func (c *cli) dirCmd() *cobra.Command {
 			})
 		},
 	})
+	return cmd
+}
+
+func (c *cli) dirGetCmd() *cobra.Command {
+	var version string
+	cmd := &cobra.Command{
+		Use:   "get GROUP PATH [--version ID]",
+		Short: "Print a path's latest value, or the value of one of its versions",
+		Args:  exactArgs(2),
+		RunE: func(_ *cobra.Command, args []string) error {
+			return c.withGroup(args[0], func(n *node.Node, g *group.Group) error {
+				v, err := n.View(g.ID)
+				if err != nil {
+					return err
+				}
+				ver, op, err := n.DirVersion(v, dirPath(args[1]), version)
+				if err != nil {
+					return err
+				}
+				if c.json {
+					return c.emit(node.Version(ver).WithOp(op))
+				}
+				if op.File != nil {
+					return fmt.Errorf("%q is a large file of %d bytes: read it with `hearsay file get`", args[1], op.File.Size)
+				}
+				if ver.Status != view.Visible {
+					fmt.Fprintf(c.stderr, "hearsay: version %s is %s\n", ver.At.ID.Short(), ver.Status)
+				}
+				_, err = c.stdout.Write(terminalText(op.Value, isTerminal(c.stdout)))
+				return err
+			})
+		},
+	}
+	cmd.Flags().StringVar(&version, "version", "", "a version's entry id or unique prefix, as `dir history` lists them (default: the latest)")
 	return cmd
 }
 

@@ -55,6 +55,25 @@ func (v *View) Get(path string) (Version, []byte, error) {
 	return *latest, val, err
 }
 
+// VersionOf returns the version of path that entry id wrote, whatever its
+// status, and ErrNoPath when id wrote none: an old value stays readable by
+// its version's id, as History lists them.
+func (v *View) VersionOf(path string, id entry.ID) (Version, error) {
+	var found *Version
+	err := v.versions(dirPath(v.G.ID, path), func(ver Version) {
+		if ver.At.ID == id {
+			found = &ver
+		}
+	})
+	if err != nil {
+		return Version{}, err
+	}
+	if found == nil {
+		return Version{}, fmt.Errorf("%w %q at version %s (`dir history` lists its versions)", ErrNoPath, path, id.Short())
+	}
+	return *found, nil
+}
+
 // Value reads the value a put version wrote (nil for an rm, and for a
 // large file, whose content lives in shards: see Op).
 func (v *View) Value(ver Version) ([]byte, error) {

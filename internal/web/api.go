@@ -475,11 +475,7 @@ func (s *Server) getPath(r *http.Request) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	ver, _, err := v.Get(r.PathValue("path"))
-	if err != nil {
-		return result{}, err
-	}
-	op, err := v.Op(ver)
+	ver, op, err := s.n.DirVersion(v, r.PathValue("path"), r.URL.Query().Get("version"))
 	if err != nil {
 		return result{}, err
 	}

@@ -120,6 +120,7 @@ func TestEveryOperation(t *testing.T) {
 	}
 	p1, _ := n.Post(g, group.Post{Text: "first"}, entry.ID{})
 	p2, _ := n.Post(g, group.Post{Text: "second"}, entry.ID{})
+	a1, _ := n.DirPut(g, "docs/a.txt", []byte("a, first"))
 	n.DirPut(g, "docs/a.txt", []byte("a"))
 	n.SetOp(g, "tags", "x", true)
 	if _, _, err := n.FilePut(g, "media/f.bin", strings.NewReader("a large file, in shards"), 23, node.PutOptions{K: 2, M: 1}); err != nil {
@@ -185,7 +186,9 @@ func TestEveryOperation(t *testing.T) {
 		"addElement":    {j("POST", "/api/v1/groups/demo/sets/tags", `{"element":"y"}`, 201), j("POST", "/api/v1/groups/demo/sets/tags", `{"element":[]}`, 400)},
 		"removeElement": {j("DELETE", "/api/v1/groups/demo/sets/tags/x", "", 201), j("DELETE", "/api/v1/groups/nosuch/sets/tags/x", `{}`, 404)},
 		"findPaths":     {j("GET", "/api/v1/groups/demo/dir?prefix=docs", "", 200), j("GET", "/api/v1/groups/nosuch/dir", "", 404)},
-		"getPath":       {j("GET", "/api/v1/groups/demo/dir/docs/a.txt", "", 200), j("GET", "/api/v1/groups/demo/dir/docs/none", "", 404)},
+		"getPath": {j("GET", "/api/v1/groups/demo/dir/docs/a.txt", "", 200), j("GET", "/api/v1/groups/demo/dir/docs/none", "", 404),
+			j("GET", "/api/v1/groups/demo/dir/docs/a.txt?version="+a1.String()[:8], "", 200), j("GET", "/api/v1/groups/demo/dir/docs/a.txt?version="+p1.String(), "", 404),
+			j("GET", "/api/v1/groups/demo/dir/docs/a.txt?version=zz", "", 400)},
 		"putPath": {j("PUT", "/api/v1/groups/demo/dir/docs/b.txt", `{"value":"b"}`, 201), j("PUT", "/api/v1/groups/demo/dir/docs/c.bin", `{"value_base64":"AAEC"}`, 201),
 			j("PUT", "/api/v1/groups/demo/dir/docs/b.txt", `{"value":true}`, 400), j("PUT", "/api/v1/groups/demo/dir/docs/b.txt", `{}`, 400),
 			j("PUT", "/api/v1/groups/demo/dir/docs/b.txt", `{"value_base64":"!!"}`, 400)},
