@@ -165,8 +165,9 @@ func TestWebUI(t *testing.T) {
 		}
 	}
 
+	versions := map[string]string{}
 	for _, p := range []string{"docs/readme.txt", "docs/notes/monday.txt", "docs/notes/tuesday.txt", "src/main.go"} {
-		must(t, hearsay(t, dir, nil, "--home", "a", "dir", "put", g, p, "contents of "+p))
+		versions[p] = must(t, hearsay(t, dir, nil, "--home", "a", "dir", "put", g, p, "contents of "+p))
 	}
 	err = chromedp.Do(ctx,
 		chromedp.Navigate(loc+"/dir"),
@@ -191,6 +192,18 @@ func TestWebUI(t *testing.T) {
 	}
 	if !strings.Contains(found, "monday") || !strings.Contains(found, "tuesday") || strings.Contains(found, "main.go") {
 		t.Fatalf("prefix docs/n lists %q", found)
+	}
+	// A path's history opens each version's value, the old ones too.
+	must(t, hearsay(t, dir, nil, "--home", "a", "dir", "put", g, "docs/notes/monday.txt", "monday, revised"))
+	err = chromedp.Do(ctx,
+		chromedp.Click(byText("a", "docs/notes/monday.txt")),
+		chromedp.WaitVisible(`//pre[normalize-space()="monday, revised"]`),
+		chromedp.Click(`//table[@id="history"]//a[@data-version="`+versions["docs/notes/monday.txt"]+`"]`),
+		chromedp.WaitVisible(`//div[@id="version"]/pre[normalize-space()="contents of docs/notes/monday.txt"]`),
+		chromedp.WaitVisible(`//div[@id="version"]/p[contains(., "Version `+versions["docs/notes/monday.txt"][:12]+`")]`),
+	)
+	if err != nil {
+		t.Fatalf("an old version from the history: %v (%v)", err, problems())
 	}
 	shoot(ctx, t, "directory")
 

@@ -392,23 +392,49 @@ async function dirPage(gid) {
       h("span", { class: "muted mono" }, short(v.author)))));
     if (!vers.length) results.replaceChildren(h("li", { class: "muted" }, "No paths."));
   }
+  // valueOf shows what a version wrote: its text, or a large file's card
+  // (the latest) or download link (an older one).
+  async function valueOf(path, ver, latest) {
+    if (ver.file && latest) return await fileCard(gid, path, ver.file);
+    if (ver.file) return h("p", {}, "A large file of " + ver.file.size.toLocaleString("en") + " bytes: ",
+      h("a", { href: "/api/v1/groups/" + gid + "/files/" + encPath(path) + "?version=" + ver.id, download: path.split("/").pop() }, "download this version"));
+    return h("pre", { class: "value" }, ver.value !== undefined ? ver.value : "(binary: " + ver.value_base64.length + " base64 characters)");
+  }
   async function open(path) {
     const [cur, hist] = await Promise.all([
       api("GET", "/groups/" + gid + "/dir/" + encPath(path)),
       api("GET", "/groups/" + gid + "/history/" + encPath(path)),
     ]);
-    const rows = hist.map(v => h("tr", {}, h("td", {}, v.op), h("td", { class: "mono" }, short(v.id)),
-      h("td", { class: "mono" }, short(v.author)), h("td", {}, v.status || "")));
+    const shown = h("div", { id: "version" }, await valueOf(path, cur, true));
+    const rows = [];
+    // Each put in the history opens the value it wrote, in place of the
+    // latest; an rm wrote none.
+    async function pick(v, row) {
+      try {
+        const ver = v.id === cur.id ? cur : await api("GET", "/groups/" + gid + "/dir/" + encPath(path) + "?version=" + v.id);
+        shown.replaceChildren(...(v.id === cur.id ? [] : [h("p", { class: "muted" }, "Version " + short(v.id) + " of " + hlcTime(v.hlc) + (v.status ? " (" + v.status + ")" : "") + " — ",
+          h("a", { href: "#", onclick: ev => { ev.preventDefault(); pick(cur, rows[hist.findIndex(x => x.id === cur.id)]); } }, "back to the latest"))]), await valueOf(path, ver, v.id === cur.id));
+        for (const r of rows) r.removeAttribute("aria-current");
+        row.setAttribute("aria-current", "true");
+      } catch (e) { toast(e.message); }
+    }
+    for (const v of hist) {
+      const row = h("tr", { "aria-current": v.id === cur.id ? "true" : null });
+      row.append(h("td", {}, v.op), h("td", { class: "mono" }, v.op === "put"
+        ? h("a", { href: "#", "data-version": v.id, title: "show this version's value", onclick: ev => { ev.preventDefault(); pick(v, row); } }, short(v.id))
+        : short(v.id)),
+        h("td", {}, hlcTime(v.hlc)), h("td", { class: "mono" }, short(v.author)), h("td", {}, v.status || ""));
+      rows.push(row);
+    }
     detail.replaceChildren(
       h("h2", {}, path),
-      cur.file ? await fileCard(gid, path, cur.file)
-        : h("pre", { class: "value" }, cur.value !== undefined ? cur.value : "(binary: " + cur.value_base64.length + " base64 characters)"),
+      shown,
       h("button", { class: "danger", type: "button", onclick: async () => {
         try { await api("DELETE", "/groups/" + gid + "/dir/" + encPath(path)); toast("Removed " + path); detail.replaceChildren(); await search(box.value); }
         catch (e) { toast(e.message); }
       } }, "Remove"),
       h("h2", {}, "History"),
-      h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "op"), h("th", {}, "id"), h("th", {}, "author"), h("th", {}, "status"))), h("tbody", {}, rows)));
+      h("table", { id: "history" }, h("thead", {}, h("tr", {}, h("th", {}, "op"), h("th", {}, "version"), h("th", {}, "time"), h("th", {}, "author"), h("th", {}, "status"))), h("tbody", {}, rows)));
   }
   const box = h("input", { id: "prefix", type: "search", placeholder: "type a path prefix", autocomplete: "off", "aria-label": "path prefix" });
   box.addEventListener("input", debounce(() => search(box.value).catch(e => toast(e.message)), 120));
