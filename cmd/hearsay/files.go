@@ -126,7 +126,7 @@ func (c *cli) filePutCmd() *cobra.Command {
 				for _, p := range res.Problems {
 					fmt.Fprintf(c.stderr, "hearsay: placing shards: %s\n", p)
 				}
-				fmt.Fprintf(c.stderr, "shards on %d distinct peers\n", len(res.Holders))
+				fmt.Fprintf(c.stderr, "shards on %s\n", count(len(res.Holders), "distinct peer", "distinct peers"))
 				return c.printIDString(res.ID)
 			}
 			return c.putHere(args, body, st.Size(), k, m)
@@ -313,9 +313,9 @@ func (c *cli) fileStatusCmd() *cobra.Command {
 				if c.json {
 					return c.emit(st)
 				}
-				fmt.Fprintf(c.stdout, "%s: %d bytes, %d stripes of %d+%d shards\n", st.Path, st.Size, st.Stripes, st.K, st.M)
-				fmt.Fprintf(c.stdout, "shards live: %d of %d, on %d distinct peers; stripes short: %d, unreadable: %d\n",
-					st.ShardsLive, st.ShardsTotal, len(st.Holders), st.StripesLow, st.StripesLost)
+				fmt.Fprintf(c.stdout, "%s: %d bytes, %s of %d+%d shards\n", st.Path, st.Size, count(st.Stripes, "stripe", "stripes"), st.K, st.M)
+				fmt.Fprintf(c.stdout, "shards live: %d of %d, on %s; stripes short: %d, unreadable: %d\n",
+					st.ShardsLive, st.ShardsTotal, count(len(st.Holders), "distinct peer", "distinct peers"), st.StripesLow, st.StripesLost)
 				state := "healthy"
 				if !st.Healthy {
 					state = "not healthy"

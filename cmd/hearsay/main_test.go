@@ -113,7 +113,7 @@ func TestReadmeOfflineTour(t *testing.T) {
 	if infos[1]["entries"] != float64(4) {
 		t.Fatalf("bob holds %v entries after the tour:\n%s", infos[1]["entries"], out)
 	}
-	for _, want := range []string{"Answering myself", "p2p\n", "notes/todo\n", "put"} {
+	for _, want := range []string{"Answering myself", "p2p\n", "notes/todo\n", "put", "write the docs", "on 1 distinct peer;"} {
 		if !strings.Contains(string(out), want) {
 			t.Fatalf("the tour's output lacks %q:\n%s", want, out)
 		}

@@ -102,8 +102,8 @@ func printReach(b *strings.Builder, r *node.ReachStatus) {
 		if !rs.Active {
 			state = "would relay for others once public"
 		}
-		fmt.Fprintf(b, "relay     %s: %d/%d slots, %d circuits, %d B relayed, %d refused; at most %d B buffered, %d B or %d s a circuit\n",
-			state, rs.Reservations, rs.MaxReservations, rs.Circuits, rs.BytesRelayed, rs.ReservationsRefused+rs.CircuitsRefused,
+		fmt.Fprintf(b, "relay     %s: %d/%d slots, %s, %d B relayed, %d refused; at most %d B buffered, %d B or %d s a circuit\n",
+			state, rs.Reservations, rs.MaxReservations, count(rs.Circuits, "circuit", "circuits"), rs.BytesRelayed, rs.ReservationsRefused+rs.CircuitsRefused,
 			rs.MemoryBoundBytes, rs.DataLimitBytes, rs.DurationLimitSeconds)
 	}
 	direct, relayed := 0, 0
