@@ -2,9 +2,11 @@ package node
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -260,12 +262,7 @@ func (nw *Network) Nearby(ctx context.Context) ([]Nearby, error) {
 		})
 	}
 	wg.Wait()
-	slices.SortFunc(out, func(a, b Nearby) int {
-		if a.RTT != b.RTT {
-			return int(a.RTT - b.RTT)
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(a, b Nearby) int { return cmp.Or(cmp.Compare(a.RTT, b.RTT), strings.Compare(a.ID, b.ID)) })
 	return out, nil
 }
 
