@@ -4,7 +4,8 @@
 // The root holds one folder per replicated group, named
 // "<name>-<first 12 hex digits of its id>"; under it, the paths of the
 // group's directory view are files and folders. Reading a file gives its
-// latest version; writing one puts a new version (up to the group's entry
+// latest version (GET file?version=ID an older one: openVersion); writing
+// one puts a new version (up to the group's entry
 // size a directory value, beyond it a large file coded into shards on
 // peers, package blob); deleting one writes a
 // tombstone (every version stays in the group's history); a move is a put
@@ -43,7 +44,11 @@ func (h handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "path: an encoded . or .. segment, /, or NUL is refused", http.StatusBadRequest)
 		return
 	}
-	req := &request{}
+	req := &request{version: r.URL.Query().Get("version")}
+	if req.version != "" && r.Method != http.MethodGet && r.Method != http.MethodHead {
+		http.Error(w, "?version= reads an old version of a file: GET or HEAD only", http.StatusBadRequest)
+		return
+	}
 	r = r.WithContext(context.WithValue(r.Context(), requestKey{}, req))
 	r.Body = &body{r.Body, req}
 	h.dav.ServeHTTP(&answer{ResponseWriter: w, req: req}, r)

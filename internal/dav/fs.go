@@ -73,6 +73,9 @@ func (fs *FS) OpenFile(ctx context.Context, name string, flag int, _ os.FileMode
 	if write {
 		return fs.create(ctx, rq, l, flag)
 	}
+	if rq.version != "" {
+		return fs.openVersion(ctx, rq, l)
+	}
 	fi, err := fs.stat(rq, l)
 	if err != nil {
 		return nil, err

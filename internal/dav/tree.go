@@ -22,7 +22,8 @@ type request struct {
 	folders []*folder // nil until read
 	views   map[entry.ID]*snapshot
 	failure *failure
-	bodyErr error // the request body broke off
+	bodyErr error  // the request body broke off
+	version string // ?version= of a GET or HEAD: an old version to read
 }
 
 // folder is a group as the root lists it.
