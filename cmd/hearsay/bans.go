@@ -32,7 +32,11 @@ func (c *cli) banCmds() []*cobra.Command {
 				} else if err := n.BanOffline(p, d); err != nil {
 					return err
 				}
-				_, err := fmt.Fprintf(c.stdout, "banned %s until %s\n", p, time.Now().Add(d).Format(time.RFC3339))
+				until := time.Now().Add(d).Format(time.RFC3339)
+				if c.json {
+					return c.emit(map[string]string{"peer": p.String(), "until": until})
+				}
+				_, err := fmt.Fprintf(c.stdout, "banned %s until %s\n", p, until)
 				return err
 			})
 		},
@@ -56,6 +60,9 @@ func (c *cli) banCmds() []*cobra.Command {
 				}
 				if !known {
 					return fmt.Errorf("%s is not banned, and this node holds nothing against it", p)
+				}
+				if c.json {
+					return c.emit(map[string]string{"peer": p.String()})
 				}
 				_, err := fmt.Fprintf(c.stdout, "unbanned %s\n", p)
 				return err

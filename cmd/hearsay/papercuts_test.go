@@ -47,6 +47,14 @@ func TestWritesPrintJSONObjects(t *testing.T) {
 	} {
 		jsonID(t, hearsay(t, dir, nil, append([]string{"--home", "a", "--json"}, args...)...))
 	}
+	const peer = "12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA"
+	for _, args := range [][]string{{"ban", peer, "--for", "1h"}, {"unban", peer}} {
+		out := must(t, hearsay(t, dir, nil, append([]string{"--home", "a", "--json"}, args...)...))
+		var body map[string]string
+		if err := json.Unmarshal([]byte(out), &body); err != nil || body["peer"] != peer {
+			t.Errorf("%s --json: %q (%v)", args[0], out, err)
+		}
+	}
 }
 
 // jsonID reads the {"id": …} a write printed, failing on anything else.
