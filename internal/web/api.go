@@ -75,8 +75,12 @@ type JoinBody struct {
 type JoinResult struct {
 	ID       string `json:"id"`
 	Name     string `json:"name"`
-	Received int    `json:"received"`
+	Received int    `json:"received"` // by the join's sync sessions
 	Refused  int    `json:"refused"`
+	// Added is what the store gained while the join ran, from its
+	// sessions or (a serving node) gossip alongside; Entries what it holds.
+	Added   uint64 `json:"added"`
+	Entries uint64 `json:"entries"`
 }
 
 // LeaveBody is the body of POST /api/v1/groups/{group}/leave.
@@ -255,6 +259,7 @@ func (s *Server) joinGroup(r *http.Request) (result, error) {
 	if s.join == nil {
 		return result{}, fmt.Errorf("%w: the node does not serve a network", errUnreachable)
 	}
+	before, _ := s.n.Store.Count(g) // 0 for a group not held yet
 	res, err := s.join.Join(r.Context(), g, b.Peers)
 	if err != nil {
 		return result{}, fmt.Errorf("%w: %v", errUnreachable, err)
@@ -263,7 +268,11 @@ func (s *Server) joinGroup(r *http.Request) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	return ok(JoinResult{ID: g.String(), Name: grp.Name, Received: res.Received, Refused: res.Refused})
+	after, err := s.n.Store.Count(g)
+	if err != nil {
+		return result{}, err
+	}
+	return ok(JoinResult{ID: g.String(), Name: grp.Name, Received: res.Received, Refused: res.Refused, Added: after - min(before, after), Entries: after})
 }
 
 func (s *Server) leaveGroup(r *http.Request) (result, error) {

@@ -152,7 +152,7 @@ async function groupsPage() {
     ], "Join", async v => {
       toast("Joining…");
       const r = await api("POST", "/groups/" + enc(v.id.trim()) + "/join", v.peer ? { peers: [v.peer.trim()] } : {});
-      toast(`Joined ${r.name}: ${r.received} entries`);
+      toast(`Joined ${r.name}: ${r.added} ${r.added === 1 ? "entry" : "entries"} added`);
       location.hash = "#/g/" + r.id;
     }),
   );
