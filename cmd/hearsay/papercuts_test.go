@@ -230,4 +230,9 @@ func TestDirGetVersion(t *testing.T) {
 			t.Errorf("dir get --version %s: exit %d, stderr %q; want %q", c.version, r.code, r.stderr, c.want)
 		}
 	}
+	// Through a serving node, the same.
+	serve(t, dir, "--home", "a")
+	if r := hearsay(t, dir, nil, "--home", "a", "dir", "get", "demo", "/notes/todo", "--version", first[:12]); r.code != 0 || r.stdout != "write the docs" {
+		t.Errorf("dir get --version through the node: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
 }
