@@ -87,7 +87,12 @@ func TestProfilesAndPetnames(t *testing.T) {
 	if err != nil || nameIn(t, n, g, me) != "Alice L." {
 		t.Fatalf("renamed: %+v, %v", res, err)
 	}
-	id, _ := entry.ParseID(res[0].ID)
+	var id entry.ID
+	for _, r := range res { // in the order of the groups' ids
+		if r.Group == g.String() {
+			id, _ = entry.ParseID(r.ID)
+		}
+	}
 	if _, err := n.Retract(g, id); err != nil {
 		t.Fatal(err)
 	}
