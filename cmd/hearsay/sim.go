@@ -90,6 +90,6 @@ func (c *cli) simCmd() *cobra.Command {
 	f.DurationVar(&cfg.MaxLatency, "max-latency", cfg.MaxLatency, "longest one-way link latency")
 	f.DurationVar(&cfg.Broadcast.PruneWindow, "prune-window", cfg.Broadcast.PruneWindow,
 		"how long a post counts as in flight when the broadcast decides which duplicates prune (0: every one)")
-	cmd.AddCommand(c.simFilesCmd())
+	cmd.AddCommand(c.simFilesCmd(), c.simFaultsCmd())
 	return cmd
 }

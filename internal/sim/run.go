@@ -78,6 +78,10 @@ func (s *Sim) Run() Result {
 		e := heap.Pop(&s.queue).(*event)
 		s.now = e.at
 		s.handle(e)
+		s.events++
+		if s.cfg.Check && e.to >= 0 {
+			s.checkNode(e.to)
+		}
 	}
 	return s.m.result(s)
 }

@@ -52,6 +52,9 @@ type Config struct {
 	PostEvery, AntiEntropyEvery time.Duration
 	Overlay                     hyparview.Config
 	Broadcast                   plumtree.Config
+	// Check checks each node's invariants after every event it handles
+	// (faults.go); the run's Violations say what broke.
+	Check bool
 }
 
 // DefaultConfig is a run of n nodes and p posts in one group with no
@@ -97,6 +100,8 @@ type member struct {
 	// it entered the view: a restart breaks the connection, and the next
 	// send on it finds out.
 	links []link
+	// held is how many posts the store held at the last check.
+	held int
 }
 
 type link struct{ peer, epoch int }
@@ -140,6 +145,10 @@ type Sim struct {
 	// cut marks one side of the partition; it applies in [cutFrom, cutTo).
 	cut            []bool
 	cutFrom, cutTo time.Duration
+	// events counts the events handled; violations are the invariants
+	// broken, with cfg.Check (faults.go).
+	events     int64
+	violations []Violation
 }
 
 // severed reports whether a and b are on two sides of a partition now.

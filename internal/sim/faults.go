@@ -1,0 +1,134 @@
+package sim
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"hearsay/internal/proto/hyparview"
+)
+
+// The fault suite (docs/reliability.md): many seeds, each a run with its
+// own draw of faults — loss, duplication, partitions that heal, crashes,
+// churn with restarts, link latencies — and invariants checked after every
+// event, not only at the end. A seed's run is a pure function of it, so a
+// failing seed replays from its number (`hearsay sim faults --from SEED
+// --seeds 1`).
+
+// FaultConfig is seed's draw of faults over n nodes and posts posts.
+func FaultConfig(n, posts int, seed uint64) Config {
+	r := rand.New(rand.NewPCG(seed, 0xfa017))
+	c := DefaultConfig(n, posts)
+	c.Seed = seed
+	c.Drop = []float64{0, 0.01, 0.05, 0.1}[r.IntN(4)]
+	c.Dup = []float64{0, 0.01, 0.05}[r.IntN(3)]
+	c.Crash = []float64{0, 0, 0.1, 0.2}[r.IntN(4)]
+	c.Churn = []float64{0, 0, 0.1, 0.3}[r.IntN(4)]
+	c.ChurnAway = time.Duration(5+r.IntN(30)) * time.Second
+	if r.IntN(2) == 0 {
+		c.Partition, c.PartitionFor = []float64{0.2, 0.5}[r.IntN(2)], time.Duration(2+r.IntN(20))*time.Second
+	}
+	c.MinLatency = time.Duration(1+r.IntN(20)) * time.Millisecond
+	c.MaxLatency = c.MinLatency + time.Duration(r.IntN(300))*time.Millisecond
+	c.PostEvery = time.Duration(20+r.IntN(500)) * time.Millisecond
+	c.Check = true
+	return c
+}
+
+// Violation is an invariant a run broke.
+type Violation struct {
+	Seed uint64        `json:"seed"`
+	At   time.Duration `json:"at"` // simulated time
+	What string        `json:"what"`
+}
+
+func (v Violation) String() string { return fmt.Sprintf("seed %d at %v: %s", v.Seed, v.At, v.What) }
+
+// maxViolations bounds what one run records: the first is what matters.
+const maxViolations = 8
+
+func (s *Sim) violate(format string, args ...any) {
+	if len(s.violations) < maxViolations {
+		s.violations = append(s.violations, Violation{Seed: s.cfg.Seed, At: s.now, What: fmt.Sprintf(format, args...)})
+	}
+}
+
+// checkNode checks node i's invariants after an event reached it: its
+// overlay views stay within their bounds, hold no duplicate, never itself,
+// no peer in both; and no member's store ever holds fewer posts than it
+// did (a store survives crashes and restarts: nothing stored is lost).
+func (s *Sim) checkNode(i int) {
+	n := s.nodes[i]
+	for k, m := range n.in {
+		active, passive := m.overlay.Active(), m.overlay.Passive()
+		switch {
+		case len(active) > s.cfg.Overlay.ActiveSize:
+			s.violate("node %d group %d: %d active peers, bound %d", i, n.groups[k], len(active), s.cfg.Overlay.ActiveSize)
+		case len(passive) > s.cfg.Overlay.PassiveSize:
+			s.violate("node %d group %d: %d passive peers, bound %d", i, n.groups[k], len(passive), s.cfg.Overlay.PassiveSize)
+		case slices.Contains(active, n.id) || slices.Contains(passive, n.id):
+			s.violate("node %d group %d: itself in its views", i, n.groups[k])
+		case hasDuplicate(active) || hasDuplicate(passive):
+			s.violate("node %d group %d: a peer twice in one view", i, n.groups[k])
+		case slices.ContainsFunc(active, func(p hyparview.PeerID) bool { return slices.Contains(passive, p) }):
+			s.violate("node %d group %d: a peer in both views", i, n.groups[k])
+		}
+		held := len(m.store.payloads)
+		if held < m.held {
+			s.violate("node %d group %d: holds %d posts, held %d", i, n.groups[k], held, m.held)
+		}
+		m.held = held
+	}
+}
+
+func hasDuplicate(ps []hyparview.PeerID) bool {
+	seen := make(map[hyparview.PeerID]bool, len(ps))
+	for _, p := range ps {
+		if seen[p] {
+			return true
+		}
+		seen[p] = true
+	}
+	return false
+}
+
+// FaultReport sums a run of seeds.
+type FaultReport struct {
+	Seeds      int           `json:"seeds"`
+	From       uint64        `json:"from"`
+	Nodes      int           `json:"nodes"`
+	Events     int64         `json:"events"`
+	Violations []Violation   `json:"violations"`
+	Took       time.Duration `json:"took_ns"`
+}
+
+// RunFaults runs seeds from through from+seeds-1 with FaultConfig, each
+// checked after every event and, at its end, for delivery to every live
+// member; a panic is a violation of its seed. now is the wall clock, for
+// the report's time only.
+func RunFaults(nodes, posts, seeds int, from uint64, now func() time.Time) FaultReport {
+	rep := FaultReport{Seeds: seeds, From: from, Nodes: nodes, Violations: []Violation{}}
+	start := now()
+	for k := range uint64(seeds) {
+		rep.Violations = append(rep.Violations, runChecked(FaultConfig(nodes, posts, from+k), &rep.Events)...)
+	}
+	rep.Took = now().Sub(start)
+	return rep
+}
+
+func runChecked(c Config, events *int64) (out []Violation) {
+	defer func() {
+		if r := recover(); r != nil {
+			out = append(out, Violation{Seed: c.Seed, What: fmt.Sprintf("panic: %v", r)})
+		}
+	}()
+	s := New(c)
+	r := s.Run()
+	*events += s.events
+	out = s.violations
+	if r.Delivery != 1 {
+		out = append(out, Violation{Seed: c.Seed, At: s.now, What: fmt.Sprintf("delivery %v at the end: %d posts some live member holds did not reach every live member", r.Delivery, r.Lost)})
+	}
+	return out
+}
