@@ -54,7 +54,7 @@ func TestPartitionsHeal(t *testing.T) {
 	}
 
 	var mu sync.Mutex
-	var acked []string // ids of posts whose command exited 0
+	var acked []string              // ids of posts whose command exited 0
 	lastBy := make([]string, nodes) // each node's last acknowledged post
 	write := func(i, round, k int) {
 		r := l.hearsay(hosts[i], dir, "--home", homes[i], "post", g, fmt.Sprintf("round %d, node %d, post %d", round, i+1, k))
