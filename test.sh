@@ -4,7 +4,7 @@
 #   ./test.sh          vet, then every test (times: docs/benchmarks.md, "The test suite")
 #   ./test.sh -long    the same, then the soaks: more simulator seeds, 1 GiB through
 #                      real nodes, a 256 MiB file across twelve nodes, a forum of
-#                      100,000 posts in Chromium, twelve partitions of five nodes
+#                      100,000 posts in Chromium, eight partitions of five nodes
 #                      (CI runs this)
 #
 # The tests drive real programs — rclone, litmus, Chromium, curl, Python's
@@ -114,7 +114,7 @@ if $long; then
 		-run '^(TestFileGigabyte|TestExportGigabyteThroughNode|TestFileSurvivesLosingHolders)$' ./cmd/hearsay \
 		-args -files.gib -stream.gib -files.size 268435456
 	phase forum-soak go test -count=1 -timeout 10m -v -run '^TestForumAtScale$' ./cmd/hearsay -args -forum.posts 100000
-	phase partitions go test -count=1 -timeout 15m -v -run '^TestPartitionsHeal$' ./cmd/hearsay -args -partition.rounds 12 -partition.cut 20s
+	phase partitions go test -count=1 -timeout 15m -v -run '^TestPartitionsHeal$' ./cmd/hearsay -args -partition.rounds 8 -partition.cut 15s
 fi
 if ((${#failed[@]})); then
 	echo "test.sh: FAILED after $SECONDS s: ${failed[*]}"

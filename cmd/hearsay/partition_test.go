@@ -17,8 +17,8 @@ import (
 // TestPartitionsHeal runs a few cut-write-heal rounds in the race-built
 // suite, and more and longer ones in ./test.sh -long.
 var (
-	partitionRounds = flag.Int("partition.rounds", 3, "rounds of TestPartitionsHeal (./test.sh -long: 12)")
-	partitionCut    = flag.Duration("partition.cut", 3*time.Second, "the longest a cut of TestPartitionsHeal lasts after its writes (./test.sh -long: 20s)")
+	partitionRounds = flag.Int("partition.rounds", 3, "rounds of TestPartitionsHeal (./test.sh -long: 8)")
+	partitionCut    = flag.Duration("partition.cut", 3*time.Second, "the longest a cut of TestPartitionsHeal lasts after its writes (./test.sh -long: 15s)")
 )
 
 // TestPartitionsHeal: five real nodes, each in its own network namespace on
