@@ -115,6 +115,7 @@ if $long; then
 		-args -files.gib -stream.gib -files.size 268435456
 	phase forum-soak go test -count=1 -timeout 10m -v -run '^TestForumAtScale$' ./cmd/hearsay -args -forum.posts 100000
 	phase partitions go test -count=1 -timeout 15m -v -run '^TestPartitionsHeal$' ./cmd/hearsay -args -partition.rounds 8 -partition.cut 15s
+	phase crash-soak go test -count=1 -timeout 20m -v -run '^TestCrashPoints$' ./cmd/hearsay -args -crash.kills 100
 fi
 if ((${#failed[@]})); then
 	echo "test.sh: FAILED after $SECONDS s: ${failed[*]}"
