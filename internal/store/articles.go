@@ -237,7 +237,7 @@ func (s *Store) indexArticles() error {
 			return bad == nil
 		})
 		if err = errors.Join(err, bad, b.Set(key(tagArticles, g.ID[:]), u64(num), nil)); err == nil {
-			err = b.Commit(pebble.Sync)
+			err = s.durably(func() error { return b.Commit(pebble.Sync) })
 		}
 		b.Close()
 		if err != nil {

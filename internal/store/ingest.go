@@ -214,7 +214,7 @@ func (s *Store) Commit(p *Prepared, nowMs int64) []Outcome {
 	}
 	err = c.finish()
 	if err == nil {
-		err = b.Commit(pebble.Sync)
+		err = s.durably(func() error { return b.Commit(pebble.Sync) })
 	}
 	if err != nil {
 		for i := range out {

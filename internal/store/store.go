@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"hearsay/internal/entry"
@@ -55,6 +56,8 @@ type Store struct {
 	db      *pebble.DB
 	lock    *pebble.Lock
 	workers int
+
+	broken atomic.Bool // a write failed: see durably
 
 	closeOnce sync.Once
 	closeErr  error
@@ -193,7 +196,7 @@ func (s *Store) SetLeft(g entry.ID, left bool) error {
 	if left {
 		v = []byte{groupLeft}
 	}
-	return s.db.Set(key(tagGroup, g[:]), v, pebble.Sync)
+	return s.durably(func() error { return s.db.Set(key(tagGroup, g[:]), v, pebble.Sync) })
 }
 
 // Purge deletes everything the store holds of a group, durably.
@@ -212,7 +215,7 @@ func (s *Store) Purge(g entry.ID) error {
 			return err
 		}
 	}
-	if err := b.Commit(pebble.Sync); err != nil {
+	if err := s.durably(func() error { return b.Commit(pebble.Sync) }); err != nil {
 		return err
 	}
 	delete(s.groups, g)
@@ -385,7 +388,7 @@ func (s *Store) ApplyUnsealed(g entry.ID, keyID []byte, unsealed []*entry.Signed
 	for _, p := range cleared {
 		b.Delete(view.AwaitingKey(g, keyID, p), nil)
 	}
-	return b.Commit(pebble.Sync)
+	return s.durably(func() error { return b.Commit(pebble.Sync) })
 }
 
 type viewReader struct {
@@ -457,5 +460,5 @@ func (l logger) Errorf(format string, args ...any) {
 }
 
 func (l logger) Fatalf(format string, args ...any) {
-	panic(fmt.Sprintf("pebble: "+format, args...))
+	panic(fatal{fmt.Sprintf("pebble: "+format, args...)})
 }
