@@ -16,6 +16,10 @@ type simResult struct {
 	sim.Result
 	WallS    float64 `json:"wall_s"`
 	MaxRSSMB float64 `json:"max_rss_mb"`
+	// EventsPerS is the simulator's speed; RSSPerNode the process's peak
+	// resident memory over the nodes, what a node costs to simulate.
+	EventsPerS float64 `json:"events_per_s"`
+	RSSPerNode float64 `json:"rss_bytes_per_node"`
 }
 
 func (c *cli) simCmd() *cobra.Command {
@@ -37,6 +41,10 @@ func (c *cli) simCmd() *cobra.Command {
 				return fmt.Errorf("--nodes must be at least 2, got %d", cfg.Nodes)
 			case cfg.Posts < 1:
 				return fmt.Errorf("--posts must be at least 1, got %d", cfg.Posts)
+			case cfg.GroupsPerNode < 1 || cfg.GroupsPerNode > 100:
+				return fmt.Errorf("--groups-per-node must be in [1, 100], got %d", cfg.GroupsPerNode)
+			case cfg.Zipf != 0 && cfg.Zipf <= 1:
+				return fmt.Errorf("--zipf must be above 1 (or 0 for none), got %v", cfg.Zipf)
 			case cfg.Groups < 1 || cfg.Groups > cfg.Nodes/2:
 				return fmt.Errorf("--groups must be in [1, nodes/2 = %d] so every group has two members, got %d", cfg.Nodes/2, cfg.Groups)
 			case cfg.Drop < 0 || cfg.Drop >= 1 || cfg.Crash < 0 || cfg.Crash >= 1 || cfg.Churn < 0 || cfg.Churn >= 1:
@@ -57,6 +65,8 @@ func (c *cli) simCmd() *cobra.Command {
 			if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
 				r.MaxRSSMB = float64(ru.Maxrss) / 1024
 			}
+			r.EventsPerS = float64(r.Events) / r.WallS
+			r.RSSPerNode = r.MaxRSSMB * (1 << 20) / float64(r.Nodes)
 			if c.json {
 				return c.emit(r)
 			}
@@ -71,15 +81,17 @@ func (c *cli) simCmd() *cobra.Command {
 			}
 			_, err := fmt.Fprintf(c.stdout, "nodes %d (live %d), posts %d, seed %d, drop %.2f, crash %.2f%s\n"+
 				"delivery %.4f (lost %d)  rmr %.4f\nhops p50 %d p99 %d max %d  latency p50 %.0f ms p99 %.0f ms\n"+
-				"per node per entry: %.2f messages, %.0f bytes\nwall %.1f s, max rss %.0f MB\n",
+				"per node per entry: %.2f messages, %.0f bytes\nwall %.1f s, %d events (%.0f/s), max rss %.0f MB (%.1f KB per node)\n",
 				r.Nodes, r.Live, r.Posts, r.Seed, r.Drop, r.Crash, extra, r.Delivery, r.Lost, r.RMR, r.HopsP50, r.HopsP99, r.HopsMax,
-				r.LatencyP50, r.LatencyP99, r.MsgsPerNodePerEntry, r.BytesPerNodePerEntry, r.WallS, r.MaxRSSMB)
+				r.LatencyP50, r.LatencyP99, r.MsgsPerNodePerEntry, r.BytesPerNodePerEntry, r.WallS, r.Events, r.EventsPerS, r.MaxRSSMB, r.RSSPerNode/1024)
 			return err
 		},
 	}
 	f := cmd.Flags()
 	f.IntVar(&cfg.Nodes, "nodes", cfg.Nodes, "how many nodes")
-	f.IntVar(&cfg.Groups, "groups", cfg.Groups, "how many groups; each node joins one to three")
+	f.IntVar(&cfg.Groups, "groups", cfg.Groups, "how many groups; each node joins one to --groups-per-node")
+	f.IntVar(&cfg.GroupsPerNode, "groups-per-node", 3, "the most groups a node joins (each node: one to this many, equally likely)")
+	f.Float64Var(&cfg.Zipf, "zipf", 0, "above 1: draw the groups nodes join from a Zipf law of this exponent (heavy-tailed group sizes); 0: uniformly")
 	f.IntVar(&cfg.Posts, "posts", cfg.Posts, "how many posts")
 	f.Float64Var(&cfg.Drop, "drop", 0, "probability that a message is lost")
 	f.Float64Var(&cfg.Churn, "churn", 0, "fraction of nodes that leave during the posts and come back (half as many newcomers join)")

@@ -2,12 +2,13 @@ package sim
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
 func TestMemberships(t *testing.T) {
 	const groups, initial, total = 7, 100, 120
-	of := memberships(rand.New(rand.NewPCG(1, 2)), groups, initial, total)
+	of := memberships(rand.New(rand.NewPCG(1, 2)), groups, 3, 0, initial, total)
 	sizes := make([]int, groups)
 	for i, gs := range of {
 		if len(gs) < 1 || len(gs) > 3 {
@@ -27,7 +28,7 @@ func TestMemberships(t *testing.T) {
 			t.Fatalf("group %d starts with %d members, want at least %d", g, n, initial/groups)
 		}
 	}
-	for _, gs := range memberships(nil, 1, 3, 5) {
+	for _, gs := range memberships(nil, 1, 3, 0, 3, 5) {
 		if len(gs) != 1 || gs[0] != 0 {
 			t.Fatalf("one group: %v, want every node in group 0", gs)
 		}
@@ -91,4 +92,31 @@ func TestGroupsConverge(t *testing.T) {
 			}
 		})
 	}
+}
+
+// With a Zipf law the groups' sizes are heavy-tailed, and a node joins up
+// to GroupsPerNode of them.
+func TestZipfMemberships(t *testing.T) {
+	const groups, nodes = 100, 10_000
+	of := memberships(rand.New(rand.NewPCG(3, 4)), groups, 10, 1.3, nodes, nodes)
+	sizes := make([]int, groups)
+	most := 0
+	for _, gs := range of {
+		if len(gs) < 1 || len(gs) > 10 {
+			t.Fatalf("a node in %d groups, want 1..10", len(gs))
+		}
+		most = max(most, len(gs))
+		for _, g := range gs {
+			sizes[g]++
+		}
+	}
+	if most < 8 {
+		t.Fatalf("no node in more than %d groups", most)
+	}
+	sorted := slices.Clone(sizes)
+	slices.Sort(sorted)
+	if median := sorted[groups/2]; sizes[0] < 10*median || sorted[0] < nodes/groups {
+		t.Fatalf("sizes not heavy-tailed: largest %d, median %d, smallest %d", sizes[0], median, sorted[0])
+	}
+	t.Logf("group sizes: largest %d, median %d, smallest %d", sizes[0], sorted[groups/2], sorted[0])
 }

@@ -47,6 +47,8 @@ type Result struct {
 	// (every node, for a single group).
 	MsgsPerNodePerEntry  float64 `json:"msgs_per_node_per_entry"`
 	BytesPerNodePerEntry float64 `json:"bytes_per_node_per_entry"`
+	// Events counts the simulator's events: its unit of work.
+	Events int64 `json:"events"`
 }
 
 type metrics struct {
@@ -110,7 +112,7 @@ func (m *metrics) moved(_ int, entries int) { m.bytes += entries * (len(payload)
 
 func (m *metrics) result(s *Sim) Result {
 	r := Result{Nodes: len(s.nodes), Posts: len(m.order), Seed: s.cfg.Seed, Drop: s.cfg.Drop, Crash: s.cfg.Crash,
-		Churn: s.cfg.Churn, Joined: len(s.nodes) - s.cfg.Nodes}
+		Churn: s.cfg.Churn, Joined: len(s.nodes) - s.cfg.Nodes, Events: s.events}
 	if s.cfg.Groups > 1 {
 		r.Groups = s.cfg.Groups
 	}

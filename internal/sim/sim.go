@@ -28,6 +28,10 @@ type Config struct {
 	// three (see memberships), runs one overlay and one broadcast state per
 	// group, and each post goes to a random group.
 	Groups int
+	// GroupsPerNode is the most groups a node joins (zero: three); Zipf,
+	// above 1, draws which from a Zipf law of that exponent (memberships).
+	GroupsPerNode int
+	Zipf          float64
 	// Drop is the probability that a message is lost; Dup that it arrives twice.
 	Drop, Dup float64
 	// Crash is the fraction of the initial nodes that crash mid-run and
@@ -159,11 +163,14 @@ func (s *Sim) severed(a, b int) bool {
 // New builds the network; Run runs it.
 func New(cfg Config) *Sim {
 	cfg.Groups = max(cfg.Groups, 1)
+	if cfg.GroupsPerNode <= 0 {
+		cfg.GroupsPerNode = 3
+	}
 	s := &Sim{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 0x5eed)), index: map[hyparview.PeerID]int{}}
 	s.m = metrics{published: map[plumtree.MessageID]time.Duration{}, copies: map[plumtree.MessageID]int{}}
 	newcomers := int(cfg.Churn * float64(cfg.Nodes) / 2)
 	s.groups = make([][]int, cfg.Groups)
-	for i, groups := range memberships(s.rng, cfg.Groups, cfg.Nodes, cfg.Nodes+newcomers) {
+	for i, groups := range memberships(s.rng, cfg.Groups, cfg.GroupsPerNode, cfg.Zipf, cfg.Nodes, cfg.Nodes+newcomers) {
 		id := hyparview.PeerID(fmt.Sprintf("n%d", i))
 		n := &node{id: id, down: i >= cfg.Nodes, groups: groups}
 		for _, g := range groups {
