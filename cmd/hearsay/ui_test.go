@@ -254,11 +254,14 @@ func TestWebUI(t *testing.T) {
 	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("main form, main button").length`)); err != nil || n != 0 {
 		t.Fatalf("a read-only forum shows %d forms and buttons (%v)", n, err)
 	}
+	// A banned peer shows on the network page.
+	bPeer := b.addrs[0][strings.LastIndex(b.addrs[0], "/")+1:]
+	must(t, hearsay(t, dir, nil, "--home", "a", "ban", bPeer))
 	for _, page := range []struct{ name, hash, ready string }{
 		{"groups", "#/groups", byText("h1", "Groups")},
 		{"collections", "#/g/" + g + "/sets/tags", byText("h2", "Set “tags”")},
 		{"about", "#/g/" + g + "/about", byText("h2", "Members")},
-		{"network", "#/network", byText("h1", "Network")},
+		{"network", "#/network", `//table[@id="bans"]//td[@title="` + bPeer + `"]`},
 	} {
 		if err := chromedp.Do(ctx, chromedp.Navigate(base+"/"+page.hash), chromedp.WaitVisible(page.ready)); err != nil {
 			t.Fatalf("%s page: %v (%v)", page.name, err, problems())

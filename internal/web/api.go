@@ -186,6 +186,13 @@ func (s *Server) getStatus(*http.Request) (result, error) {
 	return ok(st)
 }
 
+func (s *Server) listBans(*http.Request) (result, error) {
+	if s.nw == nil {
+		return ok([]node.BanInfo{})
+	}
+	return ok(s.nw.BanList())
+}
+
 func (s *Server) listPeers(*http.Request) (result, error) {
 	if s.nw == nil {
 		return ok([]node.PeerInfo{})

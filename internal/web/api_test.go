@@ -154,6 +154,7 @@ func TestEveryOperation(t *testing.T) {
 		"getIdentity": {j("GET", "/api/v1/id", "", 200)},
 		"getStatus":   {j("GET", "/api/v1/status", "", 200)},
 		"listPeers":   {j("GET", "/api/v1/peers", "", 200)},
+		"listBans":    {j("GET", "/api/v1/bans", "", 200)},
 		"listGroups":  {j("GET", "/api/v1/groups", "", 200)},
 		"createGroup": {j("POST", "/api/v1/groups", `{"name":"made","write":"open"}`, 201),
 			j("POST", "/api/v1/groups", `{"name":5}`, 400), j("POST", "/api/v1/groups", `{}`, 400),

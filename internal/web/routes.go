@@ -43,6 +43,7 @@ func (s *Server) routes() []route {
 		{method: "GET", pattern: "/api/v1/id", id: "getIdentity", summary: "The node's author id and peer id", ok: 200, resp: Identity{}, json: s.getIdentity},
 		{method: "GET", pattern: "/api/v1/status", id: "getStatus", summary: "The node: addresses, and per group entries, digest, neighbours, last sync", ok: 200, resp: node.Status{}, json: s.getStatus},
 		{method: "GET", pattern: "/api/v1/peers", id: "listPeers", summary: "Connected peers, with traffic and violations", ok: 200, resp: []node.PeerInfo{}, json: s.listPeers},
+		{method: "GET", pattern: "/api/v1/bans", id: "listBans", summary: "Peers banned now, until when, and how many times (docs/security.md)", ok: 200, resp: []node.BanInfo{}, json: s.listBans},
 		{method: "GET", pattern: "/api/v1/events", id: "streamEvents", summary: "Server-Sent Events: `entry` for each entry stored, `status` when a group's standing changes", ok: 200, respType: "text/event-stream",
 			query: []param{{"group", "string", "only this group (id, id prefix or name)"}}, errs: g, raw: s.events},
 		{method: "GET", pattern: "/api/v1/groups", id: "listGroups", summary: "The groups this node holds", ok: 200, resp: []node.GroupInfo{}, json: s.listGroups},

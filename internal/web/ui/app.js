@@ -522,7 +522,7 @@ async function aboutPage(gid) {
 
 async function networkPage() {
   async function render() {
-    const [st, peers] = await Promise.all([api("GET", "/status"), api("GET", "/peers")]);
+    const [st, peers, bans] = await Promise.all([api("GET", "/status"), api("GET", "/peers"), api("GET", "/bans")]);
     show(h("h1", {}, "Network"),
       h("div", { class: "card" },
         h("p", {}, "Peer id ", h("span", { class: "mono" }, st.peer_id)),
@@ -537,7 +537,11 @@ async function networkPage() {
       h("h2", {}, "Peers"),
       peers.length ? h("div", { class: "scroll" }, h("table", {}, h("thead", {}, h("tr", {}, ["peer", "in", "out", "violations"].map(x => h("th", {}, x)))),
         h("tbody", {}, peers.map(p => h("tr", {}, h("td", { class: "mono", title: p.peer_id }, peerShort(p.peer_id)), h("td", {}, p.bytes_in), h("td", {}, p.bytes_out), h("td", {}, p.violations))))))
-        : h("p", { class: "muted" }, "No peers connected."));
+        : h("p", { class: "muted" }, "No peers connected."),
+      h("h2", {}, "Banned peers"),
+      bans.length ? h("div", { class: "scroll" }, h("table", { id: "bans" }, h("thead", {}, h("tr", {}, ["peer", "until", "bans"].map(x => h("th", {}, x)))),
+        h("tbody", {}, bans.map(b => h("tr", {}, h("td", { class: "mono", title: b.peer_id }, peerShort(b.peer_id)), h("td", {}, when(b.until)), h("td", {}, b.count))))))
+        : h("p", { class: "muted", id: "bans" }, "None: a peer that misbehaves is banned for a while (hearsay ban, unban)."));
   }
   await render();
   listen("", { status: debounce(() => render().catch(e => toast(e.message)), 200) });
