@@ -267,6 +267,13 @@ func (ss *session) group(args []string, list bool) error {
 	if err != nil {
 		return err
 	}
+	from, to := low, high
+	if len(args) == 2 {
+		if from, to, ok = parseRange(args[1], high); !ok {
+			ss.reply(501, "a range: n, n- or n-m")
+			return nil
+		}
+	}
 	if g.name != ss.groupName {
 		clear(ss.cache)
 	}
@@ -278,12 +285,6 @@ func (ss *session) group(args []string, list bool) error {
 	if !list {
 		return nil
 	}
-	from, to := low, high
-	if len(args) == 2 {
-		if from, to, ok = parseRange(args[1], high); !ok {
-			return ss.malformedAfter211()
-		}
-	}
 	var nums []string
 	err = g.arts.Range(from, to, false, func(a store.Article) bool {
 		nums = append(nums, strconv.FormatUint(a.Num, 10))
@@ -291,13 +292,6 @@ func (ss *session) group(args []string, list bool) error {
 	})
 	ss.lines(nums...)
 	return err
-}
-
-// malformedAfter211 ends a LISTGROUP whose range did not parse: the 211 is
-// out, so the list is empty.
-func (ss *session) malformedAfter211() error {
-	ss.end()
-	return nil
 }
 
 // parseRange reads "n", "n-" or "n-m"; "n-" runs to high.
