@@ -77,11 +77,14 @@ func (s *Server) Close() error {
 func (s *Server) accept() {
 	for {
 		c, err := s.ln.Accept()
+		if errors.Is(err, net.ErrClosed) {
+			return
+		}
 		if err != nil {
-			if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
-				continue
-			}
-			return // closed
+			// Out of descriptors, say: wait, as net/http does, rather than stop
+			// serving for good.
+			time.Sleep(50 * time.Millisecond)
+			continue
 		}
 		s.mu.Lock()
 		full := len(s.conns) >= s.limits.Conns
