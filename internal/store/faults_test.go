@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -33,11 +34,15 @@ func TestStorageFaults(t *testing.T) {
 		rng := rand.New(rand.NewPCG(uint64(round), 15))
 		mem := vfs.NewCrashableMem()
 		var on atomic.Bool
+		var rngMu sync.Mutex // Pebble writes from more than one goroutine
 		var injected atomic.Int64
 		inj := errorfs.InjectorFunc(func(op errorfs.Op) error {
 			switch op.Kind {
 			case errorfs.OpFileWrite, errorfs.OpFileWriteAt, errorfs.OpFileSync, errorfs.OpFileSyncData, errorfs.OpFileSyncTo, errorfs.OpFileFlush:
-				if on.Load() && rng.IntN(15) == 0 {
+				rngMu.Lock()
+				hit := rng.IntN(15) == 0
+				rngMu.Unlock()
+				if on.Load() && hit {
 					injected.Add(1)
 					return errorfs.ErrInjected
 				}
