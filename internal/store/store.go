@@ -460,5 +460,9 @@ func (l logger) Errorf(format string, args ...any) {
 }
 
 func (l logger) Fatalf(format string, args ...any) {
-	panic(fatal{fmt.Sprintf("pebble: "+format, args...)})
+	msg := fmt.Sprintf(format, args...)
+	if !strings.HasPrefix(msg, "pebble: ") {
+		msg = "pebble: " + msg
+	}
+	panic(fatal{msg})
 }
