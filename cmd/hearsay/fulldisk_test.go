@@ -133,6 +133,7 @@ func postWithin(t *testing.T, limit time.Duration, dir, text string) result {
 	cmd.Env = append(os.Environ(), asCLI+"=1", "HEARSAY_HOME="+filepath.Join(dir, "default-home"))
 	var out, errb strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errb
+	cmd.WaitDelay = 5 * time.Second // its output pipes too
 	err := cmd.Run()
 	if ctx.Err() != nil {
 		t.Fatalf("a post on a filling disk did not end within %v", limit)
