@@ -69,40 +69,129 @@ func Reason(err error) string {
 	return ""
 }
 
-// Prepared holds decoded entries whose signatures have been checked.
+// VerifyBatch is how many signatures Prepare checks in one batch equation.
+// The per-signature cost falls little beyond 64; a batch that fails is
+// verified again one by one, so a bad entry costs its batch that much more.
+const VerifyBatch = 128
+
+// Prepared holds decoded entries whose signatures have been checked, but
+// for those the store already held when they were prepared: a duplicate is
+// not verified, and Commit checks it is still held.
 type Prepared struct {
-	entries []*entry.Signed
-	errs    []error
+	entries    []*entry.Signed
+	errs       []error
+	unverified []bool
+}
+
+func newPrepared(n int) *Prepared {
+	return &Prepared{entries: make([]*entry.Signed, n), errs: make([]error, n), unverified: make([]bool, n)}
 }
 
 // Prepare decodes raws, verifies their signatures and checks their bodies on
-// all workers. It reads nothing from the store, so it may run while another
-// batch commits. The decoded entries alias raws: the caller must not reuse
-// those buffers.
+// all workers. It reads from the store only whether each entry is held, and
+// takes no lock, so it may run while another batch commits. The decoded
+// entries alias raws: the caller must not reuse those buffers.
 func (s *Store) Prepare(raws [][]byte) *Prepared {
-	p := &Prepared{entries: make([]*entry.Signed, len(raws)), errs: make([]error, len(raws))}
-	workers := min(s.workers, (len(raws)+63)/64)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for i := w; i < len(raws); i += workers {
-				p.entries[i], p.errs[i] = prepare(raws[i])
-			}
-		})
-	}
-	wg.Wait()
+	p := newPrepared(len(raws))
+	s.prepareAll(p, func(i int) (*entry.Signed, error) { return entry.Decode(raws[i]) })
 	return p
 }
 
-func prepare(raw []byte) (*entry.Signed, error) {
-	e, err := entry.Decode(raw)
-	if err == nil {
-		err = e.Verify()
+// PrepareDecoded is Prepare for entries already decoded (entry.Decode):
+// the gossip layer decodes a pushed entry to check it before admission.
+func (s *Store) PrepareDecoded(es []*entry.Signed) *Prepared {
+	p := newPrepared(len(es))
+	s.prepareAll(p, func(i int) (*entry.Signed, error) { return es[i], nil })
+	return p
+}
+
+// PrepareOwn takes entries this node has just signed (entry.Sign): their
+// signatures are not checked again.
+func PrepareOwn(es ...*entry.Signed) *Prepared {
+	p := newPrepared(len(es))
+	for i, e := range es {
+		p.entries[i], p.errs[i] = e, group.CheckBody(e)
 	}
-	if err == nil {
-		err = group.CheckBody(e)
+	return p
+}
+
+// prepareAll runs prepareRange on contiguous parts of p, one per worker.
+func (s *Store) prepareAll(p *Prepared, decode func(int) (*entry.Signed, error)) {
+	n := len(p.entries)
+	workers := min(s.workers, (n+63)/64)
+	if workers <= 1 {
+		s.prepareRange(p, 0, n, decode)
+		return
 	}
-	return e, err
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() { s.prepareRange(p, w*n/workers, (w+1)*n/workers, decode) })
+	}
+	wg.Wait()
+}
+
+// prepareRange decodes entries lo..hi, sets aside those already held, and
+// verifies the others' signatures in batches.
+func (s *Store) prepareRange(p *Prepared, lo, hi int, decode func(int) (*entry.Signed, error)) {
+	batch := make([]*entry.Signed, 0, VerifyBatch)
+	at := make([]int, 0, VerifyBatch)
+	flush := func() {
+		for k, err := range entry.VerifyBatch(batch) {
+			if err != nil {
+				p.errs[at[k]] = err
+			}
+		}
+		batch, at = batch[:0], at[:0]
+	}
+	for i := lo; i < hi; i++ {
+		e, err := decode(i)
+		p.entries[i] = e
+		if err == nil {
+			err = group.CheckBody(e)
+		}
+		if p.errs[i] = err; err != nil {
+			continue
+		}
+		if held, err := s.held(e); err == nil && held {
+			p.unverified[i] = true
+			continue
+		}
+		batch, at = append(batch, e), append(at, i)
+		if len(batch) == VerifyBatch {
+			flush()
+		}
+	}
+	if len(batch) > 0 {
+		flush()
+	}
+}
+
+// held reports whether the store holds e byte for byte: the id covers
+// the content, not the signature, so the same id with other signature bytes
+// is verified as any new entry is (and then found a duplicate by admit).
+func (s *Store) held(e *entry.Signed) (bool, error) {
+	v, closer, err := s.db.Get(idKey(e.GroupID(), e.ID))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	ok := len(v) == 8
+	var at hlc.Timestamp
+	if ok {
+		at = hlc.Timestamp(binary.BigEndian.Uint64(v))
+	}
+	closer.Close()
+	if !ok || at != e.HLC {
+		return false, nil
+	}
+	raw, closer, err := s.db.Get(logKey(e.GroupID(), at, e.ID))
+	if err != nil {
+		return false, nil
+	}
+	defer closer.Close()
+	return bytes.Equal(raw, e.Raw), nil
 }
 
 // Ingest validates raws and stores the valid ones in one fsynced batch.
@@ -151,10 +240,8 @@ func (s *Store) IngestAll(next func() ([][]byte, error), now func() int64, done 
 	for range s.workers {
 		wg.Go(func() {
 			for j := range jobs {
-				p := &Prepared{entries: make([]*entry.Signed, len(j.raws)), errs: make([]error, len(j.raws))}
-				for i, raw := range j.raws {
-					p.entries[i], p.errs[i] = prepare(raw)
-				}
+				p := newPrepared(len(j.raws))
+				s.prepareRange(p, 0, len(j.raws), func(i int) (*entry.Signed, error) { return entry.Decode(j.raws[i]) })
 				results <- result{j.n, p}
 			}
 		})
@@ -203,6 +290,18 @@ func (s *Store) Commit(p *Prepared, nowMs int64) []Outcome {
 				out[i].ID, out[i].Group, out[i].HLC, out[i].Kind = e.ID, e.GroupID(), e.HLC, e.Kind
 			}
 			continue
+		}
+		if p.unverified[i] {
+			// Held when it was prepared, so not verified: still held, it
+			// is a duplicate; purged since, it is verified now.
+			if held, err := s.held(e); err == nil && held {
+				out[i] = Outcome{ID: e.ID, Group: e.GroupID(), HLC: e.HLC, Kind: e.Kind, Duplicate: true}
+				continue
+			}
+			if err := e.Verify(); err != nil {
+				out[i] = Outcome{ID: e.ID, Group: e.GroupID(), HLC: e.HLC, Kind: e.Kind, Err: err}
+				continue
+			}
 		}
 		out[i] = c.admit(e)
 		if out[i].Stored() {
