@@ -152,9 +152,11 @@ func (s *Store) prepareRange(p *Prepared, lo, hi int, decode func(int) (*entry.S
 		if p.errs[i] = err; err != nil {
 			continue
 		}
-		if held, err := s.held(e); err == nil && held {
-			p.unverified[i] = true
-			continue
+		if !s.fresh(e) {
+			if held, err := s.held(e); err == nil && held {
+				p.unverified[i] = true
+				continue
+			}
 		}
 		batch, at = append(batch, e), append(at, i)
 		if len(batch) == VerifyBatch {
@@ -164,6 +166,18 @@ func (s *Store) prepareRange(p *Prepared, lo, hi int, decode func(int) (*entry.S
 	if len(batch) > 0 {
 		flush()
 	}
+}
+
+// fresh reports that e's seq is above the highest the store is known to
+// hold of its author: then it is not held, and Prepare need not look. The
+// answer may be false for an entry that is fresh (the cache does not know
+// the author yet), never true for one that is held.
+func (s *Store) fresh(e *entry.Signed) bool {
+	gid := e.GroupID()
+	s.cacheMu.RLock()
+	top, ok := s.tops[string(key(tagSeq, gid[:], e.Author[:]))]
+	s.cacheMu.RUnlock()
+	return ok && e.Seq > top
 }
 
 // held reports whether the store holds e byte for byte: the id covers
@@ -277,7 +291,7 @@ func (s *Store) Commit(p *Prepared, nowMs int64) []Outcome {
 		return failAll(p, err)
 	}
 	defer it.Close()
-	c := &commit{s: s, b: b, it: it, nowMs: nowMs, maxHLC: s.maxHLC,
+	c := &commit{s: s, b: b, it: it, nowMs: nowMs, maxHLC: s.MaxHLC(),
 		groups: map[entry.ID]*group.Group{}, usage: map[string]group.Usage{}, counts: map[entry.ID]uint64{},
 		ids: map[entry.ID]bool{}, seqs: map[string]entry.ID{}, equiv: map[string]bool{}, tops: map[string]uint64{},
 		grants: map[string]hlc.Timestamp{}, articles: map[entry.ID]uint64{}}
@@ -323,6 +337,7 @@ func (s *Store) Commit(p *Prepared, nowMs int64) []Outcome {
 		}
 		return out
 	}
+	s.cacheMu.Lock()
 	for id, g := range c.groups {
 		s.groups[id] = g
 	}
@@ -332,7 +347,8 @@ func (s *Store) Commit(p *Prepared, nowMs int64) []Outcome {
 	for k, top := range c.tops {
 		s.tops[k] = top
 	}
-	s.maxHLC = c.maxHLC
+	s.cacheMu.Unlock()
+	s.maxHLC.Store(uint64(c.maxHLC))
 	return out
 }
 
@@ -458,10 +474,13 @@ func (c *commit) top(author string) (uint64, error) {
 	if t, ok := c.tops[author]; ok {
 		return t, nil
 	}
-	if t, ok := c.s.tops[author]; ok {
+	c.s.cacheMu.RLock()
+	t, ok := c.s.tops[author]
+	c.s.cacheMu.RUnlock()
+	if ok {
 		return t, nil
 	}
-	var t uint64
+	t = 0
 	if c.it.SeekLT([]byte(prefixEnd([]byte(author)))) && strings.HasPrefix(string(c.it.Key()), author) {
 		t = binary.BigEndian.Uint64(c.it.Key()[len(author):])
 	}
@@ -479,7 +498,7 @@ func (c *commit) group(e *entry.Signed) (*group.Group, error) {
 	if g, ok := c.groups[e.Group]; ok {
 		return g, nil
 	}
-	return c.s.groupLocked(e.Group)
+	return c.s.Group(e.Group)
 }
 
 func (c *commit) used(uk string) (group.Usage, error) {

@@ -62,10 +62,15 @@ type Store struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	mu     sync.Mutex // serializes commit; guards groups, tops and maxHLC
-	groups map[entry.ID]*group.Group
-	tops   map[string]uint64 // (group, author) seq-key prefix → highest seq held; a cache
-	maxHLC hlc.Timestamp
+	mu sync.Mutex // serializes commits and purges, which hold it across fsync
+	// cacheMu guards the caches, which readers use without waiting for a
+	// commit: Group (the gossip layer's Serves) and Prepare must not queue
+	// behind an fsync.
+	cacheMu sync.RWMutex
+	groups  map[entry.ID]*group.Group
+	tops    map[string]uint64 // (group, author) seq-key prefix → highest seq held; a cache
+	purges  uint64            // counts purges, so that a group read during one is not cached
+	maxHLC  atomic.Uint64     // an hlc.Timestamp; written under mu
 }
 
 // Open opens or creates the store in dir.
@@ -105,7 +110,7 @@ func Open(dir string, o Options) (*Store, error) {
 	v, err := s.get(keyMaxHLC)
 	switch {
 	case err == nil && len(v) == 8:
-		s.maxHLC = hlc.Timestamp(binary.BigEndian.Uint64(v))
+		s.maxHLC.Store(binary.BigEndian.Uint64(v))
 	case err != nil && !errors.Is(err, ErrNotFound):
 		s.Close()
 		return nil, err
@@ -126,9 +131,7 @@ func (s *Store) Close() error {
 
 // MaxHLC is the greatest hlc of any stored entry: a restarted clock starts there.
 func (s *Store) MaxHLC() hlc.Timestamp {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.maxHLC
+	return hlc.Timestamp(s.maxHLC.Load())
 }
 
 func (s *Store) get(k []byte) ([]byte, error) {
@@ -151,15 +154,13 @@ func (s *Store) has(k []byte) (bool, error) {
 	return err == nil, err
 }
 
-// Group returns a group the store holds.
+// Group returns a group the store holds. It does not wait for a commit.
 func (s *Store) Group(id entry.ID) (*group.Group, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.groupLocked(id)
-}
-
-func (s *Store) groupLocked(id entry.ID) (*group.Group, error) {
-	if g, ok := s.groups[id]; ok {
+	s.cacheMu.RLock()
+	g, ok := s.groups[id]
+	purges := s.purges
+	s.cacheMu.RUnlock()
+	if ok {
 		return g, nil
 	}
 	raw, err := s.Get(id, id)
@@ -169,11 +170,15 @@ func (s *Store) groupLocked(id entry.ID) (*group.Group, error) {
 	if err != nil {
 		return nil, err
 	}
-	g, err := group.FromGenesis(raw)
+	g, err = group.FromGenesis(raw)
 	if err != nil {
 		return nil, fmt.Errorf("%w: genesis of %s: %v", ErrCorrupt, id.Short(), err)
 	}
-	s.groups[id] = g
+	s.cacheMu.Lock()
+	if s.purges == purges {
+		s.groups[id] = g
+	}
+	s.cacheMu.Unlock()
 	return g, nil
 }
 
@@ -218,6 +223,9 @@ func (s *Store) Purge(g entry.ID) error {
 	if err := s.durably(func() error { return b.Commit(pebble.Sync) }); err != nil {
 		return err
 	}
+	s.cacheMu.Lock()
+	defer s.cacheMu.Unlock()
+	s.purges++
 	delete(s.groups, g)
 	for k := range s.tops {
 		if strings.HasPrefix(k, string(key(tagSeq, g[:]))) {
