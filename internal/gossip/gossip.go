@@ -46,7 +46,8 @@ type Handler interface {
 	// Serves reports whether the node replicates group g: gossip for any
 	// other group is turned away.
 	Serves(g entry.ID) bool
-	// Payload reads a stored entry of g, to answer a graft.
+	// Payload reads a stored entry of g, to answer a graft. It is called
+	// without the gossip lock held, as Serves is.
 	Payload(g, id entry.ID) ([]byte, bool)
 	// Admit stores pushed entries the broadcast has not seen yet, in
 	// arrival order, with full admission, and reports which are stored
@@ -105,6 +106,9 @@ type Stats struct {
 type Push struct {
 	From []peer.ID
 	Raw  []byte
+	// Entry is Raw decoded (entry.Decode), as the gossip layer checked
+	// it: its signature is not verified yet.
+	Entry *entry.Signed
 }
 
 // Gossip is the gossip layer of one node.
@@ -136,6 +140,16 @@ type groupState struct {
 	id      entry.ID
 	overlay *hyparview.State
 	bcast   *plumtree.State
+	// graft is the payload read, before the lock was taken, for the Graft
+	// being stepped: the broadcast core answers from it, so that no store
+	// read happens under the lock.
+	graft *grafted
+}
+
+type grafted struct {
+	id  plumtree.MessageID
+	raw []byte
+	ok  bool
 }
 
 type outbox struct{ q chan []byte }
@@ -145,6 +159,7 @@ type pushed struct {
 	st   *groupState
 	from peer.ID
 	msg  plumtree.Gossip
+	e    *entry.Signed // msg.Payload decoded
 }
 
 // New starts the gossip layer on h: it serves the gossip protocol and
@@ -189,9 +204,10 @@ func (g *Gossip) Close() {
 // the overlay has no neighbour yet; otherwise the overlay keeps its own
 // neighbours and this does nothing.
 func (g *Gossip) Join(gid entry.ID, contact peer.ID) {
+	serves := g.serves(gid)
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	st := g.group(gid)
+	st := g.group(gid, serves)
 	if st == nil || len(st.overlay.Active()) > 0 || contact == g.h.ID() {
 		return
 	}
@@ -204,9 +220,10 @@ func (g *Gossip) Join(gid entry.ID, contact peer.ID) {
 // formed apart, members that joined through different contacts, grow
 // together), and with a way off an island the overlay reported Isolated.
 func (g *Gossip) Meet(gid entry.ID, p peer.ID) {
+	serves := g.serves(gid)
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	st := g.group(gid)
+	st := g.group(gid, serves)
 	if st == nil || p == g.h.ID() || slices.Contains(st.overlay.Active(), hyparview.PeerID(p)) {
 		return
 	}
@@ -216,9 +233,10 @@ func (g *Gossip) Meet(gid entry.ID, p peer.ID) {
 // Broadcast pushes an entry of group g, stored here, to the group's
 // overlay.
 func (g *Gossip) Broadcast(gid, id entry.ID, raw []byte) {
+	serves := g.serves(gid)
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if st := g.group(gid); st != nil {
+	if st := g.group(gid, serves); st != nil {
 		g.broadcastOut(st, st.bcast.Step(plumtree.Broadcast{ID: plumtree.MessageID(id), Payload: raw}))
 	}
 }
@@ -298,21 +316,31 @@ func (g *Gossip) Stats() Stats {
 	return g.stats
 }
 
-// group returns g's state, making it if the node serves the group.
-// REQUIRES: g.mu held.
-func (g *Gossip) group(gid entry.ID) *groupState {
+// serves reports whether the gossip runs group gid or the node serves it.
+// It asks the node without the lock held: the node reads its store, and
+// the lock is every message's.
+func (g *Gossip) serves(gid entry.ID) bool {
+	g.mu.Lock()
+	_, ok := g.groups[gid]
+	g.mu.Unlock()
+	return ok || g.hd.Serves(gid)
+}
+
+// group returns g's state, making it if the node serves the group (serves,
+// as g.serves said before the lock was taken). REQUIRES: g.mu held.
+func (g *Gossip) group(gid entry.ID, serves bool) *groupState {
 	if g.closed {
 		return nil
 	}
 	if st, ok := g.groups[gid]; ok {
 		return st
 	}
-	if !g.hd.Serves(gid) {
+	if !serves {
 		return nil
 	}
 	rng := rand.New(rand.NewPCG(g.rng.Uint64(), g.rng.Uint64()))
-	st := &groupState{id: gid, overlay: hyparview.New(g.cfg.Overlay, g.self, rng),
-		bcast: plumtree.New(g.cfg.Broadcast, payloads{g.hd, gid})}
+	st := &groupState{id: gid, overlay: hyparview.New(g.cfg.Overlay, g.self, rng)}
+	st.bcast = plumtree.New(g.cfg.Broadcast, payloads{st})
 	st.overlay.Keep(func(p hyparview.PeerID) bool { return st.bcast.InTree(plumtree.PeerID(p)) })
 	g.groups[gid] = st
 	g.overlayOut(st, st.overlay.Start())
@@ -330,13 +358,15 @@ func (g *Gossip) sorted() []*groupState {
 	return out
 }
 
-type payloads struct {
-	hd  Handler
-	gid entry.ID
-}
+// payloads answers the broadcast core's reads, which it makes only to
+// answer a Graft, from what receive read before taking the lock.
+type payloads struct{ st *groupState }
 
 func (p payloads) Payload(id plumtree.MessageID) ([]byte, bool) {
-	return p.hd.Payload(p.gid, entry.ID(id))
+	if gr := p.st.graft; gr != nil && gr.id == id {
+		return gr.raw, gr.ok
+	}
+	return nil, false
 }
 
 // overlayOut carries out the overlay's outputs; neighbour changes feed the
@@ -638,15 +668,23 @@ func (g *Gossip) receive(p peer.ID, b []byte) error {
 	if err != nil {
 		return err
 	}
-	if err := g.check(m); err != nil {
+	e, err := g.check(m)
+	if err != nil {
 		return err
+	}
+	// What needs the store is read before the lock is taken.
+	serves := g.serves(m.Group)
+	var graft *grafted
+	if gr, ok := m.Broadcast.(plumtree.Graft); ok && serves {
+		graft = &grafted{id: gr.ID}
+		graft.raw, graft.ok = g.hd.Payload(m.Group, entry.ID(gr.ID))
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.hd.Banned(p) {
 		return errDropped
 	}
-	st := g.group(m.Group)
+	st := g.group(m.Group, serves)
 	if st == nil {
 		// Not a group of ours: a joiner must look elsewhere.
 		if _, ok := m.Overlay.(hyparview.Disconnect); m.Overlay != nil && !ok {
@@ -665,37 +703,40 @@ func (g *Gossip) receive(p peer.ID, b []byte) error {
 	if push, ok := m.Broadcast.(plumtree.Gossip); ok {
 		g.stats.PayloadReceived++
 		if !st.bcast.Seen(push.ID) {
-			g.admitLater(pushed{st, p, push})
+			g.admitLater(pushed{st, p, push, e})
 			return nil
 		}
 	}
+	st.graft = graft
 	g.broadcastOut(st, st.bcast.Step(plumtree.Receive{From: plumtree.PeerID(from), Msg: m.Broadcast}))
+	st.graft = nil
 	return nil
 }
 
 // check refuses, before any core sees it, a message naming an invalid peer
-// id or pushing an entry that is not what it claims to be. The signature is
-// left to admission, so that it is verified once.
-func (g *Gossip) check(m wire.Gossip) error {
+// id or pushing an entry that is not what it claims to be, and returns the
+// pushed entry decoded. The signature is left to admission, which gets the
+// decoded entry (Push.Entry), so that it is decoded once and verified once.
+func (g *Gossip) check(m wire.Gossip) (*entry.Signed, error) {
 	for id := range m.Addrs {
 		if _, err := peer.IDFromBytes([]byte(id)); err != nil {
-			return fmt.Errorf("%w: peer id: %v", wire.ErrMalformed, err)
+			return nil, fmt.Errorf("%w: peer id: %v", wire.ErrMalformed, err)
 		}
 	}
 	push, ok := m.Broadcast.(plumtree.Gossip)
 	if !ok {
-		return nil
+		return nil, nil
 	}
 	e, err := entry.Decode(push.Payload)
 	switch {
 	case err != nil:
-		return fmt.Errorf("%w: pushed entry: %v", wire.ErrMalformed, err)
+		return nil, fmt.Errorf("%w: pushed entry: %v", wire.ErrMalformed, err)
 	case e.ID != entry.ID(push.ID):
-		return fmt.Errorf("%w: pushed entry %s sent as %s", wire.ErrMalformed, e.ID.Short(), entry.ID(push.ID).Short())
+		return nil, fmt.Errorf("%w: pushed entry %s sent as %s", wire.ErrMalformed, e.ID.Short(), entry.ID(push.ID).Short())
 	case e.GroupID() != m.Group:
-		return fmt.Errorf("%w: pushed entry of group %s sent in %s", wire.ErrMalformed, e.GroupID().Short(), m.Group.Short())
+		return nil, fmt.Errorf("%w: pushed entry of group %s sent in %s", wire.ErrMalformed, e.GroupID().Short(), m.Group.Short())
 	}
-	return nil
+	return e, nil
 }
 
 // learn keeps the addresses of a peer named in the overlay, so it can be
@@ -757,7 +798,7 @@ func (g *Gossip) admitLoop() {
 			if !ok {
 				k = len(pushes)
 				first[b.msg.ID] = k
-				pushes = append(pushes, Push{Raw: b.msg.Payload})
+				pushes = append(pushes, Push{Raw: b.msg.Payload, Entry: b.e})
 			}
 			if !slices.Contains(pushes[k].From, b.from) {
 				pushes[k].From = append(pushes[k].From, b.from)

@@ -268,11 +268,19 @@ func (h gossipHandler) Payload(g, id entry.ID) ([]byte, bool) {
 // push them in good faith). What is refused for lack of a grant
 // anti-entropy brings later, in log order.
 func (h gossipHandler) Admit(pushes []gossip.Push) []bool {
-	raws := make([][]byte, len(pushes))
+	// The gossip layer decoded each entry to check it; the store verifies
+	// the signatures (in batches), once, and not those of entries it holds.
+	es := make([]*entry.Signed, len(pushes))
 	for i, p := range pushes {
-		raws[i] = p.Raw
+		es[i] = p.Entry
+		if es[i] == nil {
+			var err error
+			if es[i], err = entry.Decode(p.Raw); err != nil {
+				es[i] = nil
+			}
+		}
 	}
-	outs, _ := h.nw.n.ingest(raws)
+	outs, _ := h.nw.n.ingestPrepared(h.nw.n.Store.PrepareDecoded(es))
 	ok := make([]bool, len(pushes))
 	var inadmissible []peer.ID
 	for i, o := range outs {

@@ -294,3 +294,57 @@ func TestInadmissibleEntriesWeighAQuarter(t *testing.T) {
 		t.Fatal("the inadmissible post was stored")
 	}
 }
+
+// TestEachEntryVerifiedOnce: the entries a joiner fetches and the one a
+// peer pushes are each verified once in the process, however many layers
+// (gossip's check, admission, the sync that follows) see them; what a node
+// writes itself is not verified at all.
+func TestEachEntryVerifiedOnce(t *testing.T) {
+	a, b := newNode(t, true), newNode(t, true)
+	gen := openGenesis()
+	gen.Write = group.WriteOpen
+	before := entry.Verifications()
+	g, _ := a.CreateGroup(gen)
+	for range 20 {
+		a.Post(g, group.Post{Text: "hello"}, entry.ID{})
+	}
+	if n := entry.Verifications() - before; n != 0 {
+		t.Fatalf("writing 21 entries verified %d signatures", n)
+	}
+	na, err := a.StartNetwork([]string{"/ip4/127.0.0.1/tcp/0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer na.Close()
+	nb, err := b.StartNetwork(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nb.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if res, err := nb.SyncWith(ctx, na.Addrs()[0], g); err != nil || res.Received != 21 {
+		t.Fatalf("join: %+v, %v", res, err)
+	}
+	if n := entry.Verifications() - before; n != 21 {
+		t.Fatalf("joining with 21 entries verified %d signatures", n)
+	}
+	post, err := b.Post(g, group.Post{Text: "from b"}, entry.ID{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "b's post pushed to a", func() bool { _, err := a.Store.Get(g, post); return err == nil })
+	if res, err := nb.SyncWith(ctx, na.Addrs()[0], g); err != nil || res.Sent != 0 || res.Received != 0 {
+		t.Fatalf("sync after the push: %+v, %v", res, err)
+	}
+	// Pushing the same entries again (as a second neighbour would) verifies
+	// nothing: they are held.
+	raws := [][]byte{}
+	a.Store.Log(g, func(e *entry.Signed) bool { raws = append(raws, e.Raw); return true })
+	if outs, _ := b.ingest(raws); len(outs) != 22 || !outs[0].Duplicate {
+		t.Fatalf("again: %d outcomes", len(outs))
+	}
+	if n := entry.Verifications() - before; n != 22 {
+		t.Fatalf("21 entries fetched and one pushed: %d signatures verified", n)
+	}
+}

@@ -73,7 +73,12 @@ func (n *Node) noteStored(source string, outs []store.Outcome) {
 // ingest stores entries that came from elsewhere, with every check, keeps
 // indexes and private views current, and counts refusals by reason.
 func (n *Node) ingest(raws [][]byte) ([]store.Outcome, error) {
-	outs := n.Store.Ingest(raws, n.now().UnixMilli())
+	return n.ingestPrepared(n.Store.Prepare(raws))
+}
+
+// ingestPrepared is ingest of entries already prepared (decoded, verified).
+func (n *Node) ingestPrepared(p *store.Prepared) ([]store.Outcome, error) {
+	outs := n.Store.Commit(p, n.now().UnixMilli())
 	n.noteStored(SourcePeer, outs)
 	n.refusedMu.Lock()
 	for _, o := range outs {

@@ -98,10 +98,16 @@ func (s *Store) Prepare(raws [][]byte) *Prepared {
 }
 
 // PrepareDecoded is Prepare for entries already decoded (entry.Decode):
-// the gossip layer decodes a pushed entry to check it before admission.
+// the gossip layer decodes a pushed entry to check it before admission. A
+// nil entry is refused as malformed.
 func (s *Store) PrepareDecoded(es []*entry.Signed) *Prepared {
 	p := newPrepared(len(es))
-	s.prepareAll(p, func(i int) (*entry.Signed, error) { return es[i], nil })
+	s.prepareAll(p, func(i int) (*entry.Signed, error) {
+		if es[i] == nil {
+			return nil, fmt.Errorf("%w: not decoded", entry.ErrMalformed)
+		}
+		return es[i], nil
+	})
 	return p
 }
 
