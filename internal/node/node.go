@@ -38,7 +38,8 @@ type Node struct {
 	mu    sync.Mutex // serializes local writes: seq and hlc are assigned under it
 	clock hlc.Clock
 
-	idx indexes
+	idx      indexes
+	keyCache keyCache // the private groups' opened keys
 
 	refusedMu sync.Mutex
 	refused   map[string]int
@@ -302,6 +303,7 @@ func (n *Node) Leave(g entry.ID, purge bool) error {
 		delete(n.idx.trees, g)
 		n.idx.mu.Unlock()
 		err = n.Store.Purge(g)
+		n.keyCache.forget(g)
 	} else {
 		err = n.Store.SetLeft(g, true)
 	}

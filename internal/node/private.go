@@ -4,10 +4,13 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 
 	"hearsay/internal/entry"
 	"hearsay/internal/group"
 	"hearsay/internal/secret"
+	"hearsay/internal/store"
 	"hearsay/internal/view"
 )
 
@@ -23,13 +26,68 @@ type groupKeys struct {
 	hasCurrent bool
 }
 
-// keys reads the group's key entries and opens the shares addressed to this node.
+// keyCache keeps each private group's opened keys, so that a read or an
+// ingest does not open them again. Entries are keyed by the group's key
+// entries: a short scan of their view keys tells whether any came since,
+// whatever path stored it, and opening (a store read and an X25519
+// exchange per key entry) happens only then.
+type keyCache struct {
+	mu    sync.Mutex
+	cache map[entry.ID]cachedKeys
+}
+
+type cachedKeys struct {
+	from []view.Pos // the key entries ks was opened from
+	ks   *groupKeys
+}
+
+func (c *keyCache) get(g entry.ID, from []view.Pos) *groupKeys {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if k, ok := c.cache[g]; ok && slices.Equal(k.from, from) {
+		return k.ks
+	}
+	return nil
+}
+
+func (c *keyCache) put(g entry.ID, from []view.Pos, ks *groupKeys) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cache == nil {
+		c.cache = map[entry.ID]cachedKeys{}
+	}
+	c.cache[g] = cachedKeys{from, ks}
+}
+
+// forget drops g's keys (the group was purged).
+func (c *keyCache) forget(g entry.ID) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.cache, g)
+}
+
+// keys returns the keys of group g this node can open, from the cache when
+// no key entry came since. The result is shared: read only.
 func (n *Node) keys(g entry.ID) (*groupKeys, error) {
-	ks := &groupKeys{byID: map[[32]byte]secret.Key{}}
 	ids, err := n.positions(view.KeyEntries(g))
 	if err != nil {
 		return nil, err
 	}
+	if ks := n.keyCache.get(g, ids); ks != nil {
+		return ks, nil
+	}
+	ks, err := n.openKeys(g, ids)
+	if err != nil {
+		return nil, err
+	}
+	n.keyCache.put(g, ids, ks)
+	return ks, nil
+}
+
+// openKeys reads the group's key entries at ids and opens the shares
+// addressed to this node.
+func (n *Node) openKeys(g entry.ID, ids []view.Pos) (*groupKeys, error) {
+	ks := &groupKeys{byID: map[[32]byte]secret.Key{}}
 	for _, p := range ids {
 		e, err := n.Store.Get(g, p.ID)
 		if err != nil {
@@ -120,6 +178,29 @@ func (n *Node) unseal(g entry.ID) error {
 		}
 		if err := n.Store.ApplyUnsealed(g, id[:], unsealed, waiting); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// unsealStored runs unseal on the private groups in which outs stored a
+// sealed entry or a key entry: what an ingest may have made unsealable.
+func (n *Node) unsealStored(outs []store.Outcome) error {
+	done := map[entry.ID]bool{}
+	for _, o := range outs {
+		if !o.Stored() || o.Kind != group.KindSealed && o.Kind != group.KindKey || done[o.Group] {
+			continue
+		}
+		done[o.Group] = true
+		g, err := n.Store.Group(o.Group)
+		if err != nil {
+			return err
+		}
+		if g.Read != group.ReadMembers {
+			continue
+		}
+		if err := n.unseal(o.Group); err != nil {
+			return fmt.Errorf("group %s: %w", o.Group.Short(), err)
 		}
 	}
 	return nil

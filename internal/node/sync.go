@@ -21,38 +21,74 @@ const reconFrame = 512 << 10
 
 // indexes are the reconciliation indexes of the groups this node has synced:
 // loaded from the store on first use, then kept current by every ingest.
+// A group's index loads without idx.mu held, which every ingest takes.
 type indexes struct {
 	mu    sync.Mutex
 	trees map[entry.ID]*groupIndex
 }
 
 type groupIndex struct {
-	mu   sync.Mutex // held while a Negentropy message reads the tree
-	tree negentropy.Tree
+	ready chan struct{} // closed when the index is loaded, or failed to
+	err   error         // why it failed; set before ready is closed
+
+	mu      sync.Mutex // held while a Negentropy message reads the tree
+	tree    negentropy.Tree
+	loaded  bool
+	pending []negentropy.Item // stored while the index was loading
 }
 
+// index returns g's reconciliation index, loading it on first use. The
+// load (a scan of the group's ids) holds no lock an ingest needs: entries
+// stored meanwhile wait in pending, and go in when the load ends.
 func (n *Node) index(g entry.ID) (*groupIndex, error) {
 	n.idx.mu.Lock()
-	defer n.idx.mu.Unlock()
-	if gi, ok := n.idx.trees[g]; ok {
+	gi, ok := n.idx.trees[g]
+	if !ok {
+		gi = &groupIndex{ready: make(chan struct{})}
+		if n.idx.trees == nil {
+			n.idx.trees = map[entry.ID]*groupIndex{}
+		}
+		n.idx.trees[g] = gi
+	}
+	n.idx.mu.Unlock()
+	if ok {
+		<-gi.ready
+		if gi.err != nil {
+			return nil, gi.err
+		}
 		return gi, nil
 	}
-	gi := &groupIndex{}
+	var tree negentropy.Tree
 	err := n.Store.Positions(g, func(t hlc.Timestamp, id entry.ID) {
-		gi.tree.Insert(negentropy.Item{Timestamp: uint64(t), ID: id})
+		tree.Insert(negentropy.Item{Timestamp: uint64(t), ID: id})
 	})
+	gi.mu.Lock()
+	if err == nil {
+		gi.tree = tree
+		for _, it := range gi.pending {
+			gi.tree.Insert(it) // a no-op for one the scan saw
+		}
+		gi.loaded = true
+	}
+	gi.pending = nil
+	gi.mu.Unlock()
+	if err != nil {
+		gi.err = err
+		n.idx.mu.Lock()
+		if n.idx.trees[g] == gi {
+			delete(n.idx.trees, g)
+		}
+		n.idx.mu.Unlock()
+	}
+	close(gi.ready)
 	if err != nil {
 		return nil, err
 	}
-	if n.idx.trees == nil {
-		n.idx.trees = map[entry.ID]*groupIndex{}
-	}
-	n.idx.trees[g] = gi
 	return gi, nil
 }
 
-// noteStored adds newly stored entries to the indexes already loaded, and
-// counts them by where they came from, and tells the subscribers.
+// noteStored adds newly stored entries to the indexes already loaded (or
+// loading), counts them by where they came from, and tells the subscribers.
 func (n *Node) noteStored(source string, outs []store.Outcome) {
 	n.stats.countStored(source, outs)
 	n.publish(outs)
@@ -63,8 +99,13 @@ func (n *Node) noteStored(source string, outs []store.Outcome) {
 			continue
 		}
 		if gi, ok := n.idx.trees[o.Group]; ok {
+			it := negentropy.Item{Timestamp: uint64(o.HLC), ID: o.ID}
 			gi.mu.Lock()
-			gi.tree.Insert(negentropy.Item{Timestamp: uint64(o.HLC), ID: o.ID})
+			if gi.loaded {
+				gi.tree.Insert(it)
+			} else {
+				gi.pending = append(gi.pending, it)
+			}
 			gi.mu.Unlock()
 		}
 	}
@@ -90,7 +131,7 @@ func (n *Node) ingestPrepared(p *store.Prepared) ([]store.Outcome, error) {
 		}
 	}
 	n.refusedMu.Unlock()
-	return outs, n.unsealAll()
+	return outs, n.unsealStored(outs)
 }
 
 // Refused counts the entries refused from peers since the node started, by
