@@ -87,6 +87,10 @@ func DefaultConfig() Config {
 		QueueLen: 4096, DeliverBytes: 64 << 20, DialTimeout: 10 * time.Second}
 }
 
+// isolatedEvery bounds how often the node is asked for a way out of an
+// isolated overlay (Handler.Isolated); the overlay's timers say so again.
+const isolatedEvery = time.Second
+
 // addrTTL is how long addresses learned from the overlay stay in the
 // peerstore: longer than a shuffle period, so passive peers stay dialable.
 const addrTTL = 30 * time.Minute
@@ -140,6 +144,10 @@ type groupState struct {
 	id      entry.ID
 	overlay *hyparview.State
 	bcast   *plumtree.State
+	// isolating is set while Handler.Isolated runs for the group, which
+	// it last did at isolatedAt.
+	isolating  bool
+	isolatedAt time.Time
 	// graft is the payload read, before the lock was taken, for the Graft
 	// being stepped: the broadcast core answers from it, so that no store
 	// read happens under the lock.
@@ -390,7 +398,20 @@ func (g *Gossip) overlayOut(st *groupState, outs []hyparview.Output) {
 		case hyparview.NeighborDown:
 			g.broadcastOut(st, st.bcast.Step(plumtree.NeighborDown{Peer: plumtree.PeerID(o.Peer)}))
 		case hyparview.Isolated:
-			go g.hd.Isolated(st.id)
+			// One way out at a time, and not more often than
+			// isolatedEvery: a Meet with a member that is gone fails
+			// at once and makes the overlay isolated again, and a
+			// loop of those held this lock most of the time.
+			if st.isolating || time.Since(st.isolatedAt) < isolatedEvery {
+				continue
+			}
+			st.isolating, st.isolatedAt = true, time.Now()
+			go func() {
+				g.hd.Isolated(st.id)
+				g.mu.Lock()
+				st.isolating = false
+				g.mu.Unlock()
+			}()
 		case hyparview.Measure:
 			if m, ok := g.rtts[peer.ID(o.Peer)]; ok && time.Since(m.at) < rttFresh {
 				g.overlayOut(st, st.overlay.Step(hyparview.Measured{Peer: o.Peer, RTT: m.rtt}))

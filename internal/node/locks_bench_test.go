@@ -1,0 +1,188 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"hearsay/internal/entry"
+	"hearsay/internal/group"
+	"hearsay/internal/hlc"
+)
+
+// BenchmarkPrivateGroups compares, in one run, ingesting entries of a
+// public group from a peer into a node that holds 20 private groups (each
+// with its key entries and a sealed post) and into one that holds none.
+// Both stores are on disk; the ingests alternate, one entry each, as
+// gossip admits a push.
+func BenchmarkPrivateGroups(b *testing.B) {
+	const private, rounds = 20, 300
+	bare, loaded := newNode(b, true), newNode(b, true)
+	for i := range private {
+		gen := openGenesis()
+		gen.Name = fmt.Sprintf("private-%d", i)
+		gen.Read = group.ReadMembers
+		g, err := loaded.CreateGroup(gen)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, other := newKey(byte(200 + i))
+		if _, err := loaded.SetMember(g, other, true, false); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := loaded.Post(g, group.Post{Text: "sealed"}, entry.ID{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	owner, _ := newKey(1)
+	gen, err := group.NewGenesis(group.Genesis{Name: "public", Write: group.WriteOpen, Read: group.ReadPublic,
+		Quota: group.Quota{MaxBody: 64 << 10}}, owner, hlc.FromTime(now.Add(-time.Hour)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, n := range []*Node{bare, loaded} {
+		if outs, _ := n.ingest([][]byte{gen.Raw}); !outs[0].Stored() {
+			b.Fatal(outs[0].Err)
+		}
+	}
+	key, author := newKey(2)
+	seq := uint64(0)
+	var none, twenty time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		posts := make([][]byte, rounds)
+		for i := range posts {
+			seq++
+			body, _ := group.EncodePost(group.Post{Text: fmt.Sprint(seq)})
+			e, err := entry.Sign(entry.Entry{Group: gen.ID, Author: author, Seq: seq, HLC: gen.HLC + hlc.Timestamp(seq)<<16,
+				Kind: group.KindPost, Body: body}, key)
+			if err != nil {
+				b.Fatal(err)
+			}
+			posts[i] = e.Raw
+		}
+		b.StartTimer()
+		for _, raw := range posts {
+			for k, n := range []*Node{bare, loaded} {
+				t := time.Now()
+				outs, err := n.ingest([][]byte{raw})
+				d := time.Since(t)
+				if err != nil || !outs[0].Stored() {
+					b.Fatalf("ingest: %v, %+v", err, outs[0])
+				}
+				if k == 0 {
+					none += d
+				} else {
+					twenty += d
+				}
+			}
+		}
+	}
+	per := float64(b.N * rounds)
+	b.ReportMetric(float64(none.Microseconds())/per, "µs/ingest-none")
+	b.ReportMetric(float64(twenty.Microseconds())/per, "µs/ingest-20-private")
+	b.ReportMetric(twenty.Seconds()/none.Seconds(), "ratio")
+}
+
+// BenchmarkPostDuringFirstSync measures the latency of local posts (signed,
+// committed with fsync, indexed) on a node holding a 100,000-entry group,
+// idle, while a fresh peer joins that group over libp2p in the first sync
+// since the node opened (so the group's reconciliation index loads), and
+// while a second one joins (the index loaded). The joiners run in the
+// same process: their verification shares the two cores with the posts.
+func BenchmarkPostDuringFirstSync(b *testing.B) {
+	source := newNode(b, true)
+	if res, err := source.Import(bytes.NewReader(import100k())); err != nil || res.Stored != 100_000 {
+		b.Fatalf("seeding the source: %v", err)
+	}
+	gs, _ := source.Store.Groups()
+	big := gs[0].ID
+	own, err := source.CreateGroup(openGenesis())
+	if err != nil {
+		b.Fatal(err)
+	}
+	nw, err := source.StartNetwork([]string{"/ip4/127.0.0.1/tcp/0"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer nw.Close()
+	post := func() time.Duration {
+		t := time.Now()
+		if _, err := source.Post(own, group.Post{Text: "while"}, entry.ID{}); err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(t)
+	}
+	// postWhileJoining posts every 2 ms while a fresh node joins the big
+	// group, until it has all of it.
+	postWhileJoining := func(lat *[]time.Duration) time.Duration {
+		b.StopTimer()
+		n := newNode(b, true)
+		joiner, err := n.StartNetwork(nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		done := make(chan error, 1)
+		t := time.Now()
+		go func() {
+			res, err := joiner.SyncWith(context.Background(), nw.Addrs()[0], big)
+			if err == nil && res.Received != 100_000 {
+				err = fmt.Errorf("received %d", res.Received)
+			}
+			done <- err
+		}()
+		for {
+			select {
+			case err := <-done:
+				if err != nil {
+					b.Fatal(err)
+				}
+				d := time.Since(t)
+				b.StopTimer()
+				joiner.Close()
+				n.Close()
+				b.StartTimer()
+				return d
+			default:
+				*lat = append(*lat, post())
+				time.Sleep(2 * time.Millisecond)
+			}
+		}
+	}
+	var idle, first, later []time.Duration
+	var syncs time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		source.idx.mu.Lock()
+		delete(source.idx.trees, big) // as after a restart: the next sync loads the index
+		source.idx.mu.Unlock()
+		for range 200 {
+			idle = append(idle, post())
+			time.Sleep(2 * time.Millisecond)
+		}
+		b.StartTimer()
+		syncs += postWhileJoining(&first)
+		// A second joiner, the index loaded: the same load on the cores
+		// without the first sync's index load.
+		postWhileJoining(&later)
+	}
+	q := func(ds []time.Duration, p float64) float64 {
+		s := slices.Clone(ds)
+		slices.Sort(s)
+		return float64(s[int(p*float64(len(s)-1))].Microseconds()) / 1000
+	}
+	b.ReportMetric(q(idle, 0.5), "idle-p50-ms")
+	b.ReportMetric(q(idle, 0.99), "idle-p99-ms")
+	b.ReportMetric(q(first, 0.5), "first-p50-ms")
+	b.ReportMetric(q(first, 0.99), "first-p99-ms")
+	b.ReportMetric(q(first, 1), "first-max-ms")
+	b.ReportMetric(q(later, 0.99), "later-p99-ms")
+	b.ReportMetric(q(later, 1), "later-max-ms")
+	b.ReportMetric(q(first, 0.99)/q(idle, 0.99), "first/idle-p99")
+	b.ReportMetric(q(first, 0.99)/q(later, 0.99), "first/later-p99")
+	b.ReportMetric(syncs.Seconds()/float64(b.N), "s/first-sync")
+}
