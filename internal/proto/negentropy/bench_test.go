@@ -34,6 +34,31 @@ func benchSets(n, d int) (client, server []Item) {
 	return client, server
 }
 
+// scatteredSets is benchSets with the differences at random places: every
+// item's timestamp is drawn at random over the set's span, so the d
+// differing items fall anywhere in it rather than together at its end.
+func scatteredSets(n, d int) (client, server []Item) {
+	rng := rand.New(rand.NewPCG(uint64(n)+1, uint64(d)))
+	item := func() Item {
+		it := Item{Timestamp: 1_767_225_600_000 + uint64(rng.IntN(n))}
+		for j := range it.ID {
+			it.ID[j] = byte(rng.Uint32())
+		}
+		return it
+	}
+	for range n - d/2 {
+		it := item()
+		client, server = append(client, it), append(server, it)
+	}
+	for range d / 2 {
+		client = append(client, item())
+	}
+	for range d - d/2 {
+		server = append(server, item())
+	}
+	return client, server
+}
+
 // goNostrReconcile runs go-nostr's client against its server, draining the
 // id channels as its API requires, and returns bytes and round trips.
 func goNostrReconcile(b *testing.B, client, server *vector.Vector) (bytes, rounds int) {
@@ -92,13 +117,21 @@ func fullIDLists(client, server []Item) (bytes int) {
 // BenchmarkReconcile compares, in one run, our sessions (over a vector and
 // over the insert-maintained tree), go-nostr's (vector storage) and a naive
 // exchange of full id lists on 10^6 items per side with
-// d differences. Metrics: bytes in both directions, round trips, and time
+// d differences, at the end of the set (the newest entries, as after a
+// partition) or scattered at random through it. Metrics: bytes in both directions, round trips, and time
 // per whole reconciliation; both sides run here, so time is CPU time.
 // Storage is built once per d, outside the timing.
 func BenchmarkReconcile(b *testing.B) {
 	const n = 1_000_000
-	for _, d := range []int{1, 100, 10_000} {
+	for _, c := range []struct {
+		d  int
+		at string
+	}{{1, "end"}, {100, "end"}, {10_000, "end"}, {1, "scattered"}, {100, "scattered"}, {10_000, "scattered"}} {
+		d := c.d
 		ci, si := benchSets(n, d)
+		if c.at == "scattered" {
+			ci, si = scatteredSets(n, d)
+		}
 		ourC, ourS := NewVector(append([]Item{}, ci...)), NewVector(append([]Item{}, si...))
 		theirC, theirS := theirVector(ci), theirVector(si)
 		var treeC, treeS Tree
@@ -108,7 +141,7 @@ func BenchmarkReconcile(b *testing.B) {
 		for _, it := range si {
 			treeS.Insert(it)
 		}
-		b.Run(fmt.Sprintf("d=%d/impl=ours", d), func(b *testing.B) {
+		b.Run(fmt.Sprintf("d=%d/at=%s/impl=ours", d, c.at), func(b *testing.B) {
 			var bytes, rounds int
 			for b.Loop() {
 				_, _, rounds, bytes = reconcile(b, ourC, ourS, 0)
@@ -116,7 +149,15 @@ func BenchmarkReconcile(b *testing.B) {
 			b.ReportMetric(float64(bytes), "bytes")
 			b.ReportMetric(float64(rounds), "rounds")
 		})
-		b.Run(fmt.Sprintf("d=%d/impl=ours-tree", d), func(b *testing.B) {
+		b.Run(fmt.Sprintf("d=%d/at=%s/impl=ours-4KiB-frames", d, c.at), func(b *testing.B) {
+			var bytes, rounds int
+			for b.Loop() {
+				_, _, rounds, bytes = reconcile(b, ourC, ourS, MinFrame)
+			}
+			b.ReportMetric(float64(bytes), "bytes")
+			b.ReportMetric(float64(rounds), "rounds")
+		})
+		b.Run(fmt.Sprintf("d=%d/at=%s/impl=ours-tree", d, c.at), func(b *testing.B) {
 			var bytes, rounds int
 			for b.Loop() {
 				_, _, rounds, bytes = reconcile(b, &treeC, &treeS, 0)
@@ -124,7 +165,7 @@ func BenchmarkReconcile(b *testing.B) {
 			b.ReportMetric(float64(bytes), "bytes")
 			b.ReportMetric(float64(rounds), "rounds")
 		})
-		b.Run(fmt.Sprintf("d=%d/impl=go-nostr", d), func(b *testing.B) {
+		b.Run(fmt.Sprintf("d=%d/at=%s/impl=go-nostr", d, c.at), func(b *testing.B) {
 			var bytes, rounds int
 			for b.Loop() {
 				bytes, rounds = goNostrReconcile(b, theirC, theirS)
@@ -132,7 +173,7 @@ func BenchmarkReconcile(b *testing.B) {
 			b.ReportMetric(float64(bytes), "bytes")
 			b.ReportMetric(float64(rounds), "rounds")
 		})
-		b.Run(fmt.Sprintf("d=%d/impl=full-id-lists", d), func(b *testing.B) {
+		b.Run(fmt.Sprintf("d=%d/at=%s/impl=full-id-lists", d, c.at), func(b *testing.B) {
 			var bytes int
 			for b.Loop() {
 				bytes = fullIDLists(ci, si)

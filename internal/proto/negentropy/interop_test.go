@@ -204,3 +204,63 @@ func TestInteropFrameLimited(t *testing.T) {
 		}
 	}
 }
+
+// TestFrameLimitHeadroomMatchesReference: an empty client and a server of n
+// items under 4 KiB frames. Our server cuts its id list where go-nostr's
+// does, so its answer is the same bytes and takes as many rounds: one round
+// for up to 122 items (the 123rd id no longer fits beside frameSlack).
+func TestFrameLimitHeadroomMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	rounds := func(server func(msg []byte) []byte) int {
+		client, _ := New(NewVector(nil), MinFrame)
+		n := 0
+		var have, need []ID
+		for msg := client.Initiate(); msg != nil; n++ {
+			reply := server(msg)
+			if len(reply) > MinFrame {
+				t.Fatalf("answer of %d bytes, frame limit %d", len(reply), MinFrame)
+			}
+			var err error
+			if msg, have, need, err = client.Reconcile(reply, have, need); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return n
+	}
+	for n := 100; n <= 140; n++ {
+		_, items, _, _ := sets(rng, n, 0)
+		ours, _ := New(NewVector(slices.Clone(items)), MinFrame)
+		ref := theirs(items, MinFrame)
+		first := true
+		got := rounds(func(msg []byte) []byte {
+			out, _, _, err := ours.Reconcile(msg, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if first {
+				first = false
+				want, err := theirs(items, MinFrame).Reconcile(hex.EncodeToString(msg))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if hex.EncodeToString(out) != want {
+					t.Fatalf("n=%d: first answers differ (%d bytes, go-nostr's %d)", n, len(out), len(want)/2)
+				}
+			}
+			return out
+		})
+		want := rounds(func(msg []byte) []byte {
+			out, err := ref.Reconcile(hex.EncodeToString(msg))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return fromHex(t, out)
+		})
+		if got != want {
+			t.Errorf("n=%d: %d rounds, go-nostr's server %d", n, got, want)
+		}
+		if n <= 122 && got != 1 {
+			t.Errorf("n=%d: %d rounds, want 1", n, got)
+		}
+	}
+}

@@ -139,7 +139,7 @@ func (n *Session) Reconcile(msg []byte, have, need []ID) (out []byte, _, _ []ID,
 			end, ids := curr, []byte(nil)
 			count = 0
 			for i := lower; i < upper; i++ {
-				if n.full(len(out) + len(ids) + 80) {
+				if n.full(len(out) + len(ids)) { // the reference's bound: frameSlack, no more
 					end, upper, cut = bound{Item: n.s.Item(i), n: 32}, i, true
 					break
 				}
