@@ -254,11 +254,11 @@ func (h gossipHandler) Serves(g entry.ID) bool {
 }
 
 func (h gossipHandler) Payload(g, id entry.ID) ([]byte, bool) {
-	e, err := h.nw.n.Store.Get(g, id)
+	raw, err := h.nw.n.Store.GetRaw(g, id)
 	if err != nil {
 		return nil, false
 	}
-	return e.Raw, true
+	return raw, true
 }
 
 // Admit stores pushed entries with every check, before the broadcast

@@ -120,6 +120,11 @@ func (n *Node) ingest(raws [][]byte) ([]store.Outcome, error) {
 // ingestPrepared is ingest of entries already prepared (decoded, verified).
 func (n *Node) ingestPrepared(p *store.Prepared) ([]store.Outcome, error) {
 	outs := n.Store.Commit(p, n.now().UnixMilli())
+	return outs, n.ingested(outs)
+}
+
+// ingested is what follows a commit of entries from a peer.
+func (n *Node) ingested(outs []store.Outcome) error {
 	n.noteStored(SourcePeer, outs)
 	n.refusedMu.Lock()
 	for _, o := range outs {
@@ -131,7 +136,7 @@ func (n *Node) ingestPrepared(p *store.Prepared) ([]store.Outcome, error) {
 		}
 	}
 	n.refusedMu.Unlock()
-	return outs, n.unsealStored(outs)
+	return n.unsealStored(outs)
 }
 
 // Refused counts the entries refused from peers since the node started, by
@@ -195,6 +200,12 @@ func (n *Node) admit(raws [][]byte, res *SyncResult) ([]store.Outcome, error) {
 	if err != nil {
 		return outs, err
 	}
+	return outs, count(outs, res)
+}
+
+// count adds the outcomes of entries a peer sent to res, and returns an
+// error for the first that does not decode or verify.
+func count(outs []store.Outcome, res *SyncResult) error {
 	var bad error
 	for i, o := range outs {
 		switch f := entryFault(o.Err); {
@@ -216,7 +227,7 @@ func (n *Node) admit(raws [][]byte, res *SyncResult) ([]store.Outcome, error) {
 			res.Refused++
 		}
 	}
-	return outs, bad
+	return bad
 }
 
 // Sync reconciles group g with the peer at the other end of rw, as the
@@ -276,40 +287,86 @@ func entryIDs(ids []negentropy.ID) []entry.ID {
 	return out
 }
 
-// fetch asks for the needed entries in order, keeping one request in
-// flight ahead so that the peer reads batch k+1 while batch k is verified
-// and stored. Ids an answer did not bring are asked again in a later pass;
-// a pass that brings none of them ends the fetch, so a peer cannot keep it
-// going without delivering.
+// fetchAhead is how many requests a fetch keeps in flight: the peer reads
+// the next batches while this node verifies and commits earlier ones.
+const fetchAhead = 3
+
+// fetch asks for the needed entries in order, in batches of wire.MaxGet
+// ids, keeping fetchAhead requests in flight, and ingests the answers as
+// an import does (Store.IngestAll): batches are verified on every core
+// while earlier ones commit, in order. Ids an answer did not bring are
+// asked again in a later pass; a pass that brings none of them ends the
+// fetch, so a peer cannot keep it going without delivering.
 func (n *Node) fetch(c *conn, need []entry.ID, res *SyncResult) error {
 	for len(need) > 0 {
 		var chunks [][]entry.ID
 		for rest := need; len(rest) > 0; rest = rest[min(len(rest), wire.MaxGet):] {
 			chunks = append(chunks, rest[:min(len(rest), wire.MaxGet)])
 		}
-		if err := c.send(wire.Get{IDs: chunks[0]}); err != nil {
-			return err
+		sent, received := 0, 0
+		for ; sent < min(fetchAhead, len(chunks)); sent++ {
+			if err := c.send(wire.Get{IDs: chunks[sent]}); err != nil {
+				return err
+			}
 		}
+		// next runs on IngestAll's reader, done on its committer, both in
+		// batch order; asks is the queue between them.
+		var mu sync.Mutex
+		var asks [][]entry.ID
 		var missing []entry.ID
-		for i, ask := range chunks {
-			if i+1 < len(chunks) {
-				if err := c.send(wire.Get{IDs: chunks[i+1]}); err != nil {
-					return err
+		var bad error
+		next := func() ([][]byte, error) {
+			for {
+				mu.Lock()
+				stop := bad
+				mu.Unlock()
+				if stop != nil {
+					return nil, stop
 				}
+				if received == len(chunks) {
+					return nil, io.EOF
+				}
+				reply, err := c.recv()
+				if err != nil {
+					return nil, err
+				}
+				es, ok := reply.(wire.Entries)
+				if !ok {
+					return nil, fmt.Errorf("%w: %T in answer to get", wire.ErrOutOfTurn, reply)
+				}
+				ask := chunks[received]
+				received++
+				if sent < len(chunks) {
+					if err := c.send(wire.Get{IDs: chunks[sent]}); err != nil {
+						return nil, err
+					}
+					sent++
+				}
+				mu.Lock()
+				if len(es.Raws) == 0 { // IngestAll commits no empty batch
+					missing = append(missing, ask...)
+					mu.Unlock()
+					continue
+				}
+				asks = append(asks, ask)
+				mu.Unlock()
+				return es.Raws, nil
 			}
-			reply, err := c.recv()
-			if err != nil {
-				return err
+		}
+		var ingestErr error
+		done := func(outs []store.Outcome) {
+			err := n.ingested(outs)
+			mu.Lock()
+			defer mu.Unlock()
+			ask := asks[0]
+			asks = asks[1:]
+			if err != nil && ingestErr == nil {
+				ingestErr = err
 			}
-			es, ok := reply.(wire.Entries)
-			if !ok {
-				return fmt.Errorf("%w: %T in answer to get", wire.ErrOutOfTurn, reply)
+			if err := count(outs, res); err != nil && bad == nil {
+				bad = err
 			}
-			outs, err := n.admit(es.Raws, res)
-			if err != nil {
-				return err
-			}
-			got := map[entry.ID]bool{}
+			got := make(map[entry.ID]bool, len(outs))
 			for _, o := range outs {
 				got[o.ID] = true
 			}
@@ -318,6 +375,16 @@ func (n *Node) fetch(c *conn, need []entry.ID, res *SyncResult) error {
 					missing = append(missing, id)
 				}
 			}
+		}
+		err := n.Store.IngestAll(next, func() int64 { return n.now().UnixMilli() }, done)
+		if err == nil {
+			err = ingestErr
+		}
+		if bad != nil {
+			return bad
+		}
+		if err != nil {
+			return err
 		}
 		if len(missing) == len(need) {
 			return nil // nothing asked for came: the peer does not have it
@@ -347,16 +414,16 @@ func (n *Node) push(c *conn, g entry.ID, have []entry.ID, res *SyncResult) error
 		return nil
 	}
 	for _, id := range have {
-		e, err := n.Store.Get(g, id)
+		raw, err := n.Store.GetRaw(g, id)
 		if err != nil {
 			return err
 		}
-		if size+len(e.Raw) > wire.BatchBytes {
+		if size+len(raw) > wire.BatchBytes {
 			if err := flush(); err != nil {
 				return err
 			}
 		}
-		batch, size = append(batch, e.Raw), size+len(e.Raw)
+		batch, size = append(batch, raw), size+len(raw)
 	}
 	return flush()
 }
@@ -455,17 +522,17 @@ func (n *Node) entries(g entry.ID, ids []entry.ID) (wire.Entries, error) {
 	var es wire.Entries
 	size := 0
 	for _, id := range ids {
-		e, err := n.Store.Get(g, id)
+		raw, err := n.Store.GetRaw(g, id)
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}
 		if err != nil {
 			return es, err
 		}
-		if size+len(e.Raw) > wire.BatchBytes && len(es.Raws) > 0 {
+		if size+len(raw) > wire.BatchBytes && len(es.Raws) > 0 {
 			break
 		}
-		es.Raws, size = append(es.Raws, e.Raw), size+len(e.Raw)
+		es.Raws, size = append(es.Raws, raw), size+len(raw)
 	}
 	return es, nil
 }

@@ -258,18 +258,37 @@ func (s *Store) Groups() ([]*group.Group, error) {
 
 // Get returns an entry of a group by id.
 func (s *Store) Get(g, id entry.ID) (*entry.Signed, error) {
-	v, err := s.get(idKey(g, id))
+	raw, err := s.GetRaw(g, id)
 	if err != nil {
 		return nil, err
 	}
-	if len(v) != 8 {
+	return decodeStored(raw)
+}
+
+// GetRaw returns the encoding of an entry of a group by id, without
+// decoding it: what a peer is sent.
+func (s *Store) GetRaw(g, id entry.ID) ([]byte, error) {
+	v, closer, err := s.db.Get(idKey(g, id))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	ok := len(v) == 8
+	var at hlc.Timestamp
+	if ok {
+		at = hlc.Timestamp(binary.BigEndian.Uint64(v))
+	}
+	closer.Close()
+	if !ok {
 		return nil, fmt.Errorf("%w: id index of %s", ErrCorrupt, id.Short())
 	}
-	raw, err := s.get(logKey(g, hlc.Timestamp(binary.BigEndian.Uint64(v)), id))
+	raw, err := s.get(logKey(g, at, id))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s is indexed but not in the log: %v", ErrCorrupt, id.Short(), err)
 	}
-	return decodeStored(raw)
+	return raw, nil
 }
 
 // Positions calls fn with the (hlc, id) of every entry of the group, in id
