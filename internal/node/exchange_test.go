@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"hearsay/internal/archive"
 	"hearsay/internal/entry"
@@ -111,38 +112,60 @@ func BenchmarkCatchUp(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer nw.Close()
+	importOnce := func(b *testing.B) time.Duration {
+		b.StopTimer()
+		n := newNode(b, true)
+		b.StartTimer()
+		t := time.Now()
+		if res, err := n.Import(bytes.NewReader(file)); err != nil || res.Stored != 100_000 {
+			b.Fatalf("import: %v", err)
+		}
+		d := time.Since(t)
+		b.StopTimer()
+		n.Close()
+		b.StartTimer()
+		return d
+	}
+	joinOnce := func(b *testing.B) time.Duration {
+		b.StopTimer()
+		n := newNode(b, true)
+		joiner, err := n.StartNetwork(nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		t := time.Now()
+		res, err := joiner.SyncWith(context.Background(), nw.Addrs()[0], g)
+		if err != nil || res.Received != 100_000 {
+			b.Fatalf("join: %+v, %v", res, err)
+		}
+		d := time.Since(t)
+		b.StopTimer()
+		joiner.Close()
+		n.Close()
+		b.StartTimer()
+		return d
+	}
 	b.Run("import", func(b *testing.B) {
 		for b.Loop() {
-			b.StopTimer()
-			n := newNode(b, true)
-			b.StartTimer()
-			if res, err := n.Import(bytes.NewReader(file)); err != nil || res.Stored != 100_000 {
-				b.Fatalf("import: %v", err)
-			}
-			b.StopTimer()
-			n.Close()
-			b.StartTimer()
+			importOnce(b)
 		}
 		b.ReportMetric(100_000*float64(b.N)/b.Elapsed().Seconds(), "entries/s")
 	})
 	b.Run("join-over-libp2p", func(b *testing.B) {
 		for b.Loop() {
-			b.StopTimer()
-			n := newNode(b, true)
-			joiner, err := n.StartNetwork(nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.StartTimer()
-			res, err := joiner.SyncWith(context.Background(), nw.Addrs()[0], g)
-			if err != nil || res.Received != 100_000 {
-				b.Fatalf("join: %+v, %v", res, err)
-			}
-			b.StopTimer()
-			joiner.Close()
-			n.Close()
-			b.StartTimer()
+			joinOnce(b)
 		}
 		b.ReportMetric(100_000*float64(b.N)/b.Elapsed().Seconds(), "entries/s")
+	})
+	// ratio alternates the two, one of each per iteration: join's entries/s
+	// over import's.
+	b.Run("ratio", func(b *testing.B) {
+		var imp, join time.Duration
+		for b.Loop() {
+			imp += importOnce(b)
+			join += joinOnce(b)
+		}
+		b.ReportMetric(imp.Seconds()/join.Seconds(), "join/import")
 	})
 }

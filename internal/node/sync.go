@@ -516,23 +516,32 @@ func (n *Node) serveSession(c *conn, g entry.ID, gi *groupIndex, res *SyncResult
 	}
 }
 
+// serveRead is how many ids entries reads at once (Store.GetRawMany).
+const serveRead = 64
+
 // entries answers a Get: the entries held among ids, in order, as many as
 // fit a batch (at least one when any is held).
 func (n *Node) entries(g entry.ID, ids []entry.ID) (wire.Entries, error) {
 	var es wire.Entries
 	size := 0
-	for _, id := range ids {
-		raw, err := n.Store.GetRaw(g, id)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
+	// Read in parts, so that the entries read beyond the batch's bytes
+	// stay few: at most serveRead of the largest.
+	for len(ids) > 0 {
+		part := ids[:min(len(ids), serveRead)]
+		ids = ids[len(part):]
+		raws, err := n.Store.GetRawMany(g, part)
 		if err != nil {
 			return es, err
 		}
-		if size+len(raw) > wire.BatchBytes && len(es.Raws) > 0 {
-			break
+		for _, raw := range raws {
+			if raw == nil {
+				continue
+			}
+			if size+len(raw) > wire.BatchBytes && len(es.Raws) > 0 {
+				return es, nil
+			}
+			es.Raws, size = append(es.Raws, raw), size+len(raw)
 		}
-		es.Raws, size = append(es.Raws, raw), size+len(raw)
 	}
 	return es, nil
 }

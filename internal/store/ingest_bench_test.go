@@ -175,3 +175,55 @@ func batchVerifyPass(jobs []verifyJob) {
 	}
 	wg.Wait()
 }
+
+// BenchmarkServe reads a group's entries as a sync server answers a
+// joiner, batches of 1024 ids in log order from a store on disk: one
+// GetRaw per id against GetRawMany per batch.
+func BenchmarkServe(b *testing.B) {
+	pool := benchPool()
+	dir := b.TempDir()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < len(pool); i += ChunkSize {
+		for _, o := range s.Ingest(pool[i:min(len(pool), i+ChunkSize)], t0) {
+			if !o.Stored() {
+				b.Fatal(o.Err)
+			}
+		}
+	}
+	s.Close()
+	if s, err = Open(dir, Options{}); err != nil { // a cold cache, as after a restart
+		b.Fatal(err)
+	}
+	defer s.Close()
+	var g entry.ID
+	var ids []entry.ID
+	for _, raw := range pool {
+		e, _ := entry.Decode(raw)
+		g = e.GroupID()
+		ids = append(ids, e.ID)
+	}
+	b.Run("get-each", func(b *testing.B) {
+		for b.Loop() {
+			for _, id := range ids {
+				if _, err := s.GetRaw(g, id); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		b.ReportMetric(float64(len(ids)*b.N)/b.Elapsed().Seconds(), "entries/s")
+	})
+	b.Run("get-many", func(b *testing.B) {
+		for b.Loop() {
+			for i := 0; i < len(ids); i += 1024 {
+				raws, err := s.GetRawMany(g, ids[i:min(len(ids), i+1024)])
+				if err != nil || raws[0] == nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		b.ReportMetric(float64(len(ids)*b.N)/b.Elapsed().Seconds(), "entries/s")
+	})
+}

@@ -76,3 +76,23 @@ func equalBools(a, b []bool) bool {
 	}
 	return true
 }
+
+// TestGetRawMany answers in the order asked, nil for what is not held.
+func TestGetRawMany(t *testing.T) {
+	s := memStore(t)
+	a := newAuthor(1)
+	gen := a.genesis(t, group.WriteOwner, group.DefaultQuota)
+	p1, p2 := a.post(t, gen.ID, t0+1, "x"), a.post(t, gen.ID, t0+2, "y")
+	other := newAuthor(2).genesis(t, group.WriteOwner, group.DefaultQuota)
+	mustStore(t, s, gen, p1, p2, other)
+	raws, err := s.GetRawMany(gen.ID, []entry.ID{p2.ID, {9}, gen.ID, other.ID, p1.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]byte{p2.Raw, nil, gen.Raw, nil, p1.Raw}
+	for i := range want {
+		if !bytes.Equal(raws[i], want[i]) {
+			t.Fatalf("raw %d: %x, want %x", i, raws[i], want[i])
+		}
+	}
+}
