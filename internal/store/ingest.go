@@ -214,6 +214,20 @@ func (s *Store) held(e *entry.Signed) (bool, error) {
 	return bytes.Equal(raw, e.Raw), nil
 }
 
+// joinPrepared is ps as one Prepared, in order.
+func joinPrepared(ps []*Prepared) *Prepared {
+	if len(ps) == 1 {
+		return ps[0]
+	}
+	j := &Prepared{}
+	for _, p := range ps {
+		j.entries = append(j.entries, p.entries...)
+		j.errs = append(j.errs, p.errs...)
+		j.unverified = append(j.unverified, p.unverified...)
+	}
+	return j
+}
+
 // Ingest validates raws and stores the valid ones in one fsynced batch.
 func (s *Store) Ingest(raws [][]byte, nowMs int64) []Outcome {
 	return s.Commit(s.Prepare(raws), nowMs)
@@ -274,11 +288,23 @@ func (s *Store) IngestAll(next func() ([][]byte, error), now func() int64, done 
 	turn := 0
 	for r := range results {
 		ready[r.n] = r.p
+		// The chunks ready in turn commit together, in one batch and one
+		// fsync: when a commit fell behind (a slow fsync), the next
+		// catches up instead of stalling the workers.
+		var ps []*Prepared
 		for p, ok := ready[turn]; ok; p, ok = ready[turn] {
 			delete(ready, turn)
-			done(s.Commit(p, now()))
-			<-tokens
+			ps = append(ps, p)
 			turn++
+		}
+		if len(ps) == 0 {
+			continue
+		}
+		out := s.Commit(joinPrepared(ps), now())
+		for _, p := range ps {
+			done(out[:len(p.entries):len(p.entries)])
+			out = out[len(p.entries):]
+			<-tokens
 		}
 	}
 	return readErr // written before jobs closed, so before results closed
