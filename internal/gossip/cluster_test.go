@@ -88,6 +88,7 @@ type memNode struct {
 	refuse      map[entry.ID]bool
 	refusedFrom map[peer.ID]int
 	isolated    int
+	onIsolated  func() // called after counting, if set
 }
 
 func newMemNode(gid entry.ID) *memNode {
@@ -148,7 +149,11 @@ func (m *memNode) store(id entry.ID, raw []byte, at time.Time) {
 func (m *memNode) Isolated(entry.ID) {
 	m.mu.Lock()
 	m.isolated++
+	f := m.onIsolated
 	m.mu.Unlock()
+	if f != nil {
+		f()
+	}
 }
 
 // Violation counts what the node would charge of the failures reported:

@@ -366,3 +366,26 @@ func TestRefusedPushesAreNotForwarded(t *testing.T) {
 	}
 	s.Reset()
 }
+
+// TestIsolatedIsNotALoop: an overlay whose only way out is a peer that is
+// gone asks the node for a way out at most once a second. The node's
+// answer (Meet that peer) fails at once and isolates the overlay again;
+// asked each time, that was a loop on the gossip lock.
+func TestIsolatedIsNotALoop(t *testing.T) {
+	nw := newNetwork(t, 2, 0, time.Millisecond, time.Millisecond, 7)
+	gid := entry.ID{7}
+	gone := nw.hosts[1].ID()
+	nw.hosts[1].Close()
+	m := newMemNode(gid)
+	g := New(nw.hosts[0], m, DefaultConfig())
+	t.Cleanup(g.Close)
+	m.onIsolated = func() { g.Meet(gid, gone) }
+	g.Join(gid, gone)
+	time.Sleep(2500 * time.Millisecond)
+	m.mu.Lock()
+	n := m.isolated
+	m.mu.Unlock()
+	if n < 1 || n > 4 {
+		t.Fatalf("asked for a way out %d times in 2.5 s, want 1 to 4", n)
+	}
+}
