@@ -214,6 +214,17 @@ func (s *Store) held(e *entry.Signed) (bool, error) {
 	return bytes.Equal(raw, e.Raw), nil
 }
 
+// bytes is the size of the entries p holds.
+func (p *Prepared) bytes() int {
+	n := 0
+	for _, e := range p.entries {
+		if e != nil {
+			n += len(e.Raw)
+		}
+	}
+	return n
+}
+
 // joinPrepared is ps as one Prepared, in order.
 func joinPrepared(ps []*Prepared) *Prepared {
 	if len(ps) == 1 {
@@ -289,22 +300,30 @@ func (s *Store) IngestAll(next func() ([][]byte, error), now func() int64, done 
 	for r := range results {
 		ready[r.n] = r.p
 		// The chunks ready in turn commit together, in one batch and one
-		// fsync: when a commit fell behind (a slow fsync), the next
-		// catches up instead of stalling the workers.
-		var ps []*Prepared
-		for p, ok := ready[turn]; ok; p, ok = ready[turn] {
-			delete(ready, turn)
-			ps = append(ps, p)
-			turn++
-		}
-		if len(ps) == 0 {
-			continue
-		}
-		out := s.Commit(joinPrepared(ps), now())
-		for _, p := range ps {
-			done(out[:len(p.entries):len(p.entries)])
-			out = out[len(p.entries):]
-			<-tokens
+		// fsync, up to ChunkBytes of entries: when a commit fell behind (a
+		// slow fsync), the next catches up instead of stalling the workers,
+		// and a batch holds no more than one chunk of the largest entries.
+		for {
+			var ps []*Prepared
+			size := 0
+			for p, ok := ready[turn]; ok; p, ok = ready[turn] {
+				n := p.bytes()
+				if len(ps) > 0 && size+n > ChunkBytes {
+					break
+				}
+				delete(ready, turn)
+				ps, size = append(ps, p), size+n
+				turn++
+			}
+			if len(ps) == 0 {
+				break
+			}
+			out := s.Commit(joinPrepared(ps), now())
+			for _, p := range ps {
+				done(out[:len(p.entries):len(p.entries)])
+				out = out[len(p.entries):]
+				<-tokens
+			}
 		}
 	}
 	return readErr // written before jobs closed, so before results closed
