@@ -47,6 +47,9 @@ type Node struct {
 
 	objects objectStore // shards and shard tables, beside the store
 	threads threadCache // the forum's thread index of the groups last paged
+	// profile is the display name this node signs (<home>/profile.json),
+	// read on the first write and kept by SetProfile: not a file read per write.
+	profile atomic.Pointer[home.Profile]
 
 	hooks atomic.Pointer[Hooks]
 	subs  subscribers

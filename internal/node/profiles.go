@@ -29,6 +29,7 @@ func (n *Node) SetProfile(p home.Profile) ([]ProfileResult, error) {
 	if err := n.Home.SaveProfile(p); err != nil {
 		return nil, err
 	}
+	n.profile.Store(&p)
 	gs, err := n.Replicated()
 	if err != nil {
 		return nil, err
@@ -51,8 +52,19 @@ func (n *Node) SetProfile(p home.Profile) ([]ProfileResult, error) {
 // entry there, when it has one and none is in g yet. Failing to is not the
 // write's failure: the write itself says why g refuses this author.
 func (n *Node) ensureProfile(g entry.ID) {
-	p, ok, err := n.Home.Profile()
-	if err != nil || !ok {
+	p := n.profile.Load()
+	if p == nil {
+		read, ok, err := n.Home.Profile()
+		if err != nil {
+			return
+		}
+		if !ok {
+			read = home.Profile{} // none: remembered, so the file is read once
+		}
+		p = &read
+		n.profile.Store(p)
+	}
+	if p.Name == "" {
 		return
 	}
 	found := false
