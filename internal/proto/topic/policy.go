@@ -1,0 +1,126 @@
+package topic
+
+import (
+	"slices"
+	"time"
+
+	"hearsay/internal/proto/hyparview"
+	"hearsay/internal/proto/plumtree"
+)
+
+// meet takes p as a neighbour through a Join, unless it is this node, a
+// neighbour already, or banned.
+func (s *State) meet(p PeerID) {
+	if p == s.self || p == "" || s.Banned(p, s.now) || slices.Contains(s.overlay.Active(), p) {
+		return
+	}
+	s.overlayOut(s.overlay.Step(hyparview.JoinVia{Contact: p}))
+}
+
+// reconcile picks the peer anti-entropy syncs with: an active neighbour, or
+// one time in four (or when there is none) a passive peer, which reaches
+// across islands the active views may form after failures; with empty
+// views, a member synced with before, and else a candidate of the driver's.
+// A banned peer is never picked.
+func (s *State) reconcile(candidates []PeerID) {
+	ok := func(p PeerID) bool { return p != s.self && p != "" && !s.Banned(p, s.now) }
+	view := slices.DeleteFunc(s.overlay.Active(), func(p PeerID) bool { return !ok(p) })
+	passive := slices.DeleteFunc(s.overlay.Passive(), func(p PeerID) bool { return !ok(p) })
+	if len(passive) > 0 && (len(view) == 0 || s.rng.IntN(4) == 0) {
+		view = passive
+	}
+	if len(view) == 0 {
+		view = slices.DeleteFunc(slices.Clone(s.members), func(p PeerID) bool { return !ok(p) })
+	}
+	if len(view) == 0 {
+		view = slices.DeleteFunc(slices.Clone(candidates), func(p PeerID) bool { return !ok(p) })
+	}
+	if len(view) > 0 {
+		s.out = append(s.out, Reconcile{Peer: view[s.rng.IntN(len(view))]})
+	}
+}
+
+// synced notes a session with p that ended well: p replicates the group,
+// so it is remembered as a member, and met if the overlay has no
+// neighbour, or if the session brought entries the broadcast had not (how
+// two overlays that formed apart, members that joined through different
+// contacts, grow together).
+func (s *State) synced(p PeerID, received int) {
+	if p == s.self || p == "" || s.Banned(p, s.now) {
+		return
+	}
+	s.members = append(remove(s.members, p), p)
+	if len(s.members) > s.cfg.MaxMembers {
+		s.members = slices.Delete(s.members, 0, len(s.members)-s.cfg.MaxMembers)
+	}
+	if len(s.overlay.Active()) == 0 || received > 0 {
+		s.meet(p)
+	}
+}
+
+// isolated is the fallback for an overlay alone or on an island with
+// nobody left to ask: meet a member synced with that is not a neighbour,
+// or else ask the driver for contacts. It acts once per IsolatedEvery, and
+// not while a FindContacts is unanswered.
+func (s *State) isolated() {
+	if s.finding && s.now.Sub(s.findingSince) < s.cfg.FindTimeout ||
+		s.acted && s.now.Sub(s.isolatedAt) < s.cfg.IsolatedEvery {
+		return
+	}
+	s.acted, s.isolatedAt, s.finding = true, s.now, false
+	active := s.overlay.Active()
+	var ways []PeerID
+	for _, p := range s.members {
+		if !slices.Contains(active, p) && !s.Banned(p, s.now) {
+			ways = append(ways, p)
+		}
+	}
+	if len(ways) > 0 {
+		s.meet(ways[s.rng.IntN(len(ways))])
+		return
+	}
+	s.finding, s.findingSince = true, s.now
+	s.out = append(s.out, FindContacts{})
+}
+
+// found meets the first contact found that is not a neighbour already.
+func (s *State) found(contacts []PeerID) {
+	s.finding = false
+	active := s.overlay.Active()
+	for _, p := range contacts {
+		if p != s.self && p != "" && !slices.Contains(active, p) && !s.Banned(p, s.now) {
+			s.meet(p)
+			return
+		}
+	}
+}
+
+// ban cuts p off until until: out of both views (and so the broadcast's
+// peer sets), the members, and the announcers a graft would ask. Expired bans go first when the table is
+// full, then the one that expires soonest.
+func (s *State) ban(p PeerID, until time.Time) {
+	if p == s.self || !until.After(s.now) {
+		return
+	}
+	if _, ok := s.bans[p]; !ok && len(s.bans) >= s.cfg.MaxBans {
+		for q, u := range s.bans {
+			if !u.After(s.now) {
+				delete(s.bans, q)
+			}
+		}
+		if len(s.bans) >= s.cfg.MaxBans {
+			var first PeerID
+			for q, u := range s.bans {
+				if first == "" || u.Before(s.bans[first]) || u.Equal(s.bans[first]) && q < first {
+					first = q
+				}
+			}
+			delete(s.bans, first)
+		}
+	}
+	s.bans[p] = until
+	s.members = remove(s.members, p)
+	s.overlayOut(s.overlay.Step(hyparview.Drop{Peer: p}))
+	// A stranger's announcements are kept too: forget them.
+	s.broadcastOut(s.bcast.Step(plumtree.NeighborDown{Peer: plumtree.PeerID(p)}))
+}

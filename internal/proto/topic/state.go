@@ -1,0 +1,202 @@
+package topic
+
+import (
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"hearsay/internal/proto/hyparview"
+	"hearsay/internal/proto/plumtree"
+)
+
+// State is one node's part in one group: its overlay, its broadcast and
+// the policy over them. It is not safe for concurrent use: its driver feeds
+// it one input at a time.
+type State struct {
+	cfg     Config
+	self    PeerID
+	rng     *rand.Rand
+	overlay *hyparview.State
+	bcast   *plumtree.State
+	now     time.Time // the current step's
+	// members are peers a sync session with ended well, the latest last:
+	// they replicate the group, so they are ways into its overlay.
+	members []PeerID
+	// bans are the peers cut off, and until when; bounded by MaxBans.
+	bans map[PeerID]time.Time
+	// isolatedAt is when the isolated fallback last acted, if acted;
+	// finding says a FindContacts since findingSince awaits its Found.
+	acted, finding           bool
+	isolatedAt, findingSince time.Time
+	out                      []Output
+}
+
+// New makes the State of node self in one group. rng drives every random
+// choice of the overlay and the policy; store reads the payloads stored
+// here, to answer grafts. Step Start first.
+func New(cfg Config, self PeerID, rng *rand.Rand, store plumtree.Store) *State {
+	s := &State{cfg: cfg, self: self, rng: rng, overlay: hyparview.New(cfg.Overlay, self, rng),
+		bcast: plumtree.New(cfg.Broadcast, store), bans: map[PeerID]time.Time{}}
+	// The overlay's trades keep the broadcast tree's links.
+	s.overlay.Keep(func(p PeerID) bool { return s.bcast.InTree(plumtree.PeerID(p)) })
+	return s
+}
+
+// Active is the overlay's active view, in the order peers entered it.
+func (s *State) Active() []PeerID { return s.overlay.Active() }
+
+// Passive is the overlay's passive view.
+func (s *State) Passive() []PeerID { return s.overlay.Passive() }
+
+// Eager are the broadcast's eager peers; Lazy its lazy ones.
+func (s *State) Eager() []PeerID { return peers(s.bcast.Eager()) }
+
+// Lazy are the broadcast's lazy peers.
+func (s *State) Lazy() []PeerID { return peers(s.bcast.Lazy()) }
+
+// RTT is the round trip measured to a peer of either view.
+func (s *State) RTT(p PeerID) (time.Duration, bool) { return s.overlay.RTT(p) }
+
+// Members are the peers synced with lately, the latest last.
+func (s *State) Members() []PeerID { return slices.Clone(s.members) }
+
+// Banned reports whether p is banned at now.
+func (s *State) Banned(p PeerID, now time.Time) bool {
+	until, ok := s.bans[p]
+	return ok && now.Before(until)
+}
+
+func peers(ps []plumtree.PeerID) []PeerID {
+	out := make([]PeerID, len(ps))
+	for i, p := range ps {
+		out[i] = PeerID(p)
+	}
+	return out
+}
+
+// Step processes one input at now and returns what to do, in the order to
+// do it (see the package doc).
+func (s *State) Step(now time.Time, in Input) []Output {
+	s.now, s.out = now, nil
+	switch in := in.(type) {
+	case Start:
+		s.overlayOut(s.overlay.Start())
+	case Join:
+		if len(s.overlay.Active()) == 0 {
+			s.meet(in.Contact)
+		}
+	case Meet:
+		s.meet(in.Peer)
+	case Leave:
+		for _, p := range s.overlay.Active() {
+			s.out = append(s.out, Send{To: p, Overlay: hyparview.Disconnect{}})
+		}
+	case Receive:
+		s.receive(in)
+	case Broadcast:
+		s.broadcastOut(s.bcast.Step(plumtree.Broadcast{ID: in.ID, Payload: in.Payload}))
+	case Admitted:
+		if in.OK && in.From != s.self {
+			s.broadcastOut(s.bcast.Step(plumtree.Receive{From: plumtree.PeerID(in.From), Msg: in.Msg}))
+		}
+	case TimerFired:
+		if in.Timer.Overlay != 0 {
+			s.overlayOut(s.overlay.Step(hyparview.TimerFired{Timer: in.Timer.Overlay}))
+		} else {
+			s.broadcastOut(s.bcast.Step(plumtree.TimerFired{Timer: in.Timer.Broadcast}))
+		}
+	case PeerDown:
+		s.overlayOut(s.overlay.Step(hyparview.PeerDown{Peer: in.Peer}))
+	case Measured:
+		s.overlayOut(s.overlay.Step(hyparview.Measured{Peer: in.Peer, RTT: in.RTT}))
+	case Round:
+		s.reconcile(in.Candidates)
+	case SyncDone:
+		s.synced(in.Peer, in.Received)
+	case SyncFailed:
+		s.members = remove(s.members, in.Peer)
+		if in.Unreachable {
+			s.overlayOut(s.overlay.Step(hyparview.PeerDown{Peer: in.Peer}))
+		}
+	case Found:
+		s.found(in.Peers)
+	case Ban:
+		s.ban(in.Peer, in.Until)
+	case Unban:
+		delete(s.bans, in.Peer)
+	}
+	return s.out
+}
+
+// receive hands a peer's message to its core; one that claims to be from
+// this node, or comes from a banned peer, is ignored. A pushed entry the broadcast
+// has not seen goes to admission first: the broadcast forwards only what
+// was admitted (validate before forwarding, as GossipSub does).
+func (s *State) receive(in Receive) {
+	if in.From == s.self || s.Banned(in.From, s.now) {
+		return
+	}
+	if in.Overlay != nil {
+		s.overlayOut(s.overlay.Step(hyparview.Receive{From: in.From, Msg: in.Overlay}))
+		return
+	}
+	if push, ok := in.Broadcast.(plumtree.Gossip); ok && !s.bcast.Seen(push.ID) {
+		s.out = append(s.out, Admit{From: in.From, Msg: push})
+		return
+	}
+	if in.Broadcast != nil {
+		s.broadcastOut(s.bcast.Step(plumtree.Receive{From: plumtree.PeerID(in.From), Msg: in.Broadcast}))
+	}
+}
+
+// overlayOut passes on the overlay's outputs; neighbour changes feed the
+// broadcast at once, after the NeighborUp or NeighborDown itself.
+func (s *State) overlayOut(outs []hyparview.Output) {
+	for _, o := range outs {
+		switch o := o.(type) {
+		case hyparview.Send:
+			if s.Banned(o.To, s.now) {
+				// A banned peer came back into a view (a shuffle named
+				// it): the overlay forgets it now rather than wait out a
+				// request nobody will carry.
+				s.overlayOut(s.overlay.Step(hyparview.Drop{Peer: o.To}))
+				continue
+			}
+			s.out = append(s.out, Send{To: o.To, Overlay: o.Msg})
+		case hyparview.SetTimer:
+			s.out = append(s.out, SetTimer{Timer: Timer{Overlay: o.Timer}, After: o.After})
+		case hyparview.NeighborUp:
+			s.out = append(s.out, NeighborUp(o))
+			s.broadcastOut(s.bcast.Step(plumtree.NeighborUp{Peer: plumtree.PeerID(o.Peer)}))
+		case hyparview.NeighborDown:
+			s.out = append(s.out, NeighborDown(o))
+			s.broadcastOut(s.bcast.Step(plumtree.NeighborDown{Peer: plumtree.PeerID(o.Peer)}))
+		case hyparview.Isolated:
+			s.isolated()
+		case hyparview.Measure:
+			if !s.Banned(o.Peer, s.now) {
+				s.out = append(s.out, Measure(o))
+			}
+		}
+	}
+}
+
+// broadcastOut passes on the broadcast's outputs.
+func (s *State) broadcastOut(outs []plumtree.Output) {
+	for _, o := range outs {
+		switch o := o.(type) {
+		case plumtree.Send:
+			if !s.Banned(PeerID(o.To), s.now) {
+				s.out = append(s.out, Send{To: PeerID(o.To), Broadcast: o.Msg})
+			}
+		case plumtree.SetTimer:
+			s.out = append(s.out, SetTimer{Timer: Timer{Broadcast: o.Timer}, After: o.After})
+		case plumtree.Deliver:
+			s.out = append(s.out, Deliver{ID: o.ID, From: PeerID(o.From), Round: o.Round})
+		}
+	}
+}
+
+func remove(ps []PeerID, p PeerID) []PeerID {
+	return slices.DeleteFunc(ps, func(q PeerID) bool { return q == p })
+}
