@@ -97,6 +97,24 @@ phase() {
 	fi
 }
 
+# fuzz_all TIME fuzzes every Fuzz target of the module for TIME each (their
+# seed corpora run in every test run besides; docs/reliability.md has the
+# longer campaigns). New targets are found by their name.
+fuzz_all() {
+	local ok=true dir name out
+	out=$(mktemp)
+	while read -r dir name; do
+		go test -run '^$' -fuzz "^$name\$" -fuzztime "$1" -parallel 2 "./$dir" >"$out" 2>&1 || {
+			cat "$out"
+			echo "test.sh: fuzz: $dir $name failed; its input is in $dir/testdata/fuzz/$name"
+			ok=false
+		}
+	done < <(grep -rHo '^func Fuzz[A-Za-z0-9_]*' --include='*_test.go' internal cmd |
+		sed 's|/[^/]*_test.go:func | |' | sort -u)
+	rm -f "$out"
+	$ok
+}
+
 go version
 # vet with -race: vet type-checks against compiled dependencies, and with the
 # same flags as the race tests those are compiled once, not twice.
@@ -119,6 +137,8 @@ if $long; then
 	# Not race-built: under -race a post on the full disk hung in five runs
 	# of five (docs/reliability.md); without it, it passes.
 	phase full-disk go test -count=1 -timeout 3m -v -run '^TestFullDisk$' ./cmd/hearsay -args -disk.full
+	phase load-soak go test -count=1 -timeout 10m -v -run '^TestLoadSoak$' ./cmd/hearsay -args -soak.for 1m
+	phase fuzz fuzz_all 3s
 fi
 if ((${#failed[@]})); then
 	echo "test.sh: FAILED after $SECONDS s: ${failed[*]}"
