@@ -22,7 +22,7 @@ import (
 )
 
 var (
-	soakFor   = flag.Duration("soak.for", 20*time.Second, "how long TestLoadSoak writes and churns (the acceptance run: 5m)")
+	soakFor   = flag.Duration("soak.for", 0, "run TestLoadSoak, writing and churning this long (./test.sh -long: 1m; docs/reliability.md: 15m)")
 	soakRate  = flag.Int("soak.rate", 20, "posts a second TestLoadSoak writes, over all live nodes")
 	soakNodes = flag.Int("soak.nodes", 10, "nodes TestLoadSoak starts with")
 )
@@ -41,6 +41,7 @@ type soakNode struct {
 type soakSample struct {
 	at         time.Duration
 	rss        int64 // bytes, VmRSS
+	heap       int64 // bytes of Go heap in use; Pebble's cache and memtables are outside it
 	fds        int
 	goroutines int
 }
@@ -58,6 +59,9 @@ type soakSample struct {
 // little), which a leak per post or per peer would break; its memory is
 // reported, not judged (a test's memory readings are noise).
 func TestLoadSoak(t *testing.T) {
+	if *soakFor <= 0 {
+		t.Skip("a soak of ten nodes: runs with -soak.for DURATION (./test.sh -long gives 1m)")
+	}
 	dir := t.TempDir()
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 31))
 	mk := func(name string) *soakNode {
@@ -292,8 +296,9 @@ func TestLoadSoak(t *testing.T) {
 		t.Fatalf("only %d readings of n0", len(s0))
 	}
 	var curve []string
-	for _, s := range s0 {
-		curve = append(curve, fmt.Sprintf("%v %d MiB %d fds %d goroutines", s.at.Round(time.Second), s.rss>>20, s.fds, s.goroutines))
+	for k := range 12 { // twelve readings, evenly spread, the last one last
+		s := s0[k*(len(s0)-1)/11]
+		curve = append(curve, fmt.Sprintf("%v %d MiB (heap %d) %d fds %d goroutines", s.at.Round(time.Second), s.rss>>20, s.heap>>20, s.fds, s.goroutines))
 	}
 	t.Logf("n0: %s", strings.Join(curve, "; "))
 	warm, last := s0[len(s0)/4], s0[len(s0)-1]
@@ -341,11 +346,17 @@ func readProcess(client *http.Client, n soakNode) (soakSample, bool) {
 	}
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
+	found := 0
 	for sc.Scan() {
 		if v, ok := strings.CutPrefix(sc.Text(), "go_goroutines "); ok {
 			s.goroutines, _ = strconv.Atoi(v)
-			return s, true
+			found++
+		}
+		if v, ok := strings.CutPrefix(sc.Text(), "go_memstats_heap_inuse_bytes "); ok {
+			f, _ := strconv.ParseFloat(v, 64)
+			s.heap = int64(f)
+			found++
 		}
 	}
-	return s, false
+	return s, found == 2
 }
