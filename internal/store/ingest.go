@@ -378,6 +378,11 @@ func (s *Store) Commit(p *Prepared, nowMs int64) []Outcome {
 	}
 	err = c.finish()
 	if err == nil {
+		// Raised before the entries can be read, so that a write made after
+		// reading one orders after it (TestClockSkew found a post on a slow
+		// clock equal to the one it followed). A commit that fails leaves it
+		// high, which costs nothing: the clock only has to move forward.
+		s.maxHLC.Store(uint64(c.maxHLC))
 		err = s.durably(func() error { return b.Commit(pebble.Sync) })
 	}
 	if err != nil {
@@ -399,7 +404,6 @@ func (s *Store) Commit(p *Prepared, nowMs int64) []Outcome {
 		s.tops[k] = top
 	}
 	s.cacheMu.Unlock()
-	s.maxHLC.Store(uint64(c.maxHLC))
 	return out
 }
 
