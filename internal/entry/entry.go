@@ -126,36 +126,6 @@ func ValidSignature(pub, msg, sig []byte) bool {
 	return ed25519consensus.Verify(pub, msg, sig)
 }
 
-// VerifyBatch checks the signatures of es in one batch equation, which costs
-// about half as much per signature as Verify; when the batch fails, it
-// verifies each entry alone to find the bad ones. errs[i] is es[i]'s
-// result. The batch and the single rule accept exactly the same signatures.
-func VerifyBatch(es []*Signed) (errs []error) {
-	errs = make([]error, len(es))
-	if len(es) == 0 {
-		return errs
-	}
-	if len(es) == 1 {
-		errs[0] = es[0].Verify()
-		return errs
-	}
-	verifications.Add(uint64(len(es)))
-	v := ed25519consensus.NewPreallocatedBatchVerifier(len(es))
-	msg := make([]byte, len(SignaturePrefix)+len(ID{}))
-	copy(msg, SignaturePrefix)
-	for _, e := range es {
-		copy(msg[len(SignaturePrefix):], e.ID[:]) // Add hashes the message at once and keeps no reference
-		v.Add(e.Author[:], msg, e.Sig[:])
-	}
-	if v.Verify() {
-		return errs
-	}
-	for i, e := range es {
-		errs[i] = e.Verify()
-	}
-	return errs
-}
-
 func signedMessage(id ID) []byte {
 	msg := make([]byte, 0, len(SignaturePrefix)+len(id))
 	return append(append(msg, SignaturePrefix...), id[:]...)

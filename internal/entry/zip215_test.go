@@ -123,7 +123,7 @@ func TestZIP215Vectors(t *testing.T) {
 			t.Errorf("case %d as an entry: %v", i, err)
 		}
 	}
-	for i, err := range VerifyBatch(es) {
+	for i, err := range VerifyBatch(es, nil) {
 		if err != nil {
 			t.Errorf("case %d in the batch of all: %v", i, err)
 		}
@@ -132,7 +132,7 @@ func TestZIP215Vectors(t *testing.T) {
 	honest := honestEntries(t, 15)
 	for i := range es {
 		batch := append(slices.Clone(honest), es[i])
-		for j, err := range VerifyBatch(batch) {
+		for j, err := range VerifyBatch(batch, NewKeys()) {
 			if err != nil {
 				t.Errorf("case %d in an honest batch, entry %d: %v", i, j, err)
 			}
@@ -174,7 +174,7 @@ func TestBatchAgreesWithSingleOnInvalid(t *testing.T) {
 	for i, b := range bad {
 		e := edgeEntry(t, b, 1000+uint64(i))
 		batch := append(slices.Clone(honest), e, &tampered)
-		errs := VerifyBatch(batch)
+		errs := VerifyBatch(batch, NewKeys())
 		for j, err := range errs {
 			wantBad := j >= len(honest)
 			if (err != nil) != wantBad || wantBad && !errors.Is(err, ErrBadSignature) {
@@ -182,7 +182,7 @@ func TestBatchAgreesWithSingleOnInvalid(t *testing.T) {
 			}
 		}
 	}
-	for i, err := range VerifyBatch(honest) {
+	for i, err := range VerifyBatch(honest, nil) {
 		if err != nil {
 			t.Fatalf("honest entry %d: %v", i, err)
 		}

@@ -57,9 +57,29 @@ func ArticleOf(a Article, e *entry.Signed) (Article, bool) {
 	if err != nil {
 		return a, false
 	}
+	return postArticle(a, e, p), true
+}
+
+// postArticle fills the overview fields of a from post e, whose body is p.
+func postArticle(a Article, e *entry.Signed, p group.Post) Article {
 	a.Sealed, a.HLC, a.Author, a.Parent, a.Subject = false, e.HLC, e.Author, group.ReplyTo(e), p.Subject
 	a.TextBytes, a.TextLines = uint32(len(p.Text)), uint32(lines(p.Text))
-	return a, true
+	return a
+}
+
+// checkBody is group.CheckBody(e), which for a post is group.DecodePost;
+// for a post it also returns the overview of its article record, so that
+// Commit does not decode the body again.
+func checkBody(e *entry.Signed) (*Article, error) {
+	if e.Kind != group.KindPost {
+		return nil, group.CheckBody(e)
+	}
+	p, err := group.DecodePost(e)
+	if err != nil {
+		return nil, err
+	}
+	a := postArticle(Article{ID: e.ID}, e, p)
+	return &a, nil
 }
 
 func lines(text string) int {
@@ -111,12 +131,15 @@ func readRecord(num uint64, v []byte) (Article, error) {
 func articleKey(g entry.ID, num uint64) []byte { return key(tagArticle, g[:], u64(num)) }
 
 // article numbers e when it may be an article: a post, or a sealed entry.
-func (c *commit) article(gid entry.ID, e *entry.Signed) error {
-	a := Article{ID: e.ID, Arrived: c.nowMs}
-	switch e.Kind {
-	case group.KindSealed:
+// overview is the post's record as checkBody made it, or nil.
+func (c *commit) article(gid entry.ID, e *entry.Signed, overview *Article) error {
+	a := Article{ID: e.ID}
+	switch {
+	case e.Kind == group.KindSealed:
 		a.Sealed = true
-	case group.KindPost:
+	case e.Kind == group.KindPost && overview != nil:
+		a = *overview
+	case e.Kind == group.KindPost:
 		var ok bool
 		if a, ok = ArticleOf(a, e); !ok {
 			return fmt.Errorf("%w: post %s does not decode", entry.ErrMalformed, e.ID.Short())
@@ -124,14 +147,15 @@ func (c *commit) article(gid entry.ID, e *entry.Signed) error {
 	default:
 		return nil
 	}
+	a.Arrived = c.nowMs
 	last, err := c.lastArticle(gid)
 	if err != nil {
 		return err
 	}
 	a.Num = last + 1
 	c.articles[gid] = a.Num
-	c.b.Set(articleKey(gid, a.Num), a.record(), nil)
-	c.b.Set(key(tagArticleOf, gid[:], e.ID[:]), u64(a.Num), nil)
+	c.set(articleKey(gid, a.Num), a.record())
+	c.set(key(tagArticleOf, gid[:], e.ID[:]), u64(a.Num))
 	return nil
 }
 

@@ -5,12 +5,10 @@ package store
 
 import (
 	"bytes"
-	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"runtime"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -73,6 +71,10 @@ type Store struct {
 	tops    map[string]uint64 // (group, author) seq-key prefix → highest seq held; a cache
 	purges  uint64            // counts purges, so that a group read during one is not cached
 	maxHLC  atomic.Uint64     // an hlc.Timestamp; written under mu
+
+	// keys holds the authors' decoded keys, an *entry.Keys for each worker
+	// verifying at once (each bounded by the entry package).
+	keys sync.Pool
 }
 
 // Open opens or creates the store in dir.
@@ -106,6 +108,7 @@ func Open(dir string, o Options) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
 	s := &Store{db: db, lock: lock, workers: o.Workers, groups: map[entry.ID]*group.Group{}, tops: map[string]uint64{}}
+	s.keys.New = func() any { return entry.NewKeys() }
 	if s.workers <= 0 {
 		s.workers = runtime.GOMAXPROCS(0)
 	}
@@ -294,53 +297,53 @@ func (s *Store) GetRaw(g, id entry.ID) ([]byte, error) {
 }
 
 // GetRawMany is GetRaw of many ids of one group: raws[i] is the encoding
-// of ids[i], nil when the group holds no such entry. It reads with one
-// iterator, the id index in id order and then the log in log order, so
-// that each seek starts near the last; a batch a peer asks for costs much
-// less than as many Gets.
+// of ids[i], nil when the group holds no such entry. Ids asked in log order,
+// as a joiner asks for what it lacks, are read by walking the log: when the
+// entry after the last one read is the next id asked, it is taken from
+// there, and only an id that breaks the walk is looked up in the id index.
+// A batch in log order costs one lookup and a step per entry, and the id
+// index, whose blocks a large group's random lookups would read from disk
+// one by one, stays out of it.
 func (s *Store) GetRawMany(g entry.ID, ids []entry.ID) ([][]byte, error) {
 	raws := make([][]byte, len(ids))
 	if len(ids) == 0 {
 		return raws, nil
 	}
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: key(tagID, g[:]), UpperBound: prefixEnd(key(tagLog, g[:]))})
+	logs, err := s.db.NewIter(&pebble.IterOptions{LowerBound: key(tagLog, g[:]), UpperBound: prefixEnd(key(tagLog, g[:]))})
 	if err != nil {
 		return nil, err
 	}
-	defer it.Close()
-	order := make([]int, len(ids))
-	for i := range order {
-		order[i] = i
+	defer logs.Close()
+	idx, err := s.db.NewIter(&pebble.IterOptions{LowerBound: key(tagID, g[:]), UpperBound: prefixEnd(key(tagID, g[:]))})
+	if err != nil {
+		return nil, err
 	}
-	slices.SortFunc(order, func(a, b int) int { return bytes.Compare(ids[a][:], ids[b][:]) })
-	at := make([]hlc.Timestamp, len(ids))
-	held := order[:0:0]
-	for _, i := range order {
-		k := idKey(g, ids[i])
-		if !it.SeekGE(k) || !bytes.Equal(it.Key(), k) {
+	defer idx.Close()
+	walking := false // logs is at the entry of the id before
+	for i, id := range ids {
+		if walking {
+			if logs.Next() && bytes.HasSuffix(logs.Key(), id[:]) {
+				raws[i] = bytes.Clone(logs.Value())
+				continue
+			}
+			walking = false
+		}
+		k := idKey(g, id)
+		if !idx.SeekGE(k) || !bytes.Equal(idx.Key(), k) {
 			continue
 		}
-		v := it.Value()
+		v := idx.Value()
 		if len(v) != 8 {
-			return nil, fmt.Errorf("%w: id index of %s", ErrCorrupt, ids[i].Short())
+			return nil, fmt.Errorf("%w: id index of %s", ErrCorrupt, id.Short())
 		}
-		at[i] = hlc.Timestamp(binary.BigEndian.Uint64(v))
-		held = append(held, i)
+		lk := logKey(g, hlc.Timestamp(binary.BigEndian.Uint64(v)), id)
+		if !logs.SeekGE(lk) || !bytes.Equal(logs.Key(), lk) {
+			return nil, fmt.Errorf("%w: %s is indexed but not in the log", ErrCorrupt, id.Short())
+		}
+		raws[i] = bytes.Clone(logs.Value())
+		walking = true
 	}
-	slices.SortFunc(held, func(a, b int) int {
-		if c := cmp.Compare(at[a], at[b]); c != 0 {
-			return c
-		}
-		return bytes.Compare(ids[a][:], ids[b][:])
-	})
-	for _, i := range held {
-		k := logKey(g, at[i], ids[i])
-		if !it.SeekGE(k) || !bytes.Equal(it.Key(), k) {
-			return nil, fmt.Errorf("%w: %s is indexed but not in the log", ErrCorrupt, ids[i].Short())
-		}
-		raws[i] = bytes.Clone(it.Value())
-	}
-	return raws, it.Error()
+	return raws, errors.Join(logs.Error(), idx.Error())
 }
 
 // Positions calls fn with the (hlc, id) of every entry of the group, in id

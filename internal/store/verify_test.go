@@ -95,4 +95,19 @@ func TestGetRawMany(t *testing.T) {
 			t.Fatalf("raw %d: %x, want %x", i, raws[i], want[i])
 		}
 	}
+
+	// In log order, as a joiner asks, with gaps, an id not held and one
+	// asked again: each is read from the walk or looked up, never mistaken.
+	p3, p4, p5 := a.post(t, gen.ID, t0+3, "z"), a.post(t, gen.ID, t0+4, "w"), a.post(t, gen.ID, t0+5, "v")
+	mustStore(t, s, p3, p4, p5)
+	raws, err = s.GetRawMany(gen.ID, []entry.ID{gen.ID, p1.ID, p2.ID, p4.ID, {9}, p5.ID, p3.ID, other.ID, p4.ID, p5.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = [][]byte{gen.Raw, p1.Raw, p2.Raw, p4.Raw, nil, p5.Raw, p3.Raw, nil, p4.Raw, p5.Raw}
+	for i := range want {
+		if !bytes.Equal(raws[i], want[i]) {
+			t.Fatalf("in log order, raw %d: %x, want %x", i, raws[i], want[i])
+		}
+	}
 }
