@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"runtime"
 	"sync"
 
 	"hearsay/internal/entry"
@@ -37,6 +38,12 @@ type groupIndex struct {
 	pending []negentropy.Item // stored while the index was loading
 }
 
+// loadYield is how many ids an index load reads between yields: the load
+// of a large group is a tenth of a second of work that never blocks, and a
+// write made meanwhile (its fsync done, ready to run) would otherwise wait
+// until the scheduler preempts the load, up to 10 ms.
+const loadYield = 4096
+
 // index returns g's reconciliation index, loading it on first use. The
 // load (a scan of the group's ids) holds no lock an ingest needs: entries
 // stored meanwhile wait in pending, and go in when the load ends.
@@ -59,8 +66,12 @@ func (n *Node) index(g entry.ID) (*groupIndex, error) {
 		return gi, nil
 	}
 	var tree negentropy.Tree
+	loaded := 0
 	err := n.Store.Positions(g, func(t hlc.Timestamp, id entry.ID) {
 		tree.Insert(negentropy.Item{Timestamp: uint64(t), ID: id})
+		if loaded++; loaded%loadYield == 0 {
+			runtime.Gosched()
+		}
 	})
 	gi.mu.Lock()
 	if err == nil {
