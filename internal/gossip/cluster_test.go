@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -87,8 +88,9 @@ type memNode struct {
 	// refusedFrom counts the refusals charged to each sender.
 	refuse      map[entry.ID]bool
 	refusedFrom map[peer.ID]int
-	isolated    int
-	onIsolated  func() // called after counting, if set
+	// contacts are what Contacts finds; asked counts the calls.
+	contacts []peer.ID
+	asked    int
 }
 
 func newMemNode(gid entry.ID) *memNode {
@@ -146,14 +148,11 @@ func (m *memNode) store(id entry.ID, raw []byte, at time.Time) {
 	}
 }
 
-func (m *memNode) Isolated(entry.ID) {
+func (m *memNode) Contacts(entry.ID) []peer.ID {
 	m.mu.Lock()
-	m.isolated++
-	f := m.onIsolated
-	m.mu.Unlock()
-	if f != nil {
-		f()
-	}
+	defer m.mu.Unlock()
+	m.asked++
+	return slices.Clone(m.contacts)
 }
 
 // Violation counts what the node would charge of the failures reported:

@@ -1,7 +1,8 @@
-// Package gossip runs the per-group overlay (proto/hyparview) and broadcast
-// (proto/plumtree) cores over libp2p streams: the same cores the simulator
-// drives, fed one input at a time under one lock, with their sends put on
-// per-peer queues and their timers on the wall clock.
+// Package gossip runs each group's core (proto/topic: the overlay, the
+// broadcast and the peer policy over them) over libp2p streams: the same
+// core the simulator drives, fed one input at a time under one lock, with
+// its sends put on per-peer queues, its timers on the wall clock, and its
+// requests for admission, reconciliation and contacts passed to the node.
 //
 // Each peer gets one outbound stream of the gossip protocol, opened on the
 // first message and kept; what arrives on a peer's inbound streams is checked
@@ -9,7 +10,8 @@
 // and a pushed entry decodes, belongs to the group and has the id it is sent
 // under. A pushed entry the broadcast has not seen yet then waits for the
 // node to admit it (signature, group rules, quota: Handler.Admit, which
-// verifies each entry once) before the broadcast core sees it, as
+// verifies each entry once) before the broadcast sees it (the core's Admit
+// and Admitted), as
 // GossipSub's validation step does: a node forwards only what it stored,
 // and the node knows who sent each entry it refused. A peer that breaks the
 // format is reported and its stream reset.
@@ -32,6 +34,7 @@ import (
 	"hearsay/internal/entry"
 	"hearsay/internal/proto/hyparview"
 	"hearsay/internal/proto/plumtree"
+	"hearsay/internal/proto/topic"
 	"hearsay/internal/wire"
 
 	"github.com/libp2p/go-libp2p/core/host"
@@ -54,23 +57,25 @@ type Handler interface {
 	// (now, or already): only those are forwarded. The node charges what
 	// it refused to the peers that sent it. Calls are sequential.
 	Admit(pushes []Push) []bool
-	// Isolated reports that g's overlay has no neighbour, or a few on an
-	// island, and no candidate left: the node should find a member that is
-	// not a neighbour (known peers, the DHT) and Meet it.
-	Isolated(g entry.ID)
+	// Contacts finds members of g outside its overlay (the DHT), best
+	// first, for an overlay alone or on an island that knows no member to
+	// meet (the core's FindContacts). It is called without the lock, at
+	// most once at a time per group.
+	Contacts(g entry.ID) []peer.ID
 	// Violation reports the error that ended a peer's inbound stream, a
 	// malformed message or a failure of the stream, for the node to
 	// classify and charge.
 	Violation(p peer.ID, err error)
 	// Banned reports whether p is banned: nothing is sent to it, and what
-	// it sends is ignored.
+	// it sends is ignored. The cores learn bans from Ban; this check holds
+	// at the streams, and tells a core of a ban it missed (a group made
+	// after it).
 	Banned(p peer.ID) bool
 }
 
 // Config sets the cores and the queues.
 type Config struct {
-	Overlay   hyparview.Config
-	Broadcast plumtree.Config
+	Core topic.Config
 	// QueueLen bounds the messages waiting for one peer's stream; beyond
 	// it, new ones are dropped and counted: the broadcast's grafts and
 	// anti-entropy repair what is lost.
@@ -83,13 +88,12 @@ type Config struct {
 
 // DefaultConfig uses the cores' defaults.
 func DefaultConfig() Config {
-	return Config{Overlay: hyparview.DefaultConfig(), Broadcast: plumtree.DefaultConfig(),
-		QueueLen: 4096, DeliverBytes: 64 << 20, DialTimeout: 10 * time.Second}
+	return Config{Core: topic.DefaultConfig(), QueueLen: 4096, DeliverBytes: 64 << 20, DialTimeout: 10 * time.Second}
 }
 
-// isolatedEvery bounds how often the node is asked for a way out of an
-// isolated overlay (Handler.Isolated); the overlay's timers say so again.
-const isolatedEvery = time.Second
+// bannedRecheck is how long a core holds a ban it learned from
+// Handler.Banned rather than from Ban: the handler is asked again then.
+const bannedRecheck = time.Minute
 
 // addrTTL is how long addresses learned from the overlay stay in the
 // peerstore: longer than a shuffle period, so passive peers stay dialable.
@@ -141,17 +145,16 @@ type Gossip struct {
 }
 
 type groupState struct {
-	id      entry.ID
-	overlay *hyparview.State
-	bcast   *plumtree.State
-	// isolating is set while Handler.Isolated runs for the group, which
-	// it last did at isolatedAt.
-	isolating  bool
-	isolatedAt time.Time
+	id   entry.ID
+	core *topic.State
 	// graft is the payload read, before the lock was taken, for the Graft
 	// being stepped: the broadcast core answers from it, so that no store
 	// read happens under the lock.
 	graft *grafted
+	// push is the entry decoded from the Gossip being stepped, for its
+	// Admit; picked is the peer a Round being stepped chose.
+	push   *entry.Signed
+	picked peer.ID
 }
 
 type grafted struct {
@@ -167,7 +170,7 @@ type pushed struct {
 	st   *groupState
 	from peer.ID
 	msg  plumtree.Gossip
-	e    *entry.Signed // msg.Payload decoded
+	e    *entry.Signed // msg.Payload decoded, or nil: admission decodes it
 }
 
 // New starts the gossip layer on h: it serves the gossip protocol and
@@ -215,27 +218,53 @@ func (g *Gossip) Join(gid entry.ID, contact peer.ID) {
 	serves := g.serves(gid)
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	st := g.group(gid, serves)
-	if st == nil || len(st.overlay.Active()) > 0 || contact == g.h.ID() {
-		return
+	if st := g.group(gid, serves); st != nil {
+		g.step(st, topic.Join{Contact: topic.PeerID(contact)})
 	}
-	g.overlayOut(st, st.overlay.Step(hyparview.JoinVia{Contact: hyparview.PeerID(contact)}))
 }
 
-// Meet takes a peer as a neighbour in group g's overlay even when the
-// overlay has neighbours: the node calls it with a peer from which
-// anti-entropy brought entries the broadcast had not (how two overlays that
-// formed apart, members that joined through different contacts, grow
-// together), and with a way off an island the overlay reported Isolated.
-func (g *Gossip) Meet(gid entry.ID, p peer.ID) {
+// Synced reports a sync session of group g with p that ended well, from
+// either side; received is how many entries it brought that were new here,
+// on the side that started it. The core remembers p as a member, and meets
+// it as its policy says (topic.SyncDone).
+func (g *Gossip) Synced(gid entry.ID, p peer.ID, received int) {
+	g.stepGroup(gid, topic.SyncDone{Peer: topic.PeerID(p), Received: received})
+}
+
+// SyncFailed reports a sync session of group g with p that failed;
+// unreachable says p could not be reached at all.
+func (g *Gossip) SyncFailed(gid entry.ID, p peer.ID, unreachable bool) {
+	g.stepGroup(gid, topic.SyncFailed{Peer: topic.PeerID(p), Unreachable: unreachable})
+}
+
+// Reconcile picks the peer the anti-entropy round of group g syncs with,
+// as the core's policy says (topic.Round); candidates are the node's peers
+// to fall back on when the core knows nobody.
+func (g *Gossip) Reconcile(gid entry.ID, candidates []peer.ID) (peer.ID, bool) {
+	cs := make([]topic.PeerID, len(candidates))
+	for i, p := range candidates {
+		cs[i] = topic.PeerID(p)
+	}
 	serves := g.serves(gid)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	st := g.group(gid, serves)
-	if st == nil || p == g.h.ID() || slices.Contains(st.overlay.Active(), hyparview.PeerID(p)) {
-		return
+	if st == nil {
+		return "", false
 	}
-	g.overlayOut(st, st.overlay.Step(hyparview.JoinVia{Contact: hyparview.PeerID(p)}))
+	st.picked = ""
+	g.step(st, topic.Round{Candidates: cs})
+	return st.picked, st.picked != ""
+}
+
+// stepGroup steps group gid's core, if the node serves the group.
+func (g *Gossip) stepGroup(gid entry.ID, in topic.Input) {
+	serves := g.serves(gid)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if st := g.group(gid, serves); st != nil {
+		g.step(st, in)
+	}
 }
 
 // Broadcast pushes an entry of group g, stored here, to the group's
@@ -245,7 +274,7 @@ func (g *Gossip) Broadcast(gid, id entry.ID, raw []byte) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if st := g.group(gid, serves); st != nil {
-		g.broadcastOut(st, st.bcast.Step(plumtree.Broadcast{ID: plumtree.MessageID(id), Payload: raw}))
+		g.step(st, topic.Broadcast{ID: plumtree.MessageID(id), Payload: raw})
 	}
 }
 
@@ -257,17 +286,16 @@ func (g *Gossip) Leave(gid entry.ID) {
 	if !ok {
 		return
 	}
+	g.step(st, topic.Leave{})
 	delete(g.groups, gid)
-	for _, p := range st.overlay.Active() {
-		g.send(peer.ID(p), wire.Gossip{Group: gid, Overlay: hyparview.Disconnect{}})
-	}
 }
 
-// Drop cuts a peer off in every group, on the policy's say-so (the node
-// bans it): it leaves the overlays' views and the broadcast's peer sets,
-// and its queue is dropped. While Handler.Banned says so, nothing more is
-// sent to it or taken from it.
-func (g *Gossip) Drop(p peer.ID) {
+// Ban cuts a peer off in every group until until, on the policy's say-so
+// (the node bans it): it leaves the overlays' views and the broadcast's
+// peer sets, is not chosen to sync with nor met, and its queue is dropped.
+// While Handler.Banned says so, nothing more is sent to it or taken from
+// it.
+func (g *Gossip) Ban(p peer.ID, until time.Time) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if ob, ok := g.out[p]; ok {
@@ -275,7 +303,16 @@ func (g *Gossip) Drop(p peer.ID) {
 		delete(g.out, p)
 	}
 	for _, st := range g.sorted() {
-		g.overlayOut(st, st.overlay.Step(hyparview.Drop{Peer: hyparview.PeerID(p)}))
+		g.step(st, topic.Ban{Peer: topic.PeerID(p), Until: until})
+	}
+}
+
+// Unban lifts p's ban in every group.
+func (g *Gossip) Unban(p peer.ID) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, st := range g.sorted() {
+		g.step(st, topic.Unban{Peer: topic.PeerID(p)})
 	}
 }
 
@@ -290,8 +327,8 @@ func (g *Gossip) NeighbourRTT(gid entry.ID) time.Duration {
 	}
 	var sum time.Duration
 	n := 0
-	for _, p := range st.overlay.Active() {
-		if rtt, ok := st.overlay.RTT(p); ok {
+	for _, p := range st.core.Active() {
+		if rtt, ok := st.core.RTT(p); ok {
 			sum += rtt
 			n++
 		}
@@ -311,7 +348,7 @@ func (g *Gossip) Neighbours(gid entry.ID) []peer.ID {
 		return nil
 	}
 	var out []peer.ID
-	for _, p := range st.overlay.Active() {
+	for _, p := range st.core.Active() {
 		out = append(out, peer.ID(p))
 	}
 	return out
@@ -347,11 +384,10 @@ func (g *Gossip) group(gid entry.ID, serves bool) *groupState {
 		return nil
 	}
 	rng := rand.New(rand.NewPCG(g.rng.Uint64(), g.rng.Uint64()))
-	st := &groupState{id: gid, overlay: hyparview.New(g.cfg.Overlay, g.self, rng)}
-	st.bcast = plumtree.New(g.cfg.Broadcast, payloads{st})
-	st.overlay.Keep(func(p hyparview.PeerID) bool { return st.bcast.InTree(plumtree.PeerID(p)) })
+	st := &groupState{id: gid}
+	st.core = topic.New(g.cfg.Core, g.self, rng, payloads{st})
 	g.groups[gid] = st
-	g.overlayOut(st, st.overlay.Start())
+	g.step(st, topic.Start{})
 	return st
 }
 
@@ -377,62 +413,56 @@ func (p payloads) Payload(id plumtree.MessageID) ([]byte, bool) {
 	return nil, false
 }
 
-// overlayOut carries out the overlay's outputs; neighbour changes feed the
-// broadcast at once. REQUIRES: g.mu held.
-func (g *Gossip) overlayOut(st *groupState, outs []hyparview.Output) {
-	for _, o := range outs {
+// step feeds a group's core one input and carries out its outputs, in
+// their order (proto/topic's package doc). REQUIRES: g.mu held.
+func (g *Gossip) step(st *groupState, in topic.Input) {
+	for _, o := range st.core.Step(time.Now(), in) {
 		switch o := o.(type) {
-		case hyparview.Send:
-			if g.hd.Banned(peer.ID(o.To)) {
-				// A banned peer came back into a view (a shuffle named
-				// it): the overlay forgets it now rather than wait out a
-				// request nobody will carry.
-				g.overlayOut(st, st.overlay.Step(hyparview.Drop{Peer: o.To}))
+		case topic.Send:
+			p := peer.ID(o.To)
+			if g.hd.Banned(p) {
+				// A ban this core has not heard of (it began before the
+				// group did): the core drops the peer now.
+				g.step(st, topic.Ban{Peer: o.To, Until: time.Now().Add(bannedRecheck)})
 				continue
 			}
-			g.send(peer.ID(o.To), wire.Gossip{Group: st.id, Overlay: o.Msg})
-		case hyparview.SetTimer:
-			g.after(o.After, st, func() { g.overlayOut(st, st.overlay.Step(hyparview.TimerFired{Timer: o.Timer})) })
-		case hyparview.NeighborUp:
-			g.broadcastOut(st, st.bcast.Step(plumtree.NeighborUp{Peer: plumtree.PeerID(o.Peer)}))
-		case hyparview.NeighborDown:
-			g.broadcastOut(st, st.bcast.Step(plumtree.NeighborDown{Peer: plumtree.PeerID(o.Peer)}))
-		case hyparview.Isolated:
-			// One way out at a time, and not more often than
-			// isolatedEvery: a Meet with a member that is gone fails
-			// at once and makes the overlay isolated again, and a
-			// loop of those held this lock most of the time.
-			if st.isolating || time.Since(st.isolatedAt) < isolatedEvery {
-				continue
+			g.send(p, wire.Gossip{Group: st.id, Overlay: o.Overlay, Broadcast: o.Broadcast})
+		case topic.SetTimer:
+			g.after(o.After, st, func() { g.step(st, topic.TimerFired{Timer: o.Timer}) })
+		case topic.Admit:
+			e := st.push
+			if e == nil || e.ID != entry.ID(o.Msg.ID) {
+				e = nil
 			}
-			st.isolating, st.isolatedAt = true, time.Now()
-			go func() {
-				g.hd.Isolated(st.id)
-				g.mu.Lock()
-				st.isolating = false
-				g.mu.Unlock()
-			}()
-		case hyparview.Measure:
+			g.admitLater(pushed{st, peer.ID(o.From), o.Msg, e})
+		case topic.Deliver:
+			g.stats.Delivered++ // the node stored it before the core saw it
+		case topic.Measure:
 			if m, ok := g.rtts[peer.ID(o.Peer)]; ok && time.Since(m.at) < rttFresh {
-				g.overlayOut(st, st.overlay.Step(hyparview.Measured{Peer: o.Peer, RTT: m.rtt}))
+				g.step(st, topic.Measured{Peer: o.Peer, RTT: m.rtt})
 				continue
 			}
 			go g.measure(st, peer.ID(o.Peer))
+		case topic.Reconcile:
+			st.picked = peer.ID(o.Peer)
+		case topic.FindContacts:
+			go g.findContacts(st)
 		}
 	}
 }
 
-// broadcastOut carries out the broadcast's outputs. REQUIRES: g.mu held.
-func (g *Gossip) broadcastOut(st *groupState, outs []plumtree.Output) {
-	for _, o := range outs {
-		switch o := o.(type) {
-		case plumtree.Send:
-			g.send(peer.ID(o.To), wire.Gossip{Group: st.id, Broadcast: o.Msg})
-		case plumtree.SetTimer:
-			g.after(o.After, st, func() { g.broadcastOut(st, st.bcast.Step(plumtree.TimerFired{Timer: o.Timer})) })
-		case plumtree.Deliver:
-			g.stats.Delivered++ // the node stored it before the core saw it
-		}
+// findContacts asks the node for members outside the overlay, without the
+// lock, and hands the core what it found.
+func (g *Gossip) findContacts(st *groupState) {
+	found := g.hd.Contacts(st.id)
+	ps := make([]topic.PeerID, len(found))
+	for i, p := range found {
+		ps[i] = topic.PeerID(p)
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.closed && g.groups[st.id] == st {
+		g.step(st, topic.Found{Peers: ps})
 	}
 }
 
@@ -470,7 +500,7 @@ func (g *Gossip) measure(st *groupState, p peer.ID) {
 	}
 	g.rtts[p] = rttSample{best, now}
 	if !g.closed && g.groups[st.id] == st {
-		g.overlayOut(st, st.overlay.Step(hyparview.Measured{Peer: hyparview.PeerID(p), RTT: best}))
+		g.step(st, topic.Measured{Peer: topic.PeerID(p), RTT: best})
 	}
 }
 
@@ -653,7 +683,7 @@ func (g *Gossip) peerDown(p peer.ID, ob *outbox) {
 		delete(g.out, p)
 	}
 	for _, st := range g.sorted() {
-		g.overlayOut(st, st.overlay.Step(hyparview.PeerDown{Peer: hyparview.PeerID(p)}))
+		g.step(st, topic.PeerDown{Peer: topic.PeerID(p)})
 	}
 }
 
@@ -716,21 +746,12 @@ func (g *Gossip) receive(p peer.ID, b []byte) error {
 	for id, addrs := range m.Addrs {
 		g.learn(peer.ID(id), addrs)
 	}
-	from := hyparview.PeerID(p)
-	if m.Overlay != nil {
-		g.overlayOut(st, st.overlay.Step(hyparview.Receive{From: from, Msg: m.Overlay}))
-		return nil
-	}
-	if push, ok := m.Broadcast.(plumtree.Gossip); ok {
+	if _, ok := m.Broadcast.(plumtree.Gossip); ok {
 		g.stats.PayloadReceived++
-		if !st.bcast.Seen(push.ID) {
-			g.admitLater(pushed{st, p, push, e})
-			return nil
-		}
 	}
-	st.graft = graft
-	g.broadcastOut(st, st.bcast.Step(plumtree.Receive{From: plumtree.PeerID(from), Msg: m.Broadcast}))
-	st.graft = nil
+	st.graft, st.push = graft, e
+	g.step(st, topic.Receive{From: topic.PeerID(p), Overlay: m.Overlay, Broadcast: m.Broadcast})
+	st.graft, st.push = nil, nil
 	return nil
 }
 
@@ -794,8 +815,8 @@ func (g *Gossip) admitLater(p pushed) {
 
 // admitLoop hands queued pushes to the node in batches, so that a burst is
 // stored in one commit, each entry once however many peers pushed it; then
-// it feeds the broadcast core the admitted ones, in arrival order, so that
-// the first copy is forwarded and the later ones prune.
+// it feeds the cores the verdicts, in arrival order, so that the first
+// admitted copy is forwarded and the later ones prune.
 func (g *Gossip) admitLoop() {
 	defer g.workers.Done()
 	for {
@@ -829,11 +850,12 @@ func (g *Gossip) admitLoop() {
 		admitted := g.hd.Admit(pushes)
 		g.mu.Lock()
 		for i, b := range batch {
-			switch {
-			case of[i] >= len(admitted) || !admitted[of[i]]:
+			ok := of[i] < len(admitted) && admitted[of[i]]
+			if !ok {
 				g.stats.Refused++
-			case !g.closed && g.groups[b.st.id] == b.st:
-				g.broadcastOut(b.st, b.st.bcast.Step(plumtree.Receive{From: plumtree.PeerID(b.from), Msg: b.msg}))
+			}
+			if !g.closed && g.groups[b.st.id] == b.st {
+				g.step(b.st, topic.Admitted{From: topic.PeerID(b.from), Msg: b.msg, OK: ok})
 			}
 		}
 		g.mu.Unlock()

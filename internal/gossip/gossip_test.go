@@ -233,7 +233,7 @@ func TestDroppedPeerStaysOut(t *testing.T) {
 		t.Fatal("no overlay formed")
 	}
 	ma.ban(nw.hosts[1].ID())
-	ga.Drop(nw.hosts[1].ID())
+	ga.Ban(nw.hosts[1].ID(), time.Now().Add(time.Hour))
 	if n := ga.Neighbours(a.gid); len(n) != 0 {
 		t.Fatalf("neighbours after the drop: %v", n)
 	}
@@ -243,14 +243,23 @@ func TestDroppedPeerStaysOut(t *testing.T) {
 	if n := ga.Neighbours(a.gid); len(n) != 0 {
 		t.Fatalf("a dropped peer joined again: %v", n)
 	}
-	// Named again (as a shuffle would name it), it is forgotten as soon
-	// as the overlay tries to reach it.
-	ga.Meet(a.gid, nw.hosts[1].ID())
-	ga.mu.Lock()
-	o := ga.groups[a.gid].overlay
-	active, passive := o.Active(), o.Passive()
-	ga.mu.Unlock()
-	if len(active) != 0 || slices.Contains(passive, hyparview.PeerID(nw.hosts[1].ID())) {
+	// A sync that brought entries does not meet it.
+	views := func() ([]hyparview.PeerID, []hyparview.PeerID) {
+		ga.mu.Lock()
+		defer ga.mu.Unlock()
+		c := ga.groups[a.gid].core
+		return c.Active(), c.Passive()
+	}
+	ga.Synced(a.gid, nw.hosts[1].ID(), 5)
+	if active, _ := views(); len(active) != 0 {
+		t.Fatalf("a banned peer met after a sync: %v", active)
+	}
+	// A core that has not heard of the ban (lifted in the cores only, as
+	// in a group made after it) forgets the peer as soon as it tries to
+	// reach it: the handler still says banned.
+	ga.Unban(nw.hosts[1].ID())
+	ga.Synced(a.gid, nw.hosts[1].ID(), 5)
+	if active, passive := views(); len(active) != 0 || slices.Contains(passive, hyparview.PeerID(nw.hosts[1].ID())) {
 		t.Fatalf("a banned peer kept in the views: active %v, passive %v", active, passive)
 	}
 }
@@ -265,7 +274,7 @@ func TestNeighboursAreMeasured(t *testing.T) {
 	measured := func(g *Gossip) bool {
 		g.mu.Lock()
 		defer g.mu.Unlock()
-		o := g.groups[a.gid].overlay
+		o := g.groups[a.gid].core
 		for _, p := range o.Active() {
 			if rtt, ok := o.RTT(p); !ok || rtt < 2*minLat {
 				return false
@@ -305,7 +314,7 @@ func TestMeasurementsAreShared(t *testing.T) {
 		if !ok {
 			return 0, false
 		}
-		return st.overlay.RTT(hyparview.PeerID(peer))
+		return st.core.RTT(hyparview.PeerID(peer))
 	}
 	if !waitFor(10*time.Second, func() bool { _, ok := rtt(g1); return ok }) {
 		t.Fatal("not measured in the first group")
@@ -368,9 +377,9 @@ func TestRefusedPushesAreNotForwarded(t *testing.T) {
 }
 
 // TestIsolatedIsNotALoop: an overlay whose only way out is a peer that is
-// gone asks the node for a way out at most once a second. The node's
-// answer (Meet that peer) fails at once and isolates the overlay again;
-// asked each time, that was a loop on the gossip lock.
+// gone asks the node for contacts at most once a second. Meeting the one
+// contact found fails at once and isolates the overlay again; asked each
+// time, that was a loop on the gossip lock.
 func TestIsolatedIsNotALoop(t *testing.T) {
 	nw := newNetwork(t, 2, 0, time.Millisecond, time.Millisecond, 7)
 	gid := entry.ID{7}
@@ -379,11 +388,11 @@ func TestIsolatedIsNotALoop(t *testing.T) {
 	m := newMemNode(gid)
 	g := New(nw.hosts[0], m, DefaultConfig())
 	t.Cleanup(g.Close)
-	m.onIsolated = func() { g.Meet(gid, gone) }
+	m.contacts = []peer.ID{gone}
 	g.Join(gid, gone)
 	time.Sleep(2500 * time.Millisecond)
 	m.mu.Lock()
-	n := m.isolated
+	n := m.asked
 	m.mu.Unlock()
 	if n < 1 || n > 4 {
 		t.Fatalf("asked for a way out %d times in 2.5 s, want 1 to 4", n)

@@ -240,8 +240,9 @@ func (b *bans) current(now time.Time) []BanInfo {
 // Ban bans p for d by the operator's word: it is cut from every overlay,
 // disconnected and refused by the gater until then, across restarts.
 func (nw *Network) Ban(p peer.ID, d time.Duration) {
-	nw.bans.set(p, nw.n.now().Add(d), nw.n.now())
-	nw.gossip.Drop(p)
+	until := nw.n.now().Add(d)
+	nw.bans.set(p, until, nw.n.now())
+	nw.gossip.Ban(p, until)
 	nw.Host.Network().ClosePeer(p)
 	nw.saveBans()
 }
@@ -250,6 +251,7 @@ func (nw *Network) Ban(p peer.ID, d time.Duration) {
 // the node knew p.
 func (nw *Network) Unban(p peer.ID) bool {
 	ok := nw.bans.lift(p)
+	nw.gossip.Unban(p)
 	nw.saveBans()
 	return ok
 }

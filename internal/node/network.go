@@ -150,7 +150,7 @@ func (n *Node) StartNetworkWith(cfg NetConfig) (*Network, error) {
 		defer nw.serving.Done()
 		g, res, err := n.ServeSync(s)
 		if err == nil && !g.IsZero() {
-			nw.noteSync(g, p)
+			nw.noteSync(g, p, 0)
 		}
 		nw.noteSession(p, res, err)
 		return err
@@ -185,11 +185,11 @@ func (nw *Network) noteSession(p peer.ID, res SyncResult, err error) {
 // charge counts a fault of p, if misbehaviour; enough bans it (bans.go):
 // it is cut from every overlay and disconnected, and the bans are saved.
 func (nw *Network) charge(p peer.ID, f Fault) {
-	banned, _ := nw.bans.charge(p, f, nw.n.now())
+	banned, until := nw.bans.charge(p, f, nw.n.now())
 	if !banned {
 		return
 	}
-	nw.gossip.Drop(p)
+	nw.gossip.Ban(p, until)
 	nw.Host.Network().ClosePeer(p)
 	nw.saveBans()
 }
@@ -202,16 +202,18 @@ func (nw *Network) saveBans() {
 	nw.n.Home.SaveBans(nw.bans.list(nw.n.now()))
 }
 
-// noteSync records a successful session with p on g: p replicates g, so it
-// is a way into g's overlay if this node has no neighbour there yet.
-func (nw *Network) noteSync(g entry.ID, p peer.ID) {
+// noteSync records a successful session with p on g, which brought
+// received entries new here (zero on the serving side), for the group's
+// last sync and its core: p replicates g, so it is a way into g's overlay
+// (topic.SyncDone says when it is met).
+func (nw *Network) noteSync(g entry.ID, p peer.ID, received int) {
 	nw.mu.Lock()
 	if nw.synced[g] == nil {
 		nw.synced[g] = map[peer.ID]time.Time{}
 	}
 	nw.synced[g][p] = nw.n.now()
 	nw.mu.Unlock()
-	nw.gossip.Join(g, p)
+	nw.gossip.Synced(g, p, received)
 }
 
 // GroupSync is a group's standing on the network.
@@ -306,38 +308,24 @@ func (h gossipHandler) Admit(pushes []gossip.Push) []bool {
 
 func (h gossipHandler) Banned(p peer.ID) bool { return h.nw.Banned(p) }
 
-// Isolated is the overlay asking for a way out of isolation (no
-// neighbour, or a few on an island and nobody left to ask): take as a
-// neighbour a member seen replicating the group that is not one already,
-// or else one the DHT names.
-func (h gossipHandler) Isolated(g entry.ID) {
-	current := h.nw.gossip.Neighbours(g)
-	h.nw.mu.Lock()
-	var members []peer.ID
-	for p := range h.nw.synced[g] {
-		if !slices.Contains(current, p) && !h.nw.Banned(p) {
-			members = append(members, p)
-		}
-	}
-	h.nw.mu.Unlock()
-	if len(members) > 0 {
-		slices.Sort(members)
-		h.nw.gossip.Meet(g, members[rand.IntN(len(members))])
-		return
-	}
+// Contacts is the overlay asking for members outside it (it is isolated
+// and knows no member to meet): those the DHT names, not banned, with
+// their addresses kept for the dial.
+func (h gossipHandler) Contacts(g entry.ID) []peer.ID {
 	ctx, cancel := context.WithTimeout(context.Background(), sessionTimeout)
 	defer cancel()
 	found, err := h.nw.FindMembers(ctx, g)
 	if err != nil {
-		return
+		return nil
 	}
+	var out []peer.ID
 	for _, m := range found {
-		if !slices.Contains(current, m.ID) && !h.nw.Banned(m.ID) {
+		if !h.nw.Banned(m.ID) {
 			h.nw.Host.Peerstore().AddAddrs(m.ID, m.Addrs, peerstore.TempAddrTTL)
-			h.nw.gossip.Meet(g, m.ID)
-			return
+			out = append(out, m.ID)
 		}
 	}
+	return out
 }
 
 // Violation is the gossip layer's report of a stream that failed.
@@ -425,7 +413,7 @@ func (nw *Network) SyncWith(ctx context.Context, addr string, g entry.ID) (SyncR
 		s.Reset()
 		return res, err
 	}
-	nw.noteSync(g, p)
+	nw.noteSync(g, p, 0)
 	nw.Announce(g)
 	return res, s.Close()
 }
@@ -493,38 +481,39 @@ func (nw *Network) SyncPeer(ctx context.Context, p peer.ID, g entry.ID) (SyncRes
 	defer cancel()
 	s, err := transport.Open(transport.ThroughRelays(ctx), nw.Host, p, wire.SyncProtocol)
 	if err != nil {
+		// Not connected even now: the overlay takes p as gone.
+		nw.gossip.SyncFailed(g, p, nw.Host.Network().Connectedness(p) != network.Connected)
 		return SyncResult{}, fmt.Errorf("open a sync stream to %s: %w", p, err)
 	}
 	res, err := nw.n.Sync(s, g)
 	nw.noteSession(p, res, err)
 	if err != nil {
+		nw.gossip.SyncFailed(g, p, false)
 		s.Reset()
 		return res, err
 	}
-	nw.noteSync(g, p)
-	if res.Received > 0 {
-		nw.gossip.Meet(g, p)
-	}
+	nw.noteSync(g, p, res.Received)
 	return res, s.Close()
 }
 
-// Round is the periodic anti-entropy: each group with one known peer that
-// is not banned, drawn at random. It is the backstop that makes replicas
-// converge.
+// Round is the periodic anti-entropy: each group with the one peer its
+// core picks (topic.Round: a neighbour, one time in four a passive peer,
+// else a member synced with, else one of the known peers, never a banned
+// one). It is the backstop that makes replicas converge.
 func (nw *Network) Round(ctx context.Context, report Report) error {
 	gs, err := nw.n.Replicated()
 	if err != nil {
 		return err
 	}
 	peers := nw.syncCandidates()
-	if len(peers) == 0 {
-		return nil
-	}
 	for _, g := range gs {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		p := peers[rand.IntN(len(peers))]
+		p, ok := nw.gossip.Reconcile(g.ID, peers)
+		if !ok {
+			continue
+		}
 		res, err := nw.SyncPeer(ctx, p, g.ID)
 		report(p.String(), g.ID.Short(), res, err)
 		nw.Announce(g.ID)
