@@ -3,7 +3,7 @@ package sim
 import (
 	"time"
 
-	"hearsay/internal/proto/hyparview"
+	"hearsay/internal/proto/topic"
 )
 
 // Churn, as simulated here. A leaving node stops: half the time gracefully,
@@ -57,10 +57,8 @@ func (s *Sim) churn(from, to time.Duration, crashed []bool) time.Duration {
 func (s *Sim) leave(i int, graceful bool) {
 	n := s.nodes[i]
 	if graceful {
-		for k, g := range n.groups {
-			for _, p := range n.in[k].overlay.Active() {
-				s.send(i, s.index[p], g, hyparview.Disconnect{}, 0)
-			}
+		for _, g := range n.groups {
+			s.step(i, g, topic.Leave{})
 		}
 	}
 	n.down = true
@@ -73,11 +71,10 @@ func (s *Sim) up(i int) {
 	n.epoch++
 	n.since = s.now
 	s.fresh(i)
-	for k, g := range n.groups {
-		m := n.in[k]
-		s.overlayOut(i, g, m.overlay.Start())
+	for _, g := range n.groups {
+		s.step(i, g, topic.Start{})
 		if c, ok := s.liveOther(i, g); ok {
-			s.overlayOut(i, g, m.overlay.Step(hyparview.JoinVia{Contact: s.nodes[c].id}))
+			s.step(i, g, topic.Join{Contact: s.nodes[c].id})
 		}
 		s.at(time.Duration(s.rng.Int64N(int64(s.cfg.AntiEntropyEvery))), &event{to: i, group: g, timer: antiEntropy{}})
 	}
@@ -104,7 +101,7 @@ func (s *Sim) reachable(i, g, j int) bool {
 func (s *Sim) heard(i, g, j int) {
 	for _, l := range s.nodes[i].member(g).links {
 		if l.peer == j && l.epoch != s.nodes[j].epoch {
-			s.overlayOut(i, g, s.nodes[i].member(g).overlay.Step(hyparview.PeerDown{Peer: s.nodes[j].id}))
+			s.step(i, g, topic.PeerDown{Peer: s.nodes[j].id})
 			return
 		}
 	}

@@ -3,10 +3,7 @@ package sim
 import (
 	"fmt"
 	"math/rand/v2"
-	"slices"
 	"time"
-
-	"hearsay/internal/proto/hyparview"
 )
 
 // The fault suite (docs/reliability.md): many seeds, each a run with its
@@ -54,25 +51,16 @@ func (s *Sim) violate(format string, args ...any) {
 	}
 }
 
-// checkNode checks node i's invariants after an event reached it: its
-// overlay views stay within their bounds, hold no duplicate, never itself,
-// no peer in both; and no member's store ever holds fewer posts than it
-// did (a store survives crashes and restarts: nothing stored is lost).
+// checkNode checks node i's invariants after an event reached it: each
+// group's core holds its own (topic.State.Check: views within their bounds,
+// without duplicates or itself, disjoint; the broadcast's peers are
+// neighbours); and no member's store ever holds fewer posts than it did (a
+// store survives crashes and restarts: nothing stored is lost).
 func (s *Sim) checkNode(i int) {
 	n := s.nodes[i]
 	for k, m := range n.in {
-		active, passive := m.overlay.Active(), m.overlay.Passive()
-		switch {
-		case len(active) > s.cfg.Overlay.ActiveSize:
-			s.violate("node %d group %d: %d active peers, bound %d", i, n.groups[k], len(active), s.cfg.Overlay.ActiveSize)
-		case len(passive) > s.cfg.Overlay.PassiveSize:
-			s.violate("node %d group %d: %d passive peers, bound %d", i, n.groups[k], len(passive), s.cfg.Overlay.PassiveSize)
-		case slices.Contains(active, n.id) || slices.Contains(passive, n.id):
-			s.violate("node %d group %d: itself in its views", i, n.groups[k])
-		case hasDuplicate(active) || hasDuplicate(passive):
-			s.violate("node %d group %d: a peer twice in one view", i, n.groups[k])
-		case slices.ContainsFunc(active, func(p hyparview.PeerID) bool { return slices.Contains(passive, p) }):
-			s.violate("node %d group %d: a peer in both views", i, n.groups[k])
+		if err := m.core.Check(); err != nil {
+			s.violate("node %d group %d: %v", i, n.groups[k], err)
 		}
 		held := len(m.store.payloads)
 		if held < m.held {
@@ -80,17 +68,6 @@ func (s *Sim) checkNode(i int) {
 		}
 		m.held = held
 	}
-}
-
-func hasDuplicate(ps []hyparview.PeerID) bool {
-	seen := make(map[hyparview.PeerID]bool, len(ps))
-	for _, p := range ps {
-		if seen[p] {
-			return true
-		}
-		seen[p] = true
-	}
-	return false
 }
 
 // FaultReport sums a run of seeds.

@@ -8,6 +8,7 @@ import (
 	"hearsay/internal/proto/hyparview"
 	"hearsay/internal/proto/negentropy"
 	"hearsay/internal/proto/plumtree"
+	"hearsay/internal/proto/topic"
 )
 
 // joinEvery spaces the joins; settle lets the overlay shuffle and trade
@@ -138,24 +139,23 @@ func (s *Sim) handle(e *event) {
 		s.leave(e.to, t.graceful)
 		return
 	case join:
-		m := n.member(e.group)
-		s.overlayOut(e.to, e.group, m.overlay.Start())
+		s.step(e.to, e.group, topic.Start{})
 		if t.contact >= 0 {
-			s.overlayOut(e.to, e.group, m.overlay.Step(hyparview.JoinVia{Contact: s.nodes[t.contact].id}))
+			s.step(e.to, e.group, topic.Join{Contact: s.nodes[t.contact].id})
 		}
 		return
 	case antiEntropy:
-		s.antiEntropy(e.to, e.group)
+		s.step(e.to, e.group, topic.Round{})
 		s.at(s.cfg.AntiEntropyEvery, &event{to: e.to, group: e.group, timer: antiEntropy{}})
 		return
-	case hyparview.Timer:
-		s.overlayOut(e.to, e.group, n.member(e.group).overlay.Step(hyparview.TimerFired{Timer: t}))
+	case synced:
+		s.step(e.to, e.group, topic.SyncDone{Peer: s.nodes[t.peer].id, Received: t.received})
 		return
-	case hyparview.Measured:
-		s.overlayOut(e.to, e.group, n.member(e.group).overlay.Step(t))
+	case topic.Timer:
+		s.step(e.to, e.group, topic.TimerFired{Timer: t})
 		return
-	case plumtree.Timer:
-		s.broadcastOut(e.to, e.group, n.member(e.group).bcast.Step(plumtree.TimerFired{Timer: t}))
+	case topic.Measured:
+		s.step(e.to, e.group, t)
 		return
 	}
 	m := n.member(e.group)
@@ -163,10 +163,10 @@ func (s *Sim) handle(e *event) {
 	switch msg := e.msg.(type) {
 	case hyparview.Message:
 		s.heard(e.to, e.group, e.from)
-		s.overlayOut(e.to, e.group, m.overlay.Step(hyparview.Receive{From: from.id, Msg: msg}))
+		s.step(e.to, e.group, topic.Receive{From: from.id, Overlay: msg})
 	case plumtree.Message:
 		s.heard(e.to, e.group, e.from)
-		s.broadcastOut(e.to, e.group, m.bcast.Step(plumtree.Receive{From: plumtree.PeerID(from.id), Msg: msg}))
+		s.step(e.to, e.group, topic.Receive{From: from.id, Broadcast: msg})
 	case transfer:
 		src := &from.member(e.group).store
 		for _, id := range msg.ids {
@@ -177,73 +177,65 @@ func (s *Sim) handle(e *event) {
 	}
 }
 
-// overlayOut carries out node i's overlay outputs in group g; neighbour
-// changes feed the broadcast layer at once, as iroh-gossip does.
-func (s *Sim) overlayOut(i, g int, outs []hyparview.Output) {
+// step feeds node i's core in group g one input at the virtual time and
+// carries out its outputs in their order (proto/topic's package doc), as
+// the node's gossip layer does over the network.
+func (s *Sim) step(i, g int, in topic.Input) {
 	m := s.nodes[i].member(g)
-	for _, o := range outs {
+	for _, o := range m.core.Step(epoch.Add(s.now), in) {
 		switch o := o.(type) {
-		case hyparview.Send:
+		case topic.Send:
 			to := s.index[o.To]
 			if !s.reachable(i, g, to) {
 				// The transport notices a dead peer when it tries to reach it.
-				s.overlayOut(i, g, m.overlay.Step(hyparview.PeerDown{Peer: o.To}))
+				s.step(i, g, topic.PeerDown{Peer: o.To})
 				continue
 			}
-			s.send(i, to, g, o.Msg, 0)
-		case hyparview.SetTimer:
+			if o.Overlay != nil {
+				s.send(i, to, g, o.Overlay, 0)
+				continue
+			}
+			size := 0
+			if gossip, ok := o.Broadcast.(plumtree.Gossip); ok {
+				size = len(gossip.Payload)
+			}
+			s.send(i, to, g, o.Broadcast, size)
+		case topic.SetTimer:
 			s.at(o.After, &event{to: i, group: g, timer: o.Timer})
-		case hyparview.Measure:
+		case topic.Measure:
 			// A ping: the answer comes back after a round trip, or not at
 			// all if either leg is lost.
 			to := s.index[o.Peer]
 			if !s.reachable(i, g, to) {
-				s.overlayOut(i, g, m.overlay.Step(hyparview.PeerDown{Peer: o.Peer}))
+				s.step(i, g, topic.PeerDown{Peer: o.Peer})
 				continue
 			}
 			if s.rng.Float64() < s.cfg.Drop || s.rng.Float64() < s.cfg.Drop || s.severed(i, to) {
 				continue
 			}
 			rtt := s.latency(i, to) + s.latency(to, i)
-			s.at(rtt, &event{to: i, group: g, timer: hyparview.Measured{Peer: o.Peer, RTT: rtt}})
-		case hyparview.NeighborUp:
+			s.at(rtt, &event{to: i, group: g, timer: topic.Measured{Peer: o.Peer, RTT: rtt}})
+		case topic.NeighborUp:
 			p := s.index[o.Peer]
 			m.links = append(m.links, link{p, s.nodes[p].epoch})
-			s.broadcastOut(i, g, m.bcast.Step(plumtree.NeighborUp{Peer: plumtree.PeerID(o.Peer)}))
-		case hyparview.NeighborDown:
+		case topic.NeighborDown:
 			p := s.index[o.Peer]
 			m.links = slices.DeleteFunc(m.links, func(l link) bool { return l.peer == p })
-			s.broadcastOut(i, g, m.bcast.Step(plumtree.NeighborDown{Peer: plumtree.PeerID(o.Peer)}))
-		case hyparview.Isolated:
-			// Discovery (bootstrap peers, the DHT) finds a live contact.
+		case topic.Admit:
+			// Every simulated entry is admissible: admission stores it.
+			if m.store.put(o.Msg.ID, s.m.published[o.Msg.ID], o.Msg.Payload) {
+				s.m.delivered(o.Msg.ID, s.now, s.nodes[i].since, o.Msg.Round+1)
+			}
+			s.step(i, g, topic.Admitted{From: o.From, Msg: o.Msg, OK: true})
+		case topic.Reconcile:
+			s.reconcile(i, g, s.index[o.Peer])
+		case topic.FindContacts:
+			// Discovery (bootstrap peers, the DHT) finds a live member.
+			var found []topic.PeerID
 			if c, ok := s.liveOther(i, g); ok {
-				s.overlayOut(i, g, m.overlay.Step(hyparview.JoinVia{Contact: s.nodes[c].id}))
+				found = append(found, s.nodes[c].id)
 			}
-		}
-	}
-}
-
-func (s *Sim) broadcastOut(i, g int, outs []plumtree.Output) {
-	m := s.nodes[i].member(g)
-	for _, o := range outs {
-		switch o := o.(type) {
-		case plumtree.Send:
-			to := s.index[hyparview.PeerID(o.To)]
-			if !s.reachable(i, g, to) {
-				s.overlayOut(i, g, m.overlay.Step(hyparview.PeerDown{Peer: hyparview.PeerID(o.To)}))
-				continue
-			}
-			size := 0
-			if gossip, ok := o.Msg.(plumtree.Gossip); ok {
-				size = len(gossip.Payload)
-			}
-			s.send(i, to, g, o.Msg, size)
-		case plumtree.SetTimer:
-			s.at(o.After, &event{to: i, group: g, timer: o.Timer})
-		case plumtree.Deliver:
-			if m.store.put(o.ID, s.m.published[o.ID], o.Payload) {
-				s.m.delivered(o.ID, s.now, s.nodes[i].since, o.Round+1)
-			}
+			s.step(i, g, topic.Found{Peers: found})
 		}
 	}
 }
@@ -279,34 +271,24 @@ func (s *Sim) publish(p publish) {
 	m := s.nodes[from].member(p.group)
 	m.store.put(p.id, s.now, payload)
 	s.m.delivered(p.id, s.now, s.nodes[from].since, 0)
-	s.broadcastOut(from, p.group, m.bcast.Step(plumtree.Broadcast{ID: p.id, Payload: payload}))
+	s.step(from, p.group, topic.Broadcast{ID: p.id, Payload: payload})
 }
 
 // transfer carries the entries a sync session moves; it arrives after the
 // session's round trips.
 type transfer struct{ ids []plumtree.MessageID }
 
-// antiEntropy reconciles node i's entries of group g with a random
-// neighbour's — active, or one time in four passive, which reaches across
-// islands the active views may form after failures — using the real
-// Negentropy sessions over both stores. The session runs at once; what it
-// moves arrives after its round trips, each leg subject to loss.
-func (s *Sim) antiEntropy(i, g int) {
+// reconcile runs node i's sync session of group g with node j, the peer
+// its core picked, using the real Negentropy sessions over both stores. A
+// peer that is gone is reported unreachable, and the core picks again. The
+// session runs at once; what it moves arrives after its round trips, each
+// leg subject to loss, and both sides' cores hear that it ended then.
+func (s *Sim) reconcile(i, g, j int) {
 	mi := s.nodes[i].member(g)
-	j := -1
-	for j < 0 { // a dead peer is noticed here, and the next one tried
-		view := mi.overlay.Active()
-		if passive := mi.overlay.Passive(); len(passive) > 0 && (len(view) == 0 || s.rng.IntN(4) == 0) {
-			view = passive
-		}
-		if len(view) == 0 {
-			return
-		}
-		j = s.index[view[s.rng.IntN(len(view))]]
-		if !s.reachable(i, g, j) {
-			s.overlayOut(i, g, mi.overlay.Step(hyparview.PeerDown{Peer: s.nodes[j].id}))
-			j = -1
-		}
+	if !s.reachable(i, g, j) {
+		s.step(i, g, topic.SyncFailed{Peer: s.nodes[j].id, Unreachable: true})
+		s.step(i, g, topic.Round{})
+		return
 	}
 	client, _ := negentropy.New(&mi.store.items, 0)
 	server, _ := negentropy.New(&s.nodes[j].member(g).store.items, 0)
@@ -324,9 +306,13 @@ func (s *Sim) antiEntropy(i, g int) {
 		lost = lost || s.rng.Float64() < s.cfg.Drop
 	}
 	if lost {
-		return // the session broke off; the next round tries again
+		// The session broke off; the next round tries again.
+		s.step(i, g, topic.SyncFailed{Peer: s.nodes[j].id})
+		return
 	}
 	rtt := time.Duration(legs) * s.latency(i, j)
+	s.at(rtt, &event{to: i, group: g, timer: synced{peer: j, received: len(need)}})
+	s.at(rtt, &event{to: j, group: g, timer: synced{peer: i}})
 	if len(need) > 0 {
 		s.m.moved(i, len(need))
 		s.at(rtt, &event{to: i, from: j, group: g, msg: transfer{ids: messageIDs(need)}})

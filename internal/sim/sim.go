@@ -1,6 +1,7 @@
 // Package sim is a deterministic discrete-event simulator that drives the
-// protocol cores the node ships — hyparview, plumtree, negentropy — over a
-// virtual network with a virtual clock: per-link latency, loss, duplication,
+// protocol cores the node ships — each group's core (proto/topic: the
+// hyparview overlay, the plumtree broadcast and the node's peer policy),
+// negentropy — over a virtual network with a virtual clock: per-link latency, loss, duplication,
 // crashes, churn (leaves, restarts, newcomers), partitions, and many groups
 // per node. The same seed gives the same run, bit for bit: all
 // randomness comes from one seeded generator, events are ordered by (time,
@@ -16,6 +17,7 @@ import (
 	"hearsay/internal/proto/hyparview"
 	"hearsay/internal/proto/negentropy"
 	"hearsay/internal/proto/plumtree"
+	"hearsay/internal/proto/topic"
 )
 
 // Config describes one run.
@@ -94,12 +96,11 @@ func (n *node) member(g int) *member {
 	panic(fmt.Sprintf("sim: %s is not in group %d", n.id, g))
 }
 
-// member is a node's part in one group, as the real node keeps one overlay,
-// one broadcast state and one reconciliation index per group.
+// member is a node's part in one group, as the real node keeps one core
+// (overlay, broadcast, policy) and one reconciliation index per group.
 type member struct {
-	overlay *hyparview.State
-	bcast   *plumtree.State
-	store   store
+	core  *topic.State
+	store store
 	// links are the active neighbours and the incarnation each was in when
 	// it entered the view: a restart breaks the connection, and the next
 	// send on it finds out.
@@ -186,21 +187,24 @@ func New(cfg Config) *Sim {
 }
 
 // fresh gives node i new cores in each of its groups, keeping its stores.
-// Each overlay draws from its own stream, named by node, group and
+// Each core draws from its own stream, named by node, group and
 // incarnation.
 func (s *Sim) fresh(i int) {
 	n := s.nodes[i]
+	cfg := topic.DefaultConfig()
+	cfg.Overlay, cfg.Broadcast = s.cfg.Overlay, s.cfg.Broadcast
 	for k, g := range n.groups {
 		m := n.in[k]
 		// INVARIANT: i < 2^32, g < 2^24, epoch < 2^8; group 0's first
 		// incarnation keeps the stream i+1 of single-group runs.
 		stream := uint64(n.epoch)<<56 | uint64(g)<<32 | (uint64(i) + 1)
-		m.overlay = hyparview.New(s.cfg.Overlay, n.id, rand.New(rand.NewPCG(s.cfg.Seed, stream)))
-		m.bcast = plumtree.New(s.cfg.Broadcast, &m.store)
-		m.overlay.Keep(func(p hyparview.PeerID) bool { return m.bcast.InTree(plumtree.PeerID(p)) })
+		m.core = topic.New(cfg, n.id, rand.New(rand.NewPCG(s.cfg.Seed, stream)), &m.store)
 		m.links = nil
 	}
 }
+
+// epoch is the wall time the virtual clock starts at, for the cores.
+var epoch = time.Unix(0, 0).UTC()
 
 type event struct {
 	at   time.Duration
@@ -211,7 +215,7 @@ type event struct {
 	// incarnation of node to that it was meant for.
 	group, epoch int
 	msg          any // a hyparview.Message, a plumtree.Message or a transfer
-	timer        any // a hyparview.Timer, a plumtree.Timer or a local action
+	timer        any // a topic.Timer, a topic.Measured or a local action
 }
 
 type eventQueue []*event
@@ -247,6 +251,9 @@ type (
 	}
 	antiEntropy struct{}
 	crash       struct{}
+	// synced ends a sync session with peer that brought received entries
+	// (topic.SyncDone).
+	synced struct{ peer, received int }
 )
 
 // send puts a message on the wire: lost with probability Drop, doubled with

@@ -104,7 +104,7 @@ func TestOverlayPrefersFastLinks(t *testing.T) {
 		var sum time.Duration
 		links := 0
 		for i, n := range s.nodes {
-			for _, p := range n.member(0).overlay.Active() {
+			for _, p := range n.member(0).core.Active() {
 				sum += s.baseLatency(i, s.index[p])
 				links++
 			}
