@@ -14,9 +14,9 @@
 //     islands the active views may form after failures), else a member this
 //     node has synced with, else a peer the driver offers;
 //   - meeting after a sync (SyncDone): a peer that replicates the group is a
-//     way into the overlay when it has no neighbour, and one from which
-//     anti-entropy brought entries the broadcast had not is taken as a
-//     neighbour (how two overlays that formed apart grow together);
+//     way into the overlay when it has no neighbour, and one in neither view
+//     from which anti-entropy brought entries the broadcast had not is taken
+//     as a neighbour (how two overlays that formed apart grow together);
 //   - the isolated fallback: when the overlay reports itself alone or on an
 //     island, the core meets a member it synced with that is not a
 //     neighbour, or asks the driver for contacts (FindContacts → Found: the

@@ -132,14 +132,20 @@ func TestRoundReachesThePassiveView(t *testing.T) {
 
 // TestMeetingAfterASync: a session that ended well joins the overlay
 // through its peer when it has no neighbour, and meets the peer when it
-// brought entries the broadcast had not; otherwise it changes nothing.
+// brought entries the broadcast had not and the peer is in neither view;
+// otherwise it changes nothing.
 func TestMeetingAfterASync(t *testing.T) {
 	s := newState("s")
 	expect(t, "no neighbour yet", s.Step(t0, SyncDone{Peer: "a"}), "up a; a <- Join")
 	expect(t, "nothing new", s.Step(t0, SyncDone{Peer: "b"}), "")
 	expect(t, "entries the broadcast had not", s.Step(t0, SyncDone{Peer: "b", Received: 3}), "up b; b <- Join")
 	expect(t, "a neighbour already", s.Step(t0, SyncDone{Peer: "b", Received: 3}), "")
-	if got := s.Members(); !slices.Equal(got, []PeerID{"a", "b"}) {
+	s.Step(t0, Receive{From: "a", Overlay: hyparview.ShuffleReply{Peers: []PeerID{"p"}}})
+	if !slices.Contains(s.Passive(), "p") {
+		t.Fatalf("passive %v", s.Passive())
+	}
+	expect(t, "a passive peer: in this overlay already", s.Step(t0, SyncDone{Peer: "p", Received: 3}), "")
+	if got := s.Members(); !slices.Equal(got, []PeerID{"a", "b", "p"}) {
 		t.Fatalf("members %v", got)
 	}
 	s.Step(t0, Ban{Peer: "c", Until: t0.Add(time.Hour)})
