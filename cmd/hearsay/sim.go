@@ -57,6 +57,8 @@ func (c *cli) simCmd() *cobra.Command {
 				return fmt.Errorf("--min-latency and --max-latency must make a range [0, max], got [%v, %v]", cfg.MinLatency, cfg.MaxLatency)
 			case cfg.Broadcast.PruneWindow < 0:
 				return fmt.Errorf("--prune-window must not be negative, got %v", cfg.Broadcast.PruneWindow)
+			case cfg.Skew < 0 || cfg.Skew > 24*time.Hour:
+				return fmt.Errorf("--skew must be in [0, 24h], got %v", cfg.Skew)
 			}
 			start := time.Now()
 			r := simResult{Result: sim.New(cfg).Run()}
@@ -98,6 +100,7 @@ func (c *cli) simCmd() *cobra.Command {
 	f.Float64Var(&cfg.Crash, "crash", 0, "fraction of nodes that crash mid-run")
 	f.Uint64Var(&cfg.Seed, "seed", 1, "random seed")
 	f.DurationVar(&cfg.PostEvery, "post-every", cfg.PostEvery, "time between posts")
+	f.DurationVar(&cfg.Skew, "skew", 0, "each node's clock is off by up to this, either way; entries more than 10m ahead of a node's clock wait there")
 	f.DurationVar(&cfg.MinLatency, "min-latency", cfg.MinLatency, "shortest one-way link latency")
 	f.DurationVar(&cfg.MaxLatency, "max-latency", cfg.MaxLatency, "longest one-way link latency")
 	f.DurationVar(&cfg.Broadcast.PruneWindow, "prune-window", cfg.Broadcast.PruneWindow,

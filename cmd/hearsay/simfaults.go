@@ -36,8 +36,8 @@ func (c *cli) simFaultsCmd() *cobra.Command {
 				for _, v := range rep.Violations {
 					fmt.Fprintln(c.stdout, v)
 				}
-				fmt.Fprintf(c.stdout, "%d seeds (%d..%d) of %d nodes: %d events, %d violations, %v (%.0f events/s)\n",
-					rep.Seeds, rep.From, rep.From+uint64(rep.Seeds)-1, rep.Nodes, rep.Events, len(rep.Violations),
+				fmt.Fprintf(c.stdout, "%d seeds (%d..%d) of %d nodes: %d events, %d copies refused as from the future, %d violations, %v (%.0f events/s)\n",
+					rep.Seeds, rep.From, rep.From+uint64(rep.Seeds)-1, rep.Nodes, rep.Events, rep.Future, len(rep.Violations),
 					rep.Took.Round(time.Millisecond), float64(rep.Events)/rep.Took.Seconds())
 			}
 			if len(rep.Violations) > 0 {

@@ -8,8 +8,8 @@ import (
 
 // The fault suite (docs/reliability.md): many seeds, each a run with its
 // own draw of faults — loss, duplication, partitions that heal, crashes,
-// churn with restarts, link latencies — and invariants checked after every
-// event, not only at the end. A seed's run is a pure function of it, so a
+// churn with restarts, link latencies, clock skew — and invariants
+// checked after every event, not only at the end. A seed's run is a pure function of it, so a
 // failing seed replays from its number (`hearsay sim faults --from SEED
 // --seeds 1`).
 
@@ -29,6 +29,10 @@ func FaultConfig(n, posts int, seed uint64) Config {
 	c.MinLatency = time.Duration(1+r.IntN(20)) * time.Millisecond
 	c.MaxLatency = c.MinLatency + time.Duration(r.IntN(300))*time.Millisecond
 	c.PostEvery = time.Duration(20+r.IntN(500)) * time.Millisecond
+	// Clocks: one, within a minute of the true time (entries never wait),
+	// or within 6 minutes each way, so that the entries of a fast node
+	// wait on a slow one for up to 2 minutes past group.MaxSkew's 10.
+	c.Skew = []time.Duration{0, 0, time.Minute, 6 * time.Minute}[r.IntN(4)]
 	c.Check = true
 	return c
 }
@@ -76,6 +80,7 @@ type FaultReport struct {
 	From       uint64        `json:"from"`
 	Nodes      int           `json:"nodes"`
 	Events     int64         `json:"events"`
+	Future     int64         `json:"refused_future"` // copies refused as from the future (Config.Skew)
 	Violations []Violation   `json:"violations"`
 	Took       time.Duration `json:"took_ns"`
 }
@@ -88,13 +93,13 @@ func RunFaults(nodes, posts, seeds int, from uint64, now func() time.Time) Fault
 	rep := FaultReport{Seeds: seeds, From: from, Nodes: nodes, Violations: []Violation{}}
 	start := now()
 	for k := range uint64(seeds) {
-		rep.Violations = append(rep.Violations, runChecked(FaultConfig(nodes, posts, from+k), &rep.Events)...)
+		rep.Violations = append(rep.Violations, runChecked(FaultConfig(nodes, posts, from+k), &rep)...)
 	}
 	rep.Took = now().Sub(start)
 	return rep
 }
 
-func runChecked(c Config, events *int64) (out []Violation) {
+func runChecked(c Config, rep *FaultReport) (out []Violation) {
 	defer func() {
 		if r := recover(); r != nil {
 			out = append(out, Violation{Seed: c.Seed, What: fmt.Sprintf("panic: %v", r)})
@@ -102,7 +107,8 @@ func runChecked(c Config, events *int64) (out []Violation) {
 	}()
 	s := New(c)
 	r := s.Run()
-	*events += s.events
+	rep.Events += s.events
+	rep.Future += int64(r.Future)
 	out = s.violations
 	if r.Delivery != 1 {
 		out = append(out, Violation{Seed: c.Seed, At: s.now, What: fmt.Sprintf("delivery %v at the end: %d posts some live member holds did not reach every live member", r.Delivery, r.Lost)})

@@ -15,7 +15,8 @@ func TestFaultSeeds(t *testing.T) {
 	for _, v := range rep.Violations {
 		t.Errorf("%s (replay: hearsay sim faults --nodes 50 --posts 20 --from %d --seeds 1)", v, v.Seed)
 	}
-	t.Logf("%d seeds of 50 nodes, %d events, %d violations, in %v", rep.Seeds, rep.Events, len(rep.Violations), rep.Took.Round(time.Millisecond))
+	t.Logf("%d seeds of 50 nodes, %d events, %d copies refused as from the future, %d violations, in %v",
+		rep.Seeds, rep.Events, rep.Future, len(rep.Violations), rep.Took.Round(time.Millisecond))
 }
 
 // A broken invariant is caught: a store that loses a post is reported.

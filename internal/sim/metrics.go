@@ -49,6 +49,9 @@ type Result struct {
 	BytesPerNodePerEntry float64 `json:"bytes_per_node_per_entry"`
 	// Events counts the simulator's events: its unit of work.
 	Events int64 `json:"events"`
+	// Future counts the copies refused as from the future (Config.Skew):
+	// pushes and entries of sync sessions.
+	Future int `json:"refused_future,omitempty"`
 }
 
 type metrics struct {
@@ -60,6 +63,7 @@ type metrics struct {
 	latencies []time.Duration
 	msgs      int
 	bytes     int
+	future    int
 }
 
 func (m *metrics) count(_ int, msg any, payloadBytes int) {
@@ -112,7 +116,7 @@ func (m *metrics) moved(_ int, entries int) { m.bytes += entries * (len(payload)
 
 func (m *metrics) result(s *Sim) Result {
 	r := Result{Nodes: len(s.nodes), Posts: len(m.order), Seed: s.cfg.Seed, Drop: s.cfg.Drop, Crash: s.cfg.Crash,
-		Churn: s.cfg.Churn, Joined: len(s.nodes) - s.cfg.Nodes, Events: s.events}
+		Churn: s.cfg.Churn, Joined: len(s.nodes) - s.cfg.Nodes, Events: s.events, Future: m.future}
 	if s.cfg.Groups > 1 {
 		r.Groups = s.cfg.Groups
 	}

@@ -71,7 +71,7 @@ func (s *Sim) Run() Result {
 	// live member holds. It is checked each anti-entropy period after the
 	// last post (and the partition's end, and the churn's last return), up
 	// to a cap.
-	drainFrom := max(postsEnd, s.cutTo, back)
+	drainFrom := max(postsEnd, s.cutTo, back, postsEnd+2*s.cfg.Skew-s.cfg.MaxSkew)
 	for k := 1; k <= maxDrain; k++ {
 		s.at(drainFrom-s.now+time.Duration(k)*s.cfg.AntiEntropyEvery, &event{to: -1, timer: checkDone{last: k == maxDrain}})
 	}
@@ -158,7 +158,6 @@ func (s *Sim) handle(e *event) {
 		s.step(e.to, e.group, t)
 		return
 	}
-	m := n.member(e.group)
 	from := s.nodes[e.from]
 	switch msg := e.msg.(type) {
 	case hyparview.Message:
@@ -170,8 +169,10 @@ func (s *Sim) handle(e *event) {
 	case transfer:
 		src := &from.member(e.group).store
 		for _, id := range msg.ids {
-			if p, ok := src.payloads[id]; ok && m.store.put(id, s.m.published[id], p) {
-				s.m.delivered(id, s.now, n.since, -1)
+			if p, ok := src.payloads[id]; ok {
+				if stored, _ := s.admit(e.to, e.group, id, p); stored {
+					s.m.delivered(id, s.now, n.since, -1)
+				}
 			}
 		}
 	}
@@ -222,11 +223,12 @@ func (s *Sim) step(i, g int, in topic.Input) {
 			p := s.index[o.Peer]
 			m.links = slices.DeleteFunc(m.links, func(l link) bool { return l.peer == p })
 		case topic.Admit:
-			// Every simulated entry is admissible: admission stores it.
-			if m.store.put(o.Msg.ID, s.m.published[o.Msg.ID], o.Msg.Payload) {
+			// A simulated entry is refused only from the future (Skew).
+			stored, ok := s.admit(i, g, o.Msg.ID, o.Msg.Payload)
+			if stored {
 				s.m.delivered(o.Msg.ID, s.now, s.nodes[i].since, o.Msg.Round+1)
 			}
-			s.step(i, g, topic.Admitted{From: o.From, Msg: o.Msg, OK: true})
+			s.step(i, g, topic.Admitted{From: o.From, Msg: o.Msg, OK: ok})
 		case topic.Reconcile:
 			s.reconcile(i, g, s.index[o.Peer])
 		case topic.FindContacts:
@@ -266,10 +268,11 @@ func (s *Sim) publish(p publish) {
 	}
 	from := live[s.rng.IntN(len(live))]
 	s.m.published[p.id] = s.now
+	s.stamps[p.id] = s.stamp(from)
 	s.m.order = append(s.m.order, p.id)
 	s.m.groups = append(s.m.groups, p.group)
 	m := s.nodes[from].member(p.group)
-	m.store.put(p.id, s.now, payload)
+	m.store.put(p.id, s.stamps[p.id], payload)
 	s.m.delivered(p.id, s.now, s.nodes[from].since, 0)
 	s.step(from, p.group, topic.Broadcast{ID: p.id, Payload: payload})
 }
@@ -311,7 +314,13 @@ func (s *Sim) reconcile(i, g, j int) {
 		return
 	}
 	rtt := time.Duration(legs) * s.latency(i, j)
-	s.at(rtt, &event{to: i, group: g, timer: synced{peer: j, received: len(need)}})
+	received := 0 // what i will store of what it needs: none from the future
+	for _, id := range need {
+		if s.admissible(i, plumtree.MessageID(id), s.now+rtt) {
+			received++
+		}
+	}
+	s.at(rtt, &event{to: i, group: g, timer: synced{peer: j, received: received}})
 	s.at(rtt, &event{to: j, group: g, timer: synced{peer: i}})
 	if len(need) > 0 {
 		s.m.moved(i, len(need))

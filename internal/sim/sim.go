@@ -61,6 +61,13 @@ type Config struct {
 	// Check checks each node's invariants after every event it handles
 	// (faults.go); the run's Violations say what broke.
 	Check bool
+	// Skew sets each node's clock off the true time by an offset drawn
+	// from [-Skew, +Skew]. A node stamps a post with its hybrid clock (its
+	// own time, or just after the latest stamp it holds) and refuses one
+	// stamped more than MaxSkew ahead of its own time — not stored, not
+	// forwarded — until its time comes, as group.MaxSkew has the node do
+	// (TestMaxSkewIsTheNodes). Zero: one clock.
+	Skew, MaxSkew time.Duration
 }
 
 // DefaultConfig is a run of n nodes and p posts in one group with no
@@ -68,7 +75,7 @@ type Config struct {
 func DefaultConfig(n, p int) Config {
 	return Config{Nodes: n, Posts: p, Groups: 1, Seed: 1, MinLatency: 10 * time.Millisecond, MaxLatency: 100 * time.Millisecond,
 		PostEvery: 500 * time.Millisecond, AntiEntropyEvery: 5 * time.Second, ChurnAway: 30 * time.Second,
-		Overlay: hyparview.DefaultConfig(), Broadcast: plumtree.DefaultConfig()}
+		MaxSkew: 10 * time.Minute, Overlay: hyparview.DefaultConfig(), Broadcast: plumtree.DefaultConfig()}
 }
 
 // node is one simulated node: whether it runs, and its groups.
@@ -84,6 +91,9 @@ type node struct {
 	since  time.Duration
 	groups []int     // ascending
 	in     []*member // in[k] is the node's part in groups[k]
+	// offset is how far the node's clock is off (Config.Skew); last is
+	// its hybrid clock: the latest stamp it wrote or stored.
+	offset, last time.Duration
 }
 
 // member returns the node's part in group g; g must be one of its groups.
@@ -120,17 +130,17 @@ type store struct {
 
 func (s *store) Payload(id plumtree.MessageID) ([]byte, bool) { p, ok := s.payloads[id]; return p, ok }
 
-// put stores an entry published at the given time and reports whether it
-// was new. NB: the index key is the publication time, the same on every
+// put stores an entry stamped at the given time and reports whether it
+// was new. NB: the index key is the author's stamp, the same on every
 // replica, as the node keys an entry by its author's timestamp; a local
 // arrival time would place one entry differently on two nodes, and
 // reconciliation would resend entries both hold.
-func (s *store) put(id plumtree.MessageID, published time.Duration, payload []byte) bool {
+func (s *store) put(id plumtree.MessageID, stamp time.Duration, payload []byte) bool {
 	if _, ok := s.payloads[id]; ok {
 		return false
 	}
 	s.payloads[id] = payload
-	s.items.Insert(negentropy.Item{Timestamp: uint64(published), ID: negentropy.ID(id)})
+	s.items.Insert(negentropy.Item{Timestamp: uint64(stamp), ID: negentropy.ID(id)})
 	return true
 }
 
@@ -154,6 +164,9 @@ type Sim struct {
 	// broken, with cfg.Check (faults.go).
 	events     int64
 	violations []Violation
+	// stamps are the posts' stamps, each its author's hybrid clock when it
+	// wrote it, offset by Config.Skew so that none is negative.
+	stamps map[plumtree.MessageID]time.Duration
 }
 
 // severed reports whether a and b are on two sides of a partition now.
@@ -167,7 +180,8 @@ func New(cfg Config) *Sim {
 	if cfg.GroupsPerNode <= 0 {
 		cfg.GroupsPerNode = 3
 	}
-	s := &Sim{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 0x5eed)), index: map[hyparview.PeerID]int{}}
+	s := &Sim{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 0x5eed)), index: map[hyparview.PeerID]int{},
+		stamps: map[plumtree.MessageID]time.Duration{}}
 	s.m = metrics{published: map[plumtree.MessageID]time.Duration{}, copies: map[plumtree.MessageID]int{}}
 	newcomers := int(cfg.Churn * float64(cfg.Nodes) / 2)
 	s.groups = make([][]int, cfg.Groups)
@@ -183,7 +197,39 @@ func New(cfg Config) *Sim {
 		s.index[id] = i
 		s.fresh(i)
 	}
+	if cfg.Skew > 0 {
+		for _, n := range s.nodes {
+			n.offset = time.Duration(s.rng.Int64N(2*int64(cfg.Skew)+1)) - cfg.Skew
+		}
+	}
 	return s
+}
+
+// stamp is node i's hybrid clock for a post it writes now: its own time,
+// or just after the latest stamp it holds, whichever is later.
+func (s *Sim) stamp(i int) time.Duration {
+	n := s.nodes[i]
+	n.last = max(s.now+n.offset+s.cfg.Skew, n.last+1)
+	return n.last
+}
+
+// admissible reports whether node i, at its own time at, takes post id:
+// one stamped more than MaxSkew ahead of it is from the future.
+func (s *Sim) admissible(i int, id plumtree.MessageID, at time.Duration) bool {
+	return s.cfg.Skew == 0 || s.stamps[id] <= at+s.nodes[i].offset+s.cfg.Skew+s.cfg.MaxSkew
+}
+
+// admit stores post id in node i's part of group g if it is admissible
+// now: ok reports whether it was, stored whether it was new. A refusal is
+// counted.
+func (s *Sim) admit(i, g int, id plumtree.MessageID, payload []byte) (stored, ok bool) {
+	if !s.admissible(i, id, s.now) {
+		s.m.future++
+		return false, false
+	}
+	n := s.nodes[i]
+	n.last = max(n.last, s.stamps[id])
+	return n.member(g).store.put(id, s.stamps[id], payload), true
 }
 
 // fresh gives node i new cores in each of its groups, keeping its stores.
