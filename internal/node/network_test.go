@@ -12,6 +12,7 @@ import (
 	"hearsay/internal/entry"
 	"hearsay/internal/group"
 	"hearsay/internal/hlc"
+	"hearsay/internal/proto/negentropy"
 	"hearsay/internal/transport"
 	"hearsay/internal/wire"
 
@@ -50,8 +51,11 @@ func TestJoinOverLibp2p(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The store holds an ingested entry a moment before the reconciliation
+	// index does (noteStored follows the commit): wait for both, or the
+	// sync below may see a still lacking it.
 	for {
-		if _, err := a.Store.Get(g, post); err == nil {
+		if e, err := a.Store.Get(g, post); err == nil && indexed(a, g, e) {
 			break
 		}
 		select {
@@ -66,6 +70,21 @@ func TestJoinOverLibp2p(t *testing.T) {
 	if digest(t, a, g) != digest(t, b, g) {
 		t.Fatal("digests differ")
 	}
+}
+
+// indexed reports whether n's reconciliation index of group g holds e.
+func indexed(n *Node, g entry.ID, e *entry.Signed) bool {
+	n.idx.mu.Lock()
+	gi, ok := n.idx.trees[g]
+	n.idx.mu.Unlock()
+	if !ok {
+		return false
+	}
+	gi.mu.Lock()
+	defer gi.mu.Unlock()
+	it := negentropy.Item{Timestamp: uint64(e.HLC), ID: e.ID}
+	i := gi.tree.LowerBound(0, gi.tree.Size(), it)
+	return i < gi.tree.Size() && gi.tree.Item(i) == it
 }
 
 // TestViolationsAreNoted: a peer that sends garbage on the sync protocol
