@@ -4,8 +4,9 @@
 #   ./test.sh          vet, then every test (times: docs/benchmarks.md, "The test suite")
 #   ./test.sh -long    the same, then the soaks: more simulator seeds, 1 GiB through
 #                      real nodes, a 256 MiB file across twelve nodes, a forum of
-#                      100,000 posts in Chromium, eight partitions of five nodes
-#                      (CI runs this)
+#                      100,000 posts in Chromium, eight partitions of five nodes,
+#                      50 kills of a node, a full disk, ten nodes under load
+#                      for a minute, and every fuzz target for 3 s (CI runs this)
 #
 # The tests drive real programs — rclone, litmus, Chromium, curl, Python's
 # nntplib, slrn in tmux, and ip and iptables for the NATs the reachability
@@ -140,7 +141,7 @@ if $long; then
 		-args -files.gib -stream.gib -files.size 268435456
 	phase forum-soak go test -count=1 -timeout 10m -v -run '^TestForumAtScale$' ./cmd/hearsay -args -forum.posts 100000
 	phase partitions go test -count=1 -timeout 15m -v -run '^TestPartitionsHeal$' ./cmd/hearsay -args -partition.rounds 8 -partition.cut 15s
-	phase crash-soak go test -count=1 -timeout 20m -v -run '^TestCrashPoints$' ./cmd/hearsay -args -crash.kills 100
+	phase crash-soak go test -count=1 -timeout 20m -v -run '^TestCrashPoints$' ./cmd/hearsay -args -crash.kills 50
 	# Not race-built: under -race a post on the full disk hung in five runs
 	# of five (docs/reliability.md); without it, it passes.
 	phase full-disk go test -count=1 -timeout 3m -v -run '^TestFullDisk$' ./cmd/hearsay -args -disk.full
