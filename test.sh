@@ -139,7 +139,7 @@ if $long; then
 	phase files-soak go test -count=1 -timeout 40m -v \
 		-run '^(TestFileGigabyte|TestExportGigabyteThroughNode|TestFileSurvivesLosingHolders)$' ./cmd/hearsay \
 		-args -files.gib -stream.gib -files.size 268435456
-	phase forum-soak go test -count=1 -timeout 10m -v -run '^TestForumAtScale$' ./cmd/hearsay -args -forum.posts 100000
+	phase forum-soak go test -count=1 -timeout 10m -v -run '^(TestForumAtScale|TestForumCatchesUpAfterABurst)$' ./cmd/hearsay -args -forum.posts 100000
 	phase partitions go test -count=1 -timeout 15m -v -run '^TestPartitionsHeal$' ./cmd/hearsay -args -partition.rounds 8 -partition.cut 15s
 	phase crash-soak go test -count=1 -timeout 20m -v -run '^TestCrashPoints$' ./cmd/hearsay -args -crash.kills 50
 	# Not race-built: under -race a post on the full disk hung in five runs

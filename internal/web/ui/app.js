@@ -111,10 +111,17 @@ function stopLive() {
   live = null;
 }
 
-function listen(query, handlers) {
+// listen opens the page's event stream. The node ends a stream that falls
+// too far behind (a burst of thousands of entries), and EventSource
+// reconnects by itself; what was stored in the gap is announced by no
+// event, so each reconnection calls resync, which reads the page afresh.
+function listen(query, handlers, resync) {
   stopLive();
-  live = new EventSource("/api/v1/events" + query);
-  for (const [ev, fn] of Object.entries(handlers)) live.addEventListener(ev, e => fn(JSON.parse(e.data)));
+  const es = new EventSource("/api/v1/events" + query);
+  live = es;
+  let opened = false;
+  es.addEventListener("open", () => { if (opened) resync(); opened = true; });
+  for (const [ev, fn] of Object.entries(handlers)) es.addEventListener(ev, e => fn(JSON.parse(e.data)));
 }
 
 // debounce runs fn once calls pause for ms.
@@ -338,7 +345,7 @@ async function forumPage(gid) {
   await more();
   new IntersectionObserver(es => { if (es.some(e => e.isIntersecting)) more().catch(e => toast(e.message)); }, { rootMargin: "400px" }).observe(end);
   const again = debounce(() => top().catch(e => toast(e.message)), 30);
-  listen("?group=" + gid, { entry: e => { if (["post", "sealed", "retract", "hide"].includes(e.kind)) again(); } });
+  listen("?group=" + gid, { entry: e => { if (["post", "sealed", "retract", "hide"].includes(e.kind)) again(); } }, again);
 }
 
 // hlcTime is the wall-clock time an hlc carries: its top 48 bits are ms.
@@ -544,7 +551,8 @@ async function networkPage() {
         : h("p", { class: "muted", id: "bans" }, "None: a peer that misbehaves is banned for a while (hearsay ban, unban)."));
   }
   await render();
-  listen("", { status: debounce(() => render().catch(e => toast(e.message)), 200) });
+  const again = debounce(() => render().catch(e => toast(e.message)), 200);
+  listen("", { status: again }, again);
 }
 
 // ---- routing ----
