@@ -48,10 +48,10 @@ type soakSample struct {
 
 // TestLoadSoak: soak.nodes real `hearsay serve` processes share one open
 // group on 127.0.0.1. The test posts soak.rate posts a second for soak.for
-// through the REST API of a random live node, while every few seconds a
+// through the REST API of each live node in turn, while every few seconds a
 // node leaves (SIGINT or SIGKILL, at random), one that left comes back, or
 // a fresh home joins the group and serves. Every 2 s it reads each live
-// node's resident memory, file descriptors and goroutines. At the end the
+// node's resident memory, Go heap, file descriptors and goroutines. At the end the
 // nodes that left come back; every post a node acknowledged (201 with its
 // id) must then be on every node exactly once, and no text may be stored
 // twice. Node 0, which never leaves, must stay flat: its goroutines and
@@ -141,7 +141,7 @@ func TestLoadSoak(t *testing.T) {
 		acked[id.ID] = text
 	}
 
-	// The writers: soak.rate posts a second, each to a random live node,
+	// The writers: soak.rate posts a second, to each live node in turn,
 	// several in flight so one slow node does not hold back the rest.
 	wg.Add(1)
 	go func() {
@@ -319,7 +319,7 @@ func nodeNamed(nodes []*soakNode, name string) *soakNode {
 }
 
 // readProcess reads a serving node's resident memory and descriptors from
-// /proc, and its goroutines from its /metrics.
+// /proc, and its goroutines and Go heap from its /metrics.
 func readProcess(client *http.Client, n soakNode) (soakSample, bool) {
 	pid := n.s.cmd.Process.Pid
 	var s soakSample

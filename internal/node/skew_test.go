@@ -33,8 +33,8 @@ func skewedNode(t *testing.T, offset *atomic.Int64) *Node {
 // clocks apart — a 20 minutes fast, b right, c 5 minutes slow — against the
 // 10 minutes an entry may come from the future (group.MaxSkew).
 //   - b's post reaches a and c (pushed, or brought by a sync the test
-//     runs); c's next post, written on its slow clock,
-//     still comes after it (the hybrid clock follows what the store holds).
+//     runs); c's next post, written on its slow clock, still comes after
+//     it (the hybrid clock follows what the store holds).
 //   - a's post is from the future for b and c: pushed and synced, it is
 //     refused and a is charged nothing.
 //   - Once b's clock has moved 11 minutes on, the next sync brings a's post
