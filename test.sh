@@ -69,7 +69,7 @@ export GORACE="atexit_sleep_ms=0${GORACE:+ $GORACE}"
 # down (internal/sim 74 s against 12 s): they run without it.
 # Every other package, including any new one, runs with -race.
 pure=(
-	hearsay/internal hearsay/internal/hlc hearsay/internal/entry hearsay/internal/secret
+	hearsay/internal hearsay/internal/hlc hearsay/internal/entry hearsay/internal/secret hearsay/internal/strictjson
 	hearsay/internal/group hearsay/internal/archive hearsay/internal/wire hearsay/internal/blob
 	hearsay/internal/view hearsay/internal/proto/negentropy hearsay/internal/proto/hyparview
 	hearsay/internal/proto/plumtree hearsay/internal/proto/storage hearsay/internal/proto/topic hearsay/internal/sim

@@ -24,6 +24,7 @@ var allowed = map[string][]string{
 	"internal/hlc":              {},
 	"internal/entry":            {"internal/hlc"},
 	"internal/secret":           {},
+	"internal/strictjson":       {},
 	"internal/blob":             {},
 	"internal/shards":           {"internal/blob"},
 	"internal/proto/storage":    {},
@@ -45,12 +46,12 @@ var allowed = map[string][]string{
 	"internal/dav":              {"internal/blob", "internal/entry", "internal/group", "internal/node", "internal/view"},
 	"internal/metrics":          {"internal/node"},
 	"internal/nntp":             {"internal/entry", "internal/group", "internal/node", "internal/store"},
-	"internal/web":              {"internal/blob", "internal/entry", "internal/group", "internal/node", "internal/store", "internal/view"},
+	"internal/web":              {"internal/blob", "internal/entry", "internal/group", "internal/node", "internal/store", "internal/strictjson", "internal/view"},
 	"cmd/hearsay":               {"internal/api", "internal/blob", "internal/dav", "internal/entry", "internal/group", "internal/home", "internal/metrics", "internal/nntp", "internal/node", "internal/sim", "internal/store", "internal/view", "internal/web"},
 }
 
 // pure packages decide; they never touch the disk, the network or the clock.
-var pure = []string{"internal/blob", "internal/proto/storage", "internal/hlc", "internal/entry", "internal/group", "internal/archive", "internal/view", "internal/secret", "internal/proto/negentropy", "internal/proto/hyparview", "internal/proto/plumtree", "internal/proto/topic", "internal/sim", "internal/wire"}
+var pure = []string{"internal/blob", "internal/proto/storage", "internal/hlc", "internal/entry", "internal/group", "internal/archive", "internal/view", "internal/secret", "internal/strictjson", "internal/proto/negentropy", "internal/proto/hyparview", "internal/proto/plumtree", "internal/proto/topic", "internal/sim", "internal/wire"}
 
 // cores are the protocol state machines and the simulator that drives them:
 // besides being pure, they are deterministic and single-threaded (see

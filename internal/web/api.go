@@ -6,22 +6,19 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"reflect"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"hearsay/internal/entry"
 	"hearsay/internal/group"
 	"hearsay/internal/node"
+	"hearsay/internal/strictjson"
 	"hearsay/internal/view"
 )
 
@@ -127,29 +124,16 @@ type Identity struct {
 	PeerID string `json:"peer_id"`
 }
 
-// decode reads a JSON body strictly, so that what is stored is what was
-// sent: unknown fields, trailing data, bytes that are not UTF-8 (and lone
-// surrogate escapes), which encoding/json would turn into U+FFFD, and keys
-// given twice or in another case, which it would take the last or any of,
-// are errors. A body over maxJSON is a *http.MaxBytesError (413).
+// decode reads a JSON body strictly (internal/strictjson), so that what is
+// stored is what was sent. A body over maxJSON is a *http.MaxBytesError
+// (413).
 func decode(r *http.Request, v any) error {
 	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxJSON))
+	if err == nil {
+		err = strictjson.Decode(b, v)
+	}
 	if err != nil {
 		return fmt.Errorf("body: %w", err)
-	}
-	if !utf8.Valid(b) || loneSurrogate(b) {
-		return errors.New("body: not valid UTF-8")
-	}
-	if err := exactKeys(b, jsonNames(reflect.TypeOf(v).Elem())); err != nil {
-		return fmt.Errorf("body: %w", err)
-	}
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.DisallowUnknownFields()
-	if err := d.Decode(v); err != nil {
-		return fmt.Errorf("body: %w", err)
-	}
-	if d.More() {
-		return errors.New("body: data after the JSON value")
 	}
 	return nil
 }

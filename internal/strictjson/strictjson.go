@@ -1,13 +1,41 @@
-package web
+// Package strictjson decodes JSON so that what is stored is what was sent:
+// where encoding/json would quietly alter a value — bytes that are not
+// UTF-8 and lone surrogate escapes (both become U+FFFD), a key given twice
+// (the last wins), a key in another case than its field's (any matches),
+// unknown fields, data after the value — Decode refuses it. The REST API
+// decodes every request body with it (internal/web).
+package strictjson
 
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
+
+// Decode decodes b into v, a pointer to a struct, refusing what the
+// package doc lists.
+func Decode(b []byte, v any) error {
+	if !utf8.Valid(b) || loneSurrogate(b) {
+		return errors.New("not valid UTF-8")
+	}
+	if err := exactKeys(b, jsonNames(reflect.TypeOf(v).Elem())); err != nil {
+		return err
+	}
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.DisallowUnknownFields()
+	if err := d.Decode(v); err != nil {
+		return err
+	}
+	if d.More() {
+		return errors.New("data after the JSON value")
+	}
+	return nil
+}
 
 // jsonNames are the keys encoding/json fills in a struct type.
 func jsonNames(t reflect.Type) map[string]bool {
