@@ -40,7 +40,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
-	"github.com/libp2p/go-libp2p/p2p/protocol/ping"
 	ma "github.com/multiformats/go-multiaddr"
 )
 
@@ -164,14 +163,6 @@ type grafted struct {
 }
 
 type outbox struct{ q chan []byte }
-
-// pushed is a Gossip message waiting for the node to admit its entry.
-type pushed struct {
-	st   *groupState
-	from peer.ID
-	msg  plumtree.Gossip
-	e    *entry.Signed // msg.Payload decoded, or nil: admission decodes it
-}
 
 // New starts the gossip layer on h: it serves the gossip protocol and
 // watches connections to notice neighbours that go away.
@@ -466,58 +457,6 @@ func (g *Gossip) findContacts(st *groupState) {
 	}
 }
 
-// measure pings p, over the libp2p ping protocol that hosts serve, and
-// feeds the overlay the shortest of a few round trips: the first includes
-// setting up the stream. A peer that does not answer is left unmeasured.
-func (g *Gossip) measure(st *groupState, p peer.ID) {
-	ctx, cancel := context.WithTimeout(context.Background(), g.cfg.DialTimeout)
-	defer cancel()
-	var best time.Duration
-	n := 0
-	for r := range ping.Ping(ctx, g.h, p) {
-		if r.Error != nil {
-			break
-		}
-		if n == 0 || r.RTT < best {
-			best = r.RTT
-		}
-		if n++; n == pingsPerMeasure {
-			break
-		}
-	}
-	if n == 0 {
-		return
-	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	now := time.Now()
-	if len(g.rtts) >= maxRTTs {
-		for q, m := range g.rtts {
-			if now.Sub(m.at) >= rttFresh {
-				delete(g.rtts, q)
-			}
-		}
-	}
-	g.rtts[p] = rttSample{best, now}
-	if !g.closed && g.groups[st.id] == st {
-		g.step(st, topic.Measured{Peer: topic.PeerID(p), RTT: best})
-	}
-}
-
-// pingsPerMeasure is how many round trips a measurement takes; a sample
-// answers other groups' measurements for rttFresh; beyond maxRTTs
-// samples, stale ones are forgotten.
-const (
-	pingsPerMeasure = 3
-	rttFresh        = 10 * time.Minute
-	maxRTTs         = 1024
-)
-
-type rttSample struct {
-	rtt time.Duration
-	at  time.Time
-}
-
 // after runs fire under the lock once d has passed, unless the layer closed
 // or the group was left meanwhile.
 func (g *Gossip) after(d time.Duration, st *groupState, fire func()) {
@@ -794,70 +733,4 @@ func (g *Gossip) learn(p peer.ID, addrs [][]byte) {
 		}
 	}
 	g.h.Peerstore().AddAddrs(p, ms, addrTTL)
-}
-
-// admitLater queues a push for admission. REQUIRES: g.mu held.
-func (g *Gossip) admitLater(p pushed) {
-	g.dmu.Lock()
-	if g.pendingN+len(p.msg.Payload) > g.cfg.DeliverBytes {
-		g.dmu.Unlock()
-		g.stats.Dropped++
-		return
-	}
-	g.pending = append(g.pending, p)
-	g.pendingN += len(p.msg.Payload)
-	g.dmu.Unlock()
-	select {
-	case g.wake <- struct{}{}:
-	default:
-	}
-}
-
-// admitLoop hands queued pushes to the node in batches, so that a burst is
-// stored in one commit, each entry once however many peers pushed it; then
-// it feeds the cores the verdicts, in arrival order, so that the first
-// admitted copy is forwarded and the later ones prune.
-func (g *Gossip) admitLoop() {
-	defer g.workers.Done()
-	for {
-		select {
-		case <-g.stop:
-			return
-		case <-g.wake:
-		}
-		g.dmu.Lock()
-		batch := g.pending
-		g.pending, g.pendingN = nil, 0
-		g.dmu.Unlock()
-		if len(batch) == 0 {
-			continue
-		}
-		var pushes []Push
-		first := map[plumtree.MessageID]int{} // bounded by the batch
-		of := make([]int, len(batch))
-		for i, b := range batch {
-			k, ok := first[b.msg.ID]
-			if !ok {
-				k = len(pushes)
-				first[b.msg.ID] = k
-				pushes = append(pushes, Push{Raw: b.msg.Payload, Entry: b.e})
-			}
-			if !slices.Contains(pushes[k].From, b.from) {
-				pushes[k].From = append(pushes[k].From, b.from)
-			}
-			of[i] = k
-		}
-		admitted := g.hd.Admit(pushes)
-		g.mu.Lock()
-		for i, b := range batch {
-			ok := of[i] < len(admitted) && admitted[of[i]]
-			if !ok {
-				g.stats.Refused++
-			}
-			if !g.closed && g.groups[b.st.id] == b.st {
-				g.step(b.st, topic.Admitted{From: topic.PeerID(b.from), Msg: b.msg, OK: ok})
-			}
-		}
-		g.mu.Unlock()
-	}
 }
