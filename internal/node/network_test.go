@@ -352,7 +352,9 @@ func TestEachEntryVerifiedOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "b's post pushed to a", func() bool { _, err := a.Store.Get(g, post); return err == nil })
+	// In a's store and in its reconciliation index, which follows the
+	// commit (see TestJoinOverLibp2p).
+	waitUntil(t, "b's post pushed to a", func() bool { e, err := a.Store.Get(g, post); return err == nil && indexed(a, g, e) })
 	if res, err := nb.SyncWith(ctx, na.Addrs()[0], g); err != nil || res.Sent != 0 || res.Received != 0 {
 		t.Fatalf("sync after the push: %+v, %v", res, err)
 	}
