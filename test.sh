@@ -3,10 +3,9 @@
 #
 #   ./test.sh          vet, then every test (times: docs/benchmarks.md, "The test suite")
 #   ./test.sh -long    the same, then the soaks: more simulator seeds, 1 GiB through
-#                      real nodes, a 256 MiB file across twelve nodes, a forum of
-#                      100,000 posts in Chromium, eight partitions of five nodes,
-#                      50 kills of a node, a full disk, ten nodes under load
-#                      for a minute, and every fuzz target for 3 s (CI runs this)
+#                      real nodes, a forum of 100,000 posts in Chromium, a full
+#                      disk, ten nodes under load for 30 s, and every fuzz target
+#                      for 2 s (CI runs this)
 #
 # The tests drive real programs — rclone, litmus, Chromium, curl, Python's
 # nntplib, slrn in tmux, and ip and iptables for the NATs the reachability
@@ -133,21 +132,23 @@ for pkg in "${alone[@]}"; do
 	phase "${pkg#hearsay/}" go test -race -timeout 20m "$pkg"
 done
 if $long; then
+	# What -long adds must keep a cold run of the whole within CI's 20
+	# minutes on 2 cores (docs/benchmarks.md, "The test suite"). The
+	# partitions and the crash points run in the default suite (3 rounds, 10
+	# kills, race-built); their acceptance runs (12 rounds, 100 kills) are
+	# in docs/reliability.md with their commands.
 	# The fault seeds ran in the pure step, and the same seeds give the same runs.
-	phase sim-soak go test -count=1 -timeout 30m -skip '^TestFaultSeeds$' ./internal/sim -args -sim.seeds 20
-	# Without -race (one more build of the graph, ~2.5 min cold): these report
+	phase sim-soak go test -count=1 -timeout 30m -skip '^TestFaultSeeds$' ./internal/sim -args -sim.seeds 8
+	# Without -race (one more build of the graph, ~2 min cold): these report
 	# throughput and bound peak memory, which the race detector multiplies.
 	phase files-soak go test -count=1 -timeout 40m -v \
-		-run '^(TestFileGigabyte|TestExportGigabyteThroughNode|TestFileSurvivesLosingHolders)$' ./cmd/hearsay \
-		-args -files.gib -stream.gib -files.size 268435456
+		-run '^(TestFileGigabyte|TestExportGigabyteThroughNode)$' ./cmd/hearsay -args -files.gib -stream.gib
 	phase forum-soak go test -count=1 -timeout 10m -v -run '^(TestForumAtScale|TestForumCatchesUpAfterABurst)$' ./cmd/hearsay -args -forum.posts 100000
-	phase partitions go test -count=1 -timeout 15m -v -run '^TestPartitionsHeal$' ./cmd/hearsay -args -partition.rounds 8 -partition.cut 15s
-	phase crash-soak go test -count=1 -timeout 20m -v -run '^TestCrashPoints$' ./cmd/hearsay -args -crash.kills 50
 	# Not race-built: under -race a post on the full disk hung in five runs
 	# of five (docs/reliability.md); without it, it passes.
 	phase full-disk go test -count=1 -timeout 3m -v -run '^TestFullDisk$' ./cmd/hearsay -args -disk.full
-	phase load-soak go test -count=1 -timeout 10m -v -run '^TestLoadSoak$' ./cmd/hearsay -args -soak.for 1m
-	phase fuzz fuzz_all 3s
+	phase load-soak go test -count=1 -timeout 10m -v -run '^TestLoadSoak$' ./cmd/hearsay -args -soak.for 30s
+	phase fuzz fuzz_all 2s
 fi
 if ((${#failed[@]})); then
 	echo "test.sh: FAILED after $SECONDS s: ${failed[*]}"

@@ -15,10 +15,10 @@ import (
 )
 
 // TestPartitionsHeal runs a few cut-write-heal rounds in the race-built
-// suite, and more and longer ones in ./test.sh -long.
+// suite; docs/reliability.md reports a run of more and longer ones.
 var (
-	partitionRounds = flag.Int("partition.rounds", 3, "rounds of TestPartitionsHeal (./test.sh -long: 8)")
-	partitionCut    = flag.Duration("partition.cut", 3*time.Second, "the longest a cut of TestPartitionsHeal lasts after its writes (./test.sh -long: 15s)")
+	partitionRounds = flag.Int("partition.rounds", 3, "rounds of TestPartitionsHeal (docs/reliability.md: 12)")
+	partitionCut    = flag.Duration("partition.cut", 3*time.Second, "the longest a cut of TestPartitionsHeal lasts after its writes (docs/reliability.md: 20s)")
 )
 
 // TestPartitionsHeal: five real nodes, each in its own network namespace on

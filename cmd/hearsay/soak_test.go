@@ -22,7 +22,7 @@ import (
 )
 
 var (
-	soakFor   = flag.Duration("soak.for", 0, "run TestLoadSoak, writing and churning this long (./test.sh -long: 1m; docs/reliability.md: 15m)")
+	soakFor   = flag.Duration("soak.for", 0, "run TestLoadSoak, writing and churning this long (./test.sh -long: 30s; docs/reliability.md: 15m)")
 	soakRate  = flag.Int("soak.rate", 20, "posts a second TestLoadSoak writes, over all live nodes")
 	soakNodes = flag.Int("soak.nodes", 10, "nodes TestLoadSoak starts with")
 )
@@ -60,7 +60,7 @@ type soakSample struct {
 // reported, not judged (a test's memory readings are noise).
 func TestLoadSoak(t *testing.T) {
 	if *soakFor <= 0 {
-		t.Skip("a soak of ten nodes: runs with -soak.for DURATION (./test.sh -long gives 1m)")
+		t.Skip("a soak of ten nodes: runs with -soak.for DURATION (./test.sh -long gives 30s)")
 	}
 	dir := t.TempDir()
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 31))
