@@ -34,11 +34,12 @@ var crashKills = flag.Int("crash.kills", 10, "SIGKILLs TestCrashPoints deals a s
 // which sends their shards to b. crash.kills times, at a random moment
 // 0.2–2 s after a starts (0.2–7.2 s in a put's round), a is SIGKILLed and
 // started again on the same home, with the posters still posting (they
-// reach a's store directly while a is down). Every restart must reopen the store; at the end every
-// acknowledged write — a post whose command exited 0 and printed its id,
-// an import or a file put that exited 0 — is on a (and the posts on b)
-// exactly once: no id missing, no text twice; and every file a lists,
-// acknowledged or not, reads back whole through both nodes.
+// reach a's store directly while a is down). Every restart must reopen the
+// store; at the end every acknowledged write — a post whose command exited
+// 0 and printed its id, an import or a file put that exited 0 — is on a
+// (and the posts on b) exactly once: no id missing, no text twice; and
+// every file a lists, acknowledged or not, reads back whole through both
+// nodes.
 func TestCrashPoints(t *testing.T) {
 	dir := t.TempDir()
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 13))
