@@ -9,9 +9,9 @@ import (
 // The fault suite (docs/reliability.md): many seeds, each a run with its
 // own draw of faults — loss, duplication, partitions that heal, crashes,
 // churn with restarts, link latencies, clock skew — and invariants
-// checked after every event, not only at the end. A seed's run is a pure function of it, so a
-// failing seed replays from its number (`hearsay sim faults --from SEED
-// --seeds 1`).
+// checked after every event, not only at the end. A seed's run is a pure
+// function of it, so a failing seed replays from its number (`hearsay sim
+// faults --from SEED --seeds 1`).
 
 // FaultConfig is seed's draw of faults over n nodes and posts posts.
 func FaultConfig(n, posts int, seed uint64) Config {
