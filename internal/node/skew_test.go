@@ -61,7 +61,7 @@ func TestClockSkew(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	sync := func(n, with *Node) SyncResult {
+	syncWith := func(n, with *Node) SyncResult {
 		t.Helper()
 		res, err := nets[n].SyncWith(ctx, nets[with].Addrs()[0], g)
 		if err != nil {
@@ -69,13 +69,13 @@ func TestClockSkew(t *testing.T) {
 		}
 		return res
 	}
-	sync(a, b)
-	sync(c, b)
+	syncWith(a, b)
+	syncWith(c, b)
 	holds := func(n *Node, id entry.ID) bool { _, err := n.Store.Get(g, id); return err == nil }
 	// arrives syncs n with from, which brings id unless a push did already.
 	arrives := func(n, from *Node, id entry.ID, what string) {
 		t.Helper()
-		if sync(n, from); !holds(n, id) {
+		if syncWith(n, from); !holds(n, id) {
 			t.Fatalf("%s: not held after a sync", what)
 		}
 	}
@@ -101,10 +101,10 @@ func TestClockSkew(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res := sync(b, a); res.Received != 0 || res.Refused != 1 {
+	if res := syncWith(b, a); res.Received != 0 || res.Refused != 1 {
 		t.Fatalf("b syncing with a while a's post is 20 minutes ahead: %+v", res)
 	}
-	if res := sync(c, a); res.Received != 0 || res.Refused != 1 {
+	if res := syncWith(c, a); res.Received != 0 || res.Refused != 1 {
 		t.Fatalf("c syncing with a while a's post is 25 minutes ahead: %+v", res)
 	}
 	if holds(b, pa) || holds(c, pa) {
@@ -117,15 +117,15 @@ func TestClockSkew(t *testing.T) {
 	}
 
 	offB.Add(int64(11 * time.Minute))
-	if res := sync(b, a); res.Received != 1 {
+	if res := syncWith(b, a); res.Received != 1 {
 		t.Fatalf("b syncing with a once its clock moved on: %+v", res)
 	}
 	if holds(c, pa) {
 		t.Fatal("c stored a's post while still 25 minutes behind it")
 	}
 	offC.Add(int64(16 * time.Minute))
-	sync(c, a)
-	sync(c, b)
+	syncWith(c, a)
+	syncWith(c, b)
 	if !holds(c, pa) {
 		t.Fatal("c lacks a's post once its clock moved on")
 	}
