@@ -71,7 +71,7 @@ pure=(
 	hearsay/internal hearsay/internal/hlc hearsay/internal/entry hearsay/internal/secret hearsay/internal/strictjson
 	hearsay/internal/group hearsay/internal/archive hearsay/internal/wire hearsay/internal/blob
 	hearsay/internal/view hearsay/internal/proto/negentropy hearsay/internal/proto/hyparview
-	hearsay/internal/proto/plumtree hearsay/internal/proto/storage hearsay/internal/proto/topic hearsay/internal/sim
+	hearsay/internal/proto/plumtree hearsay/internal/proto/score hearsay/internal/proto/storage hearsay/internal/proto/topic hearsay/internal/sim
 )
 # internal/node's tests keep both cores busy for two minutes under -race
 # (ed25519 and Pebble over 100,000 entries); beside them, timing tests of

@@ -34,6 +34,7 @@ var allowed = map[string][]string{
 	"internal/proto/negentropy": {},
 	"internal/proto/hyparview":  {},
 	"internal/proto/plumtree":   {},
+	"internal/proto/score":      {},
 	"internal/proto/topic":      {"internal/proto/hyparview", "internal/proto/plumtree"},
 	"internal/sim":              {"internal/proto/hyparview", "internal/proto/negentropy", "internal/proto/plumtree", "internal/proto/storage", "internal/proto/topic"},
 	"internal/wire":             {"internal/entry", "internal/proto/hyparview", "internal/proto/plumtree"},
@@ -51,12 +52,12 @@ var allowed = map[string][]string{
 }
 
 // pure packages decide; they never touch the disk, the network or the clock.
-var pure = []string{"internal/blob", "internal/proto/storage", "internal/hlc", "internal/entry", "internal/group", "internal/archive", "internal/view", "internal/secret", "internal/strictjson", "internal/proto/negentropy", "internal/proto/hyparview", "internal/proto/plumtree", "internal/proto/topic", "internal/sim", "internal/wire"}
+var pure = []string{"internal/blob", "internal/proto/storage", "internal/hlc", "internal/entry", "internal/group", "internal/archive", "internal/view", "internal/secret", "internal/strictjson", "internal/proto/negentropy", "internal/proto/hyparview", "internal/proto/plumtree", "internal/proto/score", "internal/proto/topic", "internal/sim", "internal/wire"}
 
 // cores are the protocol state machines and the simulator that drives them:
 // besides being pure, they are deterministic and single-threaded (see
 // coreViolations).
-var cores = []string{"internal/proto/negentropy", "internal/proto/hyparview", "internal/proto/plumtree", "internal/proto/storage", "internal/proto/topic", "internal/sim"}
+var cores = []string{"internal/proto/negentropy", "internal/proto/hyparview", "internal/proto/plumtree", "internal/proto/score", "internal/proto/storage", "internal/proto/topic", "internal/sim"}
 
 var impure = []string{"os", "os/exec", "net", "net/http", "syscall", "io/fs", "path/filepath"}
 
