@@ -278,8 +278,15 @@ func (g *Gossip) Leave(gid entry.ID) {
 		return
 	}
 	g.step(st, topic.Leave{})
+	for _, p := range st.core.Active() {
+		g.h.ConnManager().Unprotect(peer.ID(p), overlayTag(gid))
+	}
 	delete(g.groups, gid)
 }
+
+// overlayTag is the connection manager's protection tag for a group's
+// overlay links.
+func overlayTag(gid entry.ID) string { return "hearsay/overlay/" + gid.String() }
 
 // Ban cuts a peer off in every group until until, on the policy's say-so
 // (the node bans it): it leaves the overlays' views and the broadcast's
@@ -418,6 +425,12 @@ func (g *Gossip) step(st *groupState, in topic.Input) {
 				continue
 			}
 			g.send(p, wire.Gossip{Group: st.id, Overlay: o.Overlay, Broadcast: o.Broadcast})
+		case topic.NeighborUp:
+			// The connection manager trims connections by use; an overlay
+			// link is kept however quiet its group is.
+			g.h.ConnManager().Protect(peer.ID(o.Peer), overlayTag(st.id))
+		case topic.NeighborDown:
+			g.h.ConnManager().Unprotect(peer.ID(o.Peer), overlayTag(st.id))
 		case topic.SetTimer:
 			g.after(o.After, st, func() { g.step(st, topic.TimerFired{Timer: o.Timer}) })
 		case topic.Admit:

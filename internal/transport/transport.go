@@ -65,6 +65,8 @@ type Options struct {
 	Relay *RelayLimits
 	// Resolver resolves /dnsaddr/ and /dns/ addresses; nil: the system's.
 	Resolver *madns.Resolver
+	// Limits bound connections, streams and memory; nil: DefaultLimits.
+	Limits *Limits
 }
 
 // New starts a host; the Reach it returns follows its reachability.
@@ -72,6 +74,19 @@ func New(key ed25519.PrivateKey, o Options) (host.Host, *Reach, error) {
 	priv, err := crypto.UnmarshalEd25519PrivateKey(key)
 	if err != nil {
 		return nil, nil, fmt.Errorf("node key: %w", err)
+	}
+	limits := DefaultLimits
+	if o.Limits != nil {
+		limits = *o.Limits
+	}
+	rm, err := limits.resourceManager()
+	if err != nil {
+		return nil, nil, fmt.Errorf("resource limits: %w", err)
+	}
+	cm, err := limits.connManager()
+	if err != nil {
+		rm.Close()
+		return nil, nil, fmt.Errorf("connection manager: %w", err)
 	}
 	reach := newReach(o.Relay)
 	var built host.Host // for the relay source, which runs after New returns
@@ -88,6 +103,8 @@ func New(key ed25519.PrivateKey, o Options) (host.Host, *Reach, error) {
 		libp2p.Security(noise.ID, noise.New),
 		libp2p.Muxer(yamux.ID, yamux.DefaultTransport),
 		libp2p.EnableRelay(), // the relay transport: dial, and be dialled, through relays
+		libp2p.ResourceManager(rm),
+		libp2p.ConnectionManager(cm),
 	}
 	if o.Reach {
 		opts = append(opts,
@@ -134,6 +151,7 @@ func New(key ed25519.PrivateKey, o Options) (host.Host, *Reach, error) {
 	}
 	h, err := libp2p.New(opts...)
 	if err != nil {
+		cm.Close() // libp2p closed the resource manager
 		return nil, nil, err
 	}
 	builtMu.Lock()
