@@ -3,6 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
+	"runtime"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -24,12 +27,14 @@ type simResult struct {
 
 func (c *cli) simCmd() *cobra.Command {
 	cfg := sim.DefaultConfig(1000, 100)
+	var cpuProfile, memProfile string
 	cmd := &cobra.Command{
 		Use:   "sim",
 		Short: "Simulate a network running the real protocol cores (deterministic: same seed, same output)",
 		Long: "Builds an overlay of --nodes nodes, publishes --posts posts from random live members, runs\n" +
 			"until every live node holds every post a live node holds, and prints delivery, redundancy,\n" +
-			"hops, simulated latency and cost per node per entry.\n\n" +
+			"hops, simulated latency, cost per node per entry, connections per node (distinct neighbours\n" +
+			"across its groups) and idle cost per membership.\n\n" +
 			"With --groups G, each node joins one to three of G groups, each group with its own overlay\n" +
 			"and broadcast tree; each post goes to a random group, reaches that group's members only, and\n" +
 			"the figures pool the groups. With --churn F, a fraction F of the nodes leave during the posts\n" +
@@ -60,9 +65,29 @@ func (c *cli) simCmd() *cobra.Command {
 			case cfg.Skew < 0 || cfg.Skew > 24*time.Hour:
 				return fmt.Errorf("--skew must be in [0, 24h], got %v", cfg.Skew)
 			}
+			if cpuProfile != "" {
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+				defer pprof.StopCPUProfile()
+			}
 			start := time.Now()
-			r := simResult{Result: sim.New(cfg).Run()}
+			run := sim.New(cfg)
+			r := simResult{Result: run.Run()}
 			r.WallS = time.Since(start).Seconds()
+			if memProfile != "" {
+				// Written while the run's state is still live, so the
+				// profile shows what a simulated node holds.
+				if err := writeHeapProfile(memProfile); err != nil {
+					return err
+				}
+				runtime.KeepAlive(run)
+			}
 			var ru syscall.Rusage
 			if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
 				r.MaxRSSMB = float64(ru.Maxrss) / 1024
@@ -83,9 +108,13 @@ func (c *cli) simCmd() *cobra.Command {
 			}
 			_, err := fmt.Fprintf(c.stdout, "nodes %d (live %d), posts %d, seed %d, drop %.2f, crash %.2f%s\n"+
 				"delivery %.4f (lost %d)  rmr %.4f\nhops p50 %d p99 %d max %d  latency p50 %.0f ms p99 %.0f ms\n"+
-				"per node per entry: %.2f messages, %.0f bytes\nwall %.1f s, %d events (%.0f/s), max rss %.0f MB (%.1f KB per node)\n",
+				"per node per entry: %.2f messages, %.0f bytes\n"+
+				"connections per node: mean %.2f p99 %d max %d  idle per membership: %.2f messages/s, %.0f bytes/s\n"+
+				"wall %.1f s, %d events (%.0f/s), max rss %.0f MB (%.1f KB per node)\n",
 				r.Nodes, r.Live, r.Posts, r.Seed, r.Drop, r.Crash, extra, r.Delivery, r.Lost, r.RMR, r.HopsP50, r.HopsP99, r.HopsMax,
-				r.LatencyP50, r.LatencyP99, r.MsgsPerNodePerEntry, r.BytesPerNodePerEntry, r.WallS, r.Events, r.EventsPerS, r.MaxRSSMB, r.RSSPerNode/1024)
+				r.LatencyP50, r.LatencyP99, r.MsgsPerNodePerEntry, r.BytesPerNodePerEntry,
+				r.ConnectionsMean, r.ConnectionsP99, r.ConnectionsMax, r.IdleMsgsPerMemberPerS, r.IdleBytesPerMemberPerS,
+				r.WallS, r.Events, r.EventsPerS, r.MaxRSSMB, r.RSSPerNode/1024)
 			return err
 		},
 	}
@@ -105,6 +134,23 @@ func (c *cli) simCmd() *cobra.Command {
 	f.DurationVar(&cfg.MaxLatency, "max-latency", cfg.MaxLatency, "longest one-way link latency")
 	f.DurationVar(&cfg.Broadcast.PruneWindow, "prune-window", cfg.Broadcast.PruneWindow,
 		"how long a post counts as in flight when the broadcast decides which duplicates prune (0: every one)")
+	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
+	f.StringVar(&memProfile, "memprofile", "", "write a heap profile at the end of the run, its state still live, to this file (go tool pprof)")
 	cmd.AddCommand(c.simFilesCmd(), c.simFaultsCmd())
 	return cmd
+}
+
+// writeHeapProfile writes the heap profile, after a collection so that it
+// holds what is live.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	runtime.GC()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

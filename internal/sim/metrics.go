@@ -6,6 +6,7 @@ import (
 
 	"hearsay/internal/proto/hyparview"
 	"hearsay/internal/proto/plumtree"
+	"hearsay/internal/proto/topic"
 )
 
 // Result is what `hearsay sim` prints.
@@ -47,6 +48,19 @@ type Result struct {
 	// (every node, for a single group).
 	MsgsPerNodePerEntry  float64 `json:"msgs_per_node_per_entry"`
 	BytesPerNodePerEntry float64 `json:"bytes_per_node_per_entry"`
+	// Connections are, over the nodes up at the end, each node's distinct
+	// neighbours across its memberships (the union of its active views):
+	// the connections the node holds open.
+	ConnectionsMean float64 `json:"connections_mean"`
+	ConnectionsP99  int     `json:"connections_p99"`
+	ConnectionsMax  int     `json:"connections_max"`
+	// Idle cost is what a membership sends whatever the posts, per
+	// membership per second from the first post to the end: the overlay's
+	// messages (shuffles, joins, trades, repairs), its pings (one each way)
+	// and anti-entropy's rounds without the entries they move. A group
+	// without posts costs each member that.
+	IdleMsgsPerMemberPerS  float64 `json:"idle_msgs_per_member_per_s"`
+	IdleBytesPerMemberPerS float64 `json:"idle_bytes_per_member_per_s"`
 	// Events counts the simulator's events: its unit of work.
 	Events int64 `json:"events"`
 	// Future counts the copies refused as from the future (Config.Skew):
@@ -64,6 +78,10 @@ type metrics struct {
 	msgs      int
 	bytes     int
 	future    int
+	// idleMsgs and idleBytes are the idle cost's (Result), since the first
+	// post, which was published at postsFrom.
+	idleMsgs, idleBytes int
+	postsFrom           time.Duration
 }
 
 func (m *metrics) count(_ int, msg any, payloadBytes int) {
@@ -75,6 +93,19 @@ func (m *metrics) count(_ int, msg any, payloadBytes int) {
 	}
 	m.msgs++
 	m.bytes += size(msg) + payloadBytes
+	if _, ok := msg.(hyparview.Message); ok {
+		m.idleMsgs++
+		m.idleBytes += size(msg)
+	}
+}
+
+// pinged counts a measurement's ping and pong, which the per-entry figures
+// leave out.
+func (m *metrics) pinged() {
+	if len(m.order) > 0 {
+		m.idleMsgs += 2
+		m.idleBytes += 2 * size(nil)
+	}
 }
 
 // size estimates a message's encoding, payload aside.
@@ -109,6 +140,8 @@ func (m *metrics) reconcile(_ int, legs, bytes int) {
 	if len(m.order) > 0 {
 		m.msgs += legs
 		m.bytes += bytes
+		m.idleMsgs += legs
+		m.idleBytes += bytes
 	}
 }
 
@@ -183,5 +216,40 @@ func (m *metrics) result(s *Sim) Result {
 		r.MsgsPerNodePerEntry = float64(m.msgs) / float64(members)
 		r.BytesPerNodePerEntry = float64(m.bytes) / float64(members)
 	}
+	r.ConnectionsMean, r.ConnectionsP99, r.ConnectionsMax = connections(s)
+	memberships := 0
+	for _, ms := range s.groups {
+		memberships += len(ms)
+	}
+	if span := (s.now - m.postsFrom).Seconds(); r.Posts > 0 && span > 0 {
+		r.IdleMsgsPerMemberPerS = float64(m.idleMsgs) / float64(memberships) / span
+		r.IdleBytesPerMemberPerS = float64(m.idleBytes) / float64(memberships) / span
+	}
 	return r
+}
+
+// connections is the mean, p99 and max over the live nodes of their
+// distinct neighbours across their memberships.
+func connections(s *Sim) (mean float64, p99, most int) {
+	var counts []int
+	var peers []topic.PeerID
+	total := 0
+	for _, n := range s.nodes {
+		if n.down {
+			continue
+		}
+		peers = peers[:0]
+		for _, mb := range n.in {
+			peers = append(peers, mb.core.Active()...)
+		}
+		slices.Sort(peers)
+		c := len(slices.Compact(peers))
+		counts = append(counts, c)
+		total += c
+	}
+	if len(counts) == 0 {
+		return 0, 0, 0
+	}
+	slices.Sort(counts)
+	return float64(total) / float64(len(counts)), counts[len(counts)*99/100], counts[len(counts)-1]
 }

@@ -211,6 +211,7 @@ func (s *Sim) step(i, g int, in topic.Input) {
 				s.step(i, g, topic.PeerDown{Peer: o.Peer})
 				continue
 			}
+			s.m.pinged()
 			if s.rng.Float64() < s.cfg.Drop || s.rng.Float64() < s.cfg.Drop || s.severed(i, to) {
 				continue
 			}
@@ -267,6 +268,9 @@ func (s *Sim) publish(p publish) {
 		return // every member is away: nobody writes the post
 	}
 	from := live[s.rng.IntN(len(live))]
+	if len(s.m.order) == 0 {
+		s.m.postsFrom = s.now
+	}
 	s.m.published[p.id] = s.now
 	s.stamps[p.id] = s.stamp(from)
 	s.m.order = append(s.m.order, p.id)
