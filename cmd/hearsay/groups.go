@@ -15,6 +15,7 @@ import (
 func (c *cli) groupCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "group", Short: "Create, list and inspect groups"}
 	cmd.AddCommand(c.groupCreateCmd(), c.groupListCmd(), c.groupShowCmd(), c.groupJoinCmd(), c.groupLeaveCmd(), c.memberCmd())
+	cmd.AddCommand(c.groupCapsCmds()...)
 	return cmd
 }
 
@@ -183,6 +184,9 @@ func (c *cli) groupListCmd() *cobra.Command {
 					if info.Left {
 						left = "  (left)"
 					}
+					if info.Paused != nil {
+						left += "  (paused)"
+					}
 					return fmt.Sprintf("%s  %-20s  %s/%s  %s%s", info.ID, info.Name, info.Write, info.Read, count(info.Entries, "entry", "entries"), left)
 				})
 			})
@@ -220,6 +224,12 @@ func (c *cli) groupShowCmd() *cobra.Command {
 				}
 				for _, e := range info.Equivs {
 					fmt.Fprintf(&b, "equivocator   %s (entries %s and %s share a seq)\n", e.Author, e.A[:12], e.B[:12])
+				}
+				if info.Caps != (node.CapsInfo{}) {
+					fmt.Fprintf(&b, "caps here     per day: %s entries, %s bytes\n", limit(uint64(info.Caps.EntriesPerDay)), limit(info.Caps.BytesPerDay))
+				}
+				if p := info.Paused; p != nil {
+					fmt.Fprintf(&b, "paused here   since %s, over its cap of %s a day; `hearsay group resume %s` resumes it\n", p.Since, p.Over, info.Name)
 				}
 				_, err = fmt.Fprint(c.stdout, b.String())
 				return err

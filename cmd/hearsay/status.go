@@ -57,6 +57,9 @@ func (c *cli) printStatus(st *node.Status) error {
 		if last == "" {
 			last = "never synced"
 		}
+		if g.Paused {
+			last += "  PAUSED (over its caps: `hearsay group show` says more)"
+		}
 		rtt := ""
 		switch {
 		case g.NeighbourRTTMS >= 10:

@@ -93,6 +93,8 @@ var (
 		"Mean round trip to a group's neighbours, of those measured (absent until one is).", []string{"group", "name"}, nil)
 	entries = prometheus.NewDesc("hearsay_group_entries",
 		"Entries this replica holds of a group.", []string{"group", "name"}, nil)
+	paused = prometheus.NewDesc("hearsay_group_paused",
+		"1 for a group paused on this node for reaching the operator's caps (docs/security.md).", []string{"group", "name"}, nil)
 	disk = prometheus.NewDesc("hearsay_store_disk_bytes",
 		"Bytes the store takes on disk.", nil, nil)
 	objects = prometheus.NewDesc("hearsay_objects_bytes",
@@ -118,7 +120,7 @@ type collector struct {
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{stored, refused, sessions, rounds, syncBytes, broadcastSent, broadcastBytes,
 		broadcastReceived, broadcastDelivered, broadcastDropped, broadcastRefused, misbehaviour, banned, peers, neighbours,
-		neighbourRTT, entries, disk, objects, audits, objectsPlaced, filesRepaired, storesRefused, objectsServed} {
+		neighbourRTT, entries, paused, disk, objects, audits, objectsPlaced, filesRepaired, storesRefused, objectsServed} {
 		ch <- d
 	}
 }
@@ -175,6 +177,13 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		gauge(disk, float64(size))
 	}
 
+	if ps, err := c.n.PausedGroups(); err != nil {
+		ch <- prometheus.NewInvalidMetric(paused, err)
+	} else {
+		for _, g := range ps {
+			gauge(paused, 1, g.ID.String(), g.Name)
+		}
+	}
 	groups, err := c.n.Replicated()
 	if err != nil {
 		ch <- prometheus.NewInvalidMetric(entries, err)

@@ -82,7 +82,8 @@ func (n *Node) StartNetworkWith(cfg NetConfig) (*Network, error) {
 	bs.load(n.Home.Bans(), n.now())
 	h, reach, err := transport.New(n.Home.Key, transport.Options{Listen: cfg.Listen, Bandwidth: bw,
 		Allow: func(p peer.ID) bool { return !bs.banned(p, n.now()) },
-		Reach: cfg.Reach, Reachability: cfg.Reachability, PortMap: cfg.PortMap, Relay: cfg.Relay, Resolver: resolver})
+		Reach: cfg.Reach, Reachability: cfg.Reachability, PortMap: cfg.PortMap, Relay: cfg.Relay, Resolver: resolver,
+		Limits: hostLimits()})
 	if err != nil {
 		return nil, err
 	}
@@ -251,8 +252,8 @@ func (h gossipHandler) Serves(g entry.ID) bool {
 	if _, err := h.nw.n.Store.Group(g); err != nil {
 		return false
 	}
-	left, err := h.nw.n.Store.Left(g)
-	return err == nil && !left
+	ok, err := h.nw.n.replicates(g)
+	return err == nil && ok
 }
 
 func (h gossipHandler) Payload(g, id entry.ID) ([]byte, bool) {

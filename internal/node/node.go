@@ -160,7 +160,7 @@ func (n *Node) write(gid entry.ID, kind string, refs []entry.ID, body []byte) (e
 		return entry.ID{}, err
 	}
 	if err := n.ingestOwn(s); err != nil {
-		return s.ID, err
+		return s.ID, pausedWrite(err, g)
 	}
 	if g.Read == group.ReadMembers {
 		return s.ID, n.unseal(gid)
@@ -279,7 +279,7 @@ func (n *Node) noKey(g *group.Group) error {
 }
 
 // Replicated lists the groups this node replicates: those it holds and has
-// not left.
+// neither left nor paused.
 func (n *Node) Replicated() ([]*group.Group, error) {
 	gs, err := n.Store.Groups()
 	if err != nil {
@@ -287,11 +287,11 @@ func (n *Node) Replicated() ([]*group.Group, error) {
 	}
 	out := gs[:0]
 	for _, g := range gs {
-		left, err := n.Store.Left(g.ID)
+		ok, err := n.replicates(g.ID)
 		if err != nil {
 			return nil, err
 		}
-		if !left {
+		if ok {
 			out = append(out, g)
 		}
 	}

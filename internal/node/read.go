@@ -31,6 +31,10 @@ type GroupInfo struct {
 	// Left is set once this node left the group: it keeps but no longer
 	// replicates the entries.
 	Left bool `json:"left"`
+	// Caps are this node's operator's caps on the group; Paused is set
+	// while the group is paused here for reaching one.
+	Caps   CapsInfo   `json:"caps"`
+	Paused *PauseInfo `json:"paused"`
 }
 
 // MemberInfo is a current member of a group.
@@ -71,6 +75,9 @@ func (n *Node) GroupInfo(g *group.Group) (*GroupInfo, error) {
 		info.Members = append(info.Members, MemberInfo{Author: m.Author.String(), Admin: m.Admin})
 	}
 	if info.Left, err = n.Store.Left(g.ID); err != nil {
+		return nil, err
+	}
+	if err := n.capsInfo(info, g.ID); err != nil {
 		return nil, err
 	}
 	for _, e := range eqs {

@@ -29,6 +29,7 @@ type GroupStatus struct {
 	Entries    uint64   `json:"entries"`
 	Digest     string   `json:"digest"`
 	Left       bool     `json:"left"`
+	Paused     bool     `json:"paused"` // for reaching the operator's caps (group caps)
 	Neighbours []string `json:"neighbours"`
 	// NeighbourRTTMS is the mean round trip to the neighbours measured so
 	// far, in milliseconds; 0 until one is.
@@ -82,7 +83,11 @@ func (n *Node) GroupStatus(g *group.Group, nw *Network, entries uint64, digest [
 	if err != nil {
 		return GroupStatus{}, err
 	}
-	gst := GroupStatus{ID: g.ID.String(), Name: g.Name, Entries: entries, Digest: hex.EncodeToString(digest[:]), Left: left, Neighbours: []string{}}
+	paused, err := n.paused(g.ID)
+	if err != nil {
+		return GroupStatus{}, err
+	}
+	gst := GroupStatus{ID: g.ID.String(), Name: g.Name, Entries: entries, Digest: hex.EncodeToString(digest[:]), Left: left, Paused: paused, Neighbours: []string{}}
 	if nw != nil {
 		sync := nw.SyncState(g.ID)
 		if sync.Neighbours != nil {

@@ -103,6 +103,7 @@ func (n *Node) index(g entry.ID) (*groupIndex, error) {
 func (n *Node) noteStored(source string, outs []store.Outcome) {
 	n.stats.countStored(source, outs)
 	n.publish(outs)
+	n.notePaused(outs)
 	n.idx.mu.Lock()
 	defer n.idx.mu.Unlock()
 	for _, o := range outs {
@@ -460,11 +461,11 @@ func (n *Node) ServeSync(rw io.ReadWriter) (g entry.ID, res SyncResult, err erro
 	}
 	g = open.Group
 	_, err = n.Store.Group(g)
-	left := false
+	replicates := false
 	if err == nil {
-		left, err = n.Store.Left(g)
+		replicates, err = n.replicates(g)
 	}
-	if errors.Is(err, group.ErrUnknownGroup) || left {
+	if errors.Is(err, group.ErrUnknownGroup) || err == nil && !replicates {
 		return entry.ID{}, res, c.send(wire.Err{Code: wire.CodeUnknownGroup, Text: "this node does not hold the group"})
 	} else if err != nil {
 		return entry.ID{}, res, err

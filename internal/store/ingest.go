@@ -61,6 +61,7 @@ func Reason(err error) string {
 		{group.ErrBeforeGenesis, "before-genesis"},
 		{group.ErrNotAllowed, "not-allowed"},
 		{group.ErrOverQuota, "over-quota"},
+		{ErrPaused, "paused"},
 	} {
 		if errors.Is(err, r.err) {
 			return r.name
@@ -372,7 +373,7 @@ func (s *Store) Commit(p *Prepared, nowMs int64) []Outcome {
 	c := &commit{s: s, it: it, nowMs: nowMs, maxHLC: s.MaxHLC(),
 		groups: map[entry.ID]*group.Group{}, usage: map[string]group.Usage{}, counts: map[entry.ID]uint64{},
 		ids: map[entry.ID]bool{}, seqs: map[string]entry.ID{}, equiv: map[string]bool{}, tops: map[string]uint64{},
-		grants: map[string]hlc.Timestamp{}, articles: map[entry.ID]uint64{}}
+		grants: map[string]hlc.Timestamp{}, articles: map[entry.ID]uint64{}, caps: map[entry.ID]*capState{}}
 	out := make([]Outcome, len(p.entries))
 	stored := 0
 	for i, e := range p.entries {
@@ -400,7 +401,7 @@ func (s *Store) Commit(p *Prepared, nowMs int64) []Outcome {
 			stored++
 		}
 	}
-	if stored == 0 {
+	if stored == 0 && !c.paused() {
 		return out
 	}
 	err = c.finish()
@@ -462,6 +463,7 @@ type commit struct {
 	grants map[string]hlc.Timestamp  // view.GrantPrefix → oldest grant this batch adds
 	// articles is each group's highest article number, with this batch
 	articles map[entry.ID]uint64
+	caps     map[entry.ID]*capState // the caps and pause of each group the batch touched
 }
 
 type keyValue struct {
@@ -572,6 +574,10 @@ func (c *commit) admit(e *entry.Signed, overview *Article) Outcome {
 	if o.Err = g.Admit(e, used, c); o.Err != nil {
 		return o
 	}
+	capUse, err := c.checkCaps(gid, e)
+	if o.Err = err; err != nil {
+		return o
+	}
 	if o.Err = c.checkSeq(gid, e, fresh); o.Err != nil {
 		return o
 	}
@@ -591,6 +597,7 @@ func (c *commit) admit(e *entry.Signed, overview *Article) Outcome {
 		return o
 	}
 	c.usage[uk] = group.Usage{Entries: used.Entries + 1, Bytes: used.Bytes + uint64(len(e.Raw))}
+	capUse.count(c, e)
 	c.counts[gid]++
 	c.ids[e.ID] = true
 	c.tops[author] = max(top, e.Seq)
@@ -695,5 +702,6 @@ func (c *commit) finish() error {
 		c.set(key(tagArticles, gid[:]), u64(last))
 	}
 	c.set(keyMaxHLC, u64(uint64(c.maxHLC)))
+	c.pauses()
 	return nil
 }

@@ -18,6 +18,9 @@ import (
 //	'q' group author                    → id id             first proof of equivocation
 //	'u' group author day(4)             → entries(4) bytes(8)  quota usage
 //	'm' "hlc"                           → hlc(8)            greatest hlc stored
+//	'c' group                           → entries(4) bytes(8)  the operator's caps a day (caps.go)
+//	'p' group                           → day(4) at(8) over(1) resumed(1)  the group's last pause
+//	'U' group day(4)                    → entries(4) bytes(8)  the group's usage, while it has caps
 //	'v' ...                                                 the views' indexes (package view)
 const (
 	tagGroup = 'g'
@@ -28,6 +31,10 @@ const (
 	tagEquiv = 'q'
 	tagUsage = 'u'
 	tagMeta  = 'm'
+
+	tagCaps       = 'c'
+	tagPause      = 'p'
+	tagGroupUsage = 'U'
 )
 
 var keyMaxHLC = key(tagMeta, []byte("hlc"))

@@ -217,7 +217,7 @@ func (s *Store) Purge(g entry.ID) error {
 	defer b.Close()
 	prefixes := append(view.Prefixes(g), key(tagGroup, g[:]), key(tagCount, g[:]))
 	prefixes = append(prefixes, key(tagArticles, g[:]))
-	for _, t := range []byte{tagLog, tagID, tagSeq, tagEquiv, tagUsage, tagArticle, tagArticleOf} {
+	for _, t := range []byte{tagLog, tagID, tagSeq, tagEquiv, tagUsage, tagArticle, tagArticleOf, tagCaps, tagPause, tagGroupUsage} {
 		prefixes = append(prefixes, key(t, g[:]))
 	}
 	for _, p := range prefixes {

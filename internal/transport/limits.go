@@ -8,8 +8,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/protocol"
 	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
-
-	"hearsay/internal/wire"
 )
 
 // Limits bound what the host gives all peers together and each peer alone
@@ -27,16 +25,16 @@ type Limits struct {
 	Memory         int64 // bytes the transports reserve in all
 	MemoryPerPeer  int64 // bytes they reserve for one peer
 	// StreamsPerPeerInbound bounds the streams one peer opens to each
-	// hearsay protocol: how many sync sessions, blob requests, … it can have
-	// the node serve at once.
+	// protocol named: how many sync sessions, blob requests, … it can have
+	// the node serve at once (the node names its protocols').
 	StreamsPerPeerInbound map[protocol.ID]int
 	// KeepConns is how many connections the connection manager keeps
 	// before it trims the least useful; a peer in one of the node's overlays
-	// is protected and never trimmed (Host.Protect).
+	// is protected and never trimmed (internal/gossip tags it).
 	KeepConns int
 }
 
-// DefaultLimits are a node's limits; docs/security.md gives the reason for
+// DefaultLimits are a host's limits; docs/security.md gives the reason for
 // each.
 var DefaultLimits = Limits{
 	Conns:          2048,
@@ -46,19 +44,7 @@ var DefaultLimits = Limits{
 	StreamsPerPeer: 512,
 	Memory:         1 << 30,
 	MemoryPerPeer:  64 << 20,
-	StreamsPerPeerInbound: map[protocol.ID]int{
-		// One stream per direction; a reconnecting peer's new stream may
-		// overlap its old one for a moment.
-		wire.GossipProtocol: 4,
-		// A node opens one session per group and peer at a time; a peer
-		// sharing many groups with this one may sync several at once.
-		wire.SyncProtocol: 32,
-		// A file read fetches up to 16 shards at once (node/blobclient.go),
-		// and placement stores several; a few reads may overlap.
-		wire.BlobProtocol:     64,
-		wire.RegistryProtocol: 4,
-	},
-	KeepConns: 512,
+	KeepConns:      512,
 }
 
 // resourceManager builds libp2p's resource manager from l. Whatever l does
