@@ -40,14 +40,14 @@ func (s *Sim) churn(from, to time.Duration, crashed []bool) time.Duration {
 			leavers--
 			at := within()
 			back := at + time.Duration(s.rng.Int64N(int64(s.cfg.ChurnAway)))
-			s.at(at, &event{to: i, timer: leave{graceful: s.rng.IntN(2) == 0}})
-			s.at(back, &event{to: i, timer: up{}})
+			s.at(at, event{to: i, timer: leave{graceful: s.rng.IntN(2) == 0}})
+			s.at(back, event{to: i, timer: up{}})
 			last = max(last, back)
 		}
 	}
 	for i := s.cfg.Nodes; i < len(s.nodes); i++ {
 		at := within()
-		s.at(at, &event{to: i, timer: up{}})
+		s.at(at, event{to: i, timer: up{}})
 		last = max(last, at)
 	}
 	return last
@@ -76,7 +76,7 @@ func (s *Sim) up(i int) {
 		if c, ok := s.liveOther(i, g); ok {
 			s.step(i, g, topic.Join{Contact: s.nodes[c].id})
 		}
-		s.at(time.Duration(s.rng.Int64N(int64(s.cfg.AntiEntropyEvery))), &event{to: i, group: g, timer: antiEntropy{}})
+		s.at(time.Duration(s.rng.Int64N(int64(s.cfg.AntiEntropyEvery))), event{to: i, group: g, timer: antiEntropy{}})
 	}
 }
 

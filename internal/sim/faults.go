@@ -66,7 +66,7 @@ func (s *Sim) checkNode(i int) {
 		if err := m.core.Check(); err != nil {
 			s.violate("node %d group %d: %v", i, n.groups[k], err)
 		}
-		held := len(m.store.payloads)
+		held := m.store.len()
 		if held < m.held {
 			s.violate("node %d group %d: holds %d posts, held %d", i, n.groups[k], held, m.held)
 		}

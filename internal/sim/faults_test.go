@@ -27,13 +27,10 @@ func TestFaultCheckCatchesLoss(t *testing.T) {
 		t.Fatalf("seed 7 broke an invariant: %v", s.violations)
 	}
 	for i, n := range s.nodes {
-		if len(n.in) == 0 || len(n.in[0].store.payloads) == 0 {
+		if len(n.in) == 0 || n.in[0].store.len() == 0 {
 			continue
 		}
-		for id := range n.in[0].store.payloads {
-			delete(n.in[0].store.payloads, id)
-			break
-		}
+		n.in[0].store.held = n.in[0].store.held[1:]
 		s.checkNode(i)
 		if len(s.violations) != 1 {
 			t.Fatalf("a post removed from node %d's store: violations %v", i, s.violations)

@@ -49,7 +49,8 @@ func converged(t *testing.T, s *Sim) {
 		live := 0
 		for _, i := range members {
 			n := s.nodes[i]
-			for id := range n.member(g).store.payloads {
+			for _, k := range n.member(g).store.held {
+				id := [32]byte(s.posts.items[k].ID)
 				if group[id] != g {
 					t.Fatalf("seed %d: n%d holds a post of group %d in group %d", s.cfg.Seed, i, group[id], g)
 				}

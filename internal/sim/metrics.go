@@ -175,7 +175,7 @@ func (m *metrics) result(s *Sim) Result {
 		held := 0
 		for _, i := range s.groups[g] {
 			n := s.nodes[i]
-			if _, ok := n.member(g).store.payloads[id]; ok && !n.down {
+			if !n.down && n.member(g).store.has(id) {
 				held++
 			}
 		}

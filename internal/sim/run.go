@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"container/heap"
 	"slices"
 	"time"
 
@@ -29,7 +28,7 @@ func (s *Sim) Run() Result {
 			if k, _ := slices.BinarySearch(s.groups[g], i); k > 0 {
 				contact = s.groups[g][s.rng.IntN(k)]
 			}
-			s.at(time.Duration(i)*joinEvery, &event{to: i, group: g, timer: join{contact}})
+			s.at(time.Duration(i)*joinEvery, event{to: i, group: g, timer: join{contact}})
 		}
 	}
 	start := time.Duration(s.cfg.Nodes)*joinEvery + settle
@@ -42,7 +41,7 @@ func (s *Sim) Run() Result {
 		if s.cfg.Groups > 1 {
 			group = s.rng.IntN(s.cfg.Groups)
 		}
-		s.at(start+time.Duration(p)*s.cfg.PostEvery, &event{to: -1, timer: publish{id, group}})
+		s.at(start+time.Duration(p)*s.cfg.PostEvery, event{to: -1, timer: publish{id, group}})
 	}
 	postsEnd := start + time.Duration(s.cfg.Posts)*s.cfg.PostEvery
 	if side := int(s.cfg.Partition * float64(len(s.nodes))); side > 0 {
@@ -57,14 +56,14 @@ func (s *Sim) Run() Result {
 	if crashes := int(s.cfg.Crash * float64(s.cfg.Nodes)); crashes > 0 {
 		for _, i := range s.rng.Perm(s.cfg.Nodes)[:crashes] {
 			crashed[i] = true
-			s.at(start+(postsEnd-start)/2, &event{to: i, timer: crash{}})
+			s.at(start+(postsEnd-start)/2, event{to: i, timer: crash{}})
 		}
 	}
 	back := s.churn(start, postsEnd, crashed)
 	for i := range s.cfg.Nodes {
 		for _, g := range s.nodes[i].groups {
 			jitter := time.Duration(s.rng.Int64N(int64(s.cfg.AntiEntropyEvery)))
-			s.at(start+jitter, &event{to: i, group: g, timer: antiEntropy{}})
+			s.at(start+jitter, event{to: i, group: g, timer: antiEntropy{}})
 		}
 	}
 	// Quiescence: in every group, every live member holds every post a
@@ -73,12 +72,12 @@ func (s *Sim) Run() Result {
 	// to a cap.
 	drainFrom := max(postsEnd, s.cutTo, back, postsEnd+2*s.cfg.Skew-s.cfg.MaxSkew)
 	for k := 1; k <= maxDrain; k++ {
-		s.at(drainFrom-s.now+time.Duration(k)*s.cfg.AntiEntropyEvery, &event{to: -1, timer: checkDone{last: k == maxDrain}})
+		s.at(drainFrom-s.now+time.Duration(k)*s.cfg.AntiEntropyEvery, event{to: -1, timer: checkDone{last: k == maxDrain}})
 	}
 	for s.queue.Len() > 0 && !s.done {
-		e := heap.Pop(&s.queue).(*event)
+		e := s.queue.pop()
 		s.now = e.at
-		s.handle(e)
+		s.handle(&e)
 		s.events++
 		if s.cfg.Check && e.to >= 0 {
 			s.checkNode(e.to)
@@ -104,7 +103,7 @@ func (s *Sim) quiescent() bool {
 				continue
 			}
 			live++
-			if _, ok := n.member(g).store.payloads[id]; ok {
+			if n.member(g).store.has(id) {
 				held++
 			}
 		}
@@ -146,7 +145,7 @@ func (s *Sim) handle(e *event) {
 		return
 	case antiEntropy:
 		s.step(e.to, e.group, topic.Round{})
-		s.at(s.cfg.AntiEntropyEvery, &event{to: e.to, group: e.group, timer: antiEntropy{}})
+		s.at(s.cfg.AntiEntropyEvery, event{to: e.to, group: e.group, timer: antiEntropy{}})
 		return
 	case synced:
 		s.step(e.to, e.group, topic.SyncDone{Peer: s.nodes[t.peer].id, Received: t.received})
@@ -169,8 +168,8 @@ func (s *Sim) handle(e *event) {
 	case transfer:
 		src := &from.member(e.group).store
 		for _, id := range msg.ids {
-			if p, ok := src.payloads[id]; ok {
-				if stored, _ := s.admit(e.to, e.group, id, p); stored {
+			if src.has(id) {
+				if stored, _ := s.admit(e.to, e.group, id); stored {
 					s.m.delivered(id, s.now, n.since, -1)
 				}
 			}
@@ -202,7 +201,7 @@ func (s *Sim) step(i, g int, in topic.Input) {
 			}
 			s.send(i, to, g, o.Broadcast, size)
 		case topic.SetTimer:
-			s.at(o.After, &event{to: i, group: g, timer: o.Timer})
+			s.at(o.After, event{to: i, group: g, timer: o.Timer})
 		case topic.Measure:
 			// A ping: the answer comes back after a round trip, or not at
 			// all if either leg is lost.
@@ -216,7 +215,7 @@ func (s *Sim) step(i, g int, in topic.Input) {
 				continue
 			}
 			rtt := s.latency(i, to) + s.latency(to, i)
-			s.at(rtt, &event{to: i, group: g, timer: topic.Measured{Peer: o.Peer, RTT: rtt}})
+			s.at(rtt, event{to: i, group: g, timer: topic.Measured{Peer: o.Peer, RTT: rtt}})
 		case topic.NeighborUp:
 			p := s.index[o.Peer]
 			m.links = append(m.links, link{p, s.nodes[p].epoch})
@@ -225,7 +224,7 @@ func (s *Sim) step(i, g int, in topic.Input) {
 			m.links = slices.DeleteFunc(m.links, func(l link) bool { return l.peer == p })
 		case topic.Admit:
 			// A simulated entry is refused only from the future (Skew).
-			stored, ok := s.admit(i, g, o.Msg.ID, o.Msg.Payload)
+			stored, ok := s.admit(i, g, o.Msg.ID)
 			if stored {
 				s.m.delivered(o.Msg.ID, s.now, s.nodes[i].since, o.Msg.Round+1)
 			}
@@ -276,7 +275,8 @@ func (s *Sim) publish(p publish) {
 	s.m.order = append(s.m.order, p.id)
 	s.m.groups = append(s.m.groups, p.group)
 	m := s.nodes[from].member(p.group)
-	m.store.put(p.id, s.stamps[p.id], payload)
+	s.posts.add(p.id, s.stamps[p.id])
+	m.store.put(p.id)
 	s.m.delivered(p.id, s.now, s.nodes[from].since, 0)
 	s.step(from, p.group, topic.Broadcast{ID: p.id, Payload: payload})
 }
@@ -297,8 +297,8 @@ func (s *Sim) reconcile(i, g, j int) {
 		s.step(i, g, topic.Round{})
 		return
 	}
-	client, _ := negentropy.New(&mi.store.items, 0)
-	server, _ := negentropy.New(&s.nodes[j].member(g).store.items, 0)
+	client, _ := negentropy.New(&mi.store, 0)
+	server, _ := negentropy.New(&s.nodes[j].member(g).store, 0)
 	var have, need []negentropy.ID
 	legs, bytes := 0, 0
 	for msg := client.Initiate(); msg != nil; {
@@ -324,15 +324,15 @@ func (s *Sim) reconcile(i, g, j int) {
 			received++
 		}
 	}
-	s.at(rtt, &event{to: i, group: g, timer: synced{peer: j, received: received}})
-	s.at(rtt, &event{to: j, group: g, timer: synced{peer: i}})
+	s.at(rtt, event{to: i, group: g, timer: synced{peer: j, received: received}})
+	s.at(rtt, event{to: j, group: g, timer: synced{peer: i}})
 	if len(need) > 0 {
 		s.m.moved(i, len(need))
-		s.at(rtt, &event{to: i, from: j, group: g, msg: transfer{ids: messageIDs(need)}})
+		s.at(rtt, event{to: i, from: j, group: g, msg: transfer{ids: messageIDs(need)}})
 	}
 	if len(have) > 0 {
 		s.m.moved(i, len(have))
-		s.at(rtt, &event{to: j, from: i, group: g, msg: transfer{ids: messageIDs(have)}})
+		s.at(rtt, event{to: j, from: i, group: g, msg: transfer{ids: messageIDs(have)}})
 	}
 }
 

@@ -9,13 +9,11 @@
 package sim
 
 import (
-	"container/heap"
 	"fmt"
 	"math/rand/v2"
 	"time"
 
 	"hearsay/internal/proto/hyparview"
-	"hearsay/internal/proto/negentropy"
 	"hearsay/internal/proto/plumtree"
 	"hearsay/internal/proto/topic"
 )
@@ -121,29 +119,6 @@ type member struct {
 
 type link struct{ peer, epoch int }
 
-// store is a member's entries of its group: payloads by id, and the items
-// reconciliation ranges over.
-type store struct {
-	payloads map[plumtree.MessageID][]byte
-	items    negentropy.Tree
-}
-
-func (s *store) Payload(id plumtree.MessageID) ([]byte, bool) { p, ok := s.payloads[id]; return p, ok }
-
-// put stores an entry stamped at the given time and reports whether it
-// was new. NB: the index key is the author's stamp, the same on every
-// replica, as the node keys an entry by its author's timestamp; a local
-// arrival time would place one entry differently on two nodes, and
-// reconciliation would resend entries both hold.
-func (s *store) put(id plumtree.MessageID, stamp time.Duration, payload []byte) bool {
-	if _, ok := s.payloads[id]; ok {
-		return false
-	}
-	s.payloads[id] = payload
-	s.items.Insert(negentropy.Item{Timestamp: uint64(stamp), ID: negentropy.ID(id)})
-	return true
-}
-
 // Sim is one run in progress.
 type Sim struct {
 	cfg   Config
@@ -167,6 +142,8 @@ type Sim struct {
 	// stamps are the posts' stamps, each its author's hybrid clock when it
 	// wrote it, offset by Config.Skew so that none is negative.
 	stamps map[plumtree.MessageID]time.Duration
+	// posts are the posts published, which the stores refer to.
+	posts catalog
 }
 
 // severed reports whether a and b are on two sides of a partition now.
@@ -181,7 +158,7 @@ func New(cfg Config) *Sim {
 		cfg.GroupsPerNode = 3
 	}
 	s := &Sim{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 0x5eed)), index: map[hyparview.PeerID]int{},
-		stamps: map[plumtree.MessageID]time.Duration{}}
+		stamps: map[plumtree.MessageID]time.Duration{}, posts: catalog{ordinal: map[plumtree.MessageID]uint32{}}}
 	s.m = metrics{published: map[plumtree.MessageID]time.Duration{}, copies: map[plumtree.MessageID]int{}}
 	newcomers := int(cfg.Churn * float64(cfg.Nodes) / 2)
 	s.groups = make([][]int, cfg.Groups)
@@ -189,7 +166,7 @@ func New(cfg Config) *Sim {
 		id := hyparview.PeerID(fmt.Sprintf("n%d", i))
 		n := &node{id: id, down: i >= cfg.Nodes, groups: groups}
 		for _, g := range groups {
-			m := &member{store: store{payloads: map[plumtree.MessageID][]byte{}}}
+			m := &member{store: store{posts: &s.posts}}
 			n.in = append(n.in, m)
 			s.groups[g] = append(s.groups[g], i)
 		}
@@ -222,14 +199,14 @@ func (s *Sim) admissible(i int, id plumtree.MessageID, at time.Duration) bool {
 // admit stores post id in node i's part of group g if it is admissible
 // now: ok reports whether it was, stored whether it was new. A refusal is
 // counted.
-func (s *Sim) admit(i, g int, id plumtree.MessageID, payload []byte) (stored, ok bool) {
+func (s *Sim) admit(i, g int, id plumtree.MessageID) (stored, ok bool) {
 	if !s.admissible(i, id, s.now) {
 		s.m.future++
 		return false, false
 	}
 	n := s.nodes[i]
 	n.last = max(n.last, s.stamps[id])
-	return n.member(g).store.put(id, s.stamps[id], payload), true
+	return n.member(g).store.put(id), true
 }
 
 // fresh gives node i new cores in each of its groups, keeping its stores.
@@ -251,42 +228,6 @@ func (s *Sim) fresh(i int) {
 
 // epoch is the wall time the virtual clock starts at, for the cores.
 var epoch = time.Unix(0, 0).UTC()
-
-type event struct {
-	at   time.Duration
-	seq  int
-	to   int
-	from int
-	// group is the group a message or a timer belongs to; epoch is the
-	// incarnation of node to that it was meant for.
-	group, epoch int
-	msg          any // a hyparview.Message, a plumtree.Message or a transfer
-	timer        any // a topic.Timer, a topic.Measured or a local action
-}
-
-type eventQueue []*event
-
-func (q eventQueue) Len() int { return len(q) }
-func (q eventQueue) Less(i, j int) bool {
-	return q[i].at < q[j].at || q[i].at == q[j].at && q[i].seq < q[j].seq
-}
-func (q eventQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
-func (q *eventQueue) Push(x any)   { *q = append(*q, x.(*event)) }
-func (q *eventQueue) Pop() any {
-	old := *q
-	e := old[len(old)-1]
-	*q = old[:len(old)-1]
-	return e
-}
-
-func (s *Sim) at(delay time.Duration, e *event) {
-	s.seq++
-	e.at, e.seq = s.now+delay, s.seq
-	if e.to >= 0 {
-		e.epoch = s.nodes[e.to].epoch
-	}
-	heap.Push(&s.queue, e)
-}
 
 // local actions scheduled as timers
 type (
@@ -314,7 +255,7 @@ func (s *Sim) send(from, to, group int, msg any, payloadBytes int) {
 		copies = 2
 	}
 	for range copies {
-		s.at(s.latency(from, to), &event{to: to, from: from, group: group, msg: msg})
+		s.at(s.latency(from, to), event{to: to, from: from, group: group, msg: msg})
 	}
 }
 
