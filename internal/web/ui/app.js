@@ -540,7 +540,7 @@ async function networkPage() {
       h("div", { class: "scroll" }, h("table", {}, h("thead", {}, h("tr", {}, ["group", "entries", "digest", "neighbours", "round trip", "last sync"].map(x => h("th", {}, x)))),
         h("tbody", {}, st.groups.map(g => h("tr", {}, h("td", {}, h("a", { href: "#/g/" + g.id }, g.name)), h("td", {}, g.entries),
           h("td", { class: "mono" }, short(g.digest)), h("td", {}, g.neighbours.length),
-          h("td", {}, g.neighbour_rtt_ms ? g.neighbour_rtt_ms.toFixed(g.neighbour_rtt_ms < 10 ? 1 : 0) + " ms" : "–"), h("td", {}, when(g.last_sync))))))),
+          h("td", {}, g.neighbour_rtt_ms ? g.neighbour_rtt_ms.toFixed(g.neighbour_rtt_ms < 10 ? 1 : 0) + " ms" : "–"), h("td", {}, g.paused ? h("strong", { title: "over this node's caps: hearsay group resume" }, "paused") : when(g.last_sync))))))),
       h("h2", {}, "Peers"),
       peers.length ? h("div", { class: "scroll" }, h("table", {}, h("thead", {}, h("tr", {}, ["peer", "in", "out", "violations"].map(x => h("th", {}, x)))),
         h("tbody", {}, peers.map(p => h("tr", {}, h("td", { class: "mono", title: p.peer_id }, peerShort(p.peer_id)), h("td", {}, p.bytes_in), h("td", {}, p.bytes_out), h("td", {}, p.violations))))))
