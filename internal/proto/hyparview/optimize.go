@@ -39,7 +39,7 @@ import (
 // optimization is the state of the trades.
 type optimization struct {
 	// rtt holds the measured round-trip times of peers in either view.
-	rtt map[PeerID]time.Duration
+	rtt rtts
 	// biased marks the neighbours a trade brought.
 	biased map[PeerID]bool
 	// pending is the passive peer an Optimize is out to, and replacing
@@ -70,16 +70,12 @@ func (s *State) optimize() {
 		o.declined[o.pending] = true // lost, or the peer is gone
 		o.pending = ""
 	}
-	for p := range o.rtt {
-		if !slices.Contains(s.active, p) && !slices.Contains(s.passive, p) {
-			delete(o.rtt, p)
-		}
-	}
+	o.rtt.keep(func(p PeerID) bool { return slices.Contains(s.active, p) || slices.Contains(s.passive, p) })
 	if len(s.active) == 0 {
 		return // the refill's business
 	}
 	for _, p := range s.active {
-		if _, ok := o.rtt[p]; !ok {
+		if _, ok := o.rtt.get(p); !ok {
 			s.measure(p)
 		}
 	}
@@ -87,19 +83,19 @@ func (s *State) optimize() {
 	worst, tradeable := s.slowest()
 	var best PeerID
 	for _, p := range s.passive {
-		if rtt, ok := o.rtt[p]; ok && !o.declined[p] && (best == "" || rtt < o.rtt[best]) {
+		if rtt, ok := o.rtt.get(p); ok && !o.declined[p] && (best == "" || rtt < o.rtt.of(best)) {
 			best = p
 		}
 	}
-	if best != "" && (!full || tradeable && better(o.rtt[best], o.rtt[worst])) {
+	if best != "" && (!full || tradeable && better(o.rtt.of(best), o.rtt.of(worst))) {
 		o.pending, o.replacing, o.sentEarlier = best, worst, false
-		s.send(best, Optimize{RTT: o.rtt[best]})
+		s.send(best, Optimize{RTT: o.rtt.of(best)})
 		return
 	}
 	n := 0
 	for _, i := range s.rng.Perm(len(s.passive)) {
 		if p := s.passive[i]; n < measurePerTick {
-			if _, ok := o.rtt[p]; !ok && s.measure(p) {
+			if _, ok := o.rtt.get(p); !ok && s.measure(p) {
 				n++
 			}
 		}
@@ -132,7 +128,7 @@ func (s *State) slowest() (PeerID, bool) {
 		if s.keep != nil && s.keep(p) {
 			continue
 		}
-		if rtt, ok := s.opt.rtt[p]; ok && (worst == "" || rtt > s.opt.rtt[worst]) {
+		if rtt, ok := s.opt.rtt.get(p); ok && (worst == "" || rtt > s.opt.rtt.of(worst)) {
 			worst = p
 		}
 	}
@@ -150,7 +146,7 @@ func (s *State) receiveOptimize(from PeerID, m Optimize) {
 		s.send(from, OptimizeReply{Accept: true})
 	default:
 		d, ok := s.slowest()
-		if !ok || !better(m.RTT, s.opt.rtt[d]) {
+		if !ok || !better(m.RTT, s.opt.rtt.of(d)) {
 			s.send(from, OptimizeReply{})
 			return
 		}
@@ -194,4 +190,41 @@ func (s *State) receiveOptimizeReply(from PeerID, m OptimizeReply) {
 		s.addActive(from)
 		o.biased[from] = true
 	}
+}
+
+// rtts are round-trip times by peer: a list, as a node measures only the
+// few dozen peers of its views, which a map would hold at several times
+// the bytes.
+type rtts []peerRTT
+
+type peerRTT struct {
+	peer PeerID
+	rtt  time.Duration
+}
+
+func (r rtts) get(p PeerID) (time.Duration, bool) {
+	for _, m := range r {
+		if m.peer == p {
+			return m.rtt, true
+		}
+	}
+	return 0, false
+}
+
+// of is p's round-trip time, or zero if it was not measured.
+func (r rtts) of(p PeerID) time.Duration { rtt, _ := r.get(p); return rtt }
+
+func (r *rtts) set(p PeerID, rtt time.Duration) {
+	for i := range *r {
+		if (*r)[i].peer == p {
+			(*r)[i].rtt = rtt
+			return
+		}
+	}
+	*r = append(*r, peerRTT{p, rtt})
+}
+
+// keep forgets the peers that in rejects.
+func (r *rtts) keep(in func(PeerID) bool) {
+	*r = slices.DeleteFunc(*r, func(m peerRTT) bool { return !in(m.peer) })
 }

@@ -50,7 +50,7 @@ type State struct {
 // New makes the State of node self. Call Start once, then Step.
 func New(cfg Config, self PeerID, rng *rand.Rand) *State {
 	return &State{cfg: cfg, self: self, rng: rng, refused: map[PeerID]bool{}, opt: optimization{
-		rtt: map[PeerID]time.Duration{}, biased: map[PeerID]bool{}, declined: map[PeerID]bool{}, measuring: map[PeerID]bool{}}}
+		biased: map[PeerID]bool{}, declined: map[PeerID]bool{}, measuring: map[PeerID]bool{}}}
 }
 
 // Start arms the shuffle timer and, unless their periods are zero, the
@@ -78,7 +78,7 @@ func (s *State) Passive() []PeerID { return slices.Clone(s.passive) }
 func (s *State) Keep(keep func(PeerID) bool) { s.keep = keep }
 
 // RTT is the measured round-trip time to a peer of either view.
-func (s *State) RTT(p PeerID) (time.Duration, bool) { rtt, ok := s.opt.rtt[p]; return rtt, ok }
+func (s *State) RTT(p PeerID) (time.Duration, bool) { return s.opt.rtt.get(p) }
 
 // Step processes one input and returns what to do.
 func (s *State) Step(in Input) []Output {
@@ -110,7 +110,7 @@ func (s *State) Step(in Input) []Output {
 	case Measured:
 		delete(s.opt.measuring, in.Peer)
 		if slices.Contains(s.active, in.Peer) || slices.Contains(s.passive, in.Peer) {
-			s.opt.rtt[in.Peer] = in.RTT
+			s.opt.rtt.set(in.Peer, in.RTT)
 		}
 	case PeerDown:
 		s.forget(in.Peer)

@@ -10,8 +10,7 @@ type State struct {
 	eager []PeerID // in the order they became eager
 	lazy  []PeerID
 
-	seen      map[MessageID]bool
-	seenOrder []MessageID // oldest first, to forget beyond MaxSeen
+	seen seenSet // to forget beyond MaxSeen
 
 	missing map[MessageID][]announcer // ids announced but not received
 	armed   map[MessageID]bool        // a graft timer runs for the id
@@ -43,7 +42,7 @@ type announcer struct {
 
 // New makes the State of a node whose payloads store reads.
 func New(cfg Config, store Store) *State {
-	return &State{cfg: cfg, store: store, seen: map[MessageID]bool{}, missing: map[MessageID][]announcer{},
+	return &State{cfg: cfg, store: store, missing: map[MessageID][]announcer{},
 		armed: map[MessageID]bool{}, queued: map[PeerID][]Announcement{}, grafted: map[PeerID]bool{}, fed: map[PeerID]bool{}}
 }
 
@@ -62,14 +61,14 @@ func (s *State) InTree(p PeerID) bool { return len(s.fed) > 0 && slices.Contains
 // Seen reports whether the message was received (or broadcast) here, as
 // far as MaxSeen remembers: a driver that validates a message before the
 // State sees it need not validate a copy of one it has seen.
-func (s *State) Seen(id MessageID) bool { return s.seen[id] }
+func (s *State) Seen(id MessageID) bool { return s.seen.has(id) }
 
 // Step processes one input and returns what to do.
 func (s *State) Step(in Input) []Output {
 	s.out = nil
 	switch in := in.(type) {
 	case Broadcast:
-		if !s.seen[in.ID] {
+		if !s.seen.has(in.ID) {
 			s.markSeen(in.ID)
 			s.enter(in.ID)
 			s.push(in.ID, in.Payload, 0, "")
@@ -125,7 +124,7 @@ func (s *State) receive(from PeerID, m Message) {
 	if !s.neighbour(from) {
 		switch m := m.(type) {
 		case Gossip:
-			if s.seen[m.ID] {
+			if s.seen.has(m.ID) {
 				s.send(from, Prune{})
 				return
 			}
@@ -141,7 +140,7 @@ func (s *State) receive(from PeerID, m Message) {
 	}
 	switch m := m.(type) {
 	case Gossip:
-		if s.seen[m.ID] {
+		if s.seen.has(m.ID) {
 			// A second copy: this link is redundant, for this message.
 			if s.mayPrune(from, m.ID) {
 				s.makeLazy(from)
@@ -177,7 +176,7 @@ func (s *State) receive(from PeerID, m Message) {
 // a graft timer for each, within MaxMissing ids and maxAnnouncers each.
 func (s *State) announced(from PeerID, m IHave) {
 	for _, a := range m.Announced {
-		if s.seen[a.ID] || !s.armed[a.ID] && len(s.armed) >= s.cfg.MaxMissing {
+		if s.seen.has(a.ID) || !s.armed[a.ID] && len(s.armed) >= s.cfg.MaxMissing {
 			continue
 		}
 		anns := s.missing[a.ID]
@@ -238,7 +237,7 @@ func (s *State) flush() {
 // first announcer would make as many new eager links, and cycles.
 func (s *State) graft(id MessageID) {
 	anns := s.missing[id]
-	if s.seen[id] || len(anns) == 0 {
+	if s.seen.has(id) || len(anns) == 0 {
 		delete(s.armed, id)
 		delete(s.missing, id)
 		return
@@ -274,12 +273,7 @@ func (s *State) makeLazy(p PeerID) {
 }
 
 func (s *State) markSeen(id MessageID) {
-	s.seen[id] = true
-	s.seenOrder = append(s.seenOrder, id)
-	if len(s.seenOrder) > s.cfg.MaxSeen {
-		delete(s.seen, s.seenOrder[0])
-		s.seenOrder = s.seenOrder[1:]
-	}
+	s.seen.add(id, s.cfg.MaxSeen)
 }
 
 func (s *State) send(to PeerID, m Message) { s.out = append(s.out, Send{To: to, Msg: m}) }
