@@ -73,7 +73,7 @@ type metrics struct {
 	order     []plumtree.MessageID
 	groups    []int                      // groups[k] is the group of order[k]
 	copies    map[plumtree.MessageID]int // payload messages sent per post
-	hops      []int
+	hops      []int // hops[h] counts the deliveries at h hops, h > 0
 	latencies []time.Duration
 	msgs      int
 	bytes     int
@@ -129,7 +129,10 @@ func size(msg any) int {
 // which is no latency.
 func (m *metrics) delivered(id plumtree.MessageID, at, since time.Duration, hops int) {
 	if hops > 0 {
-		m.hops = append(m.hops, hops)
+		if hops >= len(m.hops) {
+			m.hops = append(m.hops, make([]int, hops+1-len(m.hops))...)
+		}
+		m.hops[hops]++
 	}
 	if hops != 0 && m.published[id] >= since {
 		m.latencies = append(m.latencies, at-m.published[id])
@@ -203,9 +206,8 @@ func (m *metrics) result(s *Sim) Result {
 	if expected > 0 {
 		r.RMR = float64(sent)/float64(expected) - 1
 	}
-	slices.Sort(m.hops)
-	if len(m.hops) > 0 {
-		r.HopsP50, r.HopsP99, r.HopsMax = m.hops[len(m.hops)/2], m.hops[len(m.hops)*99/100], m.hops[len(m.hops)-1]
+	if n := sum(m.hops); n > 0 {
+		r.HopsP50, r.HopsP99, r.HopsMax = rank(m.hops, n/2), rank(m.hops, n*99/100), len(m.hops)-1
 	}
 	slices.Sort(m.latencies)
 	if len(m.latencies) > 0 {
@@ -226,6 +228,26 @@ func (m *metrics) result(s *Sim) Result {
 		r.IdleBytesPerMemberPerS = float64(m.idleBytes) / float64(memberships) / span
 	}
 	return r
+}
+
+func sum(counts []int) int {
+	n := 0
+	for _, c := range counts {
+		n += c
+	}
+	return n
+}
+
+// rank is the value of the k-th smallest (from 0) of the values counts
+// counts: counts[v] of value v.
+func rank(counts []int, k int) int {
+	for v, c := range counts {
+		if k < c {
+			return v
+		}
+		k -= c
+	}
+	panic("sim: rank beyond the count")
 }
 
 // connections is the mean, p99 and max over the live nodes of their
