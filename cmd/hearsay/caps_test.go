@@ -30,32 +30,19 @@ func TestCapsPauseAGroupOnOneNode(t *testing.T) {
 	b := serve(t, dir, "--home", "b", "--bootstrap", a.addrs[0])
 	apiA, tokenA := servedAPI(t, filepath.Join(dir, "a"))
 	apiB, tokenB := servedAPI(t, filepath.Join(dir, "b"))
-	call := func(method, url, token string, body any, into any) int {
-		t.Helper()
-		raw, _ := json.Marshal(body)
-		req, _ := http.NewRequest(method, url, bytes.NewReader(raw))
+	post := func(api, token, text string) int {
+		raw, _ := json.Marshal(map[string]string{"text": text})
+		req, _ := http.NewRequest("POST", api+"/api/v1/groups/"+g+"/posts", bytes.NewReader(raw))
 		req.Header.Set("Authorization", "Bearer "+token)
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer resp.Body.Close()
-		if into != nil {
-			json.NewDecoder(resp.Body).Decode(into)
-		}
+		resp.Body.Close()
 		return resp.StatusCode
 	}
-	info := func(api, token string) node.GroupInfo {
-		var gi node.GroupInfo
-		if code := call("GET", api+"/api/v1/groups/"+g, token, nil, &gi); code != http.StatusOK {
-			t.Fatalf("group info: HTTP %d", code)
-		}
-		return gi
-	}
-	post := func(api, token, text string) int {
-		return call("POST", api+"/api/v1/groups/"+g+"/posts", token, map[string]string{"text": text}, nil)
-	}
+	info := func(api, token string) node.GroupInfo { return groupInfoOver(t, api, token, g) }
 	held := info(apiB, tokenB).Entries // the genesis, before the caps
 	const posts = 12
 	for i := range posts {
