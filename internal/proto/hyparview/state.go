@@ -94,13 +94,14 @@ func (s *State) Step(in Input) []Output {
 	case TimerFired:
 		switch in.Timer {
 		case ShuffleTimer:
-			clear(s.refused)
+			// NB: new maps, not clear: a cleared map keeps the room it grew
+			// to (the refusals of a join), for every group a node is in.
+			s.refused = map[PeerID]bool{}
 			s.shuffle()
 			s.refill()
 			s.out = append(s.out, SetTimer{Timer: ShuffleTimer, After: s.cfg.ShuffleEvery})
 		case RepairTimer:
-			clear(s.opt.declined)
-			clear(s.opt.measuring)
+			s.opt.declined, s.opt.measuring = map[PeerID]bool{}, map[PeerID]bool{}
 			s.repair()
 			s.out = append(s.out, SetTimer{Timer: RepairTimer, After: s.cfg.RepairEvery})
 		case OptimizeTimer:
@@ -242,7 +243,7 @@ func (s *State) repair() {
 	case len(s.passive) == 0:
 		s.shuffle()
 	default:
-		clear(s.refused)
+		s.refused = map[PeerID]bool{}
 		s.insist = true
 		s.refill()
 	}
