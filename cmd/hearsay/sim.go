@@ -27,7 +27,7 @@ type simResult struct {
 
 func (c *cli) simCmd() *cobra.Command {
 	cfg := sim.DefaultConfig(1000, 100)
-	var cpuProfile, memProfile string
+	var cpuProfile, memProfile, attack string
 	cmd := &cobra.Command{
 		Use:   "sim",
 		Short: "Simulate a network running the real protocol cores (deterministic: same seed, same output)",
@@ -38,9 +38,27 @@ func (c *cli) simCmd() *cobra.Command {
 			"With --groups G, each node joins one to three of G groups, each group with its own overlay\n" +
 			"and broadcast tree; each post goes to a random group, reaches that group's members only, and\n" +
 			"the figures pool the groups. With --churn F, a fraction F of the nodes leave during the posts\n" +
-			"and come back within 30 s with their stores, and half as many brand-new nodes join.",
+			"and come back within 30 s with their stores, and half as many brand-new nodes join.\n\n" +
+			"With --attack PLAN, a fraction --attackers (default 0.2) of the nodes attack during the\n" +
+			"posts, running the same core; every honest node scores its peers with the node's score core\n" +
+			"and bans as the node does. Delivery and latency are then the honest posts' at the honest\n" +
+			"nodes, and a last line says what the attackers got: entries stored of one attacker against\n" +
+			"--quota (entries per author, default 8), bans, honest peers banned, and the seconds until\n" +
+			"an attacker was out of every honest active view. The plans (docs/security.md):\n" +
+			"  flood         a member pushes far beyond its quota\n" +
+			"  forged        entries whose signatures do not verify\n" +
+			"  inadmissible  validly signed entries of a non-member\n" +
+			"  equivocate    two different entries for each sequence number\n" +
+			"  future        entries stamped an hour ahead\n" +
+			"  malformed     oversized and malformed frames\n" +
+			"  replay        old entries pushed again as new\n" +
+			"  withhold      accepts everything, never forwards nor serves\n" +
+			"  sybil         a fresh identity every 10 s, each flooding\n" +
+			"  eclipse       every attacker joins through one victim, again and again, and withholds\n" +
+			"  quota         a member writes its whole quota at once\n" +
+			"  exhaust       sync sessions opened and never finished",
 		Args: exactArgs(0),
-		RunE: func(*cobra.Command, []string) error {
+		RunE: func(cc *cobra.Command, _ []string) error {
 			switch {
 			case cfg.Nodes < 2:
 				return fmt.Errorf("--nodes must be at least 2, got %d", cfg.Nodes)
@@ -64,6 +82,26 @@ func (c *cli) simCmd() *cobra.Command {
 				return fmt.Errorf("--prune-window must not be negative, got %v", cfg.Broadcast.PruneWindow)
 			case cfg.Skew < 0 || cfg.Skew > 24*time.Hour:
 				return fmt.Errorf("--skew must be in [0, 24h], got %v", cfg.Skew)
+			case cfg.Quota < 1:
+				return fmt.Errorf("--quota must be at least 1, got %d", cfg.Quota)
+			}
+			if attack != "" {
+				plan, err := sim.ParsePlan(attack)
+				if err != nil {
+					return err
+				}
+				if !cc.Flags().Changed("attackers") {
+					cfg.Attackers = 0.2
+				}
+				if cfg.Attackers <= 0 || cfg.Attackers >= 1 {
+					return fmt.Errorf("--attackers must be in (0, 1), got %v", cfg.Attackers)
+				}
+				if cfg.Crash > 0 || cfg.Churn > 0 {
+					return errors.New("--attack runs without --crash and --churn")
+				}
+				cfg.Attack = plan
+			} else if cc.Flags().Changed("attackers") || cc.Flags().Changed("quota") {
+				return errors.New("--attackers and --quota want --attack")
 			}
 			if cpuProfile != "" {
 				f, err := os.Create(cpuProfile)
@@ -115,10 +153,23 @@ func (c *cli) simCmd() *cobra.Command {
 				r.LatencyP50, r.LatencyP99, r.MsgsPerNodePerEntry, r.BytesPerNodePerEntry,
 				r.ConnectionsMean, r.ConnectionsP99, r.ConnectionsMax, r.IdleMsgsPerMemberPerS, r.IdleBytesPerMemberPerS,
 				r.WallS, r.Events, r.EventsPerS, r.MaxRSSMB, r.RSSPerNode/1024)
+			if err != nil || r.Attack == nil {
+				return err
+			}
+			a := r.Attack
+			_, err = fmt.Fprintf(c.stdout, "attack %s: %d attackers; stored of one attacker max %d (quota %d, all its identities %d); "+
+				"refused %d (future %d); bans %d, honest banned %d; cut off %d (not %d) after s p50 %.1f p99 %.1f max %.1f; "+
+				"victim delivery %.4f; proof holders %.4f; sessions refused %d (honest %d), peak open %d\n",
+				a.Plan, a.Attackers, a.StoredMax, a.Quota, a.StoredPerAttackerMax, a.Refused, a.Future, a.Bans, a.HonestBanned,
+				a.CutOff, a.NotCutOff, a.CutOffP50, a.CutOffP99, a.CutOffMax, a.VictimDelivery, a.ProofHolders,
+				a.SessionsRefused, a.HonestSessionsRefused, a.PeakOpen)
 			return err
 		},
 	}
 	f := cmd.Flags()
+	f.StringVar(&attack, "attack", "", "an attack plan (see above): a fraction --attackers of the nodes attack during the posts")
+	f.Float64Var(&cfg.Attackers, "attackers", 0.2, "with --attack, the fraction of the nodes that attack")
+	f.IntVar(&cfg.Quota, "quota", sim.DefaultQuota, "with --attack, the entries per author an honest node stores")
 	f.IntVar(&cfg.Nodes, "nodes", cfg.Nodes, "how many nodes")
 	f.IntVar(&cfg.Groups, "groups", cfg.Groups, "how many groups; each node joins one to --groups-per-node")
 	f.IntVar(&cfg.GroupsPerNode, "groups-per-node", 3, "the most groups a node joins (each node: one to this many, equally likely)")

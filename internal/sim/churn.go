@@ -85,7 +85,7 @@ func (s *Sim) up(i int) {
 // connected to.
 func (s *Sim) reachable(i, g, j int) bool {
 	n := s.nodes[j]
-	if n.down {
+	if n.down || s.att.refused(s, i, j) {
 		return false
 	}
 	for _, l := range s.nodes[i].member(g).links {

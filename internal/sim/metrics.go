@@ -66,6 +66,8 @@ type Result struct {
 	// Future counts the copies refused as from the future (Config.Skew):
 	// pushes and entries of sync sessions.
 	Future int `json:"refused_future,omitempty"`
+	// Attack is what an attacked run measured (Config.Attack).
+	Attack *AttackResult `json:"attack,omitempty"`
 }
 
 type metrics struct {
@@ -164,7 +166,7 @@ func (m *metrics) result(s *Sim) Result {
 	live := make([]int, len(s.groups)) // live members per group
 	for g, members := range s.groups {
 		for _, i := range members {
-			if !s.nodes[i].down {
+			if !s.nodes[i].down && !s.att.is(i) {
 				live[g]++
 			}
 		}
@@ -178,7 +180,7 @@ func (m *metrics) result(s *Sim) Result {
 		held := 0
 		for _, i := range s.groups[g] {
 			n := s.nodes[i]
-			if !n.down && n.member(g).store.has(id) {
+			if !n.down && !s.att.is(i) && n.member(g).store.has(id) {
 				held++
 			}
 		}
@@ -219,6 +221,9 @@ func (m *metrics) result(s *Sim) Result {
 		r.BytesPerNodePerEntry = float64(m.bytes) / float64(members)
 	}
 	r.ConnectionsMean, r.ConnectionsP99, r.ConnectionsMax = connections(s)
+	if s.att != nil {
+		r.Attack = s.att.result(s)
+	}
 	memberships := 0
 	for _, ms := range s.groups {
 		memberships += len(ms)

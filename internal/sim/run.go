@@ -66,6 +66,9 @@ func (s *Sim) Run() Result {
 			s.at(start+jitter, event{to: i, group: g, timer: antiEntropy{}})
 		}
 	}
+	if s.att != nil {
+		s.att.schedule(s, start, postsEnd)
+	}
 	// Quiescence: in every group, every live member holds every post a
 	// live member holds. It is checked each anti-entropy period after the
 	// last post (and the partition's end, and the churn's last return), up
@@ -99,7 +102,7 @@ func (s *Sim) quiescent() bool {
 		held, live := 0, 0
 		for _, i := range s.groups[g] {
 			n := s.nodes[i]
-			if n.down {
+			if n.down || s.att.is(i) {
 				continue
 			}
 			live++
@@ -124,6 +127,12 @@ func (s *Sim) handle(e *event) {
 		return
 	case up:
 		s.up(e.to)
+		return
+	case viewCheck:
+		s.att.checkViews(s)
+		return
+	case sessionEnd:
+		s.att.closeSession(t.server, t.client)
 		return
 	}
 	n := s.nodes[e.to]
@@ -150,6 +159,12 @@ func (s *Sim) handle(e *event) {
 	case synced:
 		s.step(e.to, e.group, topic.SyncDone{Peer: s.nodes[t.peer].id, Received: t.received})
 		return
+	case attackAct:
+		s.att.act(s, e.to, e.group)
+		return
+	case sybil:
+		s.att.spawn(s, e.to)
+		return
 	case topic.Timer:
 		s.step(e.to, e.group, topic.TimerFired{Timer: t})
 		return
@@ -158,6 +173,9 @@ func (s *Sim) handle(e *event) {
 		return
 	}
 	from := s.nodes[e.from]
+	if _, ok := e.msg.(transfer); !ok && s.att != nil && s.att.ignores(s, e.to, e.from) {
+		return
+	}
 	switch msg := e.msg.(type) {
 	case hyparview.Message:
 		s.heard(e.to, e.group, e.from)
@@ -166,6 +184,10 @@ func (s *Sim) handle(e *event) {
 		s.heard(e.to, e.group, e.from)
 		s.step(e.to, e.group, topic.Receive{From: from.id, Broadcast: msg})
 	case transfer:
+		if s.att != nil {
+			s.att.transfer(s, e, msg)
+			return
+		}
 		src := &from.member(e.group).store
 		for _, id := range msg.ids {
 			if src.has(id) {
@@ -223,6 +245,10 @@ func (s *Sim) step(i, g int, in topic.Input) {
 			p := s.index[o.Peer]
 			m.links = slices.DeleteFunc(m.links, func(l link) bool { return l.peer == p })
 		case topic.Admit:
+			if s.att != nil {
+				s.att.pushed(s, i, g, o)
+				continue
+			}
 			// A simulated entry is refused only from the future (Skew).
 			stored, ok := s.admit(i, g, o.Msg.ID)
 			if stored {
@@ -259,7 +285,7 @@ var payload = make([]byte, 300)
 func (s *Sim) publish(p publish) {
 	var live []int
 	for _, i := range s.groups[p.group] {
-		if !s.nodes[i].down {
+		if !s.nodes[i].down && !s.att.is(i) {
 			live = append(live, i)
 		}
 	}
@@ -283,7 +309,11 @@ func (s *Sim) publish(p publish) {
 
 // transfer carries the entries a sync session moves; it arrives after the
 // session's round trips.
-type transfer struct{ ids []plumtree.MessageID }
+type transfer struct {
+	ids []plumtree.MessageID
+	// toClient: the session's client receives them.
+	toClient bool
+}
 
 // reconcile runs node i's sync session of group g with node j, the peer
 // its core picked, using the real Negentropy sessions over both stores. A
@@ -295,6 +325,10 @@ func (s *Sim) reconcile(i, g, j int) {
 	if !s.reachable(i, g, j) {
 		s.step(i, g, topic.SyncFailed{Peer: s.nodes[j].id, Unreachable: true})
 		s.step(i, g, topic.Round{})
+		return
+	}
+	if s.att != nil && s.att.session(s, i, j) {
+		s.step(i, g, topic.SyncFailed{Peer: s.nodes[j].id})
 		return
 	}
 	client, _ := negentropy.New(&mi.store, 0)
@@ -328,9 +362,9 @@ func (s *Sim) reconcile(i, g, j int) {
 	s.at(rtt, event{to: j, group: g, timer: synced{peer: i}})
 	if len(need) > 0 {
 		s.m.moved(i, len(need))
-		s.at(rtt, event{to: i, from: j, group: g, msg: transfer{ids: messageIDs(need)}})
+		s.at(rtt, event{to: i, from: j, group: g, msg: transfer{ids: messageIDs(need), toClient: true}})
 	}
-	if len(have) > 0 {
+	if len(have) > 0 && !s.att.withholds(i) {
 		s.m.moved(i, len(have))
 		s.at(rtt, event{to: j, from: i, group: g, msg: transfer{ids: messageIDs(have)}})
 	}

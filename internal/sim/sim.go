@@ -66,6 +66,14 @@ type Config struct {
 	// forwarded — until its time comes, as group.MaxSkew has the node do
 	// (TestMaxSkewIsTheNodes). Zero: one clock.
 	Skew, MaxSkew time.Duration
+	// Attack, if set, has a fraction Attackers of the initial nodes attack
+	// during the posts, per plan (attack.go); Quota is then the entries
+	// per author an honest node stores (zero: DefaultQuota). The figures
+	// are the honest posts' at the honest nodes, and Result.Attack says
+	// what the attackers got.
+	Attack    Plan
+	Attackers float64
+	Quota     int
 }
 
 // DefaultConfig is a run of n nodes and p posts in one group with no
@@ -144,6 +152,8 @@ type Sim struct {
 	stamps map[plumtree.MessageID]time.Duration
 	// posts are the posts published, which the stores refer to.
 	posts catalog
+	// att is the attack in progress; nil without one.
+	att *attack
 }
 
 // severed reports whether a and b are on two sides of a partition now.
@@ -178,6 +188,9 @@ func New(cfg Config) *Sim {
 		for _, n := range s.nodes {
 			n.offset = time.Duration(s.rng.Int64N(2*int64(cfg.Skew)+1)) - cfg.Skew
 		}
+	}
+	if cfg.Attack != "" {
+		s.att = newAttack(s)
 	}
 	return s
 }
@@ -246,6 +259,9 @@ type (
 // send puts a message on the wire: lost with probability Drop, doubled with
 // probability Dup, each copy after its own latency.
 func (s *Sim) send(from, to, group int, msg any, payloadBytes int) {
+	if s.att != nil && !s.att.sends(s, from, to, msg) {
+		return
+	}
 	s.m.count(from, msg, payloadBytes)
 	if s.rng.Float64() < s.cfg.Drop || s.severed(from, to) {
 		return
