@@ -7,13 +7,14 @@ import (
 )
 
 // TestSimIsDeterministic runs `hearsay sim` twice, with one group and no
-// churn, then with groups and churn: every figure but the process's own
+// churn, then with groups and churn, then attacked: every figure but the process's own
 // wall time, speed and memory is identical (the count of events too).
 func TestSimIsDeterministic(t *testing.T) {
 	dir := t.TempDir()
 	for _, args := range [][]string{
 		{"--nodes", "300", "--posts", "20", "--seed", "3", "--drop", "0.05"},
 		{"--nodes", "200", "--posts", "20", "--seed", "2", "--groups", "5", "--churn", "0.2"},
+		{"--nodes", "100", "--posts", "20", "--attack", "sybil"},
 	} {
 		var runs []map[string]any
 		for range 2 {
@@ -50,6 +51,11 @@ func TestSimRejectsOutOfRange(t *testing.T) {
 		{[]string{"--post-every", "0s"}, "--post-every must be positive"},
 		{[]string{"--min-latency", "60ms", "--max-latency", "50ms"}, "must make a range [0, max]"},
 		{[]string{"--prune-window", "-1s"}, "--prune-window must not be negative"},
+		{[]string{"--attack", "nope"}, `unknown attack plan "nope"`},
+		{[]string{"--attack", "flood", "--attackers", "1"}, "--attackers must be in (0, 1)"},
+		{[]string{"--attackers", "0.1"}, "--attackers and --quota want --attack"},
+		{[]string{"--attack", "flood", "--quota", "0"}, "--quota must be at least 1"},
+		{[]string{"--attack", "flood", "--churn", "0.1"}, "--attack runs without --crash and --churn"},
 	} {
 		r := hearsay(t, dir, nil, append([]string{"sim"}, c.args...)...)
 		lines := strings.Split(strings.TrimSpace(r.stderr), "\n")

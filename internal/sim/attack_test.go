@@ -20,7 +20,7 @@ func TestAttacks(t *testing.T) {
 	for _, p := range Plans() {
 		t.Run(string(p), func(t *testing.T) {
 			for seed := range attackSeeds {
-				cfg := DefaultConfig(200, 60)
+				cfg := DefaultConfig(150, 60)
 				cfg.Attack, cfg.Attackers, cfg.Seed = p, 0.2, seed+1
 				r := New(cfg).Run()
 				a := r.Attack
