@@ -159,9 +159,9 @@ func (c *cli) simCmd() *cobra.Command {
 			a := r.Attack
 			_, err = fmt.Fprintf(c.stdout, "attack %s: %d attackers; stored of one attacker max %d (quota %d, all its identities %d); "+
 				"refused %d (future %d); bans %d, honest banned %d; cut off %d (not %d) after s p50 %.1f p99 %.1f max %.1f; "+
-				"victim delivery %.4f; proof holders %.4f; sessions refused %d (honest %d), peak open %d\n",
+				"victim delivery %.4f, latency p50 %.0f ms p99 %.0f ms; proof holders %.4f; sessions refused %d (honest %d), peak open %d\n",
 				a.Plan, a.Attackers, a.StoredMax, a.Quota, a.StoredPerAttackerMax, a.Refused, a.Future, a.Bans, a.HonestBanned,
-				a.CutOff, a.NotCutOff, a.CutOffP50, a.CutOffP99, a.CutOffMax, a.VictimDelivery, a.ProofHolders,
+				a.CutOff, a.NotCutOff, a.CutOffP50, a.CutOffP99, a.CutOffMax, a.VictimDelivery, a.VictimLatencyP50, a.VictimLatencyP99, a.ProofHolders,
 				a.SessionsRefused, a.HonestSessionsRefused, a.PeakOpen)
 			return err
 		},

@@ -137,10 +137,14 @@ func (a *attack) transfer(s *Sim, e *event, t transfer) {
 	}
 }
 
-// delivered counts an honest post reaching an honest node.
+// delivered counts an honest post reaching an honest node, and its
+// latency to the victim.
 func (a *attack) delivered(s *Sim, i int, id plumtree.MessageID, hops int) {
 	if _, mine := a.entries[id]; !mine && !a.is(i) {
 		s.m.delivered(id, s.now, s.nodes[i].since, hops)
+		if i == a.victim {
+			a.victimLatencies = append(a.victimLatencies, s.now-s.m.published[id])
+		}
 	}
 }
 

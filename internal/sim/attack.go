@@ -145,8 +145,10 @@ type attack struct {
 	// view; inView says it is still in one.
 	lastIn map[int]time.Duration
 	inView map[int]bool
-	// victim is the eclipse's target and the exhaustion's.
-	victim int
+	// victim is the eclipse's target and the exhaustion's;
+	// victimLatencies are the honest posts' latencies to it.
+	victim          int
+	victimLatencies []time.Duration
 	// open counts each node's inbound sessions held open, and by peer.
 	open     map[int]int
 	openFrom map[[2]int]int

@@ -45,8 +45,11 @@ type AttackResult struct {
 	// the equivocator's sequence numbers.
 	ProofHolders float64 `json:"proof_holders,omitempty"`
 	// VictimDelivery is the fraction of honest posts the eclipse's or the
-	// exhaustion's victim holds.
-	VictimDelivery float64 `json:"victim_delivery"`
+	// exhaustion's victim holds, and VictimLatencyP50/P99 how long they
+	// took to reach it (ms).
+	VictimDelivery   float64 `json:"victim_delivery"`
+	VictimLatencyP50 float64 `json:"victim_latency_ms_p50"`
+	VictimLatencyP99 float64 `json:"victim_latency_ms_p99"`
 	// SessionsRefused counts the attackers' sessions refused for their
 	// bounds, HonestSessionsRefused honest ones; PeakOpen the most
 	// sessions one node held open.
@@ -144,6 +147,10 @@ func (a *attack) result(s *Sim) *AttackResult {
 	if posts > 0 {
 		r.VictimDelivery = float64(held) / float64(posts)
 	}
+	if l := slices.Sorted(slices.Values(a.victimLatencies)); len(l) > 0 {
+		ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+		r.VictimLatencyP50, r.VictimLatencyP99 = ms(l[len(l)/2]), ms(l[len(l)*99/100])
+	}
 	return r
 }
 
@@ -156,8 +163,8 @@ func (a *attack) root(i int) int {
 }
 
 // proofHolders is the fraction of (honest live node, equivocator) pairs
-// where the node holds both twins of one sequence number (write makes
-// twins consecutive).
+// where the node holds both twins of one sequence number (an attacker
+// writes twins one after the other).
 func (a *attack) proofHolders(s *Sim) float64 {
 	pairs, proofs := 0, 0
 	for i, n := range s.nodes {
@@ -177,8 +184,9 @@ func (a *attack) proofHolders(s *Sim) float64 {
 				}
 				return false
 			}
-			for k := 0; k+1 < len(a.written[j]); k += 2 {
-				if held(k) && held(k+1) {
+			for k := 0; k+1 < len(a.written[j]); k++ {
+				w := a.written[j]
+				if a.entries[w[k]].seq == a.entries[w[k+1]].seq && held(k) && held(k+1) {
 					proofs++
 					break
 				}
