@@ -54,7 +54,8 @@ func (c *cli) simCmd() *cobra.Command {
 			"  replay        old entries pushed again as new\n" +
 			"  withhold      accepts everything, never forwards nor serves\n" +
 			"  sybil         a fresh identity every 10 s, each flooding\n" +
-			"  eclipse       every attacker joins through one victim, again and again, and withholds\n" +
+			"  eclipse       every attacker joins through one victim, again and again, shuffles\n" +
+			"                attackers only, and withholds\n" +
 			"  quota         a member writes its whole quota at once\n" +
 			"  exhaust       sync sessions opened and never finished",
 		Args: exactArgs(0),

@@ -47,7 +47,8 @@ const (
 	// sybilEvery and floods under it, as in PlanFlood.
 	PlanSybil Plan = "sybil"
 	// PlanEclipse: every attacker joins through one victim, again and
-	// again, to fill its views, and withholds.
+	// again, to fill its active view, names only attackers in its
+	// shuffles, to fill passive views, and withholds.
 	PlanEclipse Plan = "eclipse"
 	// PlanQuota: a member writes its whole quota at once.
 	PlanQuota Plan = "quota"
@@ -154,6 +155,8 @@ type attack struct {
 	openFrom map[[2]int]int
 	// sybilOf is the attacker each sybil identity belongs to.
 	sybilOf map[int]int
+	// ids are the attackers' ids, for an eclipse's shuffles.
+	ids []hyparview.PeerID
 	// born is when each sybil identity came up.
 	born map[int]time.Duration
 	c    attackCounts
@@ -382,6 +385,39 @@ func (a *attack) sends(s *Sim, i, to int, msg any) bool {
 	}
 	l := a.level(s, i, to)
 	return l < score.Graylisted && (!push || l < score.NoGossip)
+}
+
+// poison is what an eclipsing attacker's overlay messages say instead:
+// the samples of its views it shuffles name attackers only.
+func (a *attack) poison(s *Sim, from int, msg any) any {
+	if a.plan != PlanEclipse || !a.is(from) {
+		return msg
+	}
+	switch m := msg.(type) {
+	case hyparview.Shuffle:
+		m.Peers = a.sample(s, len(m.Peers))
+		return m
+	case hyparview.ShuffleReply:
+		m.Peers = a.sample(s, len(m.Peers))
+		return m
+	}
+	return msg
+}
+
+// sample draws n attackers' ids.
+func (a *attack) sample(s *Sim, n int) []hyparview.PeerID {
+	if a.ids == nil {
+		for i, bad := range a.attacker {
+			if bad {
+				a.ids = append(a.ids, s.nodes[i].id)
+			}
+		}
+	}
+	out := make([]hyparview.PeerID, n)
+	for k := range out {
+		out[k] = a.ids[s.rng.IntN(len(a.ids))]
+	}
+	return out
 }
 
 // sybil is the plan's identity change: attacker i goes down, and a fresh

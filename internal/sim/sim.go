@@ -259,8 +259,11 @@ type (
 // send puts a message on the wire: lost with probability Drop, doubled with
 // probability Dup, each copy after its own latency.
 func (s *Sim) send(from, to, group int, msg any, payloadBytes int) {
-	if s.att != nil && !s.att.sends(s, from, to, msg) {
-		return
+	if s.att != nil {
+		if !s.att.sends(s, from, to, msg) {
+			return
+		}
+		msg = s.att.poison(s, from, msg)
 	}
 	s.m.count(from, msg, payloadBytes)
 	if s.rng.Float64() < s.cfg.Drop || s.severed(from, to) {
