@@ -20,8 +20,9 @@ import (
 // as the node would charge it.
 //
 // NB: the mapping from what a peer did to a score part mirrors the node's
-// (internal/node/bans.go, part; internal/node/network.go, Admit, act,
-// Violation), which lives in node code: Invalid 1 per push and once per
+// as it is wired to the score core (internal/node/bans.go, part;
+// internal/node/network.go, Admit, act, Violation; docs/security.md says
+// what had landed), which lives in node code: Invalid 1 per push and once per
 // session (a bad signature ends the session), Inadmissible once per push
 // and once per session, Flood per message or session from a peer
 // graylisted here, Delivered for the first pusher of an entry stored,
