@@ -97,8 +97,8 @@ func (c *cli) simCmd() *cobra.Command {
 				if cfg.Attackers <= 0 || cfg.Attackers >= 1 {
 					return fmt.Errorf("--attackers must be in (0, 1), got %v", cfg.Attackers)
 				}
-				if cfg.Crash > 0 || cfg.Churn > 0 {
-					return errors.New("--attack runs without --crash and --churn")
+				if cfg.Crash > 0 || cfg.Churn > 0 || cfg.Groups > 1 {
+					return errors.New("--attack runs in one group, without --crash and --churn")
 				}
 				cfg.Attack = plan
 			} else if cc.Flags().Changed("attackers") || cc.Flags().Changed("quota") {

@@ -55,7 +55,8 @@ func TestSimRejectsOutOfRange(t *testing.T) {
 		{[]string{"--attack", "flood", "--attackers", "1"}, "--attackers must be in (0, 1)"},
 		{[]string{"--attackers", "0.1"}, "--attackers and --quota want --attack"},
 		{[]string{"--attack", "flood", "--quota", "0"}, "--quota must be at least 1"},
-		{[]string{"--attack", "flood", "--churn", "0.1"}, "--attack runs without --crash and --churn"},
+		{[]string{"--attack", "flood", "--churn", "0.1"}, "--attack runs in one group, without --crash and --churn"},
+		{[]string{"--attack", "flood", "--groups", "2"}, "--attack runs in one group"},
 	} {
 		r := hearsay(t, dir, nil, append([]string{"sim"}, c.args...)...)
 		lines := strings.Split(strings.TrimSpace(r.stderr), "\n")

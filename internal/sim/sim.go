@@ -70,7 +70,8 @@ type Config struct {
 	// during the posts, per plan (attack.go); Quota is then the entries
 	// per author an honest node stores (zero: DefaultQuota). The figures
 	// are the honest posts' at the honest nodes, and Result.Attack says
-	// what the attackers got.
+	// what the attackers got. REQUIRES: one group (quotas and sequence
+	// numbers are counted per author), no crashes, no churn.
 	Attack    Plan
 	Attackers float64
 	Quota     int
