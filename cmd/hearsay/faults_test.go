@@ -124,7 +124,8 @@ func copyGenesis(t *testing.T, from, to string, g string) {
 // members write to. Two attackers, libp2p hosts in the test process with
 // fresh keys, push to a over the gossip protocol every 100 ms: one entries
 // whose signatures do not verify, one validly signed posts it may not
-// write (it is no member). Each is banned — saved in a's bans.json,
+// write (it is no member), each coming back on a new stream when its own
+// is reset (graylisted) or its connection closed. Each is banned — saved in a's bans.json,
 // disconnected, and refused when it dials again — within a measured time,
 // while b's posts keep reaching a within 2 s, and a stores nothing of
 // theirs.
@@ -239,7 +240,15 @@ func runAttack(t *testing.T, addr, homeDir string, g entry.ID, forge bool) (time
 			e.Raw[len(e.Raw)-1] ^= 1 // the signature's last byte
 		}
 		b, _ := wire.EncodeGossip(wire.Gossip{Group: g, Broadcast: plumtree.Gossip{ID: plumtree.MessageID(e.ID), Payload: e.Raw}})
-		wire.WriteFrame(s, b) // fails once the node disconnects us
+		if wire.WriteFrame(s, b) != nil {
+			// Reset (graylisted: ignored) or disconnected: a flooder comes
+			// back on a new stream, over a new connection if need be.
+			if _, err := transport.Dial(ctx, h, addr); err == nil {
+				if ns, err := h.NewStream(ctx, p, wire.GossipProtocol); err == nil {
+					s = ns
+				}
+			}
+		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	seen := time.Now()

@@ -84,6 +84,7 @@ type memNode struct {
 	raws     map[entry.ID][]byte
 	violated int
 	banned   map[peer.ID]bool
+	quiet    map[peer.ID]bool // below the gossip threshold: pushed nothing
 	// refuse are ids its admission refuses (inadmissible here);
 	// refusedFrom counts the refusals charged to each sender.
 	refuse      map[entry.ID]bool
@@ -164,6 +165,12 @@ func (m *memNode) Violation(_ peer.ID, err error) {
 	m.mu.Lock()
 	m.violated++
 	m.mu.Unlock()
+}
+
+func (m *memNode) Pushes(p peer.ID) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return !m.quiet[p]
 }
 
 func (m *memNode) Banned(p peer.ID) bool {

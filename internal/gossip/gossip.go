@@ -65,6 +65,10 @@ type Handler interface {
 	// malformed message or a failure of the stream, for the node to
 	// classify and charge.
 	Violation(p peer.ID, err error)
+	// Pushes reports whether entries and IHaves may be pushed to p (the
+	// node says no while p's score is below its gossip threshold); other
+	// messages still go.
+	Pushes(p peer.ID) bool
 	// Banned reports whether p is banned: nothing is sent to it, and what
 	// it sends is ignored. The cores learn bans from Ban; this check holds
 	// at the streams, and tells a core of a ban it missed (a group made
@@ -424,6 +428,9 @@ func (g *Gossip) step(st *groupState, in topic.Input) {
 				g.step(st, topic.Ban{Peer: o.To, Until: time.Now().Add(bannedRecheck)})
 				continue
 			}
+			if pushes(o.Broadcast) && !g.hd.Pushes(p) {
+				continue
+			}
 			g.send(p, wire.Gossip{Group: st.id, Overlay: o.Overlay, Broadcast: o.Broadcast})
 		case topic.NeighborUp:
 			// The connection manager trims connections by use; an overlay
@@ -453,6 +460,16 @@ func (g *Gossip) step(st *groupState, in topic.Input) {
 			go g.findContacts(st)
 		}
 	}
+}
+
+// pushes reports whether a broadcast message pushes an entry or announces
+// one, which a peer below the gossip threshold is not sent.
+func pushes(m plumtree.Message) bool {
+	switch m.(type) {
+	case plumtree.Gossip, plumtree.IHave:
+		return true
+	}
+	return false
 }
 
 // findContacts asks the node for members outside the overlay, without the
@@ -639,8 +656,9 @@ func (g *Gossip) peerDown(p peer.ID, ob *outbox) {
 	}
 }
 
-// errDropped ends the stream of a peer the policy dropped.
-var errDropped = errors.New("peer dropped")
+// ErrIgnored ends the stream of a peer Handler.Banned says to ignore; it is
+// reported to Handler.Violation (the peer went on sending).
+var ErrIgnored = errors.New("peer ignored")
 
 // serve reads a peer's inbound stream until it ends or breaks the format.
 func (g *Gossip) serve(s network.Stream) {
@@ -654,9 +672,7 @@ func (g *Gossip) serve(s network.Stream) {
 		if err != nil {
 			if !errors.Is(err, io.EOF) {
 				s.Reset()
-				if !errors.Is(err, errDropped) {
-					g.hd.Violation(p, err)
-				}
+				g.hd.Violation(p, err)
 				return
 			}
 			s.Close()
@@ -685,7 +701,7 @@ func (g *Gossip) receive(p peer.ID, b []byte) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.hd.Banned(p) {
-		return errDropped
+		return ErrIgnored
 	}
 	st := g.group(m.Group, serves)
 	if st == nil {

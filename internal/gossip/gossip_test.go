@@ -264,6 +264,45 @@ func TestDroppedPeerStaysOut(t *testing.T) {
 	}
 }
 
+// TestNoPushesBelowTheGossipThreshold: a neighbour the node says not to
+// push to (its score is below the gossip threshold) is sent neither the
+// entry nor an IHave, and stays a neighbour; once it may be pushed to
+// again, the next entry reaches it.
+func TestNoPushesBelowTheGossipThreshold(t *testing.T) {
+	nw := newNetwork(t, 2, 1, 0, 0, 7)
+	a := newAuthor(7)
+	ma, mb := newMemNode(a.gid), newMemNode(a.gid)
+	ga, gb := New(nw.hosts[0], ma, DefaultConfig()), New(nw.hosts[1], mb, DefaultConfig())
+	t.Cleanup(ga.Close)
+	t.Cleanup(gb.Close)
+	gb.Join(a.gid, nw.hosts[0].ID())
+	if !waitFor(5*time.Second, func() bool { return len(ga.Neighbours(a.gid)) == 1 }) {
+		t.Fatal("no overlay formed")
+	}
+	ma.mu.Lock()
+	ma.quiet = map[peer.ID]bool{nw.hosts[1].ID(): true}
+	ma.mu.Unlock()
+	quiet := a.post(100)
+	ma.keep(quiet)
+	ga.Broadcast(a.gid, quiet.ID, quiet.Raw)
+	time.Sleep(time.Second) // longer than the IHave batching
+	if _, ok := mb.has(quiet.ID); ok || ga.Stats().PayloadSent != 0 {
+		t.Fatalf("pushed to a peer below the gossip threshold: %+v", ga.Stats())
+	}
+	if len(ga.Neighbours(a.gid)) != 1 {
+		t.Fatal("the peer left the overlay")
+	}
+	ma.mu.Lock()
+	ma.quiet = nil
+	ma.mu.Unlock()
+	e := a.post(100)
+	ma.keep(e)
+	ga.Broadcast(a.gid, e.ID, e.Raw)
+	if !waitFor(5*time.Second, func() bool { _, ok := mb.has(e.ID); return ok }) {
+		t.Fatal("not pushed once allowed again")
+	}
+}
+
 // TestNeighboursAreMeasured: the overlay's Measure is answered with a
 // libp2p ping's round trip, which the mocknet links bound from below.
 func TestNeighboursAreMeasured(t *testing.T) {

@@ -2,157 +2,125 @@ package node
 
 import (
 	"fmt"
-	"math"
-	"slices"
-	"strings"
+	"net/netip"
 	"sync"
 	"time"
 
 	"hearsay/internal/home"
+	"hearsay/internal/proto/score"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
-// The ban policy, until the peer scores of issue 12 replace it. Each
-// misbehaviour adds its weight to the peer's score, which halves every
-// scoreHalfLife; a score that reaches banAt bans the peer for banFor,
-// doubled for each ban it had before, up to maxBanFor. Malformed frames,
-// out-of-turn messages and bad signatures weigh 1 (no honest node sends
-// them: one may be a bug, three within minutes are a pattern); a session
-// or a batch of pushes that brought inadmissible entries weighs 0.25,
-// since a replica that knows more (a grant this one lacks) may send them
-// in good faith, and so does a failed audit of a shard (a disk may fail). Network faults and refusals weigh nothing.
-const (
-	banAt         = 3
-	scoreHalfLife = 10 * time.Minute
-	banFor        = 10 * time.Minute
-	maxBanFor     = 7 * 24 * time.Hour
-	// forgetAfter is how long after its last ban ended a peer's count of
-	// bans is kept.
-	forgetAfter = maxBanFor
-	// maxStandings bounds the peers the policy remembers; beyond it, the
-	// one with the least at stake is forgotten.
-	maxStandings = 4096
-)
+// The peers' scores and bans are one score.Table per node (package
+// proto/score, its DefaultParams: docs/security.md): a peer that misbehaves
+// in one group is no better in another, and the connection gater knows no
+// groups. Each fault that is misbehaviour counts in one part: malformed
+// frames, out-of-turn messages and bad signatures are Invalid (severe, 1);
+// a session or a batch of pushes that brought inadmissible entries is
+// Inadmissible, a stream or session a graylisted peer kept on with or an
+// excess over a rate limit is Flood, a failed audit of a shard is Withheld
+// (each moderate, 0.25). First deliveries and served reconciliations count
+// for the peer. Network faults and refusals count nothing.
+var scoreParams = score.DefaultParams()
 
-func weight(f Fault) float64 {
-	switch {
-	case f == FaultInadmissible, f == FaultAudit:
-		return 0.25
-	case f.Misbehaviour():
-		return 1
+// part is the score's part a fault counts in, if any.
+func part(f Fault) (score.Part, bool) {
+	switch f {
+	case FaultMalformed, FaultOutOfTurn, FaultBadSignature:
+		return score.Invalid, true
+	case FaultInadmissible:
+		return score.Inadmissible, true
+	case FaultFlood:
+		return score.Flood, true
+	case FaultAudit:
+		return score.Withheld, true
 	}
-	return 0
+	return 0, false
 }
 
-// bans keeps each peer's standing. It is safe for concurrent use; it does
-// no I/O and reads no clock: the caller passes now.
+// bans keeps each peer's score and bans. It is safe for concurrent use;
+// it does no I/O and reads no clock: the caller passes now.
 type bans struct {
 	mu    sync.Mutex
-	peers map[peer.ID]*standing
+	table *score.Table
+	// faults counts the misbehaviours charged to each peer, for `peers`;
+	// it holds the table's peers only, pruned when it outgrows the table.
+	faults map[peer.ID]int
 	// charged counts the misbehaviour charged since start, by fault.
-	charged [FaultAudit + 1]uint64
+	charged [numFaults]uint64
 }
 
-type standing struct {
-	score  float64   // as of at
-	at     time.Time // when score was last brought up to date
-	until  time.Time // banned until then; zero: never banned
-	count  int       // bans so far
-	faults int       // misbehaviours charged, for `peers`
+func newBans() *bans {
+	return &bans{table: score.New(scoreParams), faults: map[peer.ID]int{}}
 }
 
-func newBans() *bans { return &bans{peers: map[peer.ID]*standing{}} }
-
-// decayed is the score at now.
-func (s *standing) decayed(now time.Time) float64 {
-	if s.score == 0 || !now.After(s.at) {
-		return s.score
-	}
-	return s.score * math.Exp2(-float64(now.Sub(s.at))/float64(scoreHalfLife))
-}
-
-// charge counts a fault of p; it reports whether that banned p, and until
-// when. A peer already banned stays banned as it was.
-func (b *bans) charge(p peer.ID, f Fault, now time.Time) (banned bool, until time.Time) {
-	w := weight(f)
-	if w == 0 {
-		return false, time.Time{}
-	}
+// charge counts a fault of p and reports what p's score now calls for; a
+// fault that is not misbehaviour changes nothing.
+func (b *bans) charge(p peer.ID, f Fault, now time.Time) score.Verdict {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	pt, ok := part(f)
+	if !ok {
+		return score.Verdict{Level: b.table.Level(score.PeerID(p), now)}
+	}
 	b.charged[f]++
-	s := b.standing(p, now)
-	s.faults++
-	if now.Before(s.until) {
-		return false, s.until
-	}
-	s.score, s.at = s.decayed(now)+w, now
-	if s.score < banAt {
-		return false, time.Time{}
-	}
-	d := banFor << min(s.count, 20)
-	s.until, s.count, s.score = now.Add(min(d, maxBanFor)), s.count+1, 0
-	return true, s.until
-}
-
-// standing returns p's standing, making room for it if needed.
-// REQUIRES: b.mu held.
-func (b *bans) standing(p peer.ID, now time.Time) *standing {
-	if s, ok := b.peers[p]; ok {
-		return s
-	}
-	if len(b.peers) >= maxStandings {
-		b.evict(now)
-	}
-	s := &standing{at: now}
-	b.peers[p] = s
-	return s
-}
-
-// evict forgets the peer with the least at stake: not banned before any
-// banned one, then the lowest score, then the earliest ban's end.
-// REQUIRES: b.mu held.
-func (b *bans) evict(now time.Time) {
-	var victim peer.ID
-	var worst *standing
-	for p, s := range b.peers {
-		if worst == nil || less(s, worst, now) || !less(worst, s, now) && p < victim {
-			victim, worst = p, s
+	v := b.table.Add(score.PeerID(p), pt, 1, now)
+	b.faults[p]++
+	if len(b.faults) > 2*scoreParams.MaxPeers {
+		for q := range b.faults {
+			if b.table.Standing(score.PeerID(q), now) == (score.Standing{}) {
+				delete(b.faults, q)
+			}
 		}
 	}
-	delete(b.peers, victim)
+	return v
 }
 
-func less(a, b *standing, now time.Time) bool {
-	ab, bb := now.Before(a.until), now.Before(b.until)
-	if ab != bb {
-		return !ab
-	}
-	if ab {
-		return a.until.Before(b.until)
-	}
-	return a.decayed(now) < b.decayed(now)
+// credit counts n units of a positive part (score.Delivered, score.Served)
+// for p.
+func (b *bans) credit(p peer.ID, pt score.Part, n int, now time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.table.Add(score.PeerID(p), pt, float64(n), now)
+}
+
+// connected and disconnected note p's connections, for colocation.
+func (b *bans) connected(p peer.ID, a netip.Addr, now time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.table.Connected(score.PeerID(p), a, now)
+}
+
+func (b *bans) disconnected(p peer.ID) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.table.Disconnected(score.PeerID(p))
+}
+
+// level is p's level at now.
+func (b *bans) level(p peer.ID, now time.Time) score.Level {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.table.Level(score.PeerID(p), now)
+}
+
+// standing is p's score and its parts at now.
+func (b *bans) standing(p peer.ID, now time.Time) score.Standing {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.table.Standing(score.PeerID(p), now)
 }
 
 // banned reports whether p is banned at now.
-func (b *bans) banned(p peer.ID, now time.Time) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	s, ok := b.peers[p]
-	return ok && now.Before(s.until)
-}
+func (b *bans) banned(p peer.ID, now time.Time) bool { return b.level(p, now) == score.Banned }
 
 // count is how many peers are banned at now, and the misbehaviour charged
 // since start by fault.
 func (b *bans) count(now time.Time) (banned int, charged map[Fault]uint64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for _, s := range b.peers {
-		if now.Before(s.until) {
-			banned++
-		}
-	}
+	banned = len(b.table.Banned(now))
 	charged = map[Fault]uint64{}
 	for f, n := range b.charged {
 		if n > 0 {
@@ -162,14 +130,22 @@ func (b *bans) count(now time.Time) (banned int, charged map[Fault]uint64) {
 	return banned, charged
 }
 
-// faults is how many misbehaviours were charged to p.
-func (b *bans) faults(p peer.ID) int {
+// levels counts the peers held at each level at now, for /metrics.
+func (b *bans) levels(now time.Time) map[score.Level]int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if s, ok := b.peers[p]; ok {
-		return s.faults
+	out := map[score.Level]int{}
+	for _, p := range b.table.Peers() {
+		out[b.table.Level(p, now)]++
 	}
-	return 0
+	return out
+}
+
+// faultsOf is how many misbehaviours were charged to p.
+func (b *bans) faultsOf(p peer.ID) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.faults[p]
 }
 
 // list is what to persist: every peer banned now, or whose count of bans is
@@ -178,12 +154,9 @@ func (b *bans) list(now time.Time) []home.Ban {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	out := []home.Ban{}
-	for p, s := range b.peers {
-		if s.count > 0 && now.Before(s.until.Add(forgetAfter)) {
-			out = append(out, home.Ban{Peer: p.String(), Until: s.until, Count: s.count})
-		}
+	for _, sb := range b.table.Bans(now) {
+		out = append(out, home.Ban{Peer: peer.ID(sb.Peer).String(), Until: sb.Until, Count: sb.Count})
 	}
-	slices.SortFunc(out, func(x, y home.Ban) int { return strings.Compare(x.Peer, y.Peer) })
 	return out
 }
 
@@ -192,21 +165,20 @@ func (b *bans) list(now time.Time) []home.Ban {
 func (b *bans) load(saved []home.Ban, now time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	var bs []score.Ban
 	for _, sb := range saved {
-		p, err := peer.Decode(sb.Peer)
-		if err != nil || sb.Count <= 0 || !now.Before(sb.Until.Add(forgetAfter)) || len(b.peers) >= maxStandings {
-			continue
+		if p, err := peer.Decode(sb.Peer); err == nil {
+			bs = append(bs, score.Ban{Peer: score.PeerID(p), Until: sb.Until, Count: sb.Count})
 		}
-		b.peers[p] = &standing{at: now, until: sb.Until, count: sb.Count}
 	}
+	b.table.Load(bs, now)
 }
 
 // set bans p until until by the operator's word, counting it as a ban.
 func (b *bans) set(p peer.ID, until, now time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	s := b.standing(p, now)
-	s.until, s.count, s.score = until, s.count+1, 0
+	b.table.Ban(score.PeerID(p), until, now)
 }
 
 // lift forgives p: its ban, its score and its count of bans are gone.
@@ -214,9 +186,8 @@ func (b *bans) set(p peer.ID, until, now time.Time) {
 func (b *bans) lift(p peer.ID) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	_, ok := b.peers[p]
-	delete(b.peers, p)
-	return ok
+	delete(b.faults, p)
+	return b.table.Unban(score.PeerID(p))
 }
 
 // BanInfo is a banned peer as `hearsay bans` shows it.

@@ -49,9 +49,15 @@ const (
 	// can fail honestly, so it weighs as little as an inadmissible entry;
 	// the storage ledger stops trusting the peer with shards sooner.
 	FaultAudit
+	// FaultFlood: more than the peer may send — beyond a rate limit, or a
+	// stream or session it went on with while graylisted (its messages
+	// ignored).
+	FaultFlood
+
+	numFaults = iota
 )
 
-var faultNames = [...]string{"none", "network", "refusal", "malformed", "out-of-turn", "bad-signature", "inadmissible", "failed-audit"}
+var faultNames = [numFaults]string{"none", "network", "refusal", "malformed", "out-of-turn", "bad-signature", "inadmissible", "failed-audit", "flood"}
 
 func (f Fault) String() string {
 	if f < 0 || int(f) >= len(faultNames) {

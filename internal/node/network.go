@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 
 	"hearsay/internal/entry"
 	"hearsay/internal/gossip"
+	"hearsay/internal/proto/score"
 	"hearsay/internal/transport"
 	"hearsay/internal/wire"
 
@@ -25,6 +27,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/peerstore"
 	madns "github.com/multiformats/go-multiaddr-dns"
+	manet "github.com/multiformats/go-multiaddr/net"
 )
 
 // Network is the node on libp2p: it pushes writes through each group's
@@ -100,7 +103,14 @@ func (n *Node) StartNetworkWith(cfg NetConfig) (*Network, error) {
 			default: // the periodic round will reach it
 			}
 		}
+		if a, err := manet.ToIP(c.RemoteMultiaddr()); err == nil {
+			if ip, ok := netip.AddrFromSlice(a); ok {
+				bs.connected(p, ip, n.now())
+			}
+		}
 		nw.dropRelayed(c)
+	}, DisconnectedF: func(_ network.Network, c network.Conn) {
+		bs.disconnected(c.RemotePeer())
 	}})
 	fail := func(err error) (*Network, error) {
 		reach.Close()
@@ -141,6 +151,10 @@ func (n *Node) StartNetworkWith(cfg NetConfig) (*Network, error) {
 		if nw.Banned(p) {
 			return ErrBanned // the stream is reset unanswered
 		}
+		if nw.graylisted(p) {
+			nw.charge(p, FaultFlood) // it came back while ignored
+			return ErrGraylisted
+		}
 		nw.mu.Lock()
 		if nw.closing {
 			nw.mu.Unlock()
@@ -168,6 +182,10 @@ func (nw *Network) Bans() (banned int, charged map[Fault]uint64) {
 // ErrBanned refuses an exchange with a banned peer.
 var ErrBanned = errors.New("peer is banned")
 
+// ErrGraylisted refuses a sync session with a peer whose score is below
+// the graylist threshold (proto/score).
+var ErrGraylisted = errors.New("peer is graylisted")
+
 // Banned reports whether p is banned now: not dialed, not accepted, not
 // synced with, and its gossip ignored.
 func (nw *Network) Banned(p peer.ID) bool { return nw.bans.banned(p, nw.n.now()) }
@@ -183,16 +201,47 @@ func (nw *Network) noteSession(p peer.ID, res SyncResult, err error) {
 	nw.charge(p, f)
 }
 
-// charge counts a fault of p, if misbehaviour; enough bans it (bans.go):
-// it is cut from every overlay and disconnected, and the bans are saved.
+// charge counts a fault of p, if misbehaviour, and acts on what p's score
+// then calls for (bans.go, proto/score): graylisted, it leaves every
+// overlay for graylistHold and what it sends is ignored; below the
+// disconnect threshold its connections are closed; banned, the ban holds
+// in every overlay and for every protocol, and the bans are saved.
 func (nw *Network) charge(p peer.ID, f Fault) {
-	banned, until := nw.bans.charge(p, f, nw.n.now())
-	if !banned {
-		return
+	v := nw.bans.charge(p, f, nw.n.now())
+	nw.act(p, v)
+}
+
+// graylistHold is how long a graylisted peer stays out of the overlays
+// before they ask again (the gossip layer asks at every message too).
+const graylistHold = time.Minute
+
+// act carries out a verdict on p.
+func (nw *Network) act(p peer.ID, v score.Verdict) {
+	switch {
+	case v.NewBan:
+		nw.gossip.Ban(p, v.Until)
+		nw.Host.Network().ClosePeer(p)
+		nw.saveBans()
+	case v.Level >= score.Graylisted && v.Level < score.Banned:
+		nw.gossip.Ban(p, time.Now().Add(graylistHold)) // the cores' clock is the wall's
+		if v.Level >= score.Disconnected {
+			nw.Host.Network().ClosePeer(p)
+		}
 	}
-	nw.gossip.Ban(p, until)
-	nw.Host.Network().ClosePeer(p)
-	nw.saveBans()
+}
+
+// credit counts for p n first deliveries or entries a served
+// reconciliation brought.
+func (nw *Network) credit(p peer.ID, pt score.Part, n int) {
+	if n > 0 {
+		nw.bans.credit(p, pt, n, nw.n.now())
+	}
+}
+
+// graylisted reports whether p's score is below the graylist threshold (or
+// it is banned): what it sends is ignored and its sessions refused.
+func (nw *Network) graylisted(p peer.ID) bool {
+	return nw.bans.level(p, nw.n.now()) >= score.Graylisted
 }
 
 // saveBans writes the bans to the home; a failure costs only the bans'
@@ -291,6 +340,9 @@ func (h gossipHandler) Admit(pushes []gossip.Push) []bool {
 			break
 		}
 		ok[i] = o.Err == nil
+		if o.Stored() && len(pushes[i].From) > 0 {
+			h.nw.credit(pushes[i].From[0], score.Delivered, 1) // the first to push it
+		}
 		switch f := entryFault(o.Err); {
 		case f == FaultInadmissible:
 			inadmissible = append(inadmissible, pushes[i].From...)
@@ -307,7 +359,15 @@ func (h gossipHandler) Admit(pushes []gossip.Push) []bool {
 	return ok
 }
 
-func (h gossipHandler) Banned(p peer.ID) bool { return h.nw.Banned(p) }
+// Banned is true of a graylisted peer too: nothing is sent to it, what it
+// sends is ignored, and the cores drop it for a while.
+func (h gossipHandler) Banned(p peer.ID) bool { return h.nw.graylisted(p) }
+
+// Pushes is false below the gossip threshold: no entry or IHave is pushed
+// to the peer.
+func (h gossipHandler) Pushes(p peer.ID) bool {
+	return h.nw.bans.level(p, h.nw.n.now()) < score.NoGossip
+}
 
 // Contacts is the overlay asking for members outside it (it is isolated
 // and knows no member to meet): those the DHT names, not banned, with
@@ -330,7 +390,15 @@ func (h gossipHandler) Contacts(g entry.ID) []peer.ID {
 }
 
 // Violation is the gossip layer's report of a stream that failed.
-func (h gossipHandler) Violation(p peer.ID, err error) { h.nw.charge(p, Classify(err)) }
+// A stream the layer reset because its graylisted peer went on sending is
+// a flood.
+func (h gossipHandler) Violation(p peer.ID, err error) {
+	if errors.Is(err, gossip.ErrIgnored) {
+		h.nw.charge(p, FaultFlood)
+		return
+	}
+	h.nw.charge(p, Classify(err))
+}
 
 // PeerInfo is a connected peer as `peers` reports it.
 type PeerInfo struct {
@@ -354,7 +422,7 @@ func (nw *Network) Peers() []PeerInfo {
 	var out []PeerInfo
 	for _, p := range nw.Host.Network().Peers() {
 		st := nw.bw.GetBandwidthForPeer(p)
-		pi := PeerInfo{ID: p.String(), Addrs: []string{}, Groups: []string{}, BytesIn: st.TotalIn, BytesOut: st.TotalOut, Violations: nw.bans.faults(p)}
+		pi := PeerInfo{ID: p.String(), Addrs: []string{}, Groups: []string{}, BytesIn: st.TotalIn, BytesOut: st.TotalOut, Violations: nw.bans.faultsOf(p)}
 		conns := nw.Host.Network().ConnsToPeer(p)
 		pi.Relayed = len(conns) > 0
 		for _, c := range conns {
@@ -478,6 +546,9 @@ func (nw *Network) SyncPeer(ctx context.Context, p peer.ID, g entry.ID) (SyncRes
 	if nw.Banned(p) {
 		return SyncResult{}, fmt.Errorf("sync with %s: %w", p, ErrBanned)
 	}
+	if nw.graylisted(p) {
+		return SyncResult{}, fmt.Errorf("sync with %s: %w", p, ErrGraylisted)
+	}
 	ctx, cancel := context.WithTimeout(ctx, sessionTimeout)
 	defer cancel()
 	s, err := transport.Open(transport.ThroughRelays(ctx), nw.Host, p, wire.SyncProtocol)
@@ -494,6 +565,9 @@ func (nw *Network) SyncPeer(ctx context.Context, p peer.ID, g entry.ID) (SyncRes
 		return res, err
 	}
 	nw.noteSync(g, p, res.Received)
+	if res.Received > 0 {
+		nw.credit(p, score.Served, 1)
+	}
 	return res, s.Close()
 }
 

@@ -13,6 +13,7 @@ import (
 	"hearsay/internal/group"
 	"hearsay/internal/hlc"
 	"hearsay/internal/proto/negentropy"
+	"hearsay/internal/proto/score"
 	"hearsay/internal/transport"
 	"hearsay/internal/wire"
 
@@ -201,8 +202,8 @@ func TestNetworkFaultsAreNotCharged(t *testing.T) {
 			t.Fatalf("a session whose server died: %v, classified %v", err, Classify(err))
 		}
 	}
-	if na.Banned(nb.Host.ID()) || na.bans.faults(nb.Host.ID()) != 0 {
-		t.Fatalf("an honest peer charged %d faults", na.bans.faults(nb.Host.ID()))
+	if na.Banned(nb.Host.ID()) || na.bans.faultsOf(nb.Host.ID()) != 0 {
+		t.Fatalf("an honest peer charged %d faults", na.bans.faultsOf(nb.Host.ID()))
 	}
 	nb.Host.RemoveStreamHandler(wire.SyncProtocol)
 	if res, err := nb.SyncWith(ctx, na.Addrs()[0], g); err != nil || res.Received != 1 {
@@ -239,7 +240,7 @@ func TestMisbehaviourIsBannedEverywhere(t *testing.T) {
 	} {
 		rawSession(t, nb, na.Addrs()[0], frames, "close")
 		want := i + 1
-		waitUntil(t, fmt.Sprintf("fault %d charged", want), func() bool { return na.bans.faults(bad) == want })
+		waitUntil(t, fmt.Sprintf("fault %d charged", want), func() bool { return na.bans.faultsOf(bad) == want })
 	}
 	waitUntil(t, "the banned peer disconnected", func() bool { return na.Host.Network().Connectedness(bad) != network.Connected })
 	if !na.Banned(bad) {
@@ -264,7 +265,7 @@ func TestMisbehaviourIsBannedEverywhere(t *testing.T) {
 	}
 	waitUntil(t, "the ban saved", func() bool { return len(a.Home.Bans()) > 0 })
 	saved := a.Home.Bans()
-	if len(saved) != 1 || saved[0].Peer != bad.String() || !saved[0].Until.Equal(fixedNow().Add(banFor)) {
+	if len(saved) != 1 || saved[0].Peer != bad.String() || !saved[0].Until.Equal(fixedNow().Add(scoreParams.BanFor)) {
 		t.Fatalf("bans.json: %+v", saved)
 	}
 	na.Close()
@@ -283,8 +284,9 @@ func TestMisbehaviourIsBannedEverywhere(t *testing.T) {
 
 // TestInadmissibleEntriesWeighAQuarter: a peer that pushes, in each of its
 // sessions, a validly signed post its author may not write (no member) is
-// charged once per session, and banned at the twelfth; the session itself
-// goes on.
+// charged once per session (0.25) and the session goes on; at the ninth
+// (-2.25) it is graylisted: its sessions are refused, each one it comes
+// back with is a flood (0.25 more), and the twelfth charge bans it.
 func TestInadmissibleEntriesWeighAQuarter(t *testing.T) {
 	a, b := newNode(t, false), newNode(t, false)
 	g, _ := a.CreateGroup(openGenesis()) // members write: b is none
@@ -299,15 +301,31 @@ func TestInadmissibleEntriesWeighAQuarter(t *testing.T) {
 		t.Fatal(err)
 	}
 	frames := [][]byte{wire.Encode(wire.Open{Version: wire.Version, Group: g}), wire.Encode(wire.Put{Raws: [][]byte{post.Raw}})}
-	for i := 1; i <= 12; i++ {
-		if na.Banned(nb.Host.ID()) {
-			t.Fatalf("banned after %d sessions", i-1)
+	for i := 1; i <= 9; i++ {
+		if na.graylisted(nb.Host.ID()) {
+			t.Fatalf("graylisted after %d sessions", i-1)
 		}
 		rawSession(t, nb, na.Addrs()[0], frames, "close")
-		waitUntil(t, fmt.Sprintf("session %d charged", i), func() bool { return na.bans.faults(nb.Host.ID()) == i })
+		waitUntil(t, fmt.Sprintf("session %d charged", i), func() bool { return na.bans.faultsOf(nb.Host.ID()) >= i })
+	}
+	if lv := na.bans.level(nb.Host.ID(), na.n.now()); lv != score.Graylisted {
+		t.Fatalf("after nine sessions of inadmissible entries: %v, want graylisted", lv)
+	}
+	for i := 10; i <= 12 && !na.Banned(nb.Host.ID()); i++ {
+		if p, err := transport.Dial(context.Background(), nb.Host, na.Addrs()[0]); err == nil {
+			if s, err := transport.Open(context.Background(), nb.Host, p, wire.SyncProtocol); err == nil {
+				wire.WriteFrame(s, frames[0])
+				io.ReadAll(s) // refused: reset unanswered
+				s.Close()
+			}
+		}
+		waitUntil(t, fmt.Sprintf("session %d charged", i), func() bool { return na.bans.faultsOf(nb.Host.ID()) >= i })
 	}
 	if !na.Banned(nb.Host.ID()) {
-		t.Fatal("not banned after twelve sessions of inadmissible entries")
+		t.Fatal("not banned after twelve charges")
+	}
+	if _, charged := na.Bans(); charged[FaultInadmissible] != 9 || charged[FaultFlood] == 0 {
+		t.Fatalf("charged %v, want 9 inadmissible sessions and floods", charged)
 	}
 	if _, err := a.Store.Get(g, post.ID); err == nil {
 		t.Fatal("the inadmissible post was stored")

@@ -111,7 +111,7 @@ func TestClockSkew(t *testing.T) {
 		t.Fatal("a post from the future was stored")
 	}
 	for _, n := range []*Node{b, c} {
-		if f := nets[n].bans.faults(nets[a].Host.ID()); f != 0 || nets[n].Banned(nets[a].Host.ID()) {
+		if f := nets[n].bans.faultsOf(nets[a].Host.ID()); f != 0 || nets[n].Banned(nets[a].Host.ID()) {
 			t.Fatalf("a charged %d faults for a fast clock", f)
 		}
 	}

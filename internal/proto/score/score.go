@@ -168,7 +168,7 @@ func (t *Table) Standing(p PeerID, now time.Time) Standing {
 			c *= math.Exp2(-dt / float64(hl))
 		}
 		if c < t.p.DecayToZero {
-			c = 0
+			continue
 		}
 		st.Parts[i] = t.p.Weight[i] * c
 		st.Score += st.Parts[i]
