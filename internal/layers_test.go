@@ -42,7 +42,7 @@ var allowed = map[string][]string{
 	"internal/transport":        {},
 	"internal/store":            {"internal/entry", "internal/group", "internal/hlc", "internal/view"},
 	"internal/home":             {"internal/entry"},
-	"internal/node":             {"internal/archive", "internal/blob", "internal/shards", "internal/proto/storage", "internal/entry", "internal/group", "internal/hlc", "internal/gossip", "internal/home", "internal/proto/negentropy", "internal/secret", "internal/store", "internal/transport", "internal/view", "internal/wire"},
+	"internal/node":             {"internal/archive", "internal/blob", "internal/shards", "internal/proto/storage", "internal/entry", "internal/group", "internal/hlc", "internal/gossip", "internal/home", "internal/proto/negentropy", "internal/proto/score", "internal/secret", "internal/store", "internal/transport", "internal/view", "internal/wire"},
 	"internal/api":              {},
 	"internal/dav":              {"internal/blob", "internal/entry", "internal/group", "internal/node", "internal/view"},
 	"internal/metrics":          {"internal/node"},

@@ -20,12 +20,21 @@ func (t *Table) Ban(p PeerID, until, now time.Time) {
 	s.until, s.bans, s.counter, s.at = until, s.bans+1, [NumParts]float64{}, now
 }
 
-// Unban forgives p: its ban, its counters and its count of bans are gone.
-// It reports whether the table held p.
+// Unban forgives p: its ban, its counters and its count of bans are gone
+// (a peer still connected stays, for colocation). It reports whether
+// anything was held against p: a ban, now or before, or a penalty.
 func (t *Table) Unban(p PeerID) bool {
-	_, ok := t.peers[p]
-	t.forget(p)
-	return ok
+	s, ok := t.peers[p]
+	if !ok {
+		return false
+	}
+	held := s.bans > 0 || t.penalty(s) < 0
+	if s.conns == 0 {
+		t.forget(p)
+		return held
+	}
+	s.counter, s.until, s.bans = [NumParts]float64{}, time.Time{}, 0
+	return held
 }
 
 // Bans lists what to persist: every peer banned at now, or whose count of

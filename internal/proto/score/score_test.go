@@ -62,7 +62,14 @@ func TestBansExpireAndDouble(t *testing.T) {
 		now = v.Until
 	}
 	tb.Ban("q", t0.Add(1000*time.Hour), t0)
-	tb.Unban("p")
+	if !tb.Unban("p") || tb.Unban("p") {
+		t.Fatal("Unban does not report what was held against p, once")
+	}
+	tb.Connected("c", netip.MustParseAddr("203.0.113.1"), t0)
+	tb.Add("c", Delivered, 1, t0)
+	if tb.Unban("c") || tb.Len() != 2 {
+		t.Fatal("a connected peer with nothing against it: unbanned, or forgotten")
+	}
 	if got := tb.Bans(t0); len(got) != 1 || got[0].Peer != "q" || got[0].Count != 1 {
 		t.Fatalf("bans %+v, want only q's", got)
 	}
