@@ -3,6 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strconv"
 	"strings"
 
 	"hearsay/internal/node"
@@ -76,17 +79,34 @@ func (c *cli) printStatus(st *node.Status) error {
 func (c *cli) peersCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "peers",
-		Short: "List connected peers: addresses, groups synced, bytes in and out",
+		Short: "List connected peers: addresses, groups synced, bytes in and out, score and its parts",
 		Args:  exactArgs(0),
 		RunE: func(*cobra.Command, []string) error {
 			if c.network == nil {
 				return errors.New("no node is running on this home: start one with `hearsay serve`")
 			}
 			return printList(c, c.network.Peers(), nil, func(p node.PeerInfo) string {
-				return fmt.Sprintf("%s  %s  %s  in %d B  out %d B  %s", p.ID, strings.Join(p.Addrs, ","), count(len(p.Groups), "group", "groups"), p.BytesIn, p.BytesOut, count(p.Violations, "violation", "violations"))
+				return fmt.Sprintf("%s  %s  %s  in %d B  out %d B  %s  score %s", p.ID, strings.Join(p.Addrs, ","), count(len(p.Groups), "group", "groups"), p.BytesIn, p.BytesOut, count(p.Violations, "violation", "violations"), scoreText(p))
 			})
 		},
 	}
+}
+
+// scoreText is a peer's score, its level unless good, and its nonzero
+// parts in name order: "-0.75 no-gossip (inadmissible -0.75)".
+func scoreText(p node.PeerInfo) string {
+	t := strconv.FormatFloat(p.Score, 'f', 2, 64)
+	if p.Level != "good" && p.Level != "" {
+		t += " " + p.Level
+	}
+	var parts []string
+	for _, name := range slices.Sorted(maps.Keys(p.Parts)) {
+		parts = append(parts, name+" "+strconv.FormatFloat(p.Parts[name], 'f', 2, 64))
+	}
+	if len(parts) > 0 {
+		t += " (" + strings.Join(parts, ", ") + ")"
+	}
+	return t
 }
 
 // printReach writes how the node is reached: its reachability, its relay

@@ -85,6 +85,7 @@ type memNode struct {
 	violated int
 	banned   map[peer.ID]bool
 	quiet    map[peer.ID]bool // below the gossip threshold: pushed nothing
+	flooded  int              // ErrFlood reports
 	// refuse are ids its admission refuses (inadmissible here);
 	// refusedFrom counts the refusals charged to each sender.
 	refuse      map[entry.ID]bool
@@ -159,6 +160,12 @@ func (m *memNode) Contacts(entry.ID) []peer.ID {
 // Violation counts what the node would charge of the failures reported:
 // malformed messages, not the streams' ends.
 func (m *memNode) Violation(_ peer.ID, err error) {
+	if errors.Is(err, ErrFlood) {
+		m.mu.Lock()
+		m.flooded++
+		m.mu.Unlock()
+		return
+	}
 	if !errors.Is(err, wire.ErrMalformed) {
 		return
 	}
@@ -193,6 +200,12 @@ func (m *memNode) count() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return len(m.raws)
+}
+
+func (m *memNode) floods() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.flooded
 }
 
 func (m *memNode) violations() int {

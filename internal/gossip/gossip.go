@@ -41,6 +41,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
+	"golang.org/x/time/rate"
 )
 
 // Handler is the node behind the gossip: what it stores and serves.
@@ -87,11 +88,13 @@ type Config struct {
 	DeliverBytes int
 	// DialTimeout bounds opening a stream to a peer.
 	DialTimeout time.Duration
+	// Rates bound the messages taken per peer and per group (limits.go).
+	Rates Rates
 }
 
 // DefaultConfig uses the cores' defaults.
 func DefaultConfig() Config {
-	return Config{Core: topic.DefaultConfig(), QueueLen: 4096, DeliverBytes: 64 << 20, DialTimeout: 10 * time.Second}
+	return Config{Core: topic.DefaultConfig(), QueueLen: 4096, DeliverBytes: 64 << 20, DialTimeout: 10 * time.Second, Rates: DefaultRates()}
 }
 
 // bannedRecheck is how long a core holds a ban it learned from
@@ -109,6 +112,7 @@ type Stats struct {
 	PayloadReceived               int64
 	Delivered                     int64 // payloads received for the first time
 	Refused                       int64 // pushed entries the node refused: not forwarded
+	RateLimited                   int64 // messages dropped beyond the rates, per peer or per group
 	Dropped                       int64 // messages dropped on full queues
 }
 
@@ -138,6 +142,9 @@ type Gossip struct {
 	// views of several groups is pinged once.
 	rtts  map[peer.ID]rttSample
 	stats Stats
+	// limits are the inbound peers' token buckets (limits.go), under their
+	// own lock: serve checks them before it takes mu.
+	limits peerLimits
 
 	dmu      sync.Mutex
 	pending  []pushed // waiting for admission, in arrival order
@@ -158,6 +165,8 @@ type groupState struct {
 	// Admit; picked is the peer a Round being stepped chose.
 	push   *entry.Signed
 	picked peer.ID
+	// bucket bounds the group's messages from all peers (Config.Rates).
+	bucket *rate.Limiter
 }
 
 type grafted struct {
@@ -176,7 +185,8 @@ func New(h host.Host, hd Handler, cfg Config) *Gossip {
 	g := &Gossip{h: h, hd: hd, cfg: cfg, self: hyparview.PeerID(h.ID()),
 		rng:    rand.New(rand.NewPCG(binary.LittleEndian.Uint64(seed[:8]), binary.LittleEndian.Uint64(seed[8:]))),
 		groups: map[entry.ID]*groupState{}, out: map[peer.ID]*outbox{}, rtts: map[peer.ID]rttSample{},
-		wake: make(chan struct{}, 1), stop: make(chan struct{})}
+		wake: make(chan struct{}, 1), stop: make(chan struct{}),
+		limits: peerLimits{rates: cfg.Rates, peers: map[peer.ID]*peerLimit{}}}
 	h.SetStreamHandler(wire.GossipProtocol, g.serve)
 	h.Network().Notify(&network.NotifyBundle{DisconnectedF: func(n network.Network, c network.Conn) {
 		if p := c.RemotePeer(); n.Connectedness(p) != network.Connected {
@@ -386,7 +396,7 @@ func (g *Gossip) group(gid entry.ID, serves bool) *groupState {
 		return nil
 	}
 	rng := rand.New(rand.NewPCG(g.rng.Uint64(), g.rng.Uint64()))
-	st := &groupState{id: gid}
+	st := &groupState{id: gid, bucket: rate.NewLimiter(g.cfg.Rates.GroupRate, g.cfg.Rates.GroupBurst)}
 	st.core = topic.New(g.cfg.Core, g.self, rng, payloads{st})
 	g.groups[gid] = st
 	g.step(st, topic.Start{})
@@ -663,11 +673,26 @@ var ErrIgnored = errors.New("peer ignored")
 // serve reads a peer's inbound stream until it ends or breaks the format.
 func (g *Gossip) serve(s network.Stream) {
 	p := s.Conn().RemotePeer()
+	pl := g.limits.acquire(p)
+	defer g.limits.release(p)
 	r := bufio.NewReader(s)
 	for {
 		b, err := wire.ReadFrame(r)
 		if err == nil {
-			err = g.receive(p, b)
+			if g.limits.allow(pl) {
+				err = g.receive(p, b)
+			} else {
+				err = errRateLimited
+			}
+		}
+		if errors.Is(err, errRateLimited) {
+			g.mu.Lock()
+			g.stats.RateLimited++
+			g.mu.Unlock()
+			if g.limits.charge(pl, time.Now()) {
+				g.hd.Violation(p, ErrFlood)
+			}
+			continue
 		}
 		if err != nil {
 			if !errors.Is(err, io.EOF) {
@@ -704,6 +729,9 @@ func (g *Gossip) receive(p peer.ID, b []byte) error {
 		return ErrIgnored
 	}
 	st := g.group(m.Group, serves)
+	if st != nil && !st.bucket.Allow() {
+		return errRateLimited
+	}
 	if st == nil {
 		// Not a group of ours: a joiner must look elsewhere.
 		if _, ok := m.Overlay.(hyparview.Disconnect); m.Overlay != nil && !ok {

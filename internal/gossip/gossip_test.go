@@ -14,6 +14,7 @@ import (
 	"hearsay/internal/proto/plumtree"
 	"hearsay/internal/wire"
 
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
@@ -300,6 +301,52 @@ func TestNoPushesBelowTheGossipThreshold(t *testing.T) {
 	ga.Broadcast(a.gid, e.ID, e.Raw)
 	if !waitFor(5*time.Second, func() bool { _, ok := mb.has(e.ID); return ok }) {
 		t.Fatal("not pushed once allowed again")
+	}
+}
+
+// TestFloodIsRateLimited: a peer that sends beyond its rate has the excess
+// dropped and is reported once per ChargeEvery as a flood, its stream
+// left open; within the rate, a second peer's messages are all taken,
+// until the group's own rate is spent.
+func TestFloodIsRateLimited(t *testing.T) {
+	nw := newNetwork(t, 3, 2, 0, 0, 8)
+	a := newAuthor(8)
+	m := newMemNode(a.gid)
+	cfg := DefaultConfig()
+	cfg.Rates = Rates{PeerRate: 1, PeerBurst: 10, GroupRate: 1, GroupBurst: 15, ChargeEvery: time.Hour}
+	g := New(nw.hosts[0], m, cfg)
+	t.Cleanup(g.Close)
+	prune := mustEncode(t, wire.Gossip{Group: a.gid, Broadcast: plumtree.Prune{}})
+	send := func(from int, n int) network.Stream {
+		s, err := nw.hosts[from].NewStream(context.Background(), nw.hosts[0].ID(), wire.GossipProtocol)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range n {
+			if err := wire.WriteFrame(s, prune); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return s
+	}
+	s := send(1, 50)
+	if !waitFor(5*time.Second, func() bool { return g.Stats().RateLimited >= 39 }) {
+		t.Fatalf("beyond a burst of 10, %d of 50 dropped", g.Stats().RateLimited)
+	}
+	if v := m.floods(); v != 1 {
+		t.Fatalf("%d floods reported, want 1 (once per ChargeEvery)", v)
+	}
+	if err := wire.WriteFrame(s, prune); err != nil {
+		t.Fatalf("the flooder's stream was closed: %v", err)
+	}
+	// The group's bucket (15) had 10 taken by the flooder: 5 more pass.
+	before := g.Stats().RateLimited
+	send(2, 10)
+	if !waitFor(5*time.Second, func() bool { return g.Stats().RateLimited-before >= 5 }) {
+		t.Fatalf("the group's rate: %d of 10 dropped", g.Stats().RateLimited-before)
+	}
+	if v := m.floods(); v != 2 {
+		t.Fatalf("%d floods reported, want 2", v)
 	}
 }
 

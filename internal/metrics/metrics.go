@@ -81,10 +81,16 @@ var (
 		"Broadcast messages dropped on full queues.", nil, nil)
 	broadcastRefused = prometheus.NewDesc("hearsay_broadcast_refused_total",
 		"Entries pushed by peers that admission refused, and so were not forwarded.", nil, nil)
+	broadcastLimited = prometheus.NewDesc("hearsay_broadcast_rate_limited_total",
+		"Gossip messages dropped beyond the rate limits, per peer or per group (docs/security.md).", nil, nil)
 	misbehaviour = prometheus.NewDesc("hearsay_peer_misbehaviour_total",
 		"Misbehaviour charged to peers, by fault (docs/security.md).", []string{"fault"}, nil)
 	banned = prometheus.NewDesc("hearsay_peers_banned",
 		"Peers banned now.", nil, nil)
+	scored = prometheus.NewDesc("hearsay_peers_scored",
+		"Peers whose score calls for more than good, by level: no-gossip, graylisted, disconnected, banned (docs/security.md).", []string{"level"}, nil)
+	peerScore = prometheus.NewDesc("hearsay_peer_score",
+		"Each connected peer's score (docs/security.md).", []string{"peer"}, nil)
 	peers = prometheus.NewDesc("hearsay_peers_connected",
 		"Peers connected.", nil, nil)
 	neighbours = prometheus.NewDesc("hearsay_group_neighbours",
@@ -119,7 +125,7 @@ type collector struct {
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{stored, refused, sessions, rounds, syncBytes, broadcastSent, broadcastBytes,
-		broadcastReceived, broadcastDelivered, broadcastDropped, broadcastRefused, misbehaviour, banned, peers, neighbours,
+		broadcastReceived, broadcastDelivered, broadcastDropped, broadcastRefused, broadcastLimited, misbehaviour, banned, scored, peerScore, peers, neighbours,
 		neighbourRTT, entries, paused, disk, objects, audits, objectsPlaced, filesRepaired, storesRefused, objectsServed} {
 		ch <- d
 	}
@@ -155,10 +161,18 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	counter(broadcastDelivered, float64(gs.Delivered))
 	counter(broadcastDropped, float64(gs.Dropped))
 	counter(broadcastRefused, float64(gs.Refused))
+	counter(broadcastLimited, float64(gs.RateLimited))
 	nbanned, charged := c.nw.Bans()
 	gauge(banned, float64(nbanned))
 	for f, v := range charged {
 		counter(misbehaviour, float64(v), f.String())
+	}
+	levels := c.nw.ScoreLevels()
+	for _, lv := range []string{"no-gossip", "graylisted", "disconnected", "banned"} {
+		gauge(scored, float64(levels[lv]), lv)
+	}
+	for _, p := range c.nw.Peers() {
+		gauge(peerScore, p.Score, p.ID)
 	}
 	gauge(peers, float64(len(c.nw.Host.Network().Peers())))
 	fs := c.nw.FileStats()

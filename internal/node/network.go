@@ -390,10 +390,10 @@ func (h gossipHandler) Contacts(g entry.ID) []peer.ID {
 }
 
 // Violation is the gossip layer's report of a stream that failed.
-// A stream the layer reset because its graylisted peer went on sending is
-// a flood.
+// A stream the layer reset because its graylisted peer went on sending,
+// and messages beyond the rate limits, are a flood.
 func (h gossipHandler) Violation(p peer.ID, err error) {
-	if errors.Is(err, gossip.ErrIgnored) {
+	if errors.Is(err, gossip.ErrIgnored) || errors.Is(err, gossip.ErrFlood) {
 		h.nw.charge(p, FaultFlood)
 		return
 	}
@@ -413,6 +413,37 @@ type PeerInfo struct {
 	// Violations counts its misbehaviour: sessions and streams it broke
 	// (Fault), and exchanges that brought inadmissible entries.
 	Violations int `json:"violations"`
+	// Score is its score now (proto/score), Level what it calls for, and
+	// Parts the score's nonzero parts by name (colocation among them).
+	Score float64            `json:"score"`
+	Level string             `json:"level"`
+	Parts map[string]float64 `json:"parts"`
+}
+
+// scoreOf fills in p's score, level and parts.
+func (nw *Network) scoreOf(pi *PeerInfo, p peer.ID) {
+	st := nw.bans.standing(p, nw.n.now())
+	pi.Score, pi.Level, pi.Parts = st.Score, st.Level.String(), map[string]float64{}
+	for _, pt := range score.Parts() {
+		if v := st.Parts[pt]; v != 0 {
+			pi.Parts[pt.String()] = v
+		}
+	}
+	if st.Colocation != 0 {
+		pi.Parts["colocation"] = st.Colocation
+	}
+}
+
+// ScoreLevels counts the peers the scores hold at each level other than
+// good, by level name (proto/score), for /metrics.
+func (nw *Network) ScoreLevels() map[string]int {
+	out := map[string]int{}
+	for lv, n := range nw.bans.levels(nw.n.now()) {
+		if lv != score.Good {
+			out[lv.String()] = n
+		}
+	}
+	return out
 }
 
 // Peers lists the connected peers, with the groups synced with each.
@@ -423,6 +454,7 @@ func (nw *Network) Peers() []PeerInfo {
 	for _, p := range nw.Host.Network().Peers() {
 		st := nw.bw.GetBandwidthForPeer(p)
 		pi := PeerInfo{ID: p.String(), Addrs: []string{}, Groups: []string{}, BytesIn: st.TotalIn, BytesOut: st.TotalOut, Violations: nw.bans.faultsOf(p)}
+		nw.scoreOf(&pi, p)
 		conns := nw.Host.Network().ConnsToPeer(p)
 		pi.Relayed = len(conns) > 0
 		for _, c := range conns {

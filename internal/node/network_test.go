@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"testing"
 	"time"
 
@@ -310,6 +311,10 @@ func TestInadmissibleEntriesWeighAQuarter(t *testing.T) {
 	}
 	if lv := na.bans.level(nb.Host.ID(), na.n.now()); lv != score.Graylisted {
 		t.Fatalf("after nine sessions of inadmissible entries: %v, want graylisted", lv)
+	}
+	listed := slices.IndexFunc(na.Peers(), func(pi PeerInfo) bool { return pi.ID == nb.Host.ID().String() })
+	if pi := na.Peers()[max(listed, 0)]; listed < 0 || pi.Level != "graylisted" || pi.Score != -2.25 || len(pi.Parts) != 1 || pi.Parts["inadmissible"] != -2.25 {
+		t.Fatalf("the peer as `peers` lists it (at %d): %+v", listed, na.Peers())
 	}
 	for i := 10; i <= 12 && !na.Banned(nb.Host.ID()); i++ {
 		if p, err := transport.Dial(context.Background(), nb.Host, na.Addrs()[0]); err == nil {
