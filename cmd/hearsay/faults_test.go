@@ -261,6 +261,7 @@ func runAttack(t *testing.T, addr, homeDir string, g entry.ID, forge bool) (time
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	t.Logf("forge %v: banned (in bans.json) %v and disconnected %v after the first push", forge, took, time.Since(start))
 	if _, err := transport.Dial(ctx, h, addr); err == nil {
 		time.Sleep(200 * time.Millisecond) // the node refuses once our peer id is authenticated
 		if h.Network().Connectedness(p) == network.Connected {

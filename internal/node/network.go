@@ -151,10 +151,6 @@ func (n *Node) StartNetworkWith(cfg NetConfig) (*Network, error) {
 		if nw.Banned(p) {
 			return ErrBanned // the stream is reset unanswered
 		}
-		if nw.graylisted(p) {
-			nw.charge(p, FaultFlood) // it came back while ignored
-			return ErrGraylisted
-		}
 		nw.mu.Lock()
 		if nw.closing {
 			nw.mu.Unlock()
@@ -163,6 +159,10 @@ func (n *Node) StartNetworkWith(cfg NetConfig) (*Network, error) {
 		nw.serving.Add(1)
 		nw.mu.Unlock()
 		defer nw.serving.Done()
+		if nw.graylisted(p) {
+			nw.charge(p, FaultFlood) // it came back while ignored
+			return ErrGraylisted
+		}
 		g, res, err := n.ServeSync(s)
 		if err == nil && !g.IsZero() {
 			nw.noteSync(g, p, 0)
@@ -249,6 +249,12 @@ func (nw *Network) graylisted(p peer.ID) bool {
 func (nw *Network) saveBans() {
 	nw.saving.Lock()
 	defer nw.saving.Unlock()
+	nw.mu.Lock()
+	closing := nw.closing
+	nw.mu.Unlock()
+	if closing {
+		return // a charge that came in as the host closed: the home is the store's now
+	}
 	nw.n.Home.SaveBans(nw.bans.list(nw.n.now()))
 }
 
@@ -482,6 +488,8 @@ func (nw *Network) Close() error {
 	nw.mu.Lock()
 	nw.closing = true
 	nw.mu.Unlock()
+	nw.saving.Lock() // a save under way ends first; none begins after
+	nw.saving.Unlock()
 	if nw.mdns != nil {
 		nw.mdns.Close()
 	}
