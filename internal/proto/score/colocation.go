@@ -7,11 +7,12 @@ import (
 )
 
 // Range is the address range colocation counts by: an IPv4 /24, an IPv6
-// /48 (what one site is typically given); none for loopback, unspecified
-// or invalid addresses.
+// /48 (what one site is typically given); none for loopback, private
+// (RFC 1918, ULA), link-local, unspecified or invalid addresses: the
+// peers there are on this node's own machine or network.
 func Range(a netip.Addr) (netip.Prefix, bool) {
 	a = a.Unmap()
-	if !a.IsValid() || a.IsLoopback() || a.IsUnspecified() {
+	if !a.IsValid() || a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() || a.IsUnspecified() {
 		return netip.Prefix{}, false
 	}
 	bits := 24

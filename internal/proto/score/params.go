@@ -65,10 +65,12 @@ type Params struct {
 
 	// ColocationWeight times the square of the excess of connected peers
 	// in one address range (an IPv4 /24, an IPv6 /48) over
-	// ColocationThreshold is added to each of them (P6); loopback is
-	// exempt (one machine's nodes are a devnet or a test). The term is at
-	// least ColocationFloor: a NAT or a campus puts honest peers in one
-	// range, so colocation can take away pushes, never a connection.
+	// ColocationThreshold is added to each of them (P6); loopback, private
+	// and link-local addresses are exempt (Range). The term is at least
+	// ColocationFloor, above GossipThreshold: a hosting provider or a
+	// campus puts honest peers in one range, so colocation alone crosses
+	// no threshold; it brings the thresholds nearer, so that colocated
+	// peers are cut off after fewer faults.
 	ColocationWeight    float64
 	ColocationThreshold int
 	ColocationFloor     float64
@@ -110,7 +112,7 @@ func DefaultParams() Params {
 		DecayToZero:         0.01,
 		ColocationWeight:    -0.25,
 		ColocationThreshold: 4,
-		ColocationFloor:     -1,
+		ColocationFloor:     -0.4,
 		GossipThreshold:     -0.5,
 		GraylistThreshold:   -2,
 		DisconnectThreshold: -2.5,

@@ -132,15 +132,25 @@ func TestColocation(t *testing.T) {
 	}
 	tb.Connected("x", ip("198.51.100.1"), t0)
 	tb.Connected("l", ip("127.0.0.1"), t0)
-	// Seven in one /24, three over the threshold of 4: -0.25×9, floored at -1.
-	if st := tb.Standing("a", t0); st.Colocation != -1 || st.Level != NoGossip {
-		t.Fatalf("colocated: %+v, want -1 and no gossip", st)
+	tb.Connected("lan", ip("192.168.1.7"), t0)
+	// Seven in one /24, three over the threshold of 4: -0.25×9, floored at
+	// -0.4, which crosses no threshold alone; one severe fault more than
+	// elsewhere does.
+	if st := tb.Standing("a", t0); st.Colocation != -0.4 || st.Level != Good {
+		t.Fatalf("colocated: %+v, want -0.4 and good", st)
+	}
+	tb.Add("a", Inadmissible, 1, t0)
+	tb.Add("x", Inadmissible, 1, t0)
+	if tb.Level("a", t0) != NoGossip || tb.Level("x", t0) != Good {
+		t.Fatalf("one moderate fault: colocated %v, alone %v", tb.Level("a", t0), tb.Level("x", t0))
 	}
 	if st := tb.Standing("x", t0); st.Colocation != 0 {
 		t.Fatalf("alone in its range: %+v", st)
 	}
-	if st := tb.Standing("l", t0); st.Colocation != 0 {
-		t.Fatalf("loopback: %+v", st)
+	for _, p := range []PeerID{"l", "lan"} {
+		if st := tb.Standing(p, t0); st.Colocation != 0 {
+			t.Fatalf("%s: %+v, want loopback and private addresses exempt", p, st)
+		}
 	}
 	tb.Disconnected("a")
 	tb.Disconnected("b")
