@@ -84,7 +84,7 @@ type Params struct {
 	GraylistThreshold float64
 	// DisconnectThreshold: below it the peer's connections are closed.
 	DisconnectThreshold float64
-	// BanThreshold: penalties below it ban the peer for BanFor, doubled
+	// BanThreshold: penalties at or below it ban the peer for BanFor, doubled
 	// for each ban it had before, at most MaxBanFor; the counters restart.
 	BanThreshold float64
 	BanFor       time.Duration
@@ -99,11 +99,13 @@ type Params struct {
 
 // DefaultParams are the node's. The penalties keep the calibration of the
 // ban policy they replace (docs/security.md): a severe fault weighs 1 and
-// a moderate one 0.25, both halving every 10 minutes, and penalties of 3
-// ban — three bad signatures within minutes, or twelve batches of
-// inadmissible entries. One severe fault stops pushes to the peer, two
-// graylist it, and each stream it keeps sending on after that is a Flood.
-// Positives are capped at 0.5 each and halve every hour.
+// a moderate one 0.25, both halving every 10 minutes, and penalties of
+// 2.9 ban — three bad signatures within 29 s (three at once make 3, and
+// the threshold leaves room for their decay meanwhile: at 3 exactly, three
+// 100 ms apart fell short, 2.9997), or twelve charges of 0.25 within
+// minutes. One severe fault stops pushes to the peer; moderate ones
+// graylist it from the ninth, and each stream it keeps sending on after
+// that is a Flood. Positives are capped at 0.5 each and halve every hour.
 func DefaultParams() Params {
 	const moderate = -0.25
 	p := Params{
@@ -116,7 +118,7 @@ func DefaultParams() Params {
 		GossipThreshold:     -0.5,
 		GraylistThreshold:   -2,
 		DisconnectThreshold: -2.5,
-		BanThreshold:        -3,
+		BanThreshold:        -2.9,
 		BanFor:              10 * time.Minute,
 		MaxBanFor:           7 * 24 * time.Hour,
 		ForgetAfter:         7 * 24 * time.Hour,

@@ -36,12 +36,31 @@ func TestModerateFaultsGraylistThenDisconnectThenBan(t *testing.T) {
 		levels = append(levels, tb.Add("p", Inadmissible, 1, t0).Level)
 	}
 	// -0.25 each: below -0.5 from the 3rd, -2 from the 9th, -2.5 from
-	// the 11th, and 12 (-3) ban.
+	// the 11th, and the 12th (-3, at most -2.9) bans.
 	want := []Level{Good, Good, NoGossip, NoGossip, NoGossip, NoGossip, NoGossip, NoGossip, Graylisted, Graylisted, Disconnected, Banned}
 	for i := range want {
 		if levels[i] != want[i] {
 			t.Fatalf("levels %v, want %v", levels, want)
 		}
+	}
+}
+
+// TestThreeSpreadOverSecondsBan: three severe faults 100 ms apart have
+// decayed a little (2.9997) and still ban; spread over minutes they do not.
+func TestThreeSpreadOverSecondsBan(t *testing.T) {
+	tb := New(DefaultParams())
+	var v Verdict
+	for i := range 3 {
+		v = tb.Add("p", Invalid, 1, t0.Add(time.Duration(i)*100*time.Millisecond))
+	}
+	if !v.NewBan {
+		t.Fatalf("three faults 100 ms apart: %+v, want a ban", v)
+	}
+	for i := range 3 {
+		v = tb.Add("q", Invalid, 1, t0.Add(time.Duration(i)*time.Minute))
+	}
+	if v.Level == Banned {
+		t.Fatalf("three faults a minute apart: %+v, want no ban", v)
 	}
 }
 
