@@ -10,28 +10,42 @@ import (
 	"hearsay/internal/proto/topic"
 )
 
-// joinEvery spaces the joins; settle lets the overlay shuffle and trade
-// for faster links before posts (about 30 s on 100 nodes, see
-// hyparview/optimize.go).
+// joinEvery spaces the joins, up to joinSpan of them in all; settle lets
+// the overlay shuffle and trade for faster links before posts (about 30 s
+// on 100 nodes, see hyparview/optimize.go).
 const (
 	joinEvery = time.Millisecond
+	joinSpan  = 100 * time.Second
 	settle    = 30 * time.Second
 )
+
+// joinGap is the time between two of n nodes' joins: joinEvery up to 10^5
+// nodes, closer beyond, so that the joins take joinSpan at most. Every
+// node ticks from its join (an optimization tick a second, pings, repairs),
+// so at 10^6 nodes one per millisecond would spend most of the run's
+// events, 1,000 s of them, on the arrivals (docs/scale.md, "10^6 nodes").
+func joinGap(n int) time.Duration {
+	if n <= 0 {
+		return joinEvery
+	}
+	return min(joinEvery, joinSpan/time.Duration(n))
+}
 
 // Run builds the overlays, publishes the posts from random live members of
 // their groups, crashes and churns nodes mid-run if asked, lets
 // anti-entropy run, and returns the figures.
 func (s *Sim) Run() Result {
+	gap := joinGap(s.cfg.Nodes)
 	for i := range s.cfg.Nodes {
 		for _, g := range s.nodes[i].groups {
 			contact := -1
 			if k, _ := slices.BinarySearch(s.groups[g], i); k > 0 {
 				contact = s.groups[g][s.rng.IntN(k)]
 			}
-			s.at(time.Duration(i)*joinEvery, event{to: i, group: g, timer: join{contact}})
+			s.at(time.Duration(i)*gap, event{to: i, group: g, timer: join{contact}})
 		}
 	}
-	start := time.Duration(s.cfg.Nodes)*joinEvery + settle
+	start := time.Duration(s.cfg.Nodes)*gap + settle
 	for p := range s.cfg.Posts {
 		var id plumtree.MessageID
 		for b := range id {
