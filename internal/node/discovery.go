@@ -163,6 +163,9 @@ func (r *SyncResult) add(o SyncResult) {
 	r.Refused += o.Refused
 	r.Inadmissible += o.Inadmissible
 	r.Sent += o.Sent
+	for _, a := range o.overQuota {
+		r.noteOverQuota(a)
+	}
 }
 
 // Join fetches group g and keeps replicating it: from the first of peers

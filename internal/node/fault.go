@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,9 +12,11 @@ import (
 
 	"hearsay/internal/entry"
 	"hearsay/internal/group"
+	"hearsay/internal/store"
 	"hearsay/internal/wire"
 
 	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
 )
 
 // Fault is what a failed exchange with a peer says about the peer. Faults
@@ -120,6 +123,27 @@ func entryFault(err error) Fault {
 		return FaultInadmissible
 	}
 	return FaultNone
+}
+
+// relayedOverQuota reports whether o is an entry refused over its author's
+// quota that a peer other than its author sent. Replicas that hold
+// different entries of an author fill its quota with different ones, so an
+// honest relay sends what another replica finds over quota: only the
+// author answers for it. (The simulator's sybil plan had honest relays
+// banned for it; docs/security.md.)
+func relayedOverQuota(o store.Outcome, from peer.ID) bool {
+	return errors.Is(o.Err, group.ErrOverQuota) && !isAuthor(from, o.Author)
+}
+
+// isAuthor reports whether peer p is author a: a node's peer id is its
+// author key (transport.PeerID).
+func isAuthor(p peer.ID, a entry.Author) bool {
+	pk, err := p.ExtractPublicKey()
+	if err != nil {
+		return false
+	}
+	raw, err := pk.Raw()
+	return err == nil && bytes.Equal(raw, a[:])
 }
 
 // misbehaviour is the sentinel error of an entry fault that is

@@ -195,7 +195,7 @@ func (nw *Network) Banned(p peer.ID) bool { return nw.bans.banned(p, nw.n.now())
 // brought, if any.
 func (nw *Network) noteSession(p peer.ID, res SyncResult, err error) {
 	f := Classify(err)
-	if !f.Misbehaviour() && res.Inadmissible > 0 {
+	if !f.Misbehaviour() && (res.Inadmissible > 0 || slices.ContainsFunc(res.overQuota, func(a entry.Author) bool { return isAuthor(p, a) })) {
 		f = FaultInadmissible
 	}
 	nw.charge(p, f)
@@ -351,7 +351,11 @@ func (h gossipHandler) Admit(pushes []gossip.Push) []bool {
 		}
 		switch f := entryFault(o.Err); {
 		case f == FaultInadmissible:
-			inadmissible = append(inadmissible, pushes[i].From...)
+			for _, p := range pushes[i].From {
+				if !relayedOverQuota(o, p) {
+					inadmissible = append(inadmissible, p)
+				}
+			}
 		case f.Misbehaviour():
 			for _, p := range pushes[i].From {
 				h.nw.charge(p, f)

@@ -392,3 +392,45 @@ func TestEachEntryVerifiedOnce(t *testing.T) {
 		t.Fatalf("21 entries fetched and one pushed: %d signatures verified", n)
 	}
 }
+
+// TestOverQuotaChargesOnlyItsAuthor: an entry over its author's quota is
+// refused whoever sends it, but only its author is charged for it: an
+// honest relay, whose replica filled the quota with other entries, sends
+// such entries too (docs/security.md, the sybil plan).
+func TestOverQuotaChargesOnlyItsAuthor(t *testing.T) {
+	a, relay, author := newNode(t, false), newNode(t, false), newNode(t, false)
+	gen := openGenesis()
+	gen.Write = group.WriteOpen
+	gen.Quota.EntriesPerDay = 1
+	g, err := a.CreateGroup(gen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	na, _ := a.StartNetwork([]string{"/ip4/127.0.0.1/tcp/0"})
+	defer na.Close()
+	nr, _ := relay.StartNetwork(nil)
+	defer nr.Close()
+	nc, _ := author.StartNetwork(nil)
+	defer nc.Close()
+	var posts [][]byte
+	for seq := uint64(1); seq <= 3; seq++ {
+		body, _ := group.EncodePost(group.Post{Text: fmt.Sprint("post ", seq)})
+		post, err := entry.Sign(entry.Entry{Group: g, Author: author.Home.Author, Seq: seq, HLC: hlc.FromTime(fixedNow().Add(time.Duration(seq) * time.Second)),
+			Kind: group.KindPost, Body: body}, author.Home.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		posts = append(posts, post.Raw)
+	}
+	open := wire.Encode(wire.Open{Version: wire.Version, Group: g})
+	rawSession(t, nr, na.Addrs()[0], [][]byte{open, wire.Encode(wire.Put{Raws: posts[:2]})}, "close")
+	waitUntil(t, "the relay's entries admitted", func() bool { n, _ := a.Store.Count(g); return n == 2 })
+	rawSession(t, nc, na.Addrs()[0], [][]byte{open, wire.Encode(wire.Put{Raws: posts[2:]})}, "close")
+	waitUntil(t, "the author charged", func() bool { return na.bans.faultsOf(nc.Host.ID()) == 1 })
+	if n := na.bans.faultsOf(nr.Host.ID()); n != 0 {
+		t.Fatalf("the relay was charged %d times for its author's entry over quota", n)
+	}
+	if n, _ := a.Store.Count(g); n != 2 {
+		t.Fatalf("a holds %d entries, want the genesis and one post", n)
+	}
+}

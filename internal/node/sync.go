@@ -7,6 +7,7 @@ import (
 	"io"
 	"maps"
 	"runtime"
+	"slices"
 	"sync"
 
 	"hearsay/internal/entry"
@@ -164,10 +165,26 @@ type SyncResult struct {
 	Rounds   int // Negentropy messages sent
 	Received int // entries fetched and stored
 	Refused  int // entries fetched (or, serving, pushed to it) and refused
-	// Inadmissible counts those of Refused that the group's rules refused:
-	// misbehaviour of the peer, unless its replica knew more (see Fault).
+	// Inadmissible counts those of Refused that the group's rules refused,
+	// an author's entries over its quota aside: misbehaviour of the peer,
+	// unless its replica knew more (see Fault).
 	Inadmissible int
 	Sent         int // entries pushed
+	// overQuota are the authors, up to maxOverQuota, of the entries
+	// refused over their quota: the peer answers for them only if it is
+	// one of those authors (relayedOverQuota).
+	overQuota []entry.Author
+}
+
+// maxOverQuota bounds the authors a SyncResult keeps of the entries
+// refused over quota.
+const maxOverQuota = 16
+
+// noteOverQuota keeps an author of an entry refused over its quota.
+func (r *SyncResult) noteOverQuota(a entry.Author) {
+	if len(r.overQuota) < maxOverQuota && !slices.Contains(r.overQuota, a) {
+		r.overQuota = append(r.overQuota, a)
+	}
 }
 
 // conn reads and writes messages on a stream.
@@ -225,6 +242,9 @@ func count(outs []store.Outcome, res *SyncResult) error {
 			if o.Stored() {
 				res.Received++
 			}
+		case f == FaultInadmissible && errors.Is(o.Err, group.ErrOverQuota):
+			res.Refused++
+			res.noteOverQuota(o.Author)
 		case f == FaultInadmissible:
 			res.Refused++
 			res.Inadmissible++

@@ -14,10 +14,10 @@ import (
 // terms: a bad signature or a malformed frame is refused and Invalid; an
 // entry of a non-member is refused and Inadmissible, and so is one over
 // its author's quota (Config.Quota entries per author, the run being less
-// than a day); one from the future waits and costs nothing; the rest is
-// stored. The sender is charged, not the author: an honest relay that
-// pushes or serves an entry another node holds over its quota is charged
-// as the node would charge it.
+// than a day), but only when its author sends it: an honest relay that
+// pushes or serves an entry another node holds over its quota is not
+// charged, as the node does not charge it (node.relayedOverQuota); one
+// from the future waits and costs nothing; the rest is stored.
 //
 // NB: the mapping from what a peer did to a score part mirrors the node's
 // as it is wired to the score core (internal/node/bans.go, part;
@@ -40,6 +40,9 @@ const (
 	refusedFuture
 	refusedInvalid
 	refusedInadmissible
+	// refusedOverQuota: over its author's quota, charged to its author
+	// alone.
+	refusedOverQuota
 )
 
 // judge is node i's admission of entry id in group g by its kind and its
@@ -64,7 +67,7 @@ func (a *attack) judge(s *Sim, i, g int, id plumtree.MessageID) verdict {
 		return admitted
 	}
 	if a.used[[2]int{i, e.author}] >= a.quota {
-		return refusedInadmissible
+		return refusedOverQuota
 	}
 	return admitted
 }
@@ -79,7 +82,7 @@ func (a *attack) admit(s *Sim, i, g int, id plumtree.MessageID) (stored, ok bool
 		s.m.future++
 		a.c.future++
 		return false, false, v
-	case refusedInvalid, refusedInadmissible:
+	case refusedInvalid, refusedInadmissible, refusedOverQuota:
 		a.c.refused++
 		return false, false, v
 	}
@@ -101,6 +104,10 @@ func (a *attack) pushed(s *Sim, i, g int, o topic.Admit) {
 		a.charge(s, i, from, score.Invalid)
 	case refusedInadmissible:
 		a.charge(s, i, from, score.Inadmissible)
+	case refusedOverQuota:
+		if from == a.entries[o.Msg.ID].author {
+			a.charge(s, i, from, score.Inadmissible)
+		}
 	}
 	if stored {
 		a.credit(s, i, from, score.Delivered)
@@ -124,7 +131,7 @@ func (a *attack) transfer(s *Sim, e *event, t transfer) {
 			a.charge(s, e.to, e.from, score.Invalid)
 			break
 		}
-		inadmissible = inadmissible || v == refusedInadmissible
+		inadmissible = inadmissible || v == refusedInadmissible || v == refusedOverQuota && a.entries[id].author == e.from
 		if stored {
 			brought++
 			a.delivered(s, e.to, id, -1)

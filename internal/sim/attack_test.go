@@ -53,9 +53,7 @@ func checkAttack(t *testing.T, cfg Config, r Result) {
 	if a.StoredMax > a.Quota {
 		t.Errorf("seed %d: an honest node stores %d entries of one attacker, quota %d", cfg.Seed, a.StoredMax, a.Quota)
 	}
-	// NB: under the sybil plan the node's rules do ban honest relays
-	// (docs/security.md, "What is weak or open"): not checked there.
-	if a.HonestBanned > 0 && cfg.Attack != PlanSybil {
+	if a.HonestBanned > 0 {
 		t.Errorf("seed %d: %d honest peers banned", cfg.Seed, a.HonestBanned)
 	}
 	if a.Attackers < int(cfg.Attackers*float64(cfg.Nodes)) {

@@ -37,6 +37,7 @@ var ErrWrite = errors.New("write failed")
 type Outcome struct {
 	ID        entry.ID // zero when the bytes did not decode
 	Group     entry.ID
+	Author    entry.Author // set when admission judged the entry
 	HLC       hlc.Timestamp
 	Kind      string
 	Duplicate bool
@@ -539,7 +540,7 @@ func (c *commit) GrantedBefore(g entry.ID, a entry.Author, admin bool, at hlc.Ti
 
 func (c *commit) admit(e *entry.Signed, overview *Article) Outcome {
 	gid := e.GroupID()
-	o := Outcome{ID: e.ID, Group: gid, HLC: e.HLC, Kind: e.Kind}
+	o := Outcome{ID: e.ID, Group: gid, Author: e.Author, HLC: e.HLC, Kind: e.Kind}
 	author := string(key(tagSeq, gid[:], e.Author[:]))
 	top, err := c.top(author)
 	if o.Err = err; err != nil {
