@@ -254,8 +254,13 @@ func TestWebUI(t *testing.T) {
 	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("main form, main button").length`)); err != nil || n != 0 {
 		t.Fatalf("a read-only forum shows %d forms and buttons (%v)", n, err)
 	}
-	// A banned peer shows on the network page.
+	// A connected peer shows on the network page with its score and
+	// standing; a banned one in the bans.
 	bPeer := b.addrs[0][strings.LastIndex(b.addrs[0], "/")+1:]
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/#/network"),
+		chromedp.WaitVisible(`//table[@id="peers"]//tr[td[@title="`+bPeer+`"]]/td[5][normalize-space()="good"]`)); err != nil {
+		t.Fatalf("the network page's peers: %v (%v)", err, problems())
+	}
 	must(t, hearsay(t, dir, nil, "--home", "a", "ban", bPeer))
 	for _, page := range []struct{ name, hash, ready string }{
 		{"groups", "#/groups", byText("h1", "Groups")},

@@ -542,8 +542,10 @@ async function networkPage() {
           h("td", { class: "mono" }, short(g.digest)), h("td", {}, g.neighbours.length),
           h("td", {}, g.neighbour_rtt_ms ? g.neighbour_rtt_ms.toFixed(g.neighbour_rtt_ms < 10 ? 1 : 0) + " ms" : "–"), h("td", {}, g.paused ? h("strong", { title: "over this node's caps: hearsay group resume" }, "paused") : when(g.last_sync))))))),
       h("h2", {}, "Peers"),
-      peers.length ? h("div", { class: "scroll" }, h("table", {}, h("thead", {}, h("tr", {}, ["peer", "in", "out", "violations"].map(x => h("th", {}, x)))),
-        h("tbody", {}, peers.map(p => h("tr", {}, h("td", { class: "mono", title: p.peer_id }, peerShort(p.peer_id)), h("td", {}, p.bytes_in), h("td", {}, p.bytes_out), h("td", {}, p.violations))))))
+      peers.length ? h("div", { class: "scroll" }, h("table", { id: "peers" }, h("thead", {}, h("tr", {}, ["peer", "in", "out", "score", "standing", "violations"].map(x => h("th", {}, x)))),
+        h("tbody", {}, peers.map(p => h("tr", {}, h("td", { class: "mono", title: p.peer_id }, peerShort(p.peer_id)), h("td", {}, p.bytes_in), h("td", {}, p.bytes_out),
+          h("td", { title: Object.entries(p.parts || {}).map(([k, v]) => k + " " + v.toFixed(2)).join(", ") || "nothing counted" }, (p.score || 0).toFixed(2)),
+          h("td", {}, p.level || "good"), h("td", {}, p.violations))))))
         : h("p", { class: "muted" }, "No peers connected."),
       h("h2", {}, "Banned peers"),
       bans.length ? h("div", { class: "scroll" }, h("table", { id: "bans" }, h("thead", {}, h("tr", {}, ["peer", "until", "bans"].map(x => h("th", {}, x)))),
