@@ -75,7 +75,7 @@ type metrics struct {
 	order     []plumtree.MessageID
 	groups    []int                      // groups[k] is the group of order[k]
 	copies    map[plumtree.MessageID]int // payload messages sent per post
-	hops      []int // hops[h] counts the deliveries at h hops, h > 0
+	hops      []int                      // hops[h] counts the deliveries at h hops, h > 0
 	latencies []time.Duration
 	msgs      int
 	bytes     int
