@@ -15,7 +15,9 @@ import (
 func TestAttacks(t *testing.T) {
 	attackSeeds := uint64(1)
 	if *seeds > 2 {
-		attackSeeds = uint64(*seeds) // the soak
+		// The soak: four seeds of each plan keep its share of CI's 20
+		// minutes near a minute.
+		attackSeeds = uint64(min(*seeds, 4))
 	}
 	for _, p := range Plans() {
 		t.Run(string(p), func(t *testing.T) {
