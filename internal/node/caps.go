@@ -96,23 +96,7 @@ func pausedWrite(err error, g *group.Group) error {
 }
 
 // PausedGroups lists the groups paused on this node.
-func (n *Node) PausedGroups() ([]*group.Group, error) {
-	gs, err := n.Store.Groups()
-	if err != nil {
-		return nil, err
-	}
-	out := gs[:0]
-	for _, g := range gs {
-		paused, err := n.paused(g.ID)
-		if err != nil {
-			return nil, err
-		}
-		if paused {
-			out = append(out, g)
-		}
-	}
-	return out, nil
-}
+func (n *Node) PausedGroups() ([]*group.Group, error) { return n.groupsWhere(n.paused) }
 
 // Resume lifts a group's pause and syncs it at once with a peer the
 // group's core picks, which also takes the node back into its overlay,

@@ -280,14 +280,17 @@ func (n *Node) noKey(g *group.Group) error {
 
 // Replicated lists the groups this node replicates: those it holds and has
 // neither left nor paused.
-func (n *Node) Replicated() ([]*group.Group, error) {
+func (n *Node) Replicated() ([]*group.Group, error) { return n.groupsWhere(n.replicates) }
+
+// groupsWhere lists the groups the store holds that keep says to.
+func (n *Node) groupsWhere(keep func(entry.ID) (bool, error)) ([]*group.Group, error) {
 	gs, err := n.Store.Groups()
 	if err != nil {
 		return nil, err
 	}
 	out := gs[:0]
 	for _, g := range gs {
-		ok, err := n.replicates(g.ID)
+		ok, err := keep(g.ID)
 		if err != nil {
 			return nil, err
 		}
