@@ -15,30 +15,45 @@ import (
 // over how much a group may add to this node (docs/security.md, "Groups
 // that misbehave are paused").
 func (c *cli) groupCapsCmds() []*cobra.Command {
-	var caps node.CapsInfo
+	var entries uint32
+	var bytes uint64
 	set := &cobra.Command{
 		Use:   "caps GROUP",
-		Short: "Cap what a group may add to this node a day, by any author; a group that reaches a cap is paused here",
+		Short: "Show or set the most a group may add to this node a day, by any author; a group that reaches a cap is paused here",
 		Long: "A paused group is neither replicated nor forwarded, and nothing more of it is stored, until " +
 			"`hearsay group resume`. The day is the entries' own (UTC), as for the group's quotas. " +
-			"Caps count from when they are set; 0 is no limit, and both 0 removes the caps.",
+			"Caps count from when they are set. A flag not given keeps its cap; 0 is no limit, and both 0 " +
+			"remove the caps. Without flags it shows them.",
 		Args: exactArgs(1),
-		RunE: func(_ *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) error {
 			return c.withGroup(args[0], func(n *node.Node, g *group.Group) error {
-				if err := n.SetCaps(g.ID, caps); err != nil {
+				caps, err := n.Caps(g.ID)
+				if err != nil {
 					return err
+				}
+				changed := false
+				if cmd.Flags().Changed("entries-per-day") {
+					caps.EntriesPerDay, changed = entries, true
+				}
+				if cmd.Flags().Changed("bytes-per-day") {
+					caps.BytesPerDay, changed = bytes, true
+				}
+				if changed {
+					if err := n.SetCaps(g.ID, caps); err != nil {
+						return err
+					}
 				}
 				if c.json {
 					return c.emit(caps)
 				}
-				_, err := fmt.Fprintf(c.stdout, "%s: at most %s entries and %s bytes a day\n", g.Name,
+				_, err = fmt.Fprintf(c.stdout, "%s: at most %s entries and %s bytes a day\n", g.Name,
 					limit(uint64(caps.EntriesPerDay)), limit(caps.BytesPerDay))
 				return err
 			})
 		},
 	}
-	set.Flags().Uint32Var(&caps.EntriesPerDay, "entries-per-day", 0, "entries a day, by every author together (0: no limit)")
-	set.Flags().Uint64Var(&caps.BytesPerDay, "bytes-per-day", 0, "bytes a day, by every author together (0: no limit)")
+	set.Flags().Uint32Var(&entries, "entries-per-day", 0, "entries a day, by every author together (0: no limit)")
+	set.Flags().Uint64Var(&bytes, "bytes-per-day", 0, "bytes a day, by every author together (0: no limit)")
 	resume := &cobra.Command{
 		Use:   "resume GROUP",
 		Short: "Resume a group paused for reaching its caps: the rest of that day may go beyond them",

@@ -27,6 +27,11 @@ func TestCapsPauseAGroupOnOneNode(t *testing.T) {
 	if out := must(t, hearsay(t, dir, nil, "--home", "b", "group", "caps", g, "--entries-per-day", "5")); !strings.Contains(out, "at most 5 entries") {
 		t.Fatalf("caps printed %q", out)
 	}
+	// A flag not given keeps its cap; without flags, the caps are shown.
+	must(t, hearsay(t, dir, nil, "--home", "b", "group", "caps", g, "--bytes-per-day", "1000000"))
+	if out := must(t, hearsay(t, dir, nil, "--home", "b", "group", "caps", g)); out != "flooded: at most 5 entries and 1000000 bytes a day" {
+		t.Fatalf("caps shown as %q", out)
+	}
 	b := serve(t, dir, "--home", "b", "--bootstrap", a.addrs[0])
 	apiA, tokenA := servedAPI(t, filepath.Join(dir, "a"))
 	apiB, tokenB := servedAPI(t, filepath.Join(dir, "b"))

@@ -24,6 +24,12 @@ type CapsInfo struct {
 	BytesPerDay   uint64 `json:"bytes_per_day"`
 }
 
+// Caps returns the caps set on group g; zero when none are.
+func (n *Node) Caps(g entry.ID) (CapsInfo, error) {
+	c, err := n.Store.Caps(g)
+	return CapsInfo{EntriesPerDay: c.EntriesPerDay, BytesPerDay: c.BytesPerDay}, err
+}
+
 // SetCaps sets the most group g may add to this node in a day, by any
 // author; zero caps remove them, and any pause with them. A group that
 // reaches a cap is paused here: neither replicated nor forwarded, and
@@ -56,11 +62,10 @@ func (n *Node) replicates(g entry.ID) (bool, error) {
 
 // capsInfo fills a group's caps and pause into its info.
 func (n *Node) capsInfo(info *GroupInfo, g entry.ID) error {
-	c, err := n.Store.Caps(g)
-	if err != nil {
+	var err error
+	if info.Caps, err = n.Caps(g); err != nil {
 		return err
 	}
-	info.Caps = CapsInfo{EntriesPerDay: c.EntriesPerDay, BytesPerDay: c.BytesPerDay}
 	p, err := n.Store.Paused(g)
 	if err != nil {
 		return err
