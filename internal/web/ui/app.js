@@ -6,6 +6,11 @@
 const main = document.getElementById("main");
 let live = null; // the EventSource of the current page
 let drafts = {}; // reply drafts by post id, kept across live refreshes
+// visit counts the pages routed to. A page notes it first thing; what the
+// page shows or listens to after an await is dropped once another page has
+// been routed to, so a slow answer, or a refresh already due, for the page
+// left never replaces the page being shown.
+let visit = 0;
 
 // h builds an element: h("a", {href: "#"}, "text", child...).
 function h(tag, attrs, ...kids) {
@@ -60,8 +65,8 @@ function when(iso) { return iso ? new Date(iso).toLocaleString() : "never"; }
 function enc(s) { return encodeURIComponent(s); }
 function encPath(p) { return p.split("/").map(enc).join("/"); }
 
-function show(...nodes) {
-  main.replaceChildren(...nodes);
+function show(at, ...nodes) {
+  if (at === visit) main.replaceChildren(...nodes);
 }
 
 // form builds a form whose submit runs fn(values) and reports errors.
@@ -100,8 +105,8 @@ function form(fields, label, fn, opts) {
   return f;
 }
 
-function notLoggedIn() {
-  show(h("h1", {}, "Not logged in"),
+function notLoggedIn(at) {
+  show(at, h("h1", {}, "Not logged in"),
     h("p", {}, "Open the login URL that ", h("code", {}, "hearsay serve"), " printed (or ", h("code", {}, "hearsay status"),
       " prints while the node runs). It sets a session cookie for this browser."));
 }
@@ -115,7 +120,8 @@ function stopLive() {
 // too far behind (a burst of thousands of entries), and EventSource
 // reconnects by itself; what was stored in the gap is announced by no
 // event, so each reconnection calls resync, which reads the page afresh.
-function listen(query, handlers, resync) {
+function listen(at, query, handlers, resync) {
+  if (at !== visit) return;
   stopLive();
   const es = new EventSource("/api/v1/events" + query);
   live = es;
@@ -133,6 +139,7 @@ function debounce(fn, ms) {
 // ---- pages ----
 
 async function groupsPage() {
+  const at = visit;
   const groups = await api("GET", "/groups");
   const list = h("ul", { class: "plain" });
   for (const g of groups) {
@@ -140,7 +147,7 @@ async function groupsPage() {
       h("span", {}, h("a", { href: "#/g/" + g.id }, g.name), " ", h("span", { class: "mono muted" }, short(g.id)), g.left ? h("span", { class: "muted" }, " (left)") : null),
       h("span", { class: "muted" }, g.entries + " entries")));
   }
-  show(
+  show(at,
     h("h1", {}, "Groups"),
     groups.length ? list : h("p", { class: "muted" }, "No groups yet: create one, or join one by its id."),
     h("h2", {}, "Create a group"),
@@ -214,6 +221,7 @@ function mayPost(g, me) {
 }
 
 async function forumPage(gid) {
+  const at = visit;
   const [g, id] = await Promise.all([api("GET", "/groups/" + gid), api("GET", "/id")]);
   const writer = mayPost(g, id.author);
   const threads = h("div", { id: "threads" });
@@ -290,7 +298,7 @@ async function forumPage(gid) {
   }
 
   async function more() {
-    if (loading || done) return;
+    if (loading || done || at !== visit) return;
     loading = true;
     try {
       const page = await api("GET", "/groups/" + gid + "/threads?limit=" + threadPage + (next ? "&after=" + enc(next) : ""));
@@ -330,7 +338,7 @@ async function forumPage(gid) {
   const readonly = g.left ? ["This node left this group: join it again to post."]
     : [{ members: "Only members may post here", owner: "Only the owner may post here" }[g.write], ", and this node's author (",
       h("span", { class: "mono" }, short(id.author)), ") is not one: you can read, not write. An admin can add you from the About page of a node of theirs."];
-  show(
+  show(at,
     h("h1", {}, g.name),
     tabs(g, "Forum"),
     writer ? form([
@@ -345,13 +353,14 @@ async function forumPage(gid) {
   await more();
   new IntersectionObserver(es => { if (es.some(e => e.isIntersecting)) more().catch(e => toast(e.message)); }, { rootMargin: "400px" }).observe(end);
   const again = debounce(() => top().catch(e => toast(e.message)), 30);
-  listen("?group=" + gid, { entry: e => { if (["post", "sealed", "retract", "hide"].includes(e.kind)) again(); } }, again);
+  listen(at, "?group=" + gid, { entry: e => { if (["post", "sealed", "retract", "hide"].includes(e.kind)) again(); } }, again);
 }
 
 // hlcTime is the wall-clock time an hlc carries: its top 48 bits are ms.
 function hlcTime(hlc) { return new Date(Math.floor(hlc / 65536)).toISOString(); }
 
 async function setsPage(gid, name) {
+  const at = visit;
   const g = await api("GET", "/groups/" + gid);
   const body = h("div");
   async function load(set) {
@@ -377,7 +386,7 @@ async function setsPage(gid, name) {
   const sets = names.length
     ? h("ul", { class: "plain", id: "sets" }, names.map(n => h("li", {}, h("a", { href: "#/g/" + gid + "/sets/" + enc(n), class: n === name ? "active" : null }, n))))
     : h("p", { class: "muted" }, "No sets yet: name one below to start it.");
-  show(h("h1", {}, g.name), tabs(g, "Collections"), h("h2", {}, "Sets"), sets,
+  show(at, h("h1", {}, g.name), tabs(g, "Collections"), h("h2", {}, "Sets"), sets,
     form([{ name: "set", label: "Set name", required: true, value: name || "" }], "Open", async v => {
       location.hash = "#/g/" + gid + "/sets/" + enc(v.set);
     }),
@@ -386,6 +395,7 @@ async function setsPage(gid, name) {
 }
 
 async function dirPage(gid) {
+  const at = visit;
   const g = await api("GET", "/groups/" + gid);
   const results = h("ul", { class: "plain", id: "paths" });
   const detail = h("div");
@@ -445,7 +455,7 @@ async function dirPage(gid) {
   }
   const box = h("input", { id: "prefix", type: "search", placeholder: "type a path prefix", autocomplete: "off", "aria-label": "path prefix" });
   box.addEventListener("input", debounce(() => search(box.value).catch(e => toast(e.message)), 120));
-  show(h("h1", {}, g.name), tabs(g, "Directory"),
+  show(at, h("h1", {}, g.name), tabs(g, "Directory"),
     h("div", { class: "card" }, h("label", { for: "prefix" }, "Find paths"), box, results),
     detail,
     h("h2", {}, "Write a path"),
@@ -466,6 +476,7 @@ async function dirPage(gid) {
   }
   const picker = h("input", { type: "file", name: "file", id: "file", "aria-label": "file to upload" });
   const target = h("input", { name: "target", id: "target", placeholder: "videos/", "aria-label": "folder to upload into" });
+  if (at !== visit) return;
   main.append(h("h2", {}, "Upload a large file"),
     h("form", { class: "card", id: "upload", onsubmit: async ev => {
       ev.preventDefault();
@@ -501,9 +512,10 @@ async function fileCard(gid, path, file) {
 }
 
 async function aboutPage(gid) {
+  const at = visit;
   const g = await api("GET", "/groups/" + gid);
   const members = h("ul", { class: "plain" }, g.members.map(m => h("li", {}, h("span", { class: "mono" }, m.author), m.admin ? h("span", { class: "muted" }, "admin") : null)));
-  show(h("h1", {}, g.name), tabs(g, "About"),
+  show(at, h("h1", {}, g.name), tabs(g, "About"),
     h("div", { class: "card" },
       h("table", {}, h("tbody", {},
         h("tr", {}, h("th", {}, "id"), h("td", { class: "mono" }, g.id)),
@@ -528,9 +540,10 @@ async function aboutPage(gid) {
 }
 
 async function networkPage() {
+  const at = visit;
   async function render() {
     const [st, peers, bans] = await Promise.all([api("GET", "/status"), api("GET", "/peers"), api("GET", "/bans")]);
-    show(h("h1", {}, "Network"),
+    show(at, h("h1", {}, "Network"),
       h("div", { class: "card" },
         h("p", {}, "Peer id ", h("span", { class: "mono" }, st.peer_id)),
         h("p", {}, "Author id ", h("span", { class: "mono" }, st.author)),
@@ -554,12 +567,13 @@ async function networkPage() {
   }
   await render();
   const again = debounce(() => render().catch(e => toast(e.message)), 200);
-  listen("", { status: again }, again);
+  listen(at, "", { status: again }, again);
 }
 
 // ---- routing ----
 
 async function route() {
+  const at = ++visit;
   stopLive();
   const parts = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
   const page = parts[0] || "groups";
@@ -577,8 +591,8 @@ async function route() {
       await groupsPage();
     }
   } catch (e) {
-    if (e.status === 401) notLoggedIn();
-    else show(h("h1", {}, "Something went wrong"), h("p", {}, e.message), h("p", {}, h("a", { href: "#/groups" }, "Back to groups")));
+    if (e.status === 401) notLoggedIn(at);
+    else show(at, h("h1", {}, "Something went wrong"), h("p", {}, e.message), h("p", {}, h("a", { href: "#/groups" }, "Back to groups")));
   }
 }
 
