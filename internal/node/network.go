@@ -47,10 +47,11 @@ type Network struct {
 	stopRegistry func()                     // nil: not a registry
 	blobs        *blobs                     // files: shards held for peers, the ledger, /hearsay/blob/1
 
-	bans      *bans       // each peer's misbehaviour and bans (bans.go)
-	dials     backoffs    // known peers that did not answer (reconnect.go)
-	redialing atomic.Bool // a redial runs
-	saving    sync.Mutex  // held while the bans are written to the home
+	bans      *bans          // each peer's misbehaviour and bans (bans.go)
+	sessions  *sessionLimits // how fast peers and groups are served sessions (synclimits.go)
+	dials     backoffs       // known peers that did not answer (reconnect.go)
+	redialing atomic.Bool    // a redial runs
+	saving    sync.Mutex     // held while the bans are written to the home
 
 	// serving counts the sync sessions being answered, which Close waits
 	// for: one may be storing entries, and the store closes after.
@@ -90,7 +91,11 @@ func (n *Node) StartNetworkWith(cfg NetConfig) (*Network, error) {
 	if err != nil {
 		return nil, err
 	}
-	nw := &Network{n: n, Host: h, bw: bw, bans: bs, cfg: cfg, reach: reach, resolver: resolver,
+	rates := DefaultSessionRates()
+	if cfg.Sessions != nil {
+		rates = *cfg.Sessions
+	}
+	nw := &Network{n: n, Host: h, bw: bw, bans: bs, sessions: newSessionLimits(rates), cfg: cfg, reach: reach, resolver: resolver,
 		synced: map[entry.ID]map[peer.ID]time.Time{}, known: map[peer.ID]bool{}, registriesMet: map[peer.ID]bool{}, met: make(chan peer.ID, 64)}
 	h.Network().Notify(&network.NotifyBundle{ConnectedF: func(net network.Network, c network.Conn) {
 		p := c.RemotePeer()
@@ -163,7 +168,13 @@ func (n *Node) StartNetworkWith(cfg NetConfig) (*Network, error) {
 			nw.charge(p, FaultFlood) // it came back while ignored
 			return ErrGraylisted
 		}
-		g, res, err := n.ServeSync(s)
+		g, res, err := n.ServeSync(s, func(g entry.ID) error {
+			charge, err := nw.sessions.allow(p, g, n.now())
+			if charge {
+				nw.charge(p, FaultFlood)
+			}
+			return err
+		})
 		if err == nil && !g.IsZero() {
 			nw.noteSync(g, p, 0)
 		}

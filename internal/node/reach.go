@@ -52,6 +52,9 @@ type NetConfig struct {
 	// DNS is the DNS server (HOST:PORT) that resolves /dnsaddr/ bootstrap
 	// names; "": the system's.
 	DNS string
+	// Sessions bound the sync sessions served (synclimits.go); nil:
+	// DefaultSessionRates.
+	Sessions *SessionRates
 }
 
 // mdnsService is the name hearsay nodes announce themselves under on the

@@ -464,7 +464,10 @@ func (n *Node) push(c *conn, g entry.ID, have []entry.ID, res *SyncResult) error
 // group it was about (zero if none was opened) and what the client pushed.
 // It returns when the client closes the stream (nil) or the session fails:
 // Classify says whether the client misbehaved, for the caller to charge it.
-func (n *Node) ServeSync(rw io.ReadWriter) (g entry.ID, res SyncResult, err error) {
+// A non-nil admit is asked before a session of a group held here starts;
+// an error from it refuses the session as busy (Err code 5; the session
+// rates, synclimits.go), and ServeSync returns nil.
+func (n *Node) ServeSync(rw io.ReadWriter, admit func(g entry.ID) error) (g entry.ID, res SyncResult, err error) {
 	defer func() { n.stats.countSession(RoleServer, err) }()
 	c := newConn(counted{rw, &n.stats})
 	m, err := c.recv()
@@ -489,6 +492,11 @@ func (n *Node) ServeSync(rw io.ReadWriter) (g entry.ID, res SyncResult, err erro
 		return entry.ID{}, res, c.send(wire.Err{Code: wire.CodeUnknownGroup, Text: "this node does not hold the group"})
 	} else if err != nil {
 		return entry.ID{}, res, err
+	}
+	if admit != nil && admit(g) != nil {
+		// Answered, like the refusals above: a stream reset could overtake
+		// the answer.
+		return entry.ID{}, res, c.send(wire.Err{Code: wire.CodeBusy, Text: "busy: too many sync sessions now, try later"})
 	}
 	gi, err := n.index(g)
 	if err != nil {

@@ -21,7 +21,7 @@ func syncOver(t *testing.T, client, server *Node, g entry.ID) (SyncResult, error
 	a, b := net.Pipe()
 	served := make(chan error, 1)
 	go func() {
-		_, _, err := server.ServeSync(b)
+		_, _, err := server.ServeSync(b, nil)
 		served <- err
 		b.Close()
 	}()
@@ -116,7 +116,7 @@ func FuzzServeSync(f *testing.F) {
 		n.ServeSync(struct {
 			io.Reader
 			io.Writer
-		}{bytes.NewReader(stream), io.Discard})
+		}{bytes.NewReader(stream), io.Discard}, nil)
 	})
 }
 
@@ -127,7 +127,7 @@ func TestOtherVersionIsRefusedByCode(t *testing.T) {
 	if _, _, err := n.ServeSync(struct {
 		io.Reader
 		io.Writer
-	}{&in, &out}); err != nil {
+	}{&in, &out}, nil); err != nil {
 		t.Fatal(err)
 	}
 	f, err := wire.ReadFrame(bufio.NewReader(&out))

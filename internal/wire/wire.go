@@ -129,6 +129,7 @@ const (
 	CodeUnknownGroup Code = 1 // this node does not hold the group
 	CodeBadRequest   Code = 2 // the message was malformed or out of order
 	CodeVersion      Code = 4 // the Open asked for another protocol version (3 is reserved)
+	CodeBusy         Code = 5 // the server takes no more sessions from this peer, or for this group, now
 )
 
 const (
