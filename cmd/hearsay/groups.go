@@ -73,10 +73,40 @@ func (c *cli) setMember(args []string, add, admin bool) error {
 	})
 }
 
+// hideAuthorCmds are hide-author and unhide-author: every entry of an
+// author in a group, not one entry as `hide` does, and in any group, open
+// ones too, where removing a member does not apply.
+func (c *cli) hideAuthorCmds() []*cobra.Command {
+	var cmds []*cobra.Command
+	for _, w := range []struct {
+		use, short string
+		hide       bool
+	}{
+		{"hide-author", "Hide every entry of AUTHOR (an id, or a unique prefix of one this node knows) in a group you administer, written before or after; its entries are still stored and replicated", true},
+		{"unhide-author", "Show the entries of an author that hide-author hid again", false},
+	} {
+		cmds = append(cmds, &cobra.Command{
+			Use:   w.use + " GROUP AUTHOR",
+			Short: w.short,
+			Args:  exactArgs(2),
+			RunE: func(_ *cobra.Command, args []string) error {
+				return c.withGroup(args[0], func(n *node.Node, g *group.Group) error {
+					a, err := resolveAuthor(n, args[1])
+					if err != nil {
+						return fmt.Errorf("author: %w", err)
+					}
+					return c.printID(n.HideAuthor(g.ID, a, w.hide))
+				})
+			},
+		})
+	}
+	return cmds
+}
+
 // resolveAuthor reads an author's full id, or a unique prefix (6 hex
-// digits or more) of an author this node knows: itself and the members of
-// the groups it holds. An author met nowhere here needs the full id, which
-// `hearsay id` prints on their node.
+// digits or more) of an author this node knows: itself, and the members,
+// equivocators and hidden authors of the groups it holds. An author met
+// nowhere here needs the full id, which `hearsay id` prints on their node.
 func resolveAuthor(n *node.Node, arg string) (entry.Author, error) {
 	if len(arg) == 64 {
 		return entry.ParseAuthor(arg)
@@ -98,6 +128,16 @@ func resolveAuthor(n *node.Node, arg string) (entry.Author, error) {
 		for _, m := range v.Members().Members() {
 			known[m.Author] = true
 		}
+		for _, h := range v.HiddenAuthors() {
+			known[h.Author] = true
+		}
+		eqs, err := n.Store.Equivocations(g.ID)
+		if err != nil {
+			return entry.Author{}, err
+		}
+		for _, e := range eqs {
+			known[e.Author] = true
+		}
 	}
 	var match []string
 	for a := range known {
@@ -108,7 +148,7 @@ func resolveAuthor(n *node.Node, arg string) (entry.Author, error) {
 	slices.Sort(match)
 	switch len(match) {
 	case 0:
-		return entry.Author{}, fmt.Errorf("no author this node knows (itself, members of its groups) starts with %s: give the full 64-digit id (`hearsay id` on their node prints it)", arg)
+		return entry.Author{}, fmt.Errorf("no author this node knows (itself, members, equivocators and hidden authors of its groups) starts with %s: give the full 64-digit id (`hearsay id` on their node prints it)", arg)
 	case 1:
 		return entry.ParseAuthor(match[0])
 	}
@@ -197,7 +237,7 @@ func (c *cli) groupListCmd() *cobra.Command {
 func (c *cli) groupShowCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "show GROUP",
-		Short: "Show a group: policies, quotas, entries, digest, equivocators",
+		Short: "Show a group: policies, quotas, entries, digest, equivocators, hidden authors",
 		Long:  "GROUP is a group id, a unique prefix of one (4 hex digits or more), or a unique name.",
 		Args:  exactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
@@ -223,7 +263,15 @@ func (c *cli) groupShowCmd() *cobra.Command {
 					fmt.Fprintf(&b, "%-13s %s\n", role, m.Author)
 				}
 				for _, e := range info.Equivs {
-					fmt.Fprintf(&b, "equivocator   %s (entries %s and %s share a seq)\n", e.Author, e.A[:12], e.B[:12])
+					fmt.Fprintf(&b, "equivocator   %s (entries %s and %s share a seq)", e.Author, e.A[:12], e.B[:12])
+					if e.Hidden {
+						b.WriteString(", hidden\n")
+					} else {
+						fmt.Fprintf(&b, "; an admin's `hearsay hide-author %s %s` hides its entries\n", info.ID[:8], e.Author[:12])
+					}
+				}
+				for _, h := range info.Hidden {
+					fmt.Fprintf(&b, "hidden author %s (by %s; `hearsay unhide-author %s %s` shows it again)\n", h.Author, h.By[:12], info.ID[:8], h.Author[:12])
 				}
 				if info.Caps != (node.CapsInfo{}) {
 					fmt.Fprintf(&b, "caps here     per day: %s entries, %s bytes\n", limit(uint64(info.Caps.EntriesPerDay)), limit(info.Caps.BytesPerDay))

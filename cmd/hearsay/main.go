@@ -105,6 +105,7 @@ func (c *cli) root() *cobra.Command {
 		c.setCmd(), c.dirCmd(), c.exportCmd(), c.importCmd(), c.statusCmd(), c.peersCmd(), c.nearbyCmd(), c.devnetCmd(), c.simCmd(), c.fileCmd(), c.storageCmd(),
 		c.profileCmd(), c.petnameCmd(), c.completionCmd())
 	root.AddCommand(c.withdrawCmds()...)
+	root.AddCommand(c.hideAuthorCmds()...)
 	root.AddCommand(c.banCmds()...)
 	return root
 }

@@ -158,7 +158,7 @@ func TestCommandsPrintIDsAlone(t *testing.T) {
 	}
 	var show map[string]any
 	json.Unmarshal([]byte(must(t, hearsay(t, dir, nil, "--home", "h", "group", "show", g[:8], "--json"))), &show)
-	for _, k := range []string{"id", "name", "owner", "write", "read", "entries", "digest", "equivocators"} {
+	for _, k := range []string{"id", "name", "owner", "write", "read", "entries", "digest", "equivocators", "hidden_authors"} {
 		if _, ok := show[k]; !ok {
 			t.Errorf("group show --json lacks %q", k)
 		}
@@ -193,6 +193,8 @@ func TestErrorsAreOneLine(t *testing.T) {
 		{nil, []string{"--home", "h", "set", "add", "demo", "s", "a\x01b"}, "control character"},
 		{nil, []string{"--home", "h", "thread", "demo", "abc"}, `malformed id "abc"`},
 		{nil, []string{"--home", "h", "group", "member", "add", "demo", "nobody"}, `author: malformed id "nobody"`},
+		{nil, []string{"--home", "h", "hide-author", "demo", "nobody"}, `author: malformed id "nobody"`},
+		{nil, []string{"--home", "h", "unhide-author", "demo", strings.Repeat("ab", 32)}, "is not hidden"},
 		{nil, []string{"--home", "h", "frobnicate"}, `unknown command "frobnicate"`},
 	} {
 		r := hearsay(t, dir, c.stdin, c.args...)

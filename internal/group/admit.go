@@ -96,6 +96,9 @@ func CheckBody(s *entry.Signed) error {
 	case KindMember:
 		_, err := DecodeMember(s)
 		return err
+	case KindHideAuthor:
+		_, err := DecodeHideAuthor(s)
+		return err
 	case KindSet:
 		_, err := DecodeSetOp(s)
 		return err
@@ -117,8 +120,8 @@ func CheckBody(s *entry.Signed) error {
 	return nil
 }
 
-// checkWriter applies the write policy, and keeps member and hide entries
-// to the owner and admins whatever the policy.
+// checkWriter applies the write policy, and keeps member, hide,
+// hide-author and key entries to the owner and admins whatever the policy.
 func (g *Group) checkWriter(s *entry.Signed, grants Grants) error {
 	private := g.Read == ReadMembers
 	switch s.Kind {
@@ -135,13 +138,13 @@ func (g *Group) checkWriter(s *entry.Signed, grants Grants) error {
 	if a == g.Owner {
 		return nil
 	}
-	if s.Kind == KindMember || s.Kind == KindHide || s.Kind == KindKey {
+	if s.Kind == KindMember || s.Kind == KindHide || s.Kind == KindHideAuthor || s.Kind == KindKey {
 		ok, err := grants.GrantedBefore(g.ID, a, true, s.HLC)
 		if err != nil || ok {
 			return err
 		}
 		return fmt.Errorf("%w: %s is not an admin of %q, and only admins may %s", ErrNotAllowed, a.Short(), g.Name,
-			map[string]string{KindMember: "manage members", KindHide: "hide entries", KindKey: "share group keys"}[s.Kind])
+			map[string]string{KindMember: "manage members", KindHide: "hide entries", KindHideAuthor: "hide authors", KindKey: "share group keys"}[s.Kind])
 	}
 	switch g.Write {
 	case WriteOpen:

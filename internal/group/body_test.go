@@ -15,14 +15,15 @@ import (
 // to (the strict decoder re-encodes and compares).
 func FuzzBody(f *testing.F) {
 	seeds := map[string]any{
-		KindPost:   &Post{Subject: "s", Text: "t"},
-		KindSet:    &SetOp{Set: "s", Element: "e", Op: OpAdd},
-		KindDir:    &DirOp{Path: "a/b", Op: OpPut, Value: []byte("v")},
-		KindMember: &Member{Op: OpAdd, Author: make([]byte, 32), Admin: true},
-		KindKey:    &KeyShares{Key: make([]byte, 32), Shares: []Share{{To: make([]byte, 32), Box: make([]byte, sealedBoxSize)}}},
-		KindSealed: &Sealed{Key: make([]byte, 32), Nonce: make([]byte, 24), CT: make([]byte, 40)},
+		KindPost:       &Post{Subject: "s", Text: "t"},
+		KindSet:        &SetOp{Set: "s", Element: "e", Op: OpAdd},
+		KindDir:        &DirOp{Path: "a/b", Op: OpPut, Value: []byte("v")},
+		KindMember:     &Member{Op: OpAdd, Author: make([]byte, 32), Admin: true},
+		KindHideAuthor: &HideAuthor{Op: OpHide, Author: make([]byte, 32)},
+		KindKey:        &KeyShares{Key: make([]byte, 32), Shares: []Share{{To: make([]byte, 32), Box: make([]byte, sealedBoxSize)}}},
+		KindSealed:     &Sealed{Key: make([]byte, 32), Nonce: make([]byte, 24), CT: make([]byte, 40)},
 	}
-	for _, kind := range []string{KindPost, KindSet, KindDir, KindMember, KindKey, KindSealed, entry.KindGenesis} {
+	for _, kind := range []string{KindPost, KindSet, KindDir, KindMember, KindHideAuthor, KindKey, KindSealed, entry.KindGenesis} {
 		if v, ok := seeds[kind]; ok {
 			f.Add(kind, encodeBody(v))
 		}
@@ -51,6 +52,8 @@ func FuzzBody(f *testing.F) {
 			v = &DirOp{}
 		case KindMember:
 			v = &Member{}
+		case KindHideAuthor:
+			v = &HideAuthor{}
 		case KindKey:
 			v = &KeyShares{}
 		case KindSealed:

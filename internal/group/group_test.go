@@ -193,6 +193,10 @@ func TestViewBodies(t *testing.T) {
 		{KindDir, &DirOp{Path: "a/b", Op: OpRm, Value: []byte("v")}, false},
 		{KindMember, &Member{Op: OpAdd, Author: make([]byte, 31)}, false},
 		{KindMember, &Member{Op: OpRemove, Author: make([]byte, 32), Admin: true}, false},
+		{KindHideAuthor, &HideAuthor{Op: OpHide, Author: make([]byte, 32)}, true},
+		{KindHideAuthor, &HideAuthor{Op: OpUnhide, Author: make([]byte, 32)}, true},
+		{KindHideAuthor, &HideAuthor{Op: OpRemove, Author: make([]byte, 32)}, false},
+		{KindHideAuthor, &HideAuthor{Op: OpHide, Author: make([]byte, 33)}, false},
 	} {
 		if _, err := Encode(c.kind, c.body); (err == nil) != c.ok {
 			t.Errorf("%s %+v: %v", c.kind, c.body, err)
@@ -232,5 +236,41 @@ func TestReplyTo(t *testing.T) {
 	}
 	if got := ReplyTo(parent); !got.IsZero() {
 		t.Fatalf("a top-level post has no parent, got %v", got)
+	}
+}
+
+// TestHideAuthorIsForAdmins: in an open group anyone may post, but only the
+// owner and admins may hide an author, as only they may hide an entry; a
+// hide-author entry carries no refs.
+func TestHideAuthorIsForAdmins(t *testing.T) {
+	open, owner := newGroup(t, WriteOpen, DefaultQuota)
+	_, ownerID := key(1)
+	bob, bobID := key(2)
+	body, err := Encode(KindHideAuthor, &HideAuthor{Op: OpHide, Author: make([]byte, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hide := func(k ed25519.PrivateKey, a entry.Author, refs ...entry.ID) *entry.Signed {
+		s, err := entry.Sign(entry.Entry{Group: open.ID, Author: a, Seq: 2, HLC: hlc.New(3000, 0), Kind: KindHideAuthor, Refs: refs, Body: body}, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	if err := CheckBody(hide(owner, ownerID)); err != nil {
+		t.Fatalf("a hide-author body: %v", err)
+	}
+	if err := CheckBody(hide(owner, ownerID, entry.ID{1})); !errors.Is(err, entry.ErrMalformed) {
+		t.Fatalf("a hide-author with a ref: %v", err)
+	}
+	if err := open.Admit(hide(owner, ownerID), Usage{}, grantSet{}); err != nil {
+		t.Fatalf("the owner hides an author: %v", err)
+	}
+	if err := open.Admit(hide(bob, bobID), Usage{}, grantSet{}); !errors.Is(err, ErrNotAllowed) {
+		t.Fatalf("a stranger hides an author in an open group: %v", err)
+	}
+	admins := grantSet{bobID: {at: hlc.New(1500, 0), admin: true}}
+	if err := open.Admit(hide(bob, bobID), Usage{}, admins); err != nil {
+		t.Fatalf("an admin hides an author: %v", err)
 	}
 }

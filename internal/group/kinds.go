@@ -17,6 +17,11 @@ const (
 	KindDir     = "dir"     // puts or removes a directory path's value
 	KindRetract = "retract" // an author withdraws its own entry, refs[0]
 	KindHide    = "hide"    // an admin hides any entry of the group, refs[0]
+	// KindHideAuthor is an admin hiding every entry of one author, or
+	// lifting that: a new kind rather than a hide with a body, so that
+	// older replicas store and forward it as an unknown kind instead of
+	// refusing it as a malformed hide (and charging whoever sent it).
+	KindHideAuthor = "hide-author"
 )
 
 // Limits of the view bodies, in bytes.
@@ -27,11 +32,19 @@ const (
 )
 
 // Member is the body of a member entry: op "add" or "remove". Adding with
-// Admin grants the right to manage members and to hide entries.
+// Admin grants the right to manage members and to hide entries and authors.
 type Member struct {
 	Op     string `cbor:"op"`
 	Author []byte `cbor:"author"`
 	Admin  bool   `cbor:"admin,omitempty"`
+}
+
+// HideAuthor is the body of a hide-author entry: op "hide" or "unhide".
+// The views hide every entry of Author in the group while the latest of
+// the admins' hide-author entries about it says hide (protocol §7).
+type HideAuthor struct {
+	Op     string `cbor:"op"`
+	Author []byte `cbor:"author"`
 }
 
 // SetOp is the body of a set entry: op "add" or "remove".
@@ -57,6 +70,8 @@ const (
 	OpRemove = "remove"
 	OpPut    = "put"
 	OpRm     = "rm"
+	OpHide   = "hide"
+	OpUnhide = "unhide"
 )
 
 // Encode encodes a view body after checking it.
@@ -69,6 +84,9 @@ func Encode(kind string, body any) ([]byte, error) {
 
 // DecodeMember decodes and checks a member body.
 func DecodeMember(s *entry.Signed) (m Member, err error) { return m, decodeChecked(s, &m) }
+
+// DecodeHideAuthor decodes and checks a hide-author body.
+func DecodeHideAuthor(s *entry.Signed) (h HideAuthor, err error) { return h, decodeChecked(s, &h) }
 
 // DecodeSetOp decodes and checks a set body.
 func DecodeSetOp(s *entry.Signed) (o SetOp, err error) { return o, decodeChecked(s, &o) }
@@ -108,6 +126,13 @@ func checkFields(kind string, body any) error {
 		}
 		if b.Op == OpRemove && b.Admin {
 			return fmt.Errorf("a remove carries no admin flag")
+		}
+	case *HideAuthor:
+		if b.Op != OpHide && b.Op != OpUnhide {
+			return fmt.Errorf("hide-author op %q: want hide or unhide", b.Op)
+		}
+		if len(b.Author) != 32 {
+			return fmt.Errorf("hide-author author of %d bytes, want 32", len(b.Author))
 		}
 	case *SetOp:
 		if b.Op != OpAdd && b.Op != OpRemove {

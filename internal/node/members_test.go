@@ -164,3 +164,106 @@ func TestRetractAndHide(t *testing.T) {
 		t.Fatalf("--all statuses: %v", statuses)
 	}
 }
+
+// TestHideAuthorOfAnEquivocator: carol equivocates in an open group. bob,
+// an admin, hides her; dave, no admin, cannot. Replicas that learn of the
+// hide before her entries or after them store the same entries (her later
+// ones too: a hide does not stop admission) and show the same views, every
+// entry of hers hidden; group info names her as a hidden equivocator; the
+// owner's unhide shows her again.
+func TestHideAuthorOfAnEquivocator(t *testing.T) {
+	clock := now
+	alice, bob, carol, dave := clockedNode(t, &clock), clockedNode(t, &clock), clockedNode(t, &clock), clockedNode(t, &clock)
+	gen := openGenesis()
+	gen.Write = group.WriteOpen
+	g, _ := alice.CreateGroup(gen)
+	clock = clock.Add(time.Second)
+	grant, _ := alice.SetMember(g, bob.Home.Author, true, true)
+	share(t, alice, g, bob, carol, dave)
+	clock = clock.Add(time.Second)
+	first, _ := carol.Post(g, group.Post{Text: "one story"}, entry.ID{})
+	told, _ := carol.Store.Get(g, first)
+	forkBody, _ := group.EncodePost(group.Post{Text: "another story"})
+	fork, err := entry.Sign(entry.Entry{Group: g, Author: carol.Home.Author, Seq: told.Seq, HLC: told.HLC + 1, Kind: group.KindPost, Body: forkBody}, carol.Home.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ingestEach(t, carol, [][]byte{fork.Raw})
+	share(t, carol, g, bob, dave)
+	if _, err := dave.HideAuthor(g, carol.Home.Author, true); !errors.Is(err, group.ErrNotAllowed) {
+		t.Fatalf("a non-admin hides an author: %v", err)
+	}
+	if _, err := bob.HideAuthor(g, alice.Home.Author, true); err == nil || !strings.Contains(err.Error(), "owner") {
+		t.Fatalf("an admin hides the owner: %v", err)
+	}
+	clock = clock.Add(time.Second)
+	hide, err := bob.HideAuthor(g, carol.Home.Author, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.HideAuthor(g, carol.Home.Author, true); err == nil || !strings.Contains(err.Error(), "already") {
+		t.Fatalf("hiding a hidden author again: %v", err)
+	}
+	clock = clock.Add(time.Second)
+	late, err := carol.Post(g, group.Post{Text: "after the hide, unseen"}, entry.ID{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	carols := append(rawOf(t, carol, g, first, late), fork.Raw)
+	base := rawOf(t, alice, g, g, grant)
+	hides := rawOf(t, bob, g, hide)
+	var digests []string
+	var r *Node
+	for _, batches := range [][][][]byte{{base, hides, carols}, {base, carols, hides}} {
+		r = newNode(t, false)
+		for _, b := range batches {
+			ingestEach(t, r, b)
+		}
+		log, err := r.Log(g, 0, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hidden := 0
+		for _, l := range log {
+			if l.Author == carol.Home.Author.String() {
+				if l.Status != view.Hidden {
+					t.Fatalf("carol's %q has status %q", l.Text, l.Status)
+				}
+				hidden++
+			}
+		}
+		if hidden != 3 { // both forks and the late post
+			t.Fatalf("%d of carol's entries hidden, want 3", hidden)
+		}
+		info, err := r.GroupInfo(mustGroup(t, r, g))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(info.Equivs) != 1 || !info.Equivs[0].Hidden || len(info.Hidden) != 1 ||
+			info.Hidden[0] != (HiddenAuthorInfo{Author: carol.Home.Author.String(), By: bob.Home.Author.String(), Entry: hide.String()}) {
+			t.Fatalf("group info: equivocators %+v, hidden %+v", info.Equivs, info.Hidden)
+		}
+		digests = append(digests, info.Digest)
+	}
+	if digests[0] != digests[1] {
+		t.Fatal("replicas differ")
+	}
+	clock = clock.Add(time.Second)
+	share(t, r, g, alice)
+	if _, err := alice.HideAuthor(g, carol.Home.Author, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alice.HideAuthor(g, carol.Home.Author, false); err == nil || !strings.Contains(err.Error(), "not hidden") {
+		t.Fatalf("unhiding an author not hidden: %v", err)
+	}
+	log, _ := alice.Log(g, 0, false)
+	var texts []string
+	for _, l := range log {
+		if l.Author == carol.Home.Author.String() && l.Kind == group.KindPost {
+			texts = append(texts, l.Text)
+		}
+	}
+	if len(texts) != 3 {
+		t.Fatalf("after the unhide carol's posts in the log: %q", texts)
+	}
+}

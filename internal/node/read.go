@@ -28,6 +28,8 @@ type GroupInfo struct {
 	Digest  string             `json:"digest"`
 	Equivs  []EquivocationInfo `json:"equivocators"`
 	Members []MemberInfo       `json:"members"`
+	// Hidden are the authors every entry of whom the admins hide.
+	Hidden []HiddenAuthorInfo `json:"hidden_authors"`
 	// Left is set once this node left the group: it keeps but no longer
 	// replicates the entries.
 	Left bool `json:"left"`
@@ -43,11 +45,20 @@ type MemberInfo struct {
 	Admin  bool   `json:"admin"`
 }
 
-// EquivocationInfo names an author and two of its entries with one seq.
+// EquivocationInfo names an author and two of its entries with one seq,
+// and whether the admins hide the author.
 type EquivocationInfo struct {
 	Author string `json:"author"`
 	A      string `json:"a"`
 	B      string `json:"b"`
+	Hidden bool   `json:"hidden"`
+}
+
+// HiddenAuthorInfo is an author the admins hide: who did, by which entry.
+type HiddenAuthorInfo struct {
+	Author string `json:"author"`
+	By     string `json:"by"`
+	Entry  string `json:"entry"`
 }
 
 // GroupInfo gathers what `group show` prints.
@@ -70,9 +81,12 @@ func (n *Node) GroupInfo(g *group.Group) (*GroupInfo, error) {
 	}
 	info := &GroupInfo{ID: g.ID.String(), Name: g.Name, Owner: g.Owner.String(), Write: g.Write, Read: g.Read,
 		Quota: g.Quota, Created: g.Created, Entries: count, Digest: hex.EncodeToString(digest[:]),
-		Equivs: []EquivocationInfo{}, Members: []MemberInfo{}}
+		Equivs: []EquivocationInfo{}, Members: []MemberInfo{}, Hidden: []HiddenAuthorInfo{}}
 	for _, m := range v.Members().Members() {
 		info.Members = append(info.Members, MemberInfo{Author: m.Author.String(), Admin: m.Admin})
+	}
+	for _, h := range v.HiddenAuthors() {
+		info.Hidden = append(info.Hidden, HiddenAuthorInfo{Author: h.Author.String(), By: h.By.String(), Entry: h.At.ID.String()})
 	}
 	if info.Left, err = n.Store.Left(g.ID); err != nil {
 		return nil, err
@@ -81,7 +95,7 @@ func (n *Node) GroupInfo(g *group.Group) (*GroupInfo, error) {
 		return nil, err
 	}
 	for _, e := range eqs {
-		info.Equivs = append(info.Equivs, EquivocationInfo{Author: e.Author.String(), A: e.A.String(), B: e.B.String()})
+		info.Equivs = append(info.Equivs, EquivocationInfo{Author: e.Author.String(), A: e.A.String(), B: e.B.String(), Hidden: v.AuthorHidden(e.Author)})
 	}
 	return info, nil
 }
@@ -177,6 +191,11 @@ func logEntry(e *entry.Signed) (LogEntry, error) {
 			verb = "added member"
 		}
 		l.Summary = verb + " " + entry.Author(m.Author).Short()
+	case group.KindHideAuthor:
+		var h group.HideAuthor
+		if h, err = group.DecodeHideAuthor(e); err == nil {
+			l.Summary = map[string]string{group.OpHide: "hid author ", group.OpUnhide: "unhid author "}[h.Op] + entry.Author(h.Author).Short()
+		}
 	case group.KindSet:
 		var o group.SetOp
 		o, err = group.DecodeSetOp(e)

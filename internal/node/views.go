@@ -115,6 +115,29 @@ func (n *Node) Hide(gid, target entry.ID) (entry.ID, error) {
 	return n.write(gid, group.KindHide, []entry.ID{target}, nil)
 }
 
+// HideAuthor hides every entry of author a in a group, or with hide false
+// lifts that; only admins' count. It refuses what would change nothing: the
+// owner (never hidden) and an author already in the state asked for.
+func (n *Node) HideAuthor(gid entry.ID, a entry.Author, hide bool) (entry.ID, error) {
+	v, err := n.View(gid)
+	if err != nil {
+		return entry.ID{}, err
+	}
+	switch {
+	case a == v.G.Owner:
+		return entry.ID{}, fmt.Errorf("%s owns %q: the owner's entries cannot be hidden", a.Short(), v.G.Name)
+	case hide && v.AuthorHidden(a):
+		return entry.ID{}, fmt.Errorf("%s is hidden in %q already", a.Short(), v.G.Name)
+	case !hide && !v.AuthorHidden(a):
+		return entry.ID{}, fmt.Errorf("%s is not hidden in %q", a.Short(), v.G.Name)
+	}
+	op := group.OpUnhide
+	if hide {
+		op = group.OpHide
+	}
+	return n.writeBody(gid, group.KindHideAuthor, nil, &group.HideAuthor{Op: op, Author: a[:]})
+}
+
 func (n *Node) target(gid, id entry.ID) (*entry.Signed, error) {
 	e, err := n.Store.Get(gid, id)
 	if errors.Is(err, store.ErrNotFound) {

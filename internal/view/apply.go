@@ -40,6 +40,16 @@ func Apply(g entry.ID, e *entry.Signed, set func(key, value []byte)) error {
 				set(append(GrantPrefix(g, target, true), pos...), nil)
 			}
 		}
+	case group.KindHideAuthor:
+		h, err := group.DecodeHideAuthor(e)
+		if err != nil {
+			return err
+		}
+		op := byte(opRemove)
+		if h.Op == group.OpHide {
+			op = opAdd
+		}
+		set(prefix(tagHidden, g, h.Author, pos), append([]byte{op}, author...))
 	case group.KindKey:
 		ks, err := group.DecodeKeyShares(e)
 		if err != nil {

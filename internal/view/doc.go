@@ -1,5 +1,6 @@
 // Package view folds a group's entries into what users see: threads, sets,
-// a versioned directory, membership, and retractions and hides.
+// a versioned directory, membership, retractions and hides, and the authors
+// admins hide.
 //
 // Every view is a deterministic function of the set of entries a replica
 // holds, whatever order they arrived in (DESIGN R5, R6). Two rules make that

@@ -18,6 +18,7 @@ const Tag = 'v'
 //	v d group path 0x00 pos                  → op author        directory versions (paths hold no 0x00)
 //	v m group pos                            → nil              membership events
 //	v x group target pos                     → kind author      retractions and hides
+//	v h group author pos                     → op signer        hide-author entries about an author
 //	v g group author pos                     → nil              member grants, for admission
 //	v a group author pos                     → nil              admin grants, for admission
 //	v k group pos                            → key id           key entries of a private group
@@ -29,6 +30,7 @@ const (
 	tagDir     = 'd'
 	tagMember  = 'm'
 	tagModerat = 'x'
+	tagHidden  = 'h'
 	tagGrant   = 'g'
 	tagAdmin   = 'a'
 	tagKey     = 'k'
@@ -91,7 +93,7 @@ func GrantPrefix(g entry.ID, a entry.Author, admin bool) []byte {
 // Prefixes are the prefixes of every view key of a group, for purging it.
 func Prefixes(g entry.ID) [][]byte {
 	var out [][]byte
-	for _, t := range []byte{tagThread, tagSet, tagDir, tagMember, tagModerat, tagGrant, tagAdmin, tagKey, tagAwait, tagProfile} {
+	for _, t := range []byte{tagThread, tagSet, tagDir, tagMember, tagModerat, tagHidden, tagGrant, tagAdmin, tagKey, tagAwait, tagProfile} {
 		out = append(out, prefix(t, g))
 	}
 	return out

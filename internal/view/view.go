@@ -25,6 +25,7 @@ type View struct {
 	r         Reader
 	members   *Timeline
 	withdrawn map[entry.ID][]withdrawal
+	hidden    map[entry.Author]HiddenAuthor // hidden.go
 }
 
 type withdrawal struct {
@@ -33,7 +34,7 @@ type withdrawal struct {
 	at     Pos
 }
 
-// Open reads the group's membership events and withdrawals.
+// Open reads the group's membership events, withdrawals and hidden authors.
 func Open(r Reader, g *group.Group) (*View, error) {
 	v := &View{G: g, r: r, withdrawn: map[entry.ID][]withdrawal{}}
 	var events []memberEvent
@@ -61,7 +62,10 @@ func Open(r Reader, g *group.Group) (*View, error) {
 		v.withdrawn[target] = append(v.withdrawn[target], withdrawal{kind: val[0], author: entry.Author(val[1:33]), at: readPos(k[len(k)-posLen:])})
 		return true
 	})
-	return v, err
+	if err != nil {
+		return nil, err
+	}
+	return v, v.loadHidden()
 }
 
 // Members is the group's membership timeline.
@@ -74,7 +78,7 @@ type Status string
 const (
 	Visible   Status = ""
 	Retracted Status = "retracted" // withdrawn by its author
-	Hidden    Status = "hidden"    // hidden by an admin
+	Hidden    Status = "hidden"    // hidden by an admin: the entry, or every entry of its author
 	Invalid   Status = "invalid"   // its author could not write at its hlc
 )
 
@@ -94,6 +98,9 @@ func (v *View) StatusOf(author entry.Author, at Pos) Status {
 		if _, admin := v.members.At(w.author, w.at); w.kind == modHide && admin {
 			return Hidden
 		}
+	}
+	if v.AuthorHidden(author) {
+		return Hidden
 	}
 	return Visible
 }

@@ -98,6 +98,11 @@ type MemberBody struct {
 	Admin  bool   `json:"admin,omitempty"`
 }
 
+// AuthorBody is the body of POST /api/v1/groups/{group}/hidden-authors.
+type AuthorBody struct {
+	Author string `json:"author"`
+}
+
 // ElementBody is the body of POST /api/v1/groups/{group}/sets/{set}.
 type ElementBody struct {
 	Element string `json:"element"`
@@ -408,6 +413,30 @@ func (s *Server) removeMember(r *http.Request) (result, error) {
 		return result{}, fmt.Errorf("author: %w", err)
 	}
 	return written(s.n.SetMember(g.ID, a, false, false))
+}
+
+// hideAuthor hides the author the body names, or unhides the one the path
+// names.
+func (s *Server) hideAuthor(hide bool) func(*http.Request) (result, error) {
+	return func(r *http.Request) (result, error) {
+		g, err := s.groupOf(r)
+		if err != nil {
+			return result{}, err
+		}
+		arg := r.PathValue("author")
+		if hide {
+			var b AuthorBody
+			if err := decode(r, &b); err != nil {
+				return result{}, err
+			}
+			arg = b.Author
+		}
+		a, err := entry.ParseAuthor(arg)
+		if err != nil {
+			return result{}, fmt.Errorf("author: %w", err)
+		}
+		return written(s.n.HideAuthor(g.ID, a, hide))
+	}
 }
 
 func (s *Server) listSets(r *http.Request) (result, error) {

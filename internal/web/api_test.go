@@ -183,6 +183,13 @@ func TestEveryOperation(t *testing.T) {
 			j("POST", "/api/v1/groups/nosuch/members", `{"author":"`+author+`"}`, 404)},
 		"removeMember": {j("DELETE", "/api/v1/groups/demo/members/"+author, "", 201), j("DELETE", "/api/v1/groups/demo/members/xyz", "", 400),
 			j("DELETE", "/api/v1/groups/nosuch/members/"+author, `{}`, 404)},
+		"hideAuthor": {j("POST", "/api/v1/groups/demo/hidden-authors", `{"author":"`+author+`"}`, 201),
+			j("POST", "/api/v1/groups/demo/hidden-authors", `{"author":"`+author+`"}`, 400),                 // hidden already
+			j("POST", "/api/v1/groups/demo/hidden-authors", `{"author":"`+n.Home.Author.String()+`"}`, 400), // the owner
+			j("POST", "/api/v1/groups/demo/hidden-authors", `{"author":"xyz"}`, 400), j("POST", "/api/v1/groups/demo/hidden-authors", `{}`, 400),
+			j("POST", "/api/v1/groups/nosuch/hidden-authors", `{"author":"`+author+`"}`, 404)},
+		"unhideAuthor": {j("DELETE", "/api/v1/groups/demo/hidden-authors/"+author, "", 201), j("DELETE", "/api/v1/groups/demo/hidden-authors/"+author, "", 400),
+			j("DELETE", "/api/v1/groups/demo/hidden-authors/xyz", "", 400), j("DELETE", "/api/v1/groups/nosuch/hidden-authors/"+author, "", 404)},
 		"getSet":        {j("GET", "/api/v1/groups/demo/sets/tags", "", 200), j("GET", "/api/v1/groups/nosuch/sets/tags", "", 404)},
 		"addElement":    {j("POST", "/api/v1/groups/demo/sets/tags", `{"element":"y"}`, 201), j("POST", "/api/v1/groups/demo/sets/tags", `{"element":[]}`, 400)},
 		"removeElement": {j("DELETE", "/api/v1/groups/demo/sets/tags/x", "", 201), j("DELETE", "/api/v1/groups/nosuch/sets/tags/x", `{}`, 404)},

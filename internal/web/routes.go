@@ -62,6 +62,8 @@ func (s *Server) routes() []route {
 			query: []param{all}, errs: both, json: s.getThread},
 		{method: "POST", pattern: "/api/v1/groups/{group}/members", id: "addMember", summary: "Let an author write to a members group (admins only)", body: MemberBody{}, ok: 201, resp: IDBody{}, errs: both, json: s.addMember},
 		{method: "DELETE", pattern: "/api/v1/groups/{group}/members/{author}", id: "removeMember", summary: "Stop an author writing from now on (admins only)", ok: 201, resp: IDBody{}, errs: both, json: s.removeMember},
+		{method: "POST", pattern: "/api/v1/groups/{group}/hidden-authors", id: "hideAuthor", summary: "Hide every entry of an author, in any group you administer (admins only; the entries are still stored and replicated)", body: AuthorBody{}, ok: 201, resp: IDBody{}, errs: both, json: s.hideAuthor(true)},
+		{method: "DELETE", pattern: "/api/v1/groups/{group}/hidden-authors/{author}", id: "unhideAuthor", summary: "Show a hidden author's entries again (admins only)", ok: 201, resp: IDBody{}, errs: both, json: s.hideAuthor(false)},
 		{method: "GET", pattern: "/api/v1/groups/{group}/sets", id: "listSets", summary: "The names of the group's sets", ok: 200, resp: []string{}, errs: both, json: s.listSets},
 		{method: "GET", pattern: "/api/v1/groups/{group}/sets/{set}", id: "getSet", summary: "A set's elements", ok: 200, resp: []Element{}, errs: both, json: s.getSet},
 		{method: "POST", pattern: "/api/v1/groups/{group}/sets/{set}", id: "addElement", summary: "Add an element to a set", body: ElementBody{}, ok: 201, resp: IDBody{}, errs: both, json: s.addElement},
