@@ -271,6 +271,17 @@ func TestWebUI(t *testing.T) {
 	if h1, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("main h1").textContent`)); err != nil || h1 != "forum" {
 		t.Fatalf("a second after the about page opened, it shows %q (%v)", h1, err)
 	}
+	// The about page hides an author, lists it with the way back, and lifts it.
+	bID := must(t, hearsay(t, dir, nil, "--home", "b", "id"))
+	if err := chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS(`#hide-author input[name=author]`), bID),
+		chromedp.Click(`//form[@id="hide-author"]//button`),
+		chromedp.WaitVisible(`//ul[@id="hidden"]/li[.//span[normalize-space()="`+bID+`"]]//button[normalize-space()="Unhide"]`),
+		chromedp.Click(`//ul[@id="hidden"]//button[normalize-space()="Unhide"]`),
+		chromedp.WaitVisible(`//p[@id="hidden"]`),
+	); err != nil {
+		t.Fatalf("hiding an author on the about page: %v (%v)", err, problems())
+	}
 	for _, page := range []struct{ name, hash, ready string }{
 		{"groups", "#/groups", byText("h1", "Groups")},
 		{"collections", "#/g/" + g + "/sets/tags", byText("h2", "Set “tags”")},

@@ -514,6 +514,16 @@ async function fileCard(gid, path, file) {
 async function aboutPage(gid) {
   const at = visit;
   const g = await api("GET", "/groups/" + gid);
+  const hideButton = (author, label) => h("button", { class: "danger", type: "button", onclick: async () => {
+    try { await api("POST", "/groups/" + gid + "/hidden-authors", { author }); if (at === visit) await aboutPage(gid); }
+    catch (e) { toast(e.message); }
+  } }, label);
+  const hideForm = form([{ name: "author", label: "Author id", required: true }], "Hide author", async (v, f) => {
+    await api("POST", "/groups/" + gid + "/hidden-authors", { author: v.author.trim() });
+    f.reset();
+    if (at === visit) await aboutPage(gid);
+  });
+  hideForm.id = "hide-author";
   const members = h("ul", { class: "plain" }, g.members.map(m => h("li", {}, h("span", { class: "mono" }, m.author), m.admin ? h("span", { class: "muted" }, "admin") : null)));
   show(at, h("h1", {}, g.name), tabs(g, "About"),
     h("div", { class: "card" },
@@ -528,8 +538,21 @@ async function aboutPage(gid) {
     form([{ name: "author", label: "Author id", required: true }, { name: "admin", label: "Role", options: ["member", "admin"] }], "Add member", async (v, f) => {
       await api("POST", "/groups/" + gid + "/members", { author: v.author.trim(), admin: v.admin === "admin" });
       f.reset();
-      await aboutPage(gid);
+      if (at === visit) await aboutPage(gid);
     }),
+    g.equivocators.length ? [h("h2", {}, "Equivocators"),
+      h("p", { class: "muted" }, "Each signed two different entries with one sequence number: the pair is the proof."),
+      h("ul", { class: "plain", id: "equivocators" }, g.equivocators.map(e => h("li", {}, h("span", { class: "mono" }, e.author),
+        e.hidden ? h("span", { class: "muted" }, "hidden") : hideButton(e.author, "Hide author"))))] : null,
+    h("h2", {}, "Hidden authors"),
+    g.hidden_authors.length ? h("ul", { class: "plain", id: "hidden" }, g.hidden_authors.map(x => h("li", {},
+      h("span", {}, h("span", { class: "mono" }, x.author), " ", h("span", { class: "muted" }, "by " + short(x.by))),
+      h("button", { class: "plain", type: "button", onclick: async () => {
+        try { await api("DELETE", "/groups/" + gid + "/hidden-authors/" + x.author); if (at === visit) await aboutPage(gid); }
+        catch (e) { toast(e.message); }
+      } }, "Unhide"))))
+      : h("p", { class: "muted", id: "hidden" }, "None: an admin can hide every entry of an author, in any group (they are still stored and replicated)."),
+    hideForm,
     h("h2", {}, "Export and leave"),
     h("p", {}, h("a", { href: "/api/v1/groups/" + gid + "/export", download: g.name + ".export" }, "Download an export file")),
     h("button", { class: "danger", type: "button", onclick: async () => {
