@@ -1,6 +1,7 @@
 package hyparview
 
 import (
+	"math"
 	"slices"
 	"time"
 )
@@ -70,36 +71,99 @@ func (s *State) optimize() {
 		o.declined[o.pending] = true // lost, or the peer is gone
 		o.pending = ""
 	}
-	o.rtt.keep(func(p PeerID) bool { return slices.Contains(s.active, p) || slices.Contains(s.passive, p) })
+	var activeBuf, passiveBuf [64]time.Duration
+	act, pas := s.viewRTTs(activeBuf[:0], passiveBuf[:0])
 	if len(s.active) == 0 {
 		return // the refill's business
 	}
-	for _, p := range s.active {
-		if _, ok := o.rtt.get(p); !ok {
+	for i, p := range s.active {
+		if act[i] == unmeasured {
 			s.measure(p)
 		}
 	}
 	full := len(s.active) >= s.cfg.ActiveSize
-	worst, tradeable := s.slowest()
+	worst, worstRTT, tradeable := s.slowestBy(func(i int) (time.Duration, bool) { return act[i], act[i] != unmeasured })
 	var best PeerID
-	for _, p := range s.passive {
-		if rtt, ok := o.rtt.get(p); ok && !o.declined[p] && (best == "" || rtt < o.rtt.of(best)) {
-			best = p
+	var bestRTT time.Duration
+	for i, p := range s.passive {
+		if rtt := pas[i]; rtt != unmeasured && !o.declined[p] && (best == "" || rtt < bestRTT) {
+			best, bestRTT = p, rtt
 		}
 	}
-	if best != "" && (!full || tradeable && better(o.rtt.of(best), o.rtt.of(worst))) {
+	if best != "" && (!full || tradeable && better(bestRTT, worstRTT)) {
 		o.pending, o.replacing, o.sentEarlier = best, worst, false
-		s.send(best, Optimize{RTT: o.rtt.of(best)})
+		s.send(best, Optimize{RTT: bestRTT})
 		return
 	}
 	n := 0
 	for _, i := range s.rng.Perm(len(s.passive)) {
 		if p := s.passive[i]; n < measurePerTick {
-			if _, ok := o.rtt.get(p); !ok && s.measure(p) {
+			if pas[i] == unmeasured && s.measure(p) {
 				n++
 			}
 		}
 	}
+}
+
+// unmeasured marks a view slot without a round-trip time in viewRTTs.
+const unmeasured = time.Duration(math.MinInt64)
+
+// viewRTTs forgets the round-trip times of peers in neither view, and
+// returns, appended to act and pas, the time of each active and passive
+// slot (unmeasured if none). The tick then reads a slot's time by its
+// index: looking each up by peer id compared every measured id with every
+// view's, most of the simulator's time.
+//
+// The times are kept in the order of the slots (active, then passive),
+// so that while the views stay as they were one walk down both lists
+// matches them. When it does not (a peer came or went, or a time was
+// added at the end), they are matched one by one and put in order again.
+func (s *State) viewRTTs(act, pas []time.Duration) ([]time.Duration, []time.Duration) {
+	for range s.active {
+		act = append(act, unmeasured)
+	}
+	for range s.passive {
+		pas = append(pas, unmeasured)
+	}
+	r := s.opt.rtt
+	k := 0
+	walk := func(view []PeerID, times []time.Duration) {
+		for i, p := range view {
+			if k < len(r) && r[k].peer == p {
+				times[i] = r[k].rtt
+				k++
+			}
+		}
+	}
+	walk(s.active, act)
+	walk(s.passive, pas)
+	if k == len(r) {
+		// Every time matched a slot, in order: since a peer is in one slot
+		// at most and has one time at most, the slots passed over have
+		// none.
+		return act, pas
+	}
+	for _, m := range r {
+		if i := slices.Index(s.active, m.peer); i >= 0 {
+			act[i] = m.rtt
+		} else if i := slices.Index(s.passive, m.peer); i >= 0 {
+			pas[i] = m.rtt
+		}
+	}
+	r = r[:0]
+	for i, t := range act {
+		if t != unmeasured {
+			r = append(r, peerRTT{s.active[i], t})
+		}
+	}
+	for i, t := range pas {
+		if t != unmeasured {
+			r = append(r, peerRTT{s.passive[i], t})
+		}
+	}
+	clear(s.opt.rtt[len(r):])
+	s.opt.rtt = r
+	return act, pas
 }
 
 // measure asks for a peer's round-trip time, unless it was asked for since
@@ -118,9 +182,17 @@ func (s *State) measure(p PeerID) bool {
 // the driver keeps. A neighbour not measured yet, or that does not answer
 // pings, is not traded.
 func (s *State) slowest() (PeerID, bool) {
+	worst, _, ok := s.slowestBy(func(i int) (time.Duration, bool) { return s.opt.rtt.get(s.active[i]) })
+	return worst, ok
+}
+
+// slowestBy is slowest, with rtt giving the time of the i-th neighbour;
+// it also returns the time of the one found.
+func (s *State) slowestBy(rtt func(i int) (time.Duration, bool)) (PeerID, time.Duration, bool) {
 	var worst PeerID
+	var worstRTT time.Duration
 	kept := 0
-	for _, p := range s.active {
+	for i, p := range s.active {
 		if !s.opt.biased[p] && kept < s.cfg.Unbiased {
 			kept++
 			continue
@@ -128,11 +200,11 @@ func (s *State) slowest() (PeerID, bool) {
 		if s.keep != nil && s.keep(p) {
 			continue
 		}
-		if rtt, ok := s.opt.rtt.get(p); ok && (worst == "" || rtt > s.opt.rtt.of(worst)) {
-			worst = p
+		if t, ok := rtt(i); ok && (worst == "" || t > worstRTT) {
+			worst, worstRTT = p, t
 		}
 	}
-	return worst, worst != ""
+	return worst, worstRTT, worst != ""
 }
 
 // receiveOptimize answers a trade offered by from.
@@ -222,9 +294,4 @@ func (r *rtts) set(p PeerID, rtt time.Duration) {
 		}
 	}
 	*r = append(*r, peerRTT{p, rtt})
-}
-
-// keep forgets the peers that in rejects.
-func (r *rtts) keep(in func(PeerID) bool) {
-	*r = slices.DeleteFunc(*r, func(m peerRTT) bool { return !in(m.peer) })
 }

@@ -2,6 +2,7 @@ package hyparview
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -147,5 +148,60 @@ func TestTradeUndoneWhenNothingIsLeftToTrade(t *testing.T) {
 	out := sends(s.Step(Receive{From: "p", Msg: OptimizeReply{Accept: true, Dropped: "d"}}))
 	if !slices.Equal(out, []string{"->p hyparview.Disconnect{}"}) || slices.Contains(s.Active(), "p") || len(s.Active()) != 5 {
 		t.Fatalf("got %q, active %v", out, s.Active())
+	}
+}
+
+// TestViewRTTsMatchTheViews: however the views and the measured times
+// change, each slot gets the time measured for its peer, the times of
+// peers in neither view are forgotten, and each peer keeps one time.
+func TestViewRTTsMatchTheViews(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	s := newState("self", 3)
+	peers := make([]PeerID, 60)
+	for i := range peers {
+		peers[i] = PeerID(fmt.Sprint("p", i))
+	}
+	want := map[PeerID]time.Duration{}
+	for step := range 5000 {
+		p := peers[rng.IntN(len(peers))]
+		switch rng.IntN(5) {
+		case 0:
+			if len(s.active) < s.cfg.ActiveSize {
+				s.addActive(p)
+			}
+		case 1:
+			s.addPassive(p)
+		case 2:
+			s.active = remove(s.active, p)
+			s.passive = remove(s.passive, p)
+		default:
+			rtt := time.Duration(rng.IntN(1000))
+			s.opt.rtt.set(p, rtt)
+			want[p] = rtt
+		}
+		if rng.IntN(3) > 0 {
+			continue
+		}
+		act, pas := s.viewRTTs(nil, nil)
+		for view, times := range map[string][]time.Duration{"active": act, "passive": pas} {
+			slots := map[string][]PeerID{"active": s.active, "passive": s.passive}[view]
+			for i, p := range slots {
+				w, ok := want[p]
+				if !ok {
+					w = unmeasured
+				}
+				if times[i] != w {
+					t.Fatalf("step %d: %s slot %d (%s): %v, want %v", step, view, i, p, times[i], w)
+				}
+			}
+		}
+		for p := range want {
+			if !slices.Contains(s.active, p) && !slices.Contains(s.passive, p) {
+				delete(want, p)
+			}
+		}
+		if len(s.opt.rtt) != len(want) {
+			t.Fatalf("step %d: %d times kept, want %d", step, len(s.opt.rtt), len(want))
+		}
 	}
 }
