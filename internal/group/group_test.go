@@ -3,6 +3,7 @@ package group
 import (
 	"bytes"
 	"crypto/ed25519"
+	"encoding/hex"
 	"errors"
 	"testing"
 
@@ -272,5 +273,22 @@ func TestHideAuthorIsForAdmins(t *testing.T) {
 	admins := grantSet{bobID: {at: hlc.New(1500, 0), admin: true}}
 	if err := open.Admit(hide(bob, bobID), Usage{}, admins); err != nil {
 		t.Fatalf("an admin hides an author: %v", err)
+	}
+}
+
+// TestHideAuthorEncoding pins the canonical bytes docs/protocol.md §4 gives
+// for a hide-author body, for a second implementation to check against.
+func TestHideAuthorEncoding(t *testing.T) {
+	author := make([]byte, 32)
+	for i := range author {
+		author[i] = byte(i)
+	}
+	b, err := Encode(KindHideAuthor, &HideAuthor{Op: OpHide, Author: author})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = "a2626f70646869646566617574686f725820000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+	if got := hex.EncodeToString(b); got != want {
+		t.Fatalf("hide-author body %s, want %s", got, want)
 	}
 }

@@ -68,3 +68,78 @@ func FuzzMembers(f *testing.F) {
 		}
 	})
 }
+
+// FuzzHiddenAuthors folds member and hide-author events drawn from the
+// input (four authors, the first the owner, in an open group: each byte
+// names a signer, a target and one of add admin, remove, hide, unhide) and
+// checks the hidden authors against a naive fold in log order: an event
+// counts only if its signer is an admin just before it, events about the
+// owner never do, and per author the last that counts decides. Every
+// entry of a hidden author, at any position, is hidden; no other is.
+func FuzzHiddenAuthors(f *testing.F) {
+	f.Add([]byte{0x05, 0x21, 0x39, 0x26, 0x15, 0x39})
+	f.Add([]byte{0x20, 0x24, 0x09, 0x2a, 0x11, 0x36, 0x2a})
+	f.Fuzz(func(t *testing.T, ops []byte) {
+		if len(ops) > 64 {
+			return
+		}
+		authors := []entry.Author{{1}, {2}, {3}, {4}}
+		owner := authors[0]
+		g := &group.Group{ID: entry.ID{7}, Owner: owner, Genesis: group.Genesis{Write: group.WriteOpen}}
+		r := &memReader{keys: map[string][]byte{}, entries: map[entry.ID]*entry.Signed{}}
+		admin := map[entry.Author]bool{owner: true}
+		hidden := map[entry.Author]bool{}
+		for i, b := range ops {
+			signer, target := authors[b&3], authors[b>>2&3]
+			kind, body := group.KindMember, any(&group.Member{Op: group.OpAdd, Author: target[:], Admin: true})
+			switch b >> 4 & 3 {
+			case 1:
+				body = &group.Member{Op: group.OpRemove, Author: target[:]}
+			case 2:
+				kind, body = group.KindHideAuthor, &group.HideAuthor{Op: group.OpHide, Author: target[:]}
+			case 3:
+				kind, body = group.KindHideAuthor, &group.HideAuthor{Op: group.OpUnhide, Author: target[:]}
+			}
+			raw, err := group.Encode(kind, body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := &entry.Signed{Entry: entry.Entry{Group: g.ID, Author: signer, Seq: uint64(i + 1), HLC: hlc.New(int64(10*(i+1)), 0), Kind: kind, Body: raw}, ID: entry.ID{byte(i)}}
+			r.entries[e.ID] = e
+			if err := Apply(g.ID, e, func(k, v []byte) { r.keys[string(k)] = slices.Clone(v) }); err != nil {
+				t.Fatal(err)
+			}
+			if !admin[signer] || target == owner {
+				continue
+			}
+			switch b >> 4 & 3 {
+			case 0:
+				admin[target] = true
+			case 1:
+				admin[target] = false
+			case 2:
+				hidden[target] = true
+			case 3:
+				hidden[target] = false
+			}
+		}
+		v, err := Open(r, g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		listed := map[entry.Author]bool{}
+		for _, h := range v.HiddenAuthors() {
+			listed[h.Author] = true
+		}
+		for _, a := range authors {
+			if listed[a] != hidden[a] || v.AuthorHidden(a) != hidden[a] {
+				t.Fatalf("author %d: listed %v, AuthorHidden %v, want %v", a[0], listed[a], v.AuthorHidden(a), hidden[a])
+			}
+			for _, p := range []Pos{{HLC: hlc.New(5, 0)}, {HLC: hlc.New(int64(10*len(ops)+5), 0)}} {
+				if st := v.StatusOf(a, p); (st == Hidden) != hidden[a] {
+					t.Fatalf("author %d at %v: status %q, hidden %v", a[0], p.HLC, st, hidden[a])
+				}
+			}
+		}
+	})
+}
