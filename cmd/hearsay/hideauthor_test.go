@@ -1,16 +1,67 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"hearsay/internal/archive"
+	"hearsay/internal/entry"
+	"hearsay/internal/group"
+	"hearsay/internal/home"
+	"hearsay/internal/node"
 )
 
+// equivocate makes the author of home `author` equivocate in group g as
+// home `reader` sees it: it signs, with that author's key, a second post
+// with the seq of the author's last post in reader's log, and imports it
+// into reader in an export file.
+func equivocate(t *testing.T, dir, author, reader, g string) {
+	t.Helper()
+	h, err := home.Open(filepath.Join(dir, author))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last node.LogEntry
+	for _, line := range strings.Split(must(t, hearsay(t, dir, nil, "--home", reader, "log", g, "--json")), "\n") {
+		var l node.LogEntry
+		if err := json.Unmarshal([]byte(line), &l); err != nil {
+			t.Fatalf("log --json line %q: %v", line, err)
+		}
+		if l.Author == h.Author.String() && l.Kind == group.KindPost {
+			last = l
+		}
+	}
+	gid, err := entry.ParseID(g)
+	if last.ID == "" || err != nil {
+		t.Fatalf("no post of %s in %s on %s (%v)", author, g, reader, err)
+	}
+	body, _ := group.EncodePost(group.Post{Text: "a second story, same seq"})
+	fork, err := entry.Sign(entry.Entry{Group: gid, Author: h.Author, Seq: last.Seq, HLC: last.HLC + 1, Kind: group.KindPost, Body: body}, h.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := archive.NewWriter(&b).Write(fork.Raw); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "fork.export")
+	if err := os.WriteFile(file, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	must(t, hearsay(t, dir, nil, "--home", reader, "import", file))
+}
+
 // TestHideAuthorAcrossNodes: two real nodes on 127.0.0.1 share an open
-// group. B posts; A, its owner, hides B with `hide-author`, and B's own
-// node stops showing B's post as the hide reaches it; `group show` names
-// the hidden author and the way back; B, no admin, cannot lift it; A's
-// `unhide-author` shows the post on B again.
+// group. B posts, and equivocates; A's `group show` names B as an
+// equivocator and gives the command that hides it; A, the owner, runs it,
+// and B's own node stops showing B's post as the hide reaches it; `group
+// show` names the hidden author and the way back; B, no admin, cannot lift
+// it; A's `unhide-author` shows the post on B again.
 func TestHideAuthorAcrossNodes(t *testing.T) {
 	dir := t.TempDir()
 	must(t, hearsay(t, dir, nil, "--home", "a", "init"))
@@ -25,8 +76,17 @@ func TestHideAuthorAcrossNodes(t *testing.T) {
 		return strings.Contains(must(t, hearsay(t, dir, nil, "--home", home, "log", g)), "noise from b")
 	}
 	eventually(t, 15*time.Second, "b's post reaching a", func() bool { return shows("a") })
+	// b equivocates: a's group show names it and says how to hide it.
+	equivocate(t, dir, "b", "a", g)
+	if show := must(t, hearsay(t, dir, nil, "--home", "a", "group", "show", g)); !strings.Contains(show, "equivocator   "+bID) ||
+		!strings.Contains(show, "hearsay hide-author "+g[:8]+" "+bID[:12]) {
+		t.Fatalf("group show on a after b equivocated:\n%s", show)
+	}
 
-	must(t, hearsay(t, dir, nil, "--home", "a", "hide-author", g, bID))
+	must(t, hearsay(t, dir, nil, "--home", "a", "hide-author", g, bID[:12])) // as group show put it
+	if show := must(t, hearsay(t, dir, nil, "--home", "a", "group", "show", g)); !strings.Contains(show, "share a seq), hidden") {
+		t.Fatalf("group show on a after hiding the equivocator:\n%s", show)
+	}
 	if log := must(t, hearsay(t, dir, nil, "--home", "a", "log", g)); strings.Contains(log, "noise from b") || !strings.Contains(log, "hid author "+bID[:12]) {
 		t.Fatalf("a's log after hiding b:\n%s", log)
 	}

@@ -271,16 +271,28 @@ func TestWebUI(t *testing.T) {
 	if h1, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("main h1").textContent`)); err != nil || h1 != "forum" {
 		t.Fatalf("a second after the about page opened, it shows %q (%v)", h1, err)
 	}
-	// The about page hides an author, lists it with the way back, and lifts it.
+	// The about page hides an author, lists it with the way back, and lifts
+	// it; b, once it equivocates, is listed with a button that hides it.
 	bID := must(t, hearsay(t, dir, nil, "--home", "b", "id"))
+	equivocate(t, dir, "b", "a", g)
+	hidden := `//ul[@id="hidden"]/li[.//span[normalize-space()="` + bID + `"]]//button[normalize-space()="Unhide"]`
+	equivocator := `//ul[@id="equivocators"]/li[span[normalize-space()="` + bID + `"]]`
 	if err := chromedp.Do(ctx,
 		chromedp.SendKeys(chromedp.CSS(`#hide-author input[name=author]`), bID),
 		chromedp.Click(`//form[@id="hide-author"]//button`),
-		chromedp.WaitVisible(`//ul[@id="hidden"]/li[.//span[normalize-space()="`+bID+`"]]//button[normalize-space()="Unhide"]`),
-		chromedp.Click(`//ul[@id="hidden"]//button[normalize-space()="Unhide"]`),
+		chromedp.WaitVisible(hidden),
+		chromedp.WaitVisible(equivocator+`/span[normalize-space()="hidden"]`),
+		chromedp.Click(hidden),
 		chromedp.WaitVisible(`//p[@id="hidden"]`),
+		chromedp.Click(equivocator+`/button[normalize-space()="Hide author"]`),
+		chromedp.WaitVisible(hidden),
+		chromedp.Click(hidden),
+		chromedp.WaitVisible(equivocator+`/button[normalize-space()="Hide author"]`),
 	); err != nil {
 		t.Fatalf("hiding an author on the about page: %v (%v)", err, problems())
+	}
+	if text, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("main").textContent`)); err != nil || strings.Contains(text, "null") || strings.Contains(text, "undefined") {
+		t.Fatalf("the about page reads %q (%v)", text, err)
 	}
 	for _, page := range []struct{ name, hash, ready string }{
 		{"groups", "#/groups", byText("h1", "Groups")},

@@ -540,10 +540,10 @@ async function aboutPage(gid) {
       f.reset();
       if (at === visit) await aboutPage(gid);
     }),
-    g.equivocators.length ? [h("h2", {}, "Equivocators"),
+    ...(g.equivocators.length ? [h("h2", {}, "Equivocators"),
       h("p", { class: "muted" }, "Each signed two different entries with one sequence number: the pair is the proof."),
       h("ul", { class: "plain", id: "equivocators" }, g.equivocators.map(e => h("li", {}, h("span", { class: "mono" }, e.author),
-        e.hidden ? h("span", { class: "muted" }, "hidden") : hideButton(e.author, "Hide author"))))] : null,
+        e.hidden ? h("span", { class: "muted" }, "hidden") : hideButton(e.author, "Hide author"))))] : []),
     h("h2", {}, "Hidden authors"),
     g.hidden_authors.length ? h("ul", { class: "plain", id: "hidden" }, g.hidden_authors.map(x => h("li", {},
       h("span", {}, h("span", { class: "mono" }, x.author), " ", h("span", { class: "muted" }, "by " + short(x.by))),
