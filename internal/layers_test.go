@@ -35,7 +35,7 @@ var allowed = map[string][]string{
 	"internal/proto/hyparview":  {},
 	"internal/proto/plumtree":   {},
 	"internal/proto/score":      {},
-	"internal/proto/topic":      {"internal/proto/hyparview", "internal/proto/plumtree"},
+	"internal/proto/topic":      {"internal/proto/hyparview", "internal/proto/plumtree", "internal/proto/score"},
 	"internal/sim":              {"internal/proto/hyparview", "internal/proto/negentropy", "internal/proto/plumtree", "internal/proto/score", "internal/proto/storage", "internal/proto/topic"},
 	"internal/wire":             {"internal/entry", "internal/proto/hyparview", "internal/proto/plumtree"},
 	"internal/gossip":           {"internal/entry", "internal/proto/hyparview", "internal/proto/plumtree", "internal/proto/topic", "internal/wire"},

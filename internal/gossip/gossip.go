@@ -64,7 +64,9 @@ type Handler interface {
 	Contacts(g entry.ID) []peer.ID
 	// Violation reports the error that ended a peer's inbound stream, a
 	// malformed message or a failure of the stream, for the node to
-	// classify and charge.
+	// classify and charge; and what a group's core charged the peer with
+	// (a Misbehaved, the core's topic.Charge). It is called without the
+	// lock.
 	Violation(p peer.ID, err error)
 	// Pushes reports whether entries and IHaves may be pushed to p (the
 	// node says no while p's score is below its gossip threshold); other
@@ -90,11 +92,15 @@ type Config struct {
 	DialTimeout time.Duration
 	// Rates bound the messages taken per peer and per group (limits.go).
 	Rates Rates
+	// ChargeQueue bounds the cores' charges waiting to be reported to the
+	// node (Misbehaved); beyond it they are dropped and counted.
+	ChargeQueue int
 }
 
 // DefaultConfig uses the cores' defaults.
 func DefaultConfig() Config {
-	return Config{Core: topic.DefaultConfig(), QueueLen: 4096, DeliverBytes: 64 << 20, DialTimeout: 10 * time.Second, Rates: DefaultRates()}
+	return Config{Core: topic.DefaultConfig(), QueueLen: 4096, DeliverBytes: 64 << 20, DialTimeout: 10 * time.Second, Rates: DefaultRates(),
+		ChargeQueue: 256}
 }
 
 // bannedRecheck is how long a core holds a ban it learned from
@@ -113,7 +119,7 @@ type Stats struct {
 	Delivered                     int64 // payloads received for the first time
 	Refused                       int64 // pushed entries the node refused: not forwarded
 	RateLimited                   int64 // messages dropped beyond the rates, per peer or per group
-	Dropped                       int64 // messages dropped on full queues
+	Dropped                       int64 // messages (and the cores' charges) dropped on full queues
 }
 
 // Push is an entry pushed to this node, and the peers that pushed it
@@ -150,8 +156,17 @@ type Gossip struct {
 	pending  []pushed // waiting for admission, in arrival order
 	pendingN int      // their payloads' bytes
 	wake     chan struct{}
-	stop     chan struct{}
-	workers  sync.WaitGroup
+	// charges are the cores' charges for the node, which chargeLoop
+	// reports without the lock (the node's verdict may ban, which steps
+	// the cores again).
+	charges chan charge
+	stop    chan struct{}
+	workers sync.WaitGroup
+}
+
+type charge struct {
+	p peer.ID
+	f topic.Fault
 }
 
 type groupState struct {
@@ -185,7 +200,7 @@ func New(h host.Host, hd Handler, cfg Config) *Gossip {
 	g := &Gossip{h: h, hd: hd, cfg: cfg, self: hyparview.PeerID(h.ID()),
 		rng:    rand.New(rand.NewPCG(binary.LittleEndian.Uint64(seed[:8]), binary.LittleEndian.Uint64(seed[8:]))),
 		groups: map[entry.ID]*groupState{}, out: map[peer.ID]*outbox{}, rtts: map[peer.ID]rttSample{},
-		wake: make(chan struct{}, 1), stop: make(chan struct{}),
+		wake: make(chan struct{}, 1), stop: make(chan struct{}), charges: make(chan charge, max(cfg.ChargeQueue, 1)),
 		limits: peerLimits{rates: cfg.Rates, peers: map[peer.ID]*peerLimit{}}}
 	h.SetStreamHandler(wire.GossipProtocol, g.serve)
 	h.Network().Notify(&network.NotifyBundle{DisconnectedF: func(n network.Network, c network.Conn) {
@@ -193,8 +208,9 @@ func New(h host.Host, hd Handler, cfg Config) *Gossip {
 			g.peerDown(p, nil)
 		}
 	}})
-	g.workers.Add(1)
+	g.workers.Add(2)
 	go g.admitLoop()
+	go g.chargeLoop()
 	return g
 }
 
@@ -468,6 +484,12 @@ func (g *Gossip) step(st *groupState, in topic.Input) {
 			st.picked = peer.ID(o.Peer)
 		case topic.FindContacts:
 			go g.findContacts(st)
+		case topic.Charge:
+			select {
+			case g.charges <- charge{peer.ID(o.Peer), o.Fault}:
+			default:
+				g.stats.Dropped++
+			}
 		}
 	}
 }
@@ -669,6 +691,26 @@ func (g *Gossip) peerDown(p peer.ID, ob *outbox) {
 // ErrIgnored ends the stream of a peer Handler.Banned says to ignore; it is
 // reported to Handler.Violation (the peer went on sending).
 var ErrIgnored = errors.New("peer ignored")
+
+// Misbehaved is reported to Handler.Violation for what a group's core
+// charged a peer with (topic.Charge): Fault says what, and Fault.Part()
+// the score part it counts in, as the simulator counts it.
+type Misbehaved struct{ Fault topic.Fault }
+
+func (m Misbehaved) Error() string { return "peer misbehaved on the broadcast: " + m.Fault.String() }
+
+// chargeLoop reports the cores' charges to the node, without the lock.
+func (g *Gossip) chargeLoop() {
+	defer g.workers.Done()
+	for {
+		select {
+		case <-g.stop:
+			return
+		case c := <-g.charges:
+			g.hd.Violation(c.p, Misbehaved{c.f})
+		}
+	}
+}
 
 // serve reads a peer's inbound stream until it ends or breaks the format.
 func (g *Gossip) serve(s network.Stream) {

@@ -21,7 +21,9 @@ import (
 // Inadmissible, a stream or session a graylisted peer kept on with or an
 // excess over a rate limit is Flood, a failed audit of a shard is Withheld
 // (each moderate, 0.25). First deliveries and served reconciliations count
-// for the peer. Network faults and refusals count nothing.
+// for the peer. Network faults and refusals count nothing. What a group's
+// core charges (gossip.Misbehaved: a broken promise) names its part
+// itself, the simulator's too; coreFault only names it for counting.
 var scoreParams = score.DefaultParams()
 
 // part is the score's part a fault counts in, if any.
@@ -35,8 +37,22 @@ func part(f Fault) (score.Part, bool) {
 		return score.Flood, true
 	case FaultAudit:
 		return score.Withheld, true
+	case FaultPromise:
+		return score.Promises, true
 	}
 	return 0, false
+}
+
+// coreFault is the fault, for counting, of a charge a group's core made in
+// part pt (topic.Fault.Part): part(coreFault(pt)) is pt.
+func coreFault(pt score.Part) Fault {
+	switch pt {
+	case score.Promises:
+		return FaultPromise
+	case score.Flood:
+		return FaultFlood
+	}
+	return FaultNone
 }
 
 // bans keeps each peer's score and bans. It is safe for concurrent use;

@@ -111,3 +111,23 @@ func TestBansAreBoundedAndPersist(t *testing.T) {
 		t.Fatal("a ban long over was loaded")
 	}
 }
+
+// TestCoreChargesKeepTheirPart: what a group's core charges (a broken
+// promise: proto/topic's Fault.Part) counts in the part the core names, as
+// in the simulator, under a fault of its own for /metrics.
+func TestCoreChargesKeepTheirPart(t *testing.T) {
+	for _, pt := range []score.Part{score.Promises, score.Flood} {
+		f := coreFault(pt)
+		if got, ok := part(f); !ok || got != pt || !f.Misbehaviour() {
+			t.Errorf("%s: fault %s counts in %v (%v)", pt, f, got, ok)
+		}
+	}
+	b := newBans()
+	p := testPeer(t, 9)
+	for range 3 {
+		b.charge(p, coreFault(score.Promises), t0)
+	}
+	if st := b.standing(p, t0); st.Level != score.NoGossip || st.Parts[score.Promises] != -0.75 {
+		t.Fatalf("three broken promises: %+v, want no-gossip at -0.75 in promises", st)
+	}
+}

@@ -56,11 +56,15 @@ const (
 	// stream or session it went on with while graylisted (its messages
 	// ignored).
 	FaultFlood
+	// FaultPromise: a broken IHave promise, which a group's core saw and
+	// charged (gossip.Misbehaved; proto/topic's charge.go): the peer
+	// announced an entry and left the graft for it unanswered.
+	FaultPromise
 
 	numFaults = iota
 )
 
-var faultNames = [numFaults]string{"none", "network", "refusal", "malformed", "out-of-turn", "bad-signature", "inadmissible", "failed-audit", "flood"}
+var faultNames = [numFaults]string{"none", "network", "refusal", "malformed", "out-of-turn", "bad-signature", "inadmissible", "failed-audit", "flood", "broken-promise"}
 
 func (f Fault) String() string {
 	if f < 0 || int(f) >= len(faultNames) {

@@ -418,6 +418,10 @@ func (h gossipHandler) Violation(p peer.ID, err error) {
 		h.nw.charge(p, FaultFlood)
 		return
 	}
+	if m, ok := errors.AsType[gossip.Misbehaved](err); ok {
+		h.nw.charge(p, coreFault(m.Fault.Part()))
+		return
+	}
 	h.nw.charge(p, Classify(err))
 }
 

@@ -167,6 +167,9 @@ func (a *attack) charge(s *Sim, i, p int, part score.Part) {
 		return
 	}
 	a.c.charges[part]++
+	if !a.is(p) {
+		a.c.honestCharges[part]++
+	}
 	a.charged[[2]int{i, p}] = true
 	v := t.Add(score.PeerID(s.nodes[p].id), part, 1, epoch.Add(s.now))
 	switch {

@@ -41,7 +41,9 @@ const (
 	PlanMalformed Plan = "malformed"
 	// PlanReplay: old entries pushed again, as new.
 	PlanReplay Plan = "replay"
-	// PlanWithhold: it accepts everything and never forwards or serves.
+	// PlanWithhold: it accepts everything, announces what it holds (as
+	// the protocol does), and never forwards nor serves it: no push, no
+	// answer to a graft, no session.
 	PlanWithhold Plan = "withhold"
 	// PlanSybil: each attacker comes back under a fresh identity every
 	// sybilEvery and floods under it, as in PlanFlood.
@@ -163,7 +165,7 @@ type attack struct {
 }
 
 type attackCounts struct {
-	charges                     [score.NumParts]int
+	charges, honestCharges      [score.NumParts]int
 	refused, future             int
 	honestBans, bans            int
 	sessionsRefused, honestRefs int
@@ -370,8 +372,9 @@ func (a *attack) withholds(i int) bool {
 	return a.is(i) && (a.plan == PlanWithhold || a.plan == PlanEclipse)
 }
 
-// sends filters what node i sends to node to: a withholder pushes and
-// announces nothing, and an honest node sends nothing to a peer it
+// sends filters what node i sends to node to: an eclipser pushes and
+// announces nothing, to stay in the views (a withholder's entries become
+// announcements: poison); an honest node sends nothing to a peer it
 // graylisted, and pushes nothing to one below the gossip threshold, as
 // internal/gossip does.
 func (a *attack) sends(s *Sim, i, to int, msg any) bool {
@@ -381,16 +384,30 @@ func (a *attack) sends(s *Sim, i, to int, msg any) bool {
 		push = true
 	}
 	if a.withholds(i) {
-		return !push
+		return a.plan == PlanWithhold || !push
 	}
 	l := a.level(s, i, to)
 	return l < score.Graylisted && (!push || l < score.NoGossip)
 }
 
-// poison is what an eclipsing attacker's overlay messages say instead:
-// the samples of its views it shuffles name attackers only.
-func (a *attack) poison(s *Sim, from int, msg any) any {
-	if a.plan != PlanEclipse || !a.is(from) {
+// poison is what an attacker's messages say instead, and the payload
+// bytes they then carry: a withholder announces each entry it would send
+// (a push, an answer to a graft) and sends none, so it promises every
+// entry it holds to every neighbour and serves none; an eclipser's
+// samples of its views it shuffles name attackers only.
+func (a *attack) poison(s *Sim, from int, msg any, payloadBytes int) (any, int) {
+	if !a.is(from) {
+		return msg, payloadBytes
+	}
+	if g, ok := msg.(plumtree.Gossip); ok && a.plan == PlanWithhold {
+		return plumtree.IHave{Announced: []plumtree.Announcement{{ID: g.ID, Round: g.Round}}}, 0
+	}
+	return a.poisonShuffle(s, msg), payloadBytes
+}
+
+// poisonShuffle has an eclipser's shuffles name attackers only.
+func (a *attack) poisonShuffle(s *Sim, msg any) any {
+	if a.plan != PlanEclipse {
 		return msg
 	}
 	switch m := msg.(type) {

@@ -25,11 +25,14 @@ type AttackResult struct {
 	// entries of sessions), Future those from the future, which wait.
 	Refused int `json:"refused"`
 	Future  int `json:"refused_future"`
-	// Charges count the score's units charged, by part; Bans the bans
-	// honest nodes decided, HonestBanned those of honest peers (wrongly).
-	Charges      map[string]int `json:"charges"`
-	Bans         int            `json:"bans"`
-	HonestBanned int            `json:"honest_banned"`
+	// Charges count the score's units charged, by part, HonestCharges
+	// those of honest peers (wrongly: a graft or its answer lost, say);
+	// Bans the bans honest nodes decided, HonestBanned those of honest
+	// peers (wrongly).
+	Charges       map[string]int `json:"charges"`
+	HonestCharges map[string]int `json:"honest_charges,omitempty"`
+	Bans          int            `json:"bans"`
+	HonestBanned  int            `json:"honest_banned"`
 	// CutOff counts the identities cut off: out of every honest active
 	// view from some time until the attack's end (a sybil identity's:
 	// until the next replaces it), checked each second; CutOffP50/P99/Max
@@ -96,6 +99,12 @@ func (a *attack) result(s *Sim) *AttackResult {
 	for p, n := range a.c.charges {
 		if n > 0 {
 			r.Charges[score.Part(p).String()] = n
+		}
+		if h := a.c.honestCharges[p]; h > 0 {
+			if r.HonestCharges == nil {
+				r.HonestCharges = map[string]int{}
+			}
+			r.HonestCharges[score.Part(p).String()] = h
 		}
 	}
 	perRoot := map[[2]int]int{}

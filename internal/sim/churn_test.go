@@ -6,11 +6,14 @@ import (
 	"time"
 
 	"hearsay/internal/proto/plumtree"
+	"hearsay/internal/proto/score"
 )
 
 // TestChurnConverges takes a fifth of the nodes away and back during the
 // posts and adds a tenth as newcomers: every node up at the end holds
-// every post, the returning ones by anti-entropy from their neighbours.
+// every post, the returning ones by anti-entropy from their neighbours;
+// and what the cores charge honest peers for (broken promises: a graft or
+// its answer lost, a peer gone before it answered) graylists none.
 func TestChurnConverges(t *testing.T) {
 	for _, sc := range []struct {
 		name        string
@@ -31,6 +34,10 @@ func TestChurnConverges(t *testing.T) {
 				if want := 300 - int(sc.crash*300) + 30; r.Nodes != 330 || r.Joined != 30 || r.Live != want {
 					t.Fatalf("seed %d: nodes %d, joined %d, live %d; want 330, 30, %d", cfg.Seed, r.Nodes, r.Joined, r.Live, want)
 				}
+				if r.ChargedScoreMin <= score.DefaultParams().GraylistThreshold {
+					t.Fatalf("seed %d: %d charges of honest peers brought one to %.2f", cfg.Seed, r.Charged, r.ChargedScoreMin)
+				}
+				t.Logf("seed %d: %d charges of honest peers, the lowest score %.2f", cfg.Seed, r.Charged, r.ChargedScoreMin)
 			}
 		})
 	}

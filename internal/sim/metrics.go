@@ -6,6 +6,7 @@ import (
 
 	"hearsay/internal/proto/hyparview"
 	"hearsay/internal/proto/plumtree"
+	"hearsay/internal/proto/score"
 	"hearsay/internal/proto/topic"
 )
 
@@ -66,6 +67,13 @@ type Result struct {
 	// Future counts the copies refused as from the future (Config.Skew):
 	// pushes and entries of sync sessions.
 	Future int `json:"refused_future,omitempty"`
+	// Charged counts, in a run without an attack, the charges the cores
+	// made of peers (topic.Charge: broken promises), every one of an honest
+	// peer; ChargedScoreMin is the lowest score those charges brought one
+	// peer to at one node (proto/score's DefaultParams: below −0.5 nothing
+	// is pushed to it, below −2 it is graylisted). Not acted on (charges.go).
+	Charged         int     `json:"charged,omitempty"`
+	ChargedScoreMin float64 `json:"charged_score_min,omitempty"`
 	// Attack is what an attacked run measured (Config.Attack).
 	Attack *AttackResult `json:"attack,omitempty"`
 }
@@ -84,6 +92,11 @@ type metrics struct {
 	// post, which was published at postsFrom.
 	idleMsgs, idleBytes int
 	postsFrom           time.Duration
+	// scores, charged and chargedMin are an unattacked run's charges of
+	// honest peers (charges.go).
+	scores     map[int]*score.Table
+	charged    int
+	chargedMin float64
 }
 
 func (m *metrics) count(_ int, msg any, payloadBytes int) {
@@ -154,7 +167,8 @@ func (m *metrics) moved(_ int, entries int) { m.bytes += entries * (len(payload)
 
 func (m *metrics) result(s *Sim) Result {
 	r := Result{Nodes: len(s.nodes), Posts: len(m.order), Seed: s.cfg.Seed, Drop: s.cfg.Drop, Crash: s.cfg.Crash,
-		Churn: s.cfg.Churn, Joined: len(s.nodes) - s.cfg.Nodes, Events: s.events, Future: m.future}
+		Churn: s.cfg.Churn, Joined: len(s.nodes) - s.cfg.Nodes, Events: s.events, Future: m.future,
+		Charged: m.charged, ChargedScoreMin: m.chargedMin}
 	if s.cfg.Groups > 1 {
 		r.Groups = s.cfg.Groups
 	}

@@ -269,6 +269,8 @@ func (s *Sim) step(i, g int, in topic.Input) {
 				s.m.delivered(o.Msg.ID, s.now, s.nodes[i].since, o.Msg.Round+1)
 			}
 			s.step(i, g, topic.Admitted{From: o.From, Msg: o.Msg, OK: ok})
+		case topic.Charge:
+			s.charge(i, s.index[o.Peer], o.Fault)
 		case topic.Reconcile:
 			s.reconcile(i, g, s.index[o.Peer])
 		case topic.FindContacts:

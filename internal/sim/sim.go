@@ -264,7 +264,7 @@ func (s *Sim) send(from, to, group int, msg any, payloadBytes int) {
 		if !s.att.sends(s, from, to, msg) {
 			return
 		}
-		msg = s.att.poison(s, from, msg)
+		msg, payloadBytes = s.att.poison(s, from, msg, payloadBytes)
 	}
 	s.m.count(from, msg, payloadBytes)
 	if s.rng.Float64() < s.cfg.Drop || s.severed(from, to) {

@@ -24,10 +24,13 @@
 // a peer that is not one (the overlay's two ends disagree after a lost
 // message) has its first copies delivered and pushed on and its IHave
 // heard, but its Graft goes unanswered and no tree state is kept about it.
+// A Graft is a call on the announcer's promise: one that does not send the
+// message within PromiseTimeout is reported (Broken, promise.go), for the
+// driver to charge, as GossipSub's P7 charges broken IHave promises.
 //
 // The package is pure: State.Step takes one Input (a local broadcast, a
 // message, a neighbour up or down from the overlay, a fired timer) and
-// returns Outputs (sends, deliveries, timers). Payloads are read through the
+// returns Outputs (sends, deliveries, timers, broken promises). Payloads are read through the
 // Store interface, so the node serves grafts from its store and the
 // simulator from a map.
 package plumtree

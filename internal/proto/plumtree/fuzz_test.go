@@ -27,8 +27,8 @@ func (s script) id() MessageID {
 // and strangers, neighbour changes, local broadcasts, and the timers it
 // set, fired in any order, and checks after every step: it does not
 // panic; its eager and lazy sets split the neighbours between them, each
-// once; it tracks at most MaxMissing announced ids; and it delivers a
-// message at most once.
+// once; it tracks at most MaxMissing announced ids and as many promises;
+// and it delivers a message at most once.
 func FuzzState(f *testing.F) {
 	f.Add([]byte{})
 	f.Add([]byte{3, 0, 3, 1, 0, 1, 1, 0, 1, 0, 2, 2, 1, 3, 1, 2, 1, 4, 0, 5, 0, 1})
@@ -93,8 +93,8 @@ func FuzzState(f *testing.F) {
 					payloads[o.ID] = o.Payload
 				}
 			}
-			if len(s.armed) > cfg.MaxMissing || len(s.missing) > len(s.armed) {
-				t.Fatalf("step %d, %#v: %d ids armed, %d missing, bound %d", step, in, len(s.armed), len(s.missing), cfg.MaxMissing)
+			if len(s.armed) > cfg.MaxMissing || len(s.missing) > len(s.armed) || len(s.promises) > cfg.MaxMissing {
+				t.Fatalf("step %d, %#v: %d ids armed, %d missing, %d promises, bound %d", step, in, len(s.armed), len(s.missing), len(s.promises), cfg.MaxMissing)
 			}
 			for _, m := range []map[PeerID]bool{s.grafted, s.fed} {
 				for p := range m {

@@ -116,7 +116,8 @@ func TestGraftPrefersAnEagerAnnouncer(t *testing.T) {
 	s.Step(Receive{From: "c", Msg: IHave{Announced: []Announcement{{ID: second, Round: 4}}}})
 	out := s.Step(TimerFired{Timer: Timer{Kind: GraftTimer, ID: second}})
 	want := []Output{Send{To: "c", Msg: Graft{ID: second, Round: 4}},
-		SetTimer{Timer: Timer{Kind: GraftTimer, ID: second}, After: 250 * time.Millisecond}}
+		SetTimer{Timer: Timer{Kind: GraftTimer, ID: second}, After: 250 * time.Millisecond},
+		SetTimer{Timer: Timer{Kind: PromiseTimer, ID: second}, After: 3 * time.Second}}
 	if fmt.Sprint(out) != fmt.Sprint(want) || slices.Contains(s.Eager(), "b") {
 		t.Fatalf("graft:\n got %v\nwant %v; eager %v", out, want, s.Eager())
 	}

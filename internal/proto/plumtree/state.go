@@ -25,6 +25,9 @@ type State struct {
 	// fed are the eager peers that have delivered a first copy since they
 	// became eager: while there are any, the node is in a tree.
 	fed map[PeerID]bool
+	// promises are the grafts' promises awaiting their messages, oldest
+	// first; at most MaxMissing (promise.go).
+	promises []promise
 
 	out []Output
 }
@@ -75,6 +78,8 @@ func (s *State) Step(in Input) []Output {
 		}
 	case Receive:
 		s.receive(in.From, in.Msg)
+	case Arrived:
+		s.kept(in.From, in.ID)
 	case NeighborUp:
 		switch {
 		case slices.Contains(s.eager, in.Peer) || slices.Contains(s.lazy, in.Peer):
@@ -93,6 +98,7 @@ func (s *State) Step(in Input) []Output {
 		s.lazy = remove(s.lazy, in.Peer)
 		delete(s.queued, in.Peer)
 		s.queue = remove(s.queue, in.Peer)
+		s.forgive(in.Peer) // gone: it owes nothing
 		for id, anns := range s.missing {
 			s.missing[id] = slices.DeleteFunc(anns, func(a announcer) bool { return a.peer == in.Peer })
 		}
@@ -104,6 +110,8 @@ func (s *State) Step(in Input) []Output {
 			s.graft(in.Timer.ID)
 		case WindowTimer:
 			s.leave(in.Timer.ID)
+		case PromiseTimer:
+			s.due(in.Timer.ID)
 		}
 	}
 	return s.out
@@ -121,6 +129,9 @@ func (s *State) Step(in Input) []Output {
 // stops pushing over the link), and its IHave is taken as from any
 // announcer, whose graft (below) makes no link eager.
 func (s *State) receive(from PeerID, m Message) {
+	if g, ok := m.(Gossip); ok {
+		s.kept(from, g.ID)
+	}
 	if !s.neighbour(from) {
 		switch m := m.(type) {
 		case Gossip:
@@ -251,6 +262,7 @@ func (s *State) graft(id MessageID) {
 	s.makeEager(a.peer)
 	s.send(a.peer, Graft{ID: id, Round: a.round})
 	s.out = append(s.out, SetTimer{Timer: Timer{Kind: GraftTimer, ID: id}, After: s.cfg.RetryTimeout})
+	s.promised(a.peer, id)
 }
 
 func (s *State) neighbour(p PeerID) bool {

@@ -39,7 +39,7 @@ func TestDuplicatePrunesAndGraftRepairs(t *testing.T) {
 		t.Fatalf("IHave: %v", out)
 	}
 	out = s.Step(TimerFired{Timer: Timer{Kind: GraftTimer, ID: id(9)}})
-	if len(out) != 2 || fmt.Sprint(out[0]) != fmt.Sprint(Send{To: "b", Msg: Graft{ID: id(9), Round: 4}}) || !slices.Contains(s.Eager(), "b") {
+	if len(out) != 3 || fmt.Sprint(out[0]) != fmt.Sprint(Send{To: "b", Msg: Graft{ID: id(9), Round: 4}}) || !slices.Contains(s.Eager(), "b") {
 		t.Fatalf("graft: %v, eager %v", out, s.Eager())
 	}
 	// A graft for a stored message is answered with it.
@@ -313,7 +313,7 @@ func TestStrangersChangeNoTreeState(t *testing.T) {
 		t.Fatalf("a stranger's IHave: %v", out)
 	}
 	out = s.Step(TimerFired{Timer: Timer{Kind: GraftTimer, ID: id(9)}})
-	if len(out) != 2 || fmt.Sprint(out[0]) != fmt.Sprint(Send{To: "stranger", Msg: Graft{ID: id(9), Round: 4}}) {
+	if len(out) != 3 || fmt.Sprint(out[0]) != fmt.Sprint(Send{To: "stranger", Msg: Graft{ID: id(9), Round: 4}}) {
 		t.Fatalf("the graft of a stranger's announcement: %v", out)
 	}
 	out = s.Step(Receive{From: "stranger", Msg: Gossip{ID: id(7), Payload: []byte("x"), Round: 2}})

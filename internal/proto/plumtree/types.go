@@ -36,6 +36,11 @@ type Config struct {
 	// should cover the time a message takes to spread through the group.
 	// Zero prunes on every duplicate, as the paper does.
 	PruneWindow time.Duration
+	// PromiseTimeout is how long an announcer a Graft asked for a message
+	// has to send it before its promise counts as broken (Broken, after
+	// GossipSub's P7): it announced the message and then did not serve it.
+	// Zero tracks no promises.
+	PromiseTimeout time.Duration
 }
 
 // DefaultConfig grafts after 500 ms, retries after 250 ms, and batches
@@ -49,9 +54,13 @@ type Config struct {
 // 0.03 or less from 10^3 to 10^5 members with a post every 500 ms, and on
 // 100 members with a post every 100 ms; 500 ms let the 10^5-member tree
 // flap (0.16); 2 s formed the tree more slowly with a post every 20 ms.
+// An announcer asked by a graft has 3 s to answer, GossipSub's
+// IWantFollowupTime: a graft is answered from the store at once, so only a
+// link far slower than a round trip, or a peer that withholds, misses it.
 func DefaultConfig() Config {
 	return Config{GraftTimeout: 500 * time.Millisecond, RetryTimeout: 250 * time.Millisecond,
-		IHaveEvery: 50 * time.Millisecond, MaxSeen: 1 << 16, MaxMissing: 1 << 12, PruneWindow: time.Second}
+		IHaveEvery: 50 * time.Millisecond, MaxSeen: 1 << 16, MaxMissing: 1 << 12, PruneWindow: time.Second,
+		PromiseTimeout: 3 * time.Second}
 }
 
 // Message is what nodes send each other.
@@ -110,9 +119,19 @@ type NeighborUp struct{ Peer PeerID }
 // NeighborDown removes a neighbour.
 type NeighborDown struct{ Peer PeerID }
 
+// Arrived reports a copy of a message from a peer that the driver holds
+// back (to admit it first) instead of handing it over as a Receive: the
+// peer kept any promise it made for the message, whatever admission makes
+// of it.
+type Arrived struct {
+	From PeerID
+	ID   MessageID
+}
+
 // TimerFired returns a timer the State set.
 type TimerFired struct{ Timer Timer }
 
+func (Arrived) isInput()      {}
 func (Broadcast) isInput()    {}
 func (Receive) isInput()      {}
 func (NeighborUp) isInput()   {}
@@ -143,15 +162,26 @@ type SetTimer struct {
 	After time.Duration
 }
 
+// Broken reports a broken promise (GossipSub's P7): Peer announced ID, a
+// Graft asked it for the message, and it did not send it within
+// PromiseTimeout. A peer is reported once for the grafts it left
+// unanswered together: its other promises pending then are forgiven, so
+// that a stall costs it one report, not one per message (see promise.go).
+type Broken struct {
+	Peer PeerID
+	ID   MessageID
+}
+
 func (Send) isOutput()     {}
 func (Deliver) isOutput()  {}
 func (SetTimer) isOutput() {}
+func (Broken) isOutput()   {}
 
-// Timer names a timer: the IHave flush, a missing id's graft, or a
-// received id leaving the prune window.
+// Timer names a timer: the IHave flush, a missing id's graft, a received
+// id leaving the prune window, or a graft's promise falling due.
 type Timer struct {
 	Kind TimerKind
-	ID   MessageID // for GraftTimer and WindowTimer
+	ID   MessageID // for GraftTimer, WindowTimer and PromiseTimer
 }
 
 // TimerKind says what a timer is for.
@@ -162,4 +192,5 @@ const (
 	IHaveTimer TimerKind = iota + 1
 	GraftTimer
 	WindowTimer
+	PromiseTimer
 )

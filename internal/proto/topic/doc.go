@@ -25,6 +25,9 @@
 //   - validate before forwarding: a pushed entry the broadcast has not seen
 //     goes to admission first (Admit → Admitted), and only an admitted one
 //     reaches the broadcast core, to be forwarded;
+//   - charges: what the core sees a peer do wrong on the broadcast (a
+//     broken IHave promise) it reports as a Charge of the peer's score
+//     part (charge.go), for the driver's score table;
 //   - bans: a banned peer leaves both views and the broadcast's peer sets,
 //     is sent nothing, is heard from not at all, and is never chosen to
 //     reconcile with or met, until its ban expires or is lifted.
@@ -57,6 +60,8 @@
 //     SyncFailed.
 //   - FindContacts: look for members of the group outside the overlay and
 //     feed Found back, even when none is found.
+//   - Charge: count the fault in the peer's score and act on the verdict
+//     (a Ban for a graylisted or banned peer, as for any other charge).
 //
 // An input an output provokes (a Send that finds its peer gone) may be
 // stepped at once, before the rest of the outputs are applied: the rest stay

@@ -71,7 +71,7 @@ func (s script) input(now time.Time) Input {
 	case 15:
 		return TimerFired{Timer: Timer{Overlay: hyparview.Timer(1 + s.byte()%3)}}
 	case 16:
-		return TimerFired{Timer: Timer{Broadcast: plumtree.Timer{Kind: plumtree.TimerKind(1 + s.byte()%3), ID: s.id()}}}
+		return TimerFired{Timer: Timer{Broadcast: plumtree.Timer{Kind: plumtree.TimerKind(1 + s.byte()%4), ID: s.id()}}}
 	case 17:
 		return PeerDown{Peer: from}
 	case 18:

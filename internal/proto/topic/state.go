@@ -141,6 +141,9 @@ func (s *State) receive(in Receive) {
 		return
 	}
 	if push, ok := in.Broadcast.(plumtree.Gossip); ok && !s.bcast.Seen(push.ID) {
+		// The copy came: a promise in.From made for it is kept, whatever
+		// admission says.
+		s.bcast.Step(plumtree.Arrived{From: plumtree.PeerID(in.From), ID: push.ID})
 		s.out = append(s.out, Admit{From: in.From, Msg: push})
 		return
 	}
@@ -193,6 +196,10 @@ func (s *State) broadcastOut(outs []plumtree.Output) {
 			s.out = append(s.out, SetTimer{Timer: Timer{Broadcast: o.Timer}, After: o.After})
 		case plumtree.Deliver:
 			s.out = append(s.out, Deliver{ID: o.ID, From: PeerID(o.From), Round: o.Round})
+		case plumtree.Broken:
+			if !s.Banned(PeerID(o.Peer), s.now) {
+				s.out = append(s.out, Charge{Peer: PeerID(o.Peer), Fault: BrokenPromise})
+			}
 		}
 	}
 }

@@ -57,6 +57,8 @@ func show(outs []Output) string {
 			lines = append(lines, "find contacts")
 		case Measure:
 			lines = append(lines, "measure "+string(o.Peer))
+		case Charge:
+			lines = append(lines, fmt.Sprintf("charge %s %s (%s)", o.Peer, o.Fault, o.Fault.Part()))
 		}
 	}
 	return strings.Join(lines, "; ")

@@ -191,6 +191,13 @@ type Reconcile struct{ Peer PeerID }
 // back as Found.
 type FindContacts struct{}
 
+// Charge asks the driver to count one unit of Fault.Part() against Peer in
+// its score table, and act on the verdict as on any charge (charge.go).
+type Charge struct {
+	Peer  PeerID
+	Fault Fault
+}
+
 func (Send) isOutput()         {}
 func (NeighborUp) isOutput()   {}
 func (NeighborDown) isOutput() {}
@@ -200,6 +207,7 @@ func (SetTimer) isOutput()     {}
 func (Measure) isOutput()      {}
 func (Reconcile) isOutput()    {}
 func (FindContacts) isOutput() {}
+func (Charge) isOutput()       {}
 
 // Timer names a timer of one of the cores: exactly one field is set.
 type Timer struct {
