@@ -183,14 +183,16 @@ func logEntry(e *entry.Signed) (LogEntry, error) {
 		}
 	case group.KindMember:
 		var m group.Member
-		m, err = group.DecodeMember(e)
-		verb := "removed member"
-		if m.Op == group.OpAdd && m.Admin {
-			verb = "added admin"
-		} else if m.Op == group.OpAdd {
-			verb = "added member"
+		if m, err = group.DecodeMember(e); err == nil {
+			verb := "removed member"
+			if m.Op == group.OpAdd && m.Admin {
+				verb = "added admin"
+			} else if m.Op == group.OpAdd {
+				verb = "added member"
+			}
+			// Decoded, the author is 32 bytes: the conversion cannot panic.
+			l.Summary = verb + " " + entry.Author(m.Author).Short()
 		}
-		l.Summary = verb + " " + entry.Author(m.Author).Short()
 	case group.KindHideAuthor:
 		var h group.HideAuthor
 		if h, err = group.DecodeHideAuthor(e); err == nil {
@@ -217,6 +219,11 @@ func logEntry(e *entry.Signed) (LogEntry, error) {
 			l.Summary = fmt.Sprintf("shared a group key with %d member%s", len(ks.Shares), map[bool]string{true: "s"}[len(ks.Shares) != 1])
 		}
 	case group.KindRetract, group.KindHide:
+		if len(e.Refs) == 0 {
+			// Admission refuses one without its ref: only a damaged
+			// store holds it.
+			return l, fmt.Errorf("%w: a %s entry without a ref", entry.ErrMalformed, e.Kind)
+		}
 		l.Summary = fmt.Sprintf("%s %s", map[string]string{group.KindRetract: "retracted", group.KindHide: "hid"}[e.Kind], e.Refs[0].Short())
 	default:
 		l.Summary = fmt.Sprintf("a %s entry", e.Kind)
