@@ -72,12 +72,15 @@ func (g *Gossip) admitLoop() {
 		admitted := g.hd.Admit(pushes)
 		g.mu.Lock()
 		for i, b := range batch {
-			ok := of[i] < len(admitted) && admitted[of[i]]
-			if !ok {
+			var v Verdict
+			if of[i] < len(admitted) {
+				v = admitted[of[i]]
+			}
+			if !v.OK {
 				g.stats.Refused++
 			}
 			if !g.closed && g.groups[b.st.id] == b.st {
-				g.step(b.st, topic.Admitted{From: topic.PeerID(b.from), Msg: b.msg, OK: ok})
+				g.step(b.st, topic.Admitted{From: topic.PeerID(b.from), Msg: b.msg, OK: v.OK, Future: v.Future})
 			}
 		}
 		g.mu.Unlock()

@@ -110,11 +110,11 @@ func (m *memNode) Payload(g, id entry.ID) ([]byte, bool) {
 
 // Admit stores what verifies and is not refused, as the node's admission
 // would, and counts the refusals by sender.
-func (m *memNode) Admit(pushes []Push) []bool {
+func (m *memNode) Admit(pushes []Push) []Verdict {
 	now := time.Now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	ok := make([]bool, len(pushes))
+	ok := make([]Verdict, len(pushes))
 	for i, p := range pushes {
 		e, err := entry.Decode(p.Raw)
 		if err != nil {
@@ -130,7 +130,7 @@ func (m *memNode) Admit(pushes []Push) []bool {
 			continue
 		}
 		m.store(e.ID, p.Raw, now)
-		ok[i] = true
+		ok[i].OK = true
 	}
 	return ok
 }

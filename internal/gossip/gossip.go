@@ -53,10 +53,10 @@ type Handler interface {
 	// without the gossip lock held, as Serves is.
 	Payload(g, id entry.ID) ([]byte, bool)
 	// Admit stores pushed entries the broadcast has not seen yet, in
-	// arrival order, with full admission, and reports which are stored
-	// (now, or already): only those are forwarded. The node charges what
-	// it refused to the peers that sent it. Calls are sequential.
-	Admit(pushes []Push) []bool
+	// arrival order, with full admission, and reports its verdict on each:
+	// only those stored are forwarded. The node charges what it refused to
+	// the peers that sent it. Calls are sequential.
+	Admit(pushes []Push) []Verdict
 	// Contacts finds members of g outside its overlay (the DHT), best
 	// first, for an overlay alone or on an island that knows no member to
 	// meet (the core's FindContacts). It is called without the lock, at
@@ -130,6 +130,16 @@ type Push struct {
 	// Entry is Raw decoded (entry.Decode), as the gossip layer checked
 	// it: its signature is not verified yet.
 	Entry *entry.Signed
+}
+
+// Verdict is the node's admission of one push.
+type Verdict struct {
+	// OK: the entry is stored (now, or already), and is forwarded.
+	OK bool
+	// Future: refused as dated beyond the allowed clock skew; it waits for
+	// its time, and many from one peer are a flood (proto/topic's
+	// flood.go).
+	Future bool
 }
 
 // Gossip is the gossip layer of one node.
@@ -335,6 +345,17 @@ func (g *Gossip) Ban(p peer.ID, until time.Time) {
 	}
 }
 
+// Demote tells every group that p's score is below the gossip threshold:
+// it is not chosen from a passive view for a while (topic.Demote). What
+// is pushed to it the gossip layer decides at each send (Handler.Pushes).
+func (g *Gossip) Demote(p peer.ID) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, st := range g.sorted() {
+		g.step(st, topic.Demote{Peer: topic.PeerID(p)})
+	}
+}
+
 // Unban lifts p's ban in every group.
 func (g *Gossip) Unban(p peer.ID) {
 	g.mu.Lock()
@@ -455,6 +476,10 @@ func (g *Gossip) step(st *groupState, in topic.Input) {
 				continue
 			}
 			if pushes(o.Broadcast) && !g.hd.Pushes(p) {
+				// Below the gossip threshold: the core, which may have
+				// missed the charge that put it there (a group made since),
+				// keeps it out of the passive view's choices too.
+				g.step(st, topic.Demote{Peer: o.To})
 				continue
 			}
 			g.send(p, wire.Gossip{Group: st.id, Overlay: o.Overlay, Broadcast: o.Broadcast})

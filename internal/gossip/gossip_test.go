@@ -12,6 +12,7 @@ import (
 	"hearsay/internal/entry"
 	"hearsay/internal/proto/hyparview"
 	"hearsay/internal/proto/plumtree"
+	"hearsay/internal/proto/topic"
 	"hearsay/internal/wire"
 
 	"github.com/libp2p/go-libp2p/core/network"
@@ -277,8 +278,9 @@ func TestDroppedPeerStaysOut(t *testing.T) {
 
 // TestNoPushesBelowTheGossipThreshold: a neighbour the node says not to
 // push to (its score is below the gossip threshold) is sent neither the
-// entry nor an IHave, and stays a neighbour; once it may be pushed to
-// again, the next entry reaches it.
+// entry nor an IHave, and stays a neighbour, which the core then demotes
+// (not to be chosen from a passive view); once it may be pushed to again,
+// the next entry reaches it.
 func TestNoPushesBelowTheGossipThreshold(t *testing.T) {
 	nw := newNetwork(t, 2, 1, 0, 0, 7)
 	a := newAuthor(7)
@@ -302,6 +304,12 @@ func TestNoPushesBelowTheGossipThreshold(t *testing.T) {
 	}
 	if len(ga.Neighbours(a.gid)) != 1 {
 		t.Fatal("the peer left the overlay")
+	}
+	ga.mu.Lock()
+	demoted := ga.groups[a.gid].core.Demoted(topic.PeerID(nw.hosts[1].ID()), time.Now())
+	ga.mu.Unlock()
+	if !demoted {
+		t.Fatal("the core was not told: it may choose the peer from its passive view")
 	}
 	ma.mu.Lock()
 	ma.quiet = nil

@@ -52,9 +52,10 @@ const (
 	// can fail honestly, so it weighs as little as an inadmissible entry;
 	// the storage ledger stops trusting the peer with shards sooner.
 	FaultAudit
-	// FaultFlood: more than the peer may send — beyond a rate limit, or a
+	// FaultFlood: more than the peer may send — beyond a rate limit, a
 	// stream or session it went on with while graylisted (its messages
-	// ignored).
+	// ignored), or floods of duplicates or future-dated entries a group's
+	// core counted (gossip.Misbehaved; proto/topic's flood.go).
 	FaultFlood
 	// FaultPromise: a broken IHave promise, which a group's core saw and
 	// charged (gossip.Misbehaved; proto/topic's charge.go): the peer
@@ -128,6 +129,11 @@ func entryFault(err error) Fault {
 	}
 	return FaultNone
 }
+
+// fromFuture reports whether admission refused an entry as dated beyond
+// the allowed clock skew: not charged once, but the gossip layer's core
+// counts them per peer (proto/topic's flood.go).
+func fromFuture(err error) bool { return errors.Is(err, group.ErrFuture) }
 
 // relayedOverQuota reports whether o is an entry refused over its author's
 // quota that a peer other than its author sent. Replicas that hold

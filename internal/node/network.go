@@ -213,7 +213,8 @@ func (nw *Network) noteSession(p peer.ID, res SyncResult, err error) {
 }
 
 // charge counts a fault of p, if misbehaviour, and acts on what p's score
-// then calls for (bans.go, proto/score): graylisted, it leaves every
+// then calls for (bans.go, proto/score): below the gossip threshold, no
+// overlay chooses it from its passive view for a while; graylisted, it leaves every
 // overlay for graylistHold and what it sends is ignored; below the
 // disconnect threshold its connections are closed; banned, the ban holds
 // in every overlay and for every protocol, and the bans are saved.
@@ -229,6 +230,8 @@ const graylistHold = time.Minute
 // act carries out a verdict on p.
 func (nw *Network) act(p peer.ID, v score.Verdict) {
 	switch {
+	case v.Level == score.NoGossip:
+		nw.gossip.Demote(p) // not chosen from a passive view
 	case v.NewBan:
 		nw.gossip.Ban(p, v.Until)
 		nw.Host.Network().ClosePeer(p)
@@ -336,7 +339,7 @@ func (h gossipHandler) Payload(g, id entry.ID) ([]byte, bool) {
 // sender and batch (a sender that knows more, a grant this node lacks, may
 // push them in good faith). What is refused for lack of a grant
 // anti-entropy brings later, in log order.
-func (h gossipHandler) Admit(pushes []gossip.Push) []bool {
+func (h gossipHandler) Admit(pushes []gossip.Push) []gossip.Verdict {
 	// The gossip layer decoded each entry to check it; the store verifies
 	// the signatures (in batches), once, and not those of entries it holds.
 	es := make([]*entry.Signed, len(pushes))
@@ -350,13 +353,13 @@ func (h gossipHandler) Admit(pushes []gossip.Push) []bool {
 		}
 	}
 	outs, _ := h.nw.n.ingestPrepared(h.nw.n.Store.PrepareDecoded(es))
-	ok := make([]bool, len(pushes))
+	ok := make([]gossip.Verdict, len(pushes))
 	var inadmissible []peer.ID
 	for i, o := range outs {
 		if i >= len(pushes) {
 			break
 		}
-		ok[i] = o.Err == nil
+		ok[i] = gossip.Verdict{OK: o.Err == nil, Future: fromFuture(o.Err)}
 		if o.Stored() && len(pushes[i].From) > 0 {
 			h.nw.credit(pushes[i].From[0], score.Delivered, 1) // the first to push it
 		}

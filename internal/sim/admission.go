@@ -27,7 +27,9 @@ import (
 // and once per session, Flood per message or session from a peer
 // graylisted here, Delivered for the first pusher of an entry stored,
 // Served for a session that brought entries to its client. A change to one
-// must be made to the other.
+// must be made to the other. What a group's core charges itself (broken
+// promises, floods of duplicates and of future-dated pushes: topic.Charge)
+// names its part in the core, for both (charges.go).
 
 // verdict is admission's answer.
 type verdict int
@@ -113,7 +115,7 @@ func (a *attack) pushed(s *Sim, i, g int, o topic.Admit) {
 		a.credit(s, i, from, score.Delivered)
 		a.delivered(s, i, o.Msg.ID, o.Msg.Round+1)
 	}
-	s.step(i, g, topic.Admitted{From: o.From, Msg: o.Msg, OK: ok})
+	s.step(i, g, topic.Admitted{From: o.From, Msg: o.Msg, OK: ok, Future: v == refusedFuture})
 }
 
 // transfer admits what a sync session moved to e.to from e.from: a bad
@@ -160,7 +162,8 @@ func (a *attack) delivered(s *Sim, i int, id plumtree.MessageID, hops int) {
 // verdict as the node does (internal/node/network.go, act): banned, p is
 // cut off in i's cores and its connection closed, and i refuses it until
 // the ban ends; graylisted, it leaves i's cores for graylistHold; below
-// the disconnect threshold, its connection is closed too.
+// the disconnect threshold, its connection is closed too; below the gossip
+// threshold, i's cores demote it (not chosen from a passive view).
 func (a *attack) charge(s *Sim, i, p int, part score.Part) {
 	t := a.scores[i]
 	if t == nil || i == p {
@@ -182,6 +185,10 @@ func (a *attack) charge(s *Sim, i, p int, part score.Part) {
 		a.cut(s, i, p, v.Until, true)
 	case v.Level >= score.Graylisted && v.Level < score.Banned:
 		a.cut(s, i, p, epoch.Add(s.now+graylistHold), v.Level >= score.Disconnected)
+	case v.Level == score.NoGossip:
+		for _, g := range s.nodes[i].groups {
+			s.step(i, g, topic.Demote{Peer: s.nodes[p].id})
+		}
 	}
 }
 

@@ -46,6 +46,10 @@ var cutOff = map[Plan]struct {
 	PlanInadmissible: {30 * time.Second, 0.9}, PlanSybil: {sybilEvery, 0.5},
 }
 
+// floods are the plans whose attackers the cores charge a flood, bound by
+// bound, without cutting them all off within the attack (docs/security.md).
+var floods = map[Plan]bool{PlanReplay: true, PlanFuture: true}
+
 func checkAttack(t *testing.T, cfg Config, r Result) {
 	t.Helper()
 	a := r.Attack
@@ -86,6 +90,10 @@ func checkAttack(t *testing.T, cfg Config, r Result) {
 		if float64(a.CutOff) < bound.share*float64(a.Attackers) || time.Duration(a.CutOffP50*float64(time.Second)) > bound.within {
 			t.Errorf("seed %d: %d of %d cut off, median after %.1f s: want %.0f%%, median within %v",
 				cfg.Seed, a.CutOff, a.Attackers, a.CutOffP50, 100*bound.share, bound.within)
+		}
+	} else if floods[cfg.Attack] {
+		if a.Charges["flood"]-a.HonestCharges["flood"] == 0 {
+			t.Errorf("seed %d: no flood charged: %v", cfg.Seed, a.Charges)
 		}
 	} else if a.Bans > 0 {
 		t.Errorf("seed %d: %d bans of attackers the node does not charge", cfg.Seed, a.Bans)

@@ -268,7 +268,7 @@ func (s *Sim) step(i, g int, in topic.Input) {
 			if stored {
 				s.m.delivered(o.Msg.ID, s.now, s.nodes[i].since, o.Msg.Round+1)
 			}
-			s.step(i, g, topic.Admitted{From: o.From, Msg: o.Msg, OK: ok})
+			s.step(i, g, topic.Admitted{From: o.From, Msg: o.Msg, OK: ok, Future: !ok})
 		case topic.Charge:
 			s.charge(i, s.index[o.Peer], o.Fault)
 		case topic.Reconcile:

@@ -86,7 +86,7 @@ func (s *State) optimize() {
 	var best PeerID
 	var bestRTT time.Duration
 	for i, p := range s.passive {
-		if rtt := pas[i]; rtt != unmeasured && !o.declined[p] && (best == "" || rtt < bestRTT) {
+		if rtt := pas[i]; rtt != unmeasured && !o.declined[p] && !s.avoided(p) && (best == "" || rtt < bestRTT) {
 			best, bestRTT = p, rtt
 		}
 	}

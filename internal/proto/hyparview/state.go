@@ -42,9 +42,10 @@ type State struct {
 	hint PeerID
 	// The optimization's state (see optimize.go).
 	opt optimization
-	// keep says which neighbours a trade must not drop (see Keep).
-	keep func(PeerID) bool
-	out  []Output
+	// keep says which neighbours a trade must not drop (see Keep); avoid
+	// which passive peers are not to be promoted (see Avoid).
+	keep, avoid func(PeerID) bool
+	out         []Output
 }
 
 // New makes the State of node self. Call Start once, then Step.
@@ -76,6 +77,25 @@ func (s *State) Passive() []PeerID { return slices.Clone(s.passive) }
 // broadcast tree links, whose loss would split the tree until grafts
 // repair it. Without it, any neighbour but the unbiased ones may go.
 func (s *State) Keep(keep func(PeerID) bool) { s.keep = keep }
+
+// Avoid sets the test for passive peers the overlay must not promote: the
+// driver's peers whose score is below its gossip threshold. Such a peer
+// stays in the passive view, but is neither asked to be a neighbour nor
+// offered a trade; a request it sends is answered as any. Without it,
+// every passive peer may be promoted.
+func (s *State) Avoid(avoid func(PeerID) bool) { s.avoid = avoid }
+
+// avoided reports whether the overlay must not promote p (Avoid).
+func (s *State) avoided(p PeerID) bool { return s.avoid != nil && s.avoid(p) }
+
+// promotable are the passive peers the overlay may promote: the passive
+// view itself (not to be changed) when none is avoided.
+func (s *State) promotable() []PeerID {
+	if s.avoid == nil || !slices.ContainsFunc(s.passive, s.avoid) {
+		return s.passive
+	}
+	return slices.DeleteFunc(slices.Clone(s.passive), s.avoid)
+}
 
 // RTT is the measured round-trip time to a peer of either view.
 func (s *State) RTT(p PeerID) (time.Duration, bool) { return s.opt.rtt.get(p) }
@@ -240,7 +260,7 @@ func (s *State) repair() {
 	switch {
 	case len(s.active) == 0:
 		s.out = append(s.out, Isolated{})
-	case len(s.passive) == 0:
+	case len(s.promotable()) == 0:
 		s.shuffle()
 	default:
 		s.refused = map[PeerID]bool{}
@@ -406,7 +426,7 @@ func (s *State) refill() {
 	}
 	candidates := s.candidates()
 	if len(candidates) == 0 {
-		if len(s.active) == 0 && len(s.passive) == 0 {
+		if len(s.active) == 0 && len(s.promotable()) == 0 {
 			s.out = append(s.out, Isolated{})
 		}
 		return
@@ -419,12 +439,12 @@ func (s *State) refill() {
 	s.send(s.asking, Neighbor{High: len(s.active) == 0 || s.insist && s.short()})
 }
 
-// candidates are the passive peers not refused since the last shuffle. A
-// node with no neighbour asks with high priority, which no peer refuses, so
-// earlier refusals do not count then.
+// candidates are the promotable passive peers not refused since the last
+// shuffle. A node with no neighbour asks with high priority, which no peer
+// refuses, so earlier refusals do not count then.
 func (s *State) candidates() []PeerID {
 	var c []PeerID
-	for _, p := range s.passive {
+	for _, p := range s.promotable() {
 		if !s.refused[p] || len(s.active) == 0 {
 			c = append(c, p)
 		}

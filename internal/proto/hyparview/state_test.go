@@ -408,3 +408,47 @@ func TestLostJoinsAreRepaired(t *testing.T) {
 		}
 	}
 }
+
+// TestAvoidedPeersAreNotPromoted: a passive peer the driver avoids (its
+// score below the gossip threshold) is neither asked to be a neighbour nor
+// offered a trade, and stays passive; with nobody else to ask, a node
+// short of neighbours shuffles for names instead; a request the peer
+// sends is still answered.
+func TestAvoidedPeersAreNotPromoted(t *testing.T) {
+	for seed := range uint64(8) {
+		s := newState("s", seed)
+		s.Avoid(func(p PeerID) bool { return p == "low" })
+		s.Step(Receive{From: "a", Msg: Neighbor{}})
+		s.Step(Receive{From: "b", Msg: Neighbor{}})
+		s.Step(Receive{From: "c", Msg: Neighbor{}})
+		s.integrate([]PeerID{"low", "p"}, nil)
+		out := sends(s.Step(PeerDown{Peer: "a"}))
+		if !slices.Equal(out, []string{"down a", "->p hyparview.Neighbor{false}"}) {
+			t.Fatalf("seed %d: refill: %q", seed, out)
+		}
+		s.Step(Receive{From: "p", Msg: NeighborReply{Accept: true}})
+		// Only low is left to ask: the repair shuffles rather than ask it.
+		s.Step(PeerDown{Peer: "b"})
+		if out := sends(s.Step(PeerDown{Peer: "p"})); !slices.Equal(out, []string{"down p"}) {
+			t.Fatalf("seed %d: refill with only an avoided peer: %q", seed, out)
+		}
+		out = sends(tick(s, 3))
+		if slices.ContainsFunc(out, func(o string) bool { return strings.HasPrefix(o, "->low") }) ||
+			!slices.ContainsFunc(out, func(o string) bool { return strings.Contains(o, "Shuffle{") }) {
+			t.Fatalf("seed %d: repair with only an avoided peer: %q", seed, out)
+		}
+		if !slices.Contains(s.Passive(), "low") {
+			t.Fatalf("seed %d: low left the passive view: %v", seed, s.Passive())
+		}
+		// The optimization does not trade for it, however fast.
+		s.Step(Measured{Peer: "low", RTT: time.Millisecond})
+		for _, o := range sends(s.Step(TimerFired{Timer: OptimizeTimer})) {
+			if strings.HasPrefix(o, "->low") {
+				t.Fatalf("seed %d: optimization: %q", seed, o)
+			}
+		}
+		if out := sends(s.Step(Receive{From: "low", Msg: Neighbor{}})); !slices.Equal(out, []string{"up low", "->low hyparview.NeighborReply{true}"}) {
+			t.Fatalf("seed %d: low's own request: %q", seed, out)
+		}
+	}
+}

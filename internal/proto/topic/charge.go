@@ -15,9 +15,15 @@ const (
 	// it (GossipSub's P7; plumtree's promise.go). Moderate: a link may
 	// stall, and a stall costs one charge, not one per graft.
 	BrokenPromise Fault = iota + 1
+	// DuplicateFlood: more than Config.MaxDuplicates pushes of entries
+	// this node holds already within a FloodWindow (flood.go).
+	DuplicateFlood
+	// FutureFlood: more than Config.MaxFuture pushes of entries dated
+	// beyond the allowed clock skew within a FloodWindow (flood.go).
+	FutureFlood
 )
 
-var faultNames = [...]string{BrokenPromise: "broken-promise"}
+var faultNames = [...]string{BrokenPromise: "broken-promise", DuplicateFlood: "duplicate-flood", FutureFlood: "future-flood"}
 
 func (f Fault) String() string {
 	if f <= 0 || int(f) >= len(faultNames) {
@@ -28,5 +34,8 @@ func (f Fault) String() string {
 
 // Part is the score part the fault counts in, one unit per charge.
 func (f Fault) Part() score.Part {
-	return score.Promises
+	if f == BrokenPromise {
+		return score.Promises
+	}
+	return score.Flood
 }

@@ -23,8 +23,8 @@ func (s *State) Check() error {
 		return fmt.Errorf("itself in its views")
 	case hasDuplicate(active) || hasDuplicate(passive):
 		return fmt.Errorf("a peer twice in one view: %v %v", active, passive)
-	case len(s.members) > s.cfg.MaxMembers || len(s.bans) > s.cfg.MaxBans:
-		return fmt.Errorf("%d members, %d bans, bounds %d and %d", len(s.members), len(s.bans), s.cfg.MaxMembers, s.cfg.MaxBans)
+	case len(s.members) > s.cfg.MaxMembers || len(s.bans) > s.cfg.MaxBans || len(s.demoted) > s.cfg.MaxBans || len(s.floods) > s.cfg.MaxBans:
+		return fmt.Errorf("%d members, %d bans, %d demoted, bounds %d and %d", len(s.members), len(s.bans), len(s.demoted), s.cfg.MaxMembers, s.cfg.MaxBans)
 	}
 	for _, p := range active {
 		if slices.Contains(passive, p) {

@@ -26,8 +26,11 @@
 //     goes to admission first (Admit → Admitted), and only an admitted one
 //     reaches the broadcast core, to be forwarded;
 //   - charges: what the core sees a peer do wrong on the broadcast (a
-//     broken IHave promise) it reports as a Charge of the peer's score
-//     part (charge.go), for the driver's score table;
+//     broken IHave promise, floods of duplicates or of future-dated
+//     pushes, flood.go) it reports as a Charge of the peer's score part
+//     (charge.go), for the driver's score table;
+//   - demotions: a peer below the gossip threshold (Demote) is not chosen
+//     from the passive view, by the overlay or by anti-entropy;
 //   - bans: a banned peer leaves both views and the broadcast's peer sets,
 //     is sent nothing, is heard from not at all, and is never chosen to
 //     reconcile with or met, until its ban expires or is lifted.

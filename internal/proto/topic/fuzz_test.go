@@ -34,7 +34,7 @@ func (s script) peers() []PeerID {
 func (s script) id() plumtree.MessageID { return plumtree.MessageID{s.byte() % 4} }
 
 // input is the next input: anything a peer can send, any timer, any
-// answer of the driver's at any time, bans and their ends.
+// answer of the driver's at any time, bans and their ends, demotions.
 func (s script) input(now time.Time) Input {
 	from := s.peer()
 	switch s.byte() % 24 {
@@ -65,7 +65,8 @@ func (s script) input(now time.Time) Input {
 	case 12:
 		return Receive{From: from, Broadcast: plumtree.Prune{}}
 	case 13:
-		return Admitted{From: from, Msg: plumtree.Gossip{ID: s.id()}, OK: s.byte()%2 == 0}
+		v := s.byte() % 3
+		return Admitted{From: from, Msg: plumtree.Gossip{ID: s.id()}, OK: v == 0, Future: v == 1}
 	case 14:
 		return Broadcast{ID: s.id()}
 	case 15:
@@ -85,8 +86,11 @@ func (s script) input(now time.Time) Input {
 	case 22:
 		return Found{Peers: s.peers()}
 	default:
-		if s.byte()%4 == 0 {
+		switch s.byte() % 4 {
+		case 0:
 			return Unban{Peer: from}
+		case 1:
+			return Demote{Peer: from}
 		}
 		return Ban{Peer: from, Until: now.Add(time.Duration(s.byte()) * time.Second)}
 	}

@@ -25,7 +25,7 @@ func (s *State) meet(p PeerID) {
 func (s *State) reconcile(candidates []PeerID) {
 	ok := func(p PeerID) bool { return p != s.self && p != "" && !s.Banned(p, s.now) }
 	view := slices.DeleteFunc(s.overlay.Active(), func(p PeerID) bool { return !ok(p) })
-	passive := slices.DeleteFunc(s.overlay.Passive(), func(p PeerID) bool { return !ok(p) })
+	passive := slices.DeleteFunc(s.overlay.Passive(), func(p PeerID) bool { return !ok(p) || s.Demoted(p, s.now) })
 	if len(passive) > 0 && (len(view) == 0 || s.rng.IntN(4) == 0) {
 		view = passive
 	}
@@ -106,25 +106,32 @@ func (s *State) ban(p PeerID, until time.Time) {
 	if p == s.self || !until.After(s.now) {
 		return
 	}
-	if _, ok := s.bans[p]; !ok && len(s.bans) >= s.cfg.MaxBans {
-		for q, u := range s.bans {
-			if !u.After(s.now) {
-				delete(s.bans, q)
-			}
-		}
-		if len(s.bans) >= s.cfg.MaxBans {
-			var first PeerID
-			for q, u := range s.bans {
-				if first == "" || u.Before(s.bans[first]) || u.Equal(s.bans[first]) && q < first {
-					first = q
-				}
-			}
-			delete(s.bans, first)
-		}
-	}
-	s.bans[p] = until
+	hold(s.bans, p, until, s.now, s.cfg.MaxBans)
 	s.members = remove(s.members, p)
 	s.overlayOut(s.overlay.Step(hyparview.Drop{Peer: p}))
 	// A stranger's announcements are kept too: forget them.
 	s.broadcastOut(s.bcast.Step(plumtree.NeighborDown{Peer: plumtree.PeerID(p)}))
+}
+
+// hold sets p's end in a table of bans or demotions of at most limit
+// peers: expired ones go first when it is full, then the one that expires
+// soonest (ties by peer id, so that map order reaches no output).
+func hold(m map[PeerID]time.Time, p PeerID, until, now time.Time, limit int) {
+	if _, ok := m[p]; !ok && len(m) >= limit {
+		for q, u := range m {
+			if !u.After(now) {
+				delete(m, q)
+			}
+		}
+		if len(m) >= limit {
+			var first PeerID
+			for q, u := range m {
+				if first == "" || u.Before(m[first]) || u.Equal(m[first]) && q < first {
+					first = q
+				}
+			}
+			delete(m, first)
+		}
+	}
+	m[p] = until
 }

@@ -22,8 +22,14 @@ type State struct {
 	// members are peers a sync session with ended well, the latest last:
 	// they replicate the group, so they are ways into its overlay.
 	members []PeerID
-	// bans are the peers cut off, and until when; bounded by MaxBans.
-	bans map[PeerID]time.Time
+	// bans are the peers cut off, and until when; demoted those below the
+	// gossip threshold, until when; each bounded by MaxBans.
+	bans, demoted map[PeerID]time.Time
+	// floods are the peers' counts of duplicates and future-dated pushes
+	// in their current windows (flood.go); bounded by MaxBans.
+	floods map[PeerID]*floodCount
+	// fresh counts the entries new here in this window and the last.
+	fresh newHere
 	// isolatedAt is when the isolated fallback last acted, if acted;
 	// finding says a FindContacts since findingSince awaits its Found.
 	acted, finding           bool
@@ -36,9 +42,12 @@ type State struct {
 // here, to answer grafts. Step Start first.
 func New(cfg Config, self PeerID, rng *rand.Rand, store plumtree.Store) *State {
 	s := &State{cfg: cfg, self: self, rng: rng, overlay: hyparview.New(cfg.Overlay, self, rng),
-		bcast: plumtree.New(cfg.Broadcast, store), bans: map[PeerID]time.Time{}}
-	// The overlay's trades keep the broadcast tree's links.
+		bcast: plumtree.New(cfg.Broadcast, store), bans: map[PeerID]time.Time{}, demoted: map[PeerID]time.Time{},
+		floods: map[PeerID]*floodCount{}}
+	// The overlay's trades keep the broadcast tree's links, and it promotes
+	// no demoted peer.
 	s.overlay.Keep(func(p PeerID) bool { return s.bcast.InTree(plumtree.PeerID(p)) })
+	s.overlay.Avoid(func(p PeerID) bool { return s.Demoted(p, s.now) })
 	return s
 }
 
@@ -63,6 +72,12 @@ func (s *State) Members() []PeerID { return slices.Clone(s.members) }
 // Banned reports whether p is banned at now.
 func (s *State) Banned(p PeerID, now time.Time) bool {
 	until, ok := s.bans[p]
+	return ok && now.Before(until)
+}
+
+// Demoted reports whether p is demoted at now (Demote).
+func (s *State) Demoted(p PeerID, now time.Time) bool {
+	until, ok := s.demoted[p]
 	return ok && now.Before(until)
 }
 
@@ -96,8 +111,15 @@ func (s *State) Step(now time.Time, in Input) []Output {
 	case Broadcast:
 		s.broadcastOut(s.bcast.Step(plumtree.Broadcast{ID: in.ID, Payload: in.Payload}))
 	case Admitted:
-		if in.OK && in.From != s.self {
+		switch {
+		case in.From == s.self:
+		case in.OK:
+			if s.bcast.Seen(in.Msg.ID) {
+				s.duplicate(in.From) // another copy was admitted while it waited
+			}
 			s.broadcastOut(s.bcast.Step(plumtree.Receive{From: plumtree.PeerID(in.From), Msg: in.Msg}))
+		case in.Future:
+			s.fromFuture(in.From)
 		}
 	case TimerFired:
 		if in.Timer.Overlay != 0 {
@@ -124,6 +146,10 @@ func (s *State) Step(now time.Time, in Input) []Output {
 		s.ban(in.Peer, in.Until)
 	case Unban:
 		delete(s.bans, in.Peer)
+	case Demote:
+		if in.Peer != s.self {
+			hold(s.demoted, in.Peer, s.now.Add(s.cfg.DemoteFor), s.now, s.cfg.MaxBans)
+		}
 	}
 	return s.out
 }
@@ -146,6 +172,9 @@ func (s *State) receive(in Receive) {
 		s.bcast.Step(plumtree.Arrived{From: plumtree.PeerID(in.From), ID: push.ID})
 		s.out = append(s.out, Admit{From: in.From, Msg: push})
 		return
+	}
+	if _, ok := in.Broadcast.(plumtree.Gossip); ok {
+		s.duplicate(in.From)
 	}
 	if in.Broadcast != nil {
 		s.broadcastOut(s.bcast.Step(plumtree.Receive{From: plumtree.PeerID(in.From), Msg: in.Broadcast}))
@@ -195,6 +224,7 @@ func (s *State) broadcastOut(outs []plumtree.Output) {
 		case plumtree.SetTimer:
 			s.out = append(s.out, SetTimer{Timer: Timer{Broadcast: o.Timer}, After: o.After})
 		case plumtree.Deliver:
+			s.deliveredNow()
 			s.out = append(s.out, Deliver{ID: o.ID, From: PeerID(o.From), Round: o.Round})
 		case plumtree.Broken:
 			if !s.Banned(PeerID(o.Peer), s.now) {

@@ -25,17 +25,31 @@ type Config struct {
 	// MaxMembers bounds the members remembered as synced with; the one
 	// synced with longest ago is forgotten first.
 	MaxMembers int
-	// MaxBans bounds the bans the core holds; beyond it, the one that
-	// expires first goes (the driver's own check of a ban stays).
+	// MaxBans bounds the bans the core holds, and the demotions; beyond
+	// it, the one that expires first goes (the driver's own check of a ban
+	// stays).
 	MaxBans int
+	// DemoteFor is how long a Demote holds: the score's penalties halve
+	// in 10 minutes (proto/score's DefaultParams), and each new charge
+	// that leaves the peer below the gossip threshold demotes it again.
+	DemoteFor time.Duration
+	// FloodWindow, MaxDuplicates and MaxFuture bound the copies of entries
+	// held here (beyond two for each entry new here) and the entries dated
+	// beyond the allowed clock skew that a peer may push within a window
+	// before it is charged a flood (flood.go). A zero window counts none.
+	FloodWindow              time.Duration
+	MaxDuplicates, MaxFuture int
 }
 
 // DefaultConfig uses the cores' defaults; the fallback acts at most once a
 // second, waits 30 s for contacts (above the node's 20 s session timeout),
-// and remembers 64 members and 1,024 bans.
+// remembers 64 members and 1,024 bans, demotes for 10 minutes, and
+// charges a flood beyond 16 duplicates (and two per entry new here) or 50
+// entries from the future a peer pushes within 10 s (flood.go says why).
 func DefaultConfig() Config {
 	return Config{Overlay: hyparview.DefaultConfig(), Broadcast: plumtree.DefaultConfig(),
-		IsolatedEvery: time.Second, FindTimeout: 30 * time.Second, MaxMembers: 64, MaxBans: 1024}
+		IsolatedEvery: time.Second, FindTimeout: 30 * time.Second, MaxMembers: 64, MaxBans: 1024,
+		DemoteFor: 10 * time.Minute, FloodWindow: 10 * time.Second, MaxDuplicates: 16, MaxFuture: 50}
 }
 
 // Input is what a driver feeds its State.
@@ -70,11 +84,13 @@ type Broadcast struct {
 }
 
 // Admitted answers an Admit: OK says the entry is stored (now, or already)
-// and may be forwarded.
+// and may be forwarded; Future that admission refused it as dated beyond
+// the allowed clock skew (it waits for its time; many from one peer are a
+// flood, flood.go).
 type Admitted struct {
-	From PeerID
-	Msg  plumtree.Gossip
-	OK   bool
+	From       PeerID
+	Msg        plumtree.Gossip
+	OK, Future bool
 }
 
 // TimerFired returns a timer the State set.
@@ -124,6 +140,13 @@ type Ban struct {
 // Unban lifts a peer's ban.
 type Unban struct{ Peer PeerID }
 
+// Demote says a peer's score is below the gossip threshold (proto/score's
+// NoGossip level): for Config.DemoteFor, the overlay does not choose it
+// from the passive view (no Neighbor request, no trade) and anti-entropy
+// does not pick it there. It stays a neighbour if it is one (the driver
+// pushes it nothing), and its own requests are answered.
+type Demote struct{ Peer PeerID }
+
 func (Start) isInput()      {}
 func (Join) isInput()       {}
 func (Meet) isInput()       {}
@@ -140,6 +163,7 @@ func (SyncFailed) isInput() {}
 func (Found) isInput()      {}
 func (Ban) isInput()        {}
 func (Unban) isInput()      {}
+func (Demote) isInput()     {}
 
 // Output is what the State asks its driver to do, in order (see the package
 // doc, "Applying outputs").
