@@ -99,7 +99,7 @@ func (a *attack) admit(s *Sim, i, g int, id plumtree.MessageID) (stored, ok bool
 // pushed admits a pushed entry at node i, charges its sender, and answers
 // the core.
 func (a *attack) pushed(s *Sim, i, g int, o topic.Admit) {
-	from := s.index[o.From]
+	from := nodeIndex(o.From)
 	stored, ok, v := a.admit(s, i, g, o.Msg.ID)
 	switch v {
 	case refusedInvalid:

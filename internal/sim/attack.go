@@ -298,7 +298,7 @@ func (a *attack) write(s *Sim, i int, k kind) plumtree.MessageID {
 // a first hop: honest nodes admit it or refuse it, and charge i.
 func (a *attack) push(s *Sim, i, g int, id plumtree.MessageID) {
 	for _, p := range s.nodes[i].member(g).core.Active() {
-		to := s.index[p]
+		to := nodeIndex(p)
 		if s.reachable(i, g, to) {
 			s.send(i, to, g, plumtree.Gossip{ID: id, Payload: payload}, len(payload))
 		} else {
@@ -445,13 +445,12 @@ type sybil struct{}
 func (a *attack) spawn(s *Sim, i int) {
 	old := s.nodes[i]
 	j := len(s.nodes)
-	n := &node{id: hyparview.PeerID(fmt.Sprintf("n%d", j)), groups: slices.Clone(old.groups)}
+	n := &node{id: nodeID(j), groups: slices.Clone(old.groups)}
 	for _, g := range n.groups {
 		n.in = append(n.in, &member{store: store{posts: &s.posts}})
 		s.groups[g] = append(s.groups[g], j)
 	}
 	s.nodes = append(s.nodes, n)
-	s.index[n.id] = j
 	a.attacker = append(a.attacker, true)
 	a.scores = append(a.scores, nil)
 	root := i

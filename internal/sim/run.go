@@ -221,7 +221,7 @@ func (s *Sim) step(i, g int, in topic.Input) {
 	for _, o := range m.core.Step(epoch.Add(s.now), in) {
 		switch o := o.(type) {
 		case topic.Send:
-			to := s.index[o.To]
+			to := nodeIndex(o.To)
 			if !s.reachable(i, g, to) {
 				// The transport notices a dead peer when it tries to reach it.
 				s.step(i, g, topic.PeerDown{Peer: o.To})
@@ -241,7 +241,7 @@ func (s *Sim) step(i, g int, in topic.Input) {
 		case topic.Measure:
 			// A ping: the answer comes back after a round trip, or not at
 			// all if either leg is lost.
-			to := s.index[o.Peer]
+			to := nodeIndex(o.Peer)
 			if !s.reachable(i, g, to) {
 				s.step(i, g, topic.PeerDown{Peer: o.Peer})
 				continue
@@ -253,10 +253,10 @@ func (s *Sim) step(i, g int, in topic.Input) {
 			rtt := s.latency(i, to) + s.latency(to, i)
 			s.at(rtt, event{to: i, group: g, timer: topic.Measured{Peer: o.Peer, RTT: rtt}})
 		case topic.NeighborUp:
-			p := s.index[o.Peer]
+			p := nodeIndex(o.Peer)
 			m.links = append(m.links, link{p, s.nodes[p].epoch})
 		case topic.NeighborDown:
-			p := s.index[o.Peer]
+			p := nodeIndex(o.Peer)
 			m.links = slices.DeleteFunc(m.links, func(l link) bool { return l.peer == p })
 		case topic.Admit:
 			if s.att != nil {
@@ -270,9 +270,9 @@ func (s *Sim) step(i, g int, in topic.Input) {
 			}
 			s.step(i, g, topic.Admitted{From: o.From, Msg: o.Msg, OK: ok, Future: !ok})
 		case topic.Charge:
-			s.charge(i, s.index[o.Peer], o.Fault)
+			s.charge(i, nodeIndex(o.Peer), o.Fault)
 		case topic.Reconcile:
-			s.reconcile(i, g, s.index[o.Peer])
+			s.reconcile(i, g, nodeIndex(o.Peer))
 		case topic.FindContacts:
 			// Discovery (bootstrap peers, the DHT) finds a live member.
 			var found []topic.PeerID

@@ -105,7 +105,7 @@ func TestOverlayPrefersFastLinks(t *testing.T) {
 		links := 0
 		for i, n := range s.nodes {
 			for _, p := range n.member(0).core.Active() {
-				sum += s.baseLatency(i, s.index[p])
+				sum += s.baseLatency(i, nodeIndex(p))
 				links++
 			}
 		}
@@ -116,5 +116,14 @@ func TestOverlayPrefersFastLinks(t *testing.T) {
 	t.Logf("mean link %v at random, %v traded; mean degree %.2f", random, fast, degree)
 	if fast > random*6/10 || degree < 4.5 {
 		t.Fatalf("mean link %v against %v at random, mean degree %.2f", fast, random, degree)
+	}
+}
+
+// TestNodeIDsReadBack: a node's index is read back from its peer id.
+func TestNodeIDsReadBack(t *testing.T) {
+	for _, i := range []int{0, 1, 9, 10, 99, 12345, 999999, 1000000, 3000000} {
+		if got := nodeIndex(nodeID(i)); got != i {
+			t.Fatalf("node %d: id %q reads back as %d", i, nodeID(i), got)
+		}
 	}
 }
