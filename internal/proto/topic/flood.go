@@ -23,9 +23,10 @@ package topic
 // one every 10 ms (100 a second), a bound of 10 plus one per new entry
 // charged one honest peer once, 10 plus two charged none, nor did it with
 // 5% loss, 1% duplication, crashes and churn, or a partition; a flat 80
-// charged 479 times at 100 posts a second. MaxDuplicates (16) and
-// dupsPerNew (2) leave room above that; a replay of old entries at five
-// times the group's rate goes beyond them within a window. MaxFuture (50)
+// charged 479 times at 100 posts a second. MaxDuplicates (16), and each
+// new entry counted in two windows (its own and the next), leave room
+// above that; a replay of old entries at five times the group's rate goes
+// beyond them within a window. MaxFuture (50)
 // is above a busy group's rate in a window: a node whose own clock is
 // behind refuses every entry as from the future, and must not cut off its
 // honest peers for that.

@@ -169,7 +169,7 @@ func (s *State) receive(in Receive) {
 	if push, ok := in.Broadcast.(plumtree.Gossip); ok && !s.bcast.Seen(push.ID) {
 		// The copy came: a promise in.From made for it is kept, whatever
 		// admission says.
-		s.bcast.Step(plumtree.Arrived{From: plumtree.PeerID(in.From), ID: push.ID})
+		s.broadcastOut(s.bcast.Step(plumtree.Arrived{From: plumtree.PeerID(in.From), ID: push.ID}))
 		s.out = append(s.out, Admit{From: in.From, Msg: push})
 		return
 	}
