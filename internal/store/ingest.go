@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"hearsay/internal/entry"
 	"hearsay/internal/group"
@@ -266,24 +267,28 @@ func (s *Store) Ingest(raws [][]byte, nowMs int64) []Outcome {
 // IngestAll ingests the chunks next returns until io.EOF and calls done with
 // each chunk's outcomes, in order. The workers prepare parts of chunks
 // (prepareJob entries) while earlier chunks commit, so no core waits at a
-// chunk boundary; at most 2×workers chunks are in memory. An error other than io.EOF from next ends
+// chunk boundary, and a batch is admitted while the one before it syncs;
+// at most 2×workers chunks are in memory. An error other than io.EOF from next ends
 // the run after the chunks before it are committed, and is returned.
 func (s *Store) IngestAll(next func() ([][]byte, error), now func() int64, done func([]Outcome)) error {
 	// A job is a part of a chunk, so that the last chunk too is prepared on
-	// every core rather than on one while the others wait.
+	// every core rather than on one while the others wait. The worker that
+	// prepares a chunk's last part hands the chunk on.
+	type chunk struct {
+		n    int
+		p    *Prepared
+		left atomic.Int32 // parts not prepared yet
+	}
 	type job struct {
-		n, parts int
-		p        *Prepared
-		raws     [][]byte
-		lo, hi   int
+		c      *chunk
+		raws   [][]byte
+		lo, hi int
 	}
-	type result struct {
-		n, parts int
-		p        *Prepared
-	}
-	jobs := make(chan job)
-	results := make(chan result, s.workers)
 	tokens := make(chan struct{}, 2*s.workers) // bounds the chunks read but not committed
+	jobs := make(chan job)
+	// Room for every chunk holding a token, so that no worker waits for
+	// the committer: a prepared chunk waits here while a batch commits.
+	prepared := make(chan *chunk, cap(tokens))
 	var readErr error
 	go func() {
 		defer close(jobs)
@@ -291,10 +296,10 @@ func (s *Store) IngestAll(next func() ([][]byte, error), now func() int64, done 
 			tokens <- struct{}{}
 			raws, err := next()
 			if len(raws) > 0 {
-				p := newPrepared(len(raws))
-				parts := (len(raws) + prepareJob - 1) / prepareJob
+				c := &chunk{n: n, p: newPrepared(len(raws))}
+				c.left.Store(int32((len(raws) + prepareJob - 1) / prepareJob))
 				for lo := 0; lo < len(raws); lo += prepareJob {
-					jobs <- job{n, parts, p, raws, lo, min(len(raws), lo+prepareJob)}
+					jobs <- job{c, raws, lo, min(len(raws), lo+prepareJob)}
 				}
 				n++
 			} else {
@@ -312,24 +317,36 @@ func (s *Store) IngestAll(next func() ([][]byte, error), now func() int64, done 
 	for range s.workers {
 		wg.Go(func() {
 			for j := range jobs {
-				s.prepareRange(j.p, j.lo, j.hi, func(i int) (*entry.Signed, error) { return entry.Decode(j.raws[i]) })
-				results <- result{j.n, j.parts, j.p}
+				s.prepareRange(j.c.p, j.lo, j.hi, func(i int) (*entry.Signed, error) { return entry.Decode(j.raws[i]) })
+				if j.c.left.Add(-1) == 0 {
+					prepared <- j.c
+				}
 			}
 		})
 	}
 	go func() {
 		wg.Wait()
-		close(results)
+		close(prepared)
 	}()
-	prepared := map[int]int{} // chunk → its parts prepared, until all are
+	var last pending // applied, its fsync perhaps not done; finished before the next waits
 	ready := map[int]*Prepared{}
 	turn := 0
-	for r := range results {
-		if prepared[r.n]++; prepared[r.n] < r.parts {
-			continue
+	for {
+		var c *chunk
+		var ok bool
+		select {
+		case c, ok = <-prepared:
+		default:
+			// Nothing to commit yet: the batch applied last is done
+			// with now, so that its outcomes wait for no later chunk.
+			last.finish(done, tokens)
+			last = pending{}
+			c, ok = <-prepared
 		}
-		delete(prepared, r.n)
-		ready[r.n] = r.p
+		if !ok {
+			break
+		}
+		ready[c.n] = c.p
 		// The chunks ready in turn commit together, in one batch and one
 		// fsync, up to ChunkBytes of entries: when a commit fell behind (a
 		// slow fsync), the next catches up instead of stalling the workers,
@@ -349,33 +366,88 @@ func (s *Store) IngestAll(next func() ([][]byte, error), now func() int64, done 
 			if len(ps) == 0 {
 				break
 			}
-			out := s.Commit(joinPrepared(ps), now())
-			for _, p := range ps {
-				done(out[:len(p.entries):len(p.entries)])
-				out = out[len(p.entries):]
-				<-tokens
-			}
+			// This batch's admission ran beside the fsync of the one
+			// before, which is waited for only now.
+			next := pending{s.apply(joinPrepared(ps), now()), ps}
+			last.finish(done, tokens)
+			last = next
 		}
 	}
-	return readErr // written before jobs closed, so before results closed
+	last.finish(done, tokens)
+	return readErr // written before jobs closed, so before prepared closed
+}
+
+// pending is a batch of IngestAll's chunks, applied.
+type pending struct {
+	a  *applied
+	ps []*Prepared // its chunks
+}
+
+// finish waits for the batch's fsync and reports each chunk's outcomes,
+// releasing its token.
+func (w pending) finish(done func([]Outcome), tokens chan struct{}) {
+	if w.a == nil {
+		return
+	}
+	out := w.a.wait()
+	for _, p := range w.ps {
+		done(out[:len(p.entries):len(p.entries)])
+		out = out[len(p.entries):]
+		<-tokens
+	}
 }
 
 // Commit admits prepared entries in order against the store and what the
 // batch itself adds (a genesis followed by its posts may share a batch), then
 // writes the admitted ones in one batch, fsynced before Commit returns.
 func (s *Store) Commit(p *Prepared, nowMs int64) []Outcome {
+	return s.apply(p, nowMs).wait()
+}
+
+// applied is a commit whose writes the next commit and readers see, its
+// fsync perhaps not done: wait returns the outcomes once it is. (Pebble
+// makes a batch visible before its WAL sync in any case.)
+type applied struct {
+	s   *Store
+	b   *pebble.Batch // nil when nothing was written or the write failed
+	out []Outcome
+}
+
+// wait waits for the commit's fsync and returns its outcomes; a failed
+// fsync fails every entry it stored and breaks the store, as a failed
+// write does (durably).
+func (a *applied) wait() []Outcome {
+	if a.b == nil {
+		return a.out
+	}
+	err := a.b.SyncWait()
+	a.b.Close()
+	if err != nil {
+		a.s.broken.Store(true)
+		failStored(a.out, fmt.Errorf("%w: %v; reopen the store", ErrWrite, err))
+	}
+	return a.out
+}
+
+// apply is Commit up to the fsync: it holds the commit lock while it admits
+// the entries and hands the batch to Pebble, not while the disk syncs, so
+// that the next commit's admission (IngestAll's next chunk, a post) runs
+// beside this one's fsync.
+func (s *Store) apply(p *Prepared, nowMs int64) *applied {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	a := &applied{s: s, out: make([]Outcome, len(p.entries))}
 	it, err := s.db.NewIter(nil)
 	if err != nil {
-		return failAll(p, err)
+		a.out = failAll(p, err)
+		return a
 	}
 	defer it.Close()
 	c := &commit{s: s, it: it, nowMs: nowMs, maxHLC: s.MaxHLC(),
 		groups: map[entry.ID]*group.Group{}, usage: map[string]group.Usage{}, counts: map[entry.ID]uint64{},
 		ids: map[entry.ID]bool{}, seqs: map[string]entry.ID{}, equiv: map[string]bool{}, tops: map[string]uint64{},
 		grants: map[string]hlc.Timestamp{}, articles: map[entry.ID]uint64{}, caps: map[entry.ID]*capState{}}
-	out := make([]Outcome, len(p.entries))
+	out := a.out
 	stored := 0
 	for i, e := range p.entries {
 		if p.errs[i] != nil {
@@ -403,27 +475,27 @@ func (s *Store) Commit(p *Prepared, nowMs int64) []Outcome {
 		}
 	}
 	if stored == 0 && !c.paused() {
-		return out
+		return a
 	}
 	err = c.finish()
+	var b *pebble.Batch
 	if err == nil {
 		// Raised before the entries can be read, so that a write made after
 		// reading one orders after it (TestClockSkew found a post on a slow
 		// clock equal to the one it followed). A commit that fails leaves it
 		// high, which costs nothing: the clock only has to move forward.
 		s.maxHLC.Store(uint64(c.maxHLC))
-		b := c.batch()
-		err = s.durably(func() error { return b.Commit(pebble.Sync) })
-		b.Close()
+		b = c.batch()
+		err = s.durably(func() error { return s.db.ApplyNoSyncWait(b, pebble.Sync) })
 	}
 	if err != nil {
-		for i := range out {
-			if out[i].Stored() {
-				out[i].Err = fmt.Errorf("%w: %v", ErrWrite, err)
-			}
-		}
-		return out
+		// The batch is not closed: after a failed apply Pebble may still
+		// hold it, and Close would put it back in Pebble's pool.
+		failStored(out, fmt.Errorf("%w: %v", ErrWrite, err))
+		return a
 	}
+	// The caches change before the lock is released, as the next commit
+	// admits against them and sees this one's writes.
 	s.cacheMu.Lock()
 	for id, g := range c.groups {
 		s.groups[id] = g
@@ -435,7 +507,17 @@ func (s *Store) Commit(p *Prepared, nowMs int64) []Outcome {
 		s.tops[k] = top
 	}
 	s.cacheMu.Unlock()
-	return out
+	a.b = b
+	return a
+}
+
+// failStored fails the entries of out that were to be stored.
+func failStored(out []Outcome, err error) {
+	for i := range out {
+		if out[i].Stored() {
+			out[i].Err = err
+		}
+	}
 }
 
 func failAll(p *Prepared, err error) []Outcome {

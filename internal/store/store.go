@@ -62,7 +62,7 @@ type Store struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	mu sync.Mutex // serializes commits and purges, which hold it across fsync
+	mu sync.Mutex // serializes commits (up to handing their batch to Pebble, not across its fsync) and purges
 	// cacheMu guards the caches, which readers use without waiting for a
 	// commit: Group (the gossip layer's Serves) and Prepare must not queue
 	// behind an fsync.
