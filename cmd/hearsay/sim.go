@@ -174,6 +174,7 @@ func (c *cli) simCmd() *cobra.Command {
 	f.IntVar(&cfg.Nodes, "nodes", cfg.Nodes, "how many nodes")
 	f.IntVar(&cfg.Groups, "groups", cfg.Groups, "how many groups; each node joins one to --groups-per-node")
 	f.IntVar(&cfg.GroupsPerNode, "groups-per-node", 3, "the most groups a node joins (each node: one to this many, equally likely)")
+	f.BoolVar(&cfg.ShareLinks, "share-links", cfg.ShareLinks, "a node in several groups prefers, as neighbours in each, the peers it links to for another")
 	f.Float64Var(&cfg.Zipf, "zipf", 0, "above 1: draw the groups nodes join from a Zipf law of this exponent (heavy-tailed group sizes); 0: uniformly")
 	f.IntVar(&cfg.Posts, "posts", cfg.Posts, "how many posts")
 	f.Float64Var(&cfg.Drop, "drop", 0, "probability that a message is lost")

@@ -62,6 +62,12 @@ type Result struct {
 	// without posts costs each member that.
 	IdleMsgsPerMemberPerS  float64 `json:"idle_msgs_per_member_per_s"`
 	IdleBytesPerMemberPerS float64 `json:"idle_bytes_per_member_per_s"`
+	// IdleByKind splits the idle messages per membership per second:
+	// shuffles (and their replies), trades (Optimize and its reply), the
+	// other overlay messages (joins, Neighbor requests, disconnections),
+	// pings (one each way), anti-entropy's session legs, and the lists of
+	// groups a new shared connection brings (links.go).
+	IdleByKind IdleKinds `json:"idle_msgs_by_kind"`
 	// Events counts the simulator's events: its unit of work.
 	Events int64 `json:"events"`
 	// Future counts the copies refused as from the future (Config.Skew):
@@ -91,6 +97,7 @@ type metrics struct {
 	// idleMsgs and idleBytes are the idle cost's (Result), since the first
 	// post, which was published at postsFrom.
 	idleMsgs, idleBytes int
+	idleKinds           [idleKinds]int
 	postsFrom           time.Duration
 	// scores, charged and chargedMin are an unattacked run's charges of
 	// honest peers (charges.go).
@@ -111,7 +118,40 @@ func (m *metrics) count(_ int, msg any, payloadBytes int) {
 	if _, ok := msg.(hyparview.Message); ok {
 		m.idleMsgs++
 		m.idleBytes += size(msg)
+		m.idleKinds[overlayKind(msg)]++
 	}
+}
+
+// The kinds of idle messages (Result.IdleByKind).
+const (
+	idleShuffle = iota
+	idleTrade
+	idleOverlay
+	idlePing
+	idleSync
+	idleGroups
+	idleKinds
+)
+
+// IdleKinds are Result.IdleByKind's parts, in messages per membership per
+// second.
+type IdleKinds struct {
+	Shuffle float64 `json:"shuffle"`
+	Trade   float64 `json:"trade"`
+	Overlay float64 `json:"overlay"`
+	Ping    float64 `json:"ping"`
+	Sync    float64 `json:"sync"`
+	Groups  float64 `json:"groups"`
+}
+
+func overlayKind(msg any) int {
+	switch msg.(type) {
+	case hyparview.Shuffle, hyparview.ShuffleReply:
+		return idleShuffle
+	case hyparview.Optimize, hyparview.OptimizeReply:
+		return idleTrade
+	}
+	return idleOverlay
 }
 
 // pinged counts a measurement's ping and pong, which the per-entry figures
@@ -120,6 +160,7 @@ func (m *metrics) pinged() {
 	if len(m.order) > 0 {
 		m.idleMsgs += 2
 		m.idleBytes += 2 * size(nil)
+		m.idleKinds[idlePing] += 2
 	}
 }
 
@@ -154,12 +195,25 @@ func (m *metrics) delivered(id plumtree.MessageID, at, since time.Duration, hops
 	}
 }
 
+// exchanged counts the list of groups a peer sends over a new connection
+// (links.go): idle cost.
+func (m *metrics) exchanged(bytes int) {
+	if len(m.order) > 0 {
+		m.msgs++
+		m.bytes += bytes
+		m.idleMsgs++
+		m.idleBytes += bytes
+		m.idleKinds[idleGroups]++
+	}
+}
+
 func (m *metrics) reconcile(_ int, legs, bytes int) {
 	if len(m.order) > 0 {
 		m.msgs += legs
 		m.bytes += bytes
 		m.idleMsgs += legs
 		m.idleBytes += bytes
+		m.idleKinds[idleSync] += legs
 	}
 }
 
@@ -245,6 +299,9 @@ func (m *metrics) result(s *Sim) Result {
 	if span := (s.now - m.postsFrom).Seconds(); r.Posts > 0 && span > 0 {
 		r.IdleMsgsPerMemberPerS = float64(m.idleMsgs) / float64(memberships) / span
 		r.IdleBytesPerMemberPerS = float64(m.idleBytes) / float64(memberships) / span
+		per := func(kind int) float64 { return float64(m.idleKinds[kind]) / float64(memberships) / span }
+		r.IdleByKind = IdleKinds{Shuffle: per(idleShuffle), Trade: per(idleTrade), Overlay: per(idleOverlay),
+			Ping: per(idlePing), Sync: per(idleSync), Groups: per(idleGroups)}
 	}
 	return r
 }

@@ -183,6 +183,7 @@ func (s *Sim) handle(e *event) {
 		s.step(e.to, e.group, topic.TimerFired{Timer: t})
 		return
 	case topic.Measured:
+		s.measured(e.to, nodeIndex(t.Peer), t.RTT)
 		s.step(e.to, e.group, t)
 		return
 	}
@@ -239,9 +240,14 @@ func (s *Sim) step(i, g int, in topic.Input) {
 		case topic.SetTimer:
 			s.at(o.After, event{to: i, group: g, timer: o.Timer})
 		case topic.Measure:
-			// A ping: the answer comes back after a round trip, or not at
-			// all if either leg is lost.
+			// A fresh sample answers at once (rttcache.go); else a ping,
+			// whose answer comes back after a round trip, or not at all if
+			// either leg is lost.
 			to := nodeIndex(o.Peer)
+			if rtt, ok := s.cachedRTT(i, to); ok {
+				s.step(i, g, topic.Measured{Peer: o.Peer, RTT: rtt})
+				continue
+			}
 			if !s.reachable(i, g, to) {
 				s.step(i, g, topic.PeerDown{Peer: o.Peer})
 				continue
@@ -255,9 +261,13 @@ func (s *Sim) step(i, g int, in topic.Input) {
 		case topic.NeighborUp:
 			p := nodeIndex(o.Peer)
 			m.links = append(m.links, link{p, s.nodes[p].epoch})
+			s.linkUp(i, g, p)
 		case topic.NeighborDown:
 			p := nodeIndex(o.Peer)
-			m.links = slices.DeleteFunc(m.links, func(l link) bool { return l.peer == p })
+			if k := slices.IndexFunc(m.links, func(l link) bool { return l.peer == p }); k >= 0 {
+				m.links = slices.Delete(m.links, k, k+1)
+				s.linkDown(i, p)
+			}
 		case topic.Admit:
 			if s.att != nil {
 				s.att.pushed(s, i, g, o)

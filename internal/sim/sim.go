@@ -33,6 +33,9 @@ type Config struct {
 	// above 1, draws which from a Zipf law of that exponent (memberships).
 	GroupsPerNode int
 	Zipf          float64
+	// ShareLinks has a node in several groups prefer, as neighbours in
+	// each, the peers it links to for another (links.go).
+	ShareLinks bool
 	// Drop is the probability that a message is lost; Dup that it arrives twice.
 	Drop, Dup float64
 	// Crash is the fraction of the initial nodes that crash mid-run and
@@ -83,7 +86,7 @@ type Config struct {
 func DefaultConfig(n, p int) Config {
 	return Config{Nodes: n, Posts: p, Groups: 1, Seed: 1, MinLatency: 10 * time.Millisecond, MaxLatency: 100 * time.Millisecond,
 		PostEvery: 500 * time.Millisecond, AntiEntropyEvery: 5 * time.Second, ChurnAway: 30 * time.Second,
-		MaxSkew: 10 * time.Minute, Overlay: hyparview.DefaultConfig(), Broadcast: plumtree.DefaultConfig()}
+		MaxSkew: 10 * time.Minute, ShareLinks: true, Overlay: hyparview.DefaultConfig(), Broadcast: plumtree.DefaultConfig()}
 }
 
 // node is one simulated node: whether it runs, and its groups.
@@ -99,6 +102,11 @@ type node struct {
 	since  time.Duration
 	groups []int     // ascending
 	in     []*member // in[k] is the node's part in groups[k]
+	// links are the peers the node has as neighbours, by peer, when it
+	// shares links across its groups (links.go).
+	links []peerLink
+	// rtts are the round-trip times the node measured (rttcache.go).
+	rtts []rttSample
 	// offset is how far the node's clock is off (Config.Skew); last is
 	// its hybrid clock: the latest stamp it wrote or stored.
 	offset, last time.Duration
@@ -249,7 +257,11 @@ func (s *Sim) fresh(i int) {
 		stream := uint64(n.epoch)<<56 | uint64(g)<<32 | (uint64(i) + 1)
 		m.core = topic.New(cfg, n.id, rand.New(rand.NewPCG(s.cfg.Seed, stream)), &m.store)
 		m.links = nil
+		if s.sharing(i) {
+			m.core.Shared(sharedTest(n, m))
+		}
 	}
+	n.links, n.rtts = nil, nil
 }
 
 // epoch is the wall time the virtual clock starts at, for the cores.

@@ -30,11 +30,12 @@ func (s script) peers() []PeerID {
 }
 
 // input is the next input: anything a peer can send (the decoder only
-// bounds sizes), any timer at any time, measurements, failures and drops
-// of any peer; or nil, having changed the driver's keep set instead.
-func (s script) input(keep map[PeerID]bool) Input {
+// bounds sizes), any timer at any time, measurements, failures, drops and
+// suggestions of any peer; or nil, having changed the driver's keep or
+// shared set instead.
+func (s script) input(keep, shared map[PeerID]bool) Input {
 	from := s.peer()
-	switch s.byte() % 17 {
+	switch s.byte() % 19 {
 	case 0:
 		return JoinVia{Contact: from}
 	case 1:
@@ -75,6 +76,11 @@ func (s script) input(keep map[PeerID]bool) Input {
 		return PeerDown{Peer: from}
 	case 15:
 		return Drop{Peer: from}
+	case 16:
+		return Suggest{Peer: from}
+	case 17:
+		shared[from] = !shared[from]
+		return nil
 	default:
 		keep[from] = !keep[from]
 		return nil
@@ -93,13 +99,14 @@ func FuzzState(f *testing.F) {
 		cfg := DefaultConfig()
 		cfg.ActiveSize, cfg.PassiveSize = 3, 4 // small enough for the fuzzer to fill and evict
 		s := New(cfg, "self", rand.New(rand.NewPCG(1, 2)))
-		keep := map[PeerID]bool{}
+		keep, shared := map[PeerID]bool{}, map[PeerID]bool{}
 		s.Keep(func(p PeerID) bool { return keep[p] })
+		s.Shared(func(p PeerID) bool { return shared[p] })
 		s.Start()
 		up := map[PeerID]bool{}
 		sc := script{bytes.NewReader(b)}
 		for step := 0; sc.Len() > 0; step++ {
-			in := sc.input(keep)
+			in := sc.input(keep, shared)
 			if in == nil {
 				continue
 			}

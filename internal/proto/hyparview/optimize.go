@@ -82,15 +82,17 @@ func (s *State) optimize() {
 		}
 	}
 	full := len(s.active) >= s.cfg.ActiveSize
-	worst, worstRTT, tradeable := s.slowestBy(func(i int) (time.Duration, bool) { return act[i], act[i] != unmeasured })
+	worst, worstCost, tradeable := s.slowestBy(func(i int) (time.Duration, bool) { return act[i], act[i] != unmeasured })
 	var best PeerID
-	var bestRTT time.Duration
+	var bestRTT, bestCost time.Duration
 	for i, p := range s.passive {
-		if rtt := pas[i]; rtt != unmeasured && !o.declined[p] && !s.avoided(p) && (best == "" || rtt < bestRTT) {
-			best, bestRTT = p, rtt
+		if rtt := pas[i]; rtt != unmeasured && !o.declined[p] && !s.avoided(p) {
+			if c := s.cost(p, rtt); best == "" || c < bestCost {
+				best, bestRTT, bestCost = p, rtt, c
+			}
 		}
 	}
-	if best != "" && (!full || tradeable && better(bestRTT, worstRTT)) {
+	if best != "" && (!full || tradeable && better(bestCost, worstCost)) {
 		o.pending, o.replacing, o.sentEarlier = best, worst, false
 		s.send(best, Optimize{RTT: bestRTT})
 		return
@@ -178,7 +180,7 @@ func (s *State) measure(p PeerID) bool {
 }
 
 // slowest is the measured neighbour a trade may replace with the longest
-// round-trip time: any but the Unbiased oldest unbiased ones and those
+// round-trip time, as trades weigh it (cost): any but the Unbiased oldest unbiased ones and those
 // the driver keeps. A neighbour not measured yet, or that does not answer
 // pings, is not traded.
 func (s *State) slowest() (PeerID, bool) {
@@ -187,10 +189,10 @@ func (s *State) slowest() (PeerID, bool) {
 }
 
 // slowestBy is slowest, with rtt giving the time of the i-th neighbour;
-// it also returns the time of the one found.
+// it also returns the weighed time (cost) of the one found.
 func (s *State) slowestBy(rtt func(i int) (time.Duration, bool)) (PeerID, time.Duration, bool) {
 	var worst PeerID
-	var worstRTT time.Duration
+	var worstCost time.Duration
 	kept := 0
 	for i, p := range s.active {
 		if !s.opt.biased[p] && kept < s.cfg.Unbiased {
@@ -200,11 +202,13 @@ func (s *State) slowestBy(rtt func(i int) (time.Duration, bool)) (PeerID, time.D
 		if s.keep != nil && s.keep(p) {
 			continue
 		}
-		if t, ok := rtt(i); ok && (worst == "" || t > worstRTT) {
-			worst, worstRTT = p, t
+		if t, ok := rtt(i); ok {
+			if c := s.cost(p, t); worst == "" || c > worstCost {
+				worst, worstCost = p, c
+			}
 		}
 	}
-	return worst, worstRTT, worst != ""
+	return worst, worstCost, worst != ""
 }
 
 // receiveOptimize answers a trade offered by from.
@@ -218,7 +222,7 @@ func (s *State) receiveOptimize(from PeerID, m Optimize) {
 		s.send(from, OptimizeReply{Accept: true})
 	default:
 		d, ok := s.slowest()
-		if !ok || !better(m.RTT, s.opt.rtt.of(d)) {
+		if !ok || !better(s.cost(from, m.RTT), s.cost(d, s.opt.rtt.of(d))) {
 			s.send(from, OptimizeReply{})
 			return
 		}

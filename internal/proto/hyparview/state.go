@@ -43,9 +43,10 @@ type State struct {
 	// The optimization's state (see optimize.go).
 	opt optimization
 	// keep says which neighbours a trade must not drop (see Keep); avoid
-	// which passive peers are not to be promoted (see Avoid).
-	keep, avoid func(PeerID) bool
-	out         []Output
+	// which passive peers are not to be promoted (see Avoid); shared which
+	// peers the driver links to for another group (see shared.go).
+	keep, avoid, shared func(PeerID) bool
+	out                 []Output
 }
 
 // New makes the State of node self. Call Start once, then Step.
@@ -137,6 +138,8 @@ func (s *State) Step(in Input) []Output {
 		s.forget(in.Peer)
 	case Drop:
 		s.forget(in.Peer)
+	case Suggest:
+		s.suggest(in.Peer)
 	}
 	return s.out
 }
@@ -419,7 +422,8 @@ func (s *State) lost(p PeerID) {
 
 // refill asks a random passive peer to become a neighbour while the active
 // view has room, one request at a time, skipping peers that refused since
-// the last timer.
+// the last timer: a peer a Disconnect suggested first, then one linked to
+// for another group (shared.go).
 func (s *State) refill() {
 	if s.asking != "" || len(s.active) >= s.cfg.ActiveSize {
 		return
@@ -431,7 +435,8 @@ func (s *State) refill() {
 		}
 		return
 	}
-	s.asking, s.askedEarlier = candidates[s.rng.IntN(len(candidates))], false
+	shared := s.sharedFirst(candidates)
+	s.asking, s.askedEarlier = shared[s.rng.IntN(len(shared))], false
 	if slices.Contains(candidates, s.hint) {
 		s.asking = s.hint
 	}

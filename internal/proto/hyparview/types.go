@@ -135,7 +135,12 @@ type Measured struct {
 	RTT  time.Duration
 }
 
+// Suggest names a peer that holds the group and that the driver links to
+// for another: it enters the passive view (shared.go).
+type Suggest struct{ Peer PeerID }
+
 func (JoinVia) isInput()    {}
+func (Suggest) isInput()    {}
 func (Receive) isInput()    {}
 func (TimerFired) isInput() {}
 func (PeerDown) isInput()   {}

@@ -51,6 +51,10 @@ func New(cfg Config, self PeerID, rng *rand.Rand, store plumtree.Store) *State {
 	return s
 }
 
+// Shared sets the test for peers the driver links to for another group:
+// the overlay prefers them as neighbours (hyparview's shared.go).
+func (s *State) Shared(shared func(PeerID) bool) { s.overlay.Shared(shared) }
+
 // Active is the overlay's active view, in the order peers entered it.
 func (s *State) Active() []PeerID { return s.overlay.Active() }
 
@@ -133,6 +137,10 @@ func (s *State) Step(now time.Time, in Input) []Output {
 		s.overlayOut(s.overlay.Step(hyparview.Measured{Peer: in.Peer, RTT: in.RTT}))
 	case Round:
 		s.reconcile(in.Candidates)
+	case Suggest:
+		if in.Peer != s.self && !s.Banned(in.Peer, s.now) && !s.Demoted(in.Peer, s.now) {
+			s.overlayOut(s.overlay.Step(hyparview.Suggest{Peer: in.Peer}))
+		}
 	case SyncDone:
 		s.synced(in.Peer, in.Received)
 	case SyncFailed:

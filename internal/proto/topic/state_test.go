@@ -221,3 +221,16 @@ func TestLeaveTellsTheNeighbours(t *testing.T) {
 	neighbour(s, "b")
 	expect(t, "leave", s.Step(t0, Leave{}), "a <- Disconnect; b <- Disconnect")
 }
+
+func TestSuggestSkipsBannedAndDemotedPeers(t *testing.T) {
+	s := newState("s")
+	neighbour(s, "a")
+	s.Step(t0, Ban{Peer: "banned", Until: t0.Add(time.Hour)})
+	s.Step(t0, Demote{Peer: "demoted"})
+	for _, p := range []PeerID{"s", "banned", "demoted", "linked"} {
+		s.Step(t0, Suggest{Peer: p})
+	}
+	if p := s.Passive(); !slices.Equal(p, []PeerID{"linked"}) {
+		t.Fatalf("passive view %v, want only the linked peer", p)
+	}
+}

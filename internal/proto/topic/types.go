@@ -147,7 +147,13 @@ type Unban struct{ Peer PeerID }
 // pushes it nothing), and its own requests are answered.
 type Demote struct{ Peer PeerID }
 
+// Suggest names a peer that holds the group and that the driver links to
+// for another group (Shared): it enters the passive view, unless it is
+// banned or demoted.
+type Suggest struct{ Peer PeerID }
+
 func (Start) isInput()      {}
+func (Suggest) isInput()    {}
 func (Join) isInput()       {}
 func (Meet) isInput()       {}
 func (Leave) isInput()      {}
