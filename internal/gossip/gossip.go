@@ -156,7 +156,10 @@ type Gossip struct {
 	out    map[peer.ID]*outbox
 	// rtts are the round trips measured lately, by peer: a peer in the
 	// views of several groups is pinged once.
-	rtts  map[peer.ID]rttSample
+	rtts map[peer.ID]rttSample
+	// links counts, per peer, the groups it is a neighbour in (links.go);
+	// at most the active views' slots.
+	links map[peer.ID]int
 	stats Stats
 	// limits are the inbound peers' token buckets (limits.go), under their
 	// own lock: serve checks them before it takes mu.
@@ -210,7 +213,8 @@ func New(h host.Host, hd Handler, cfg Config) *Gossip {
 	g := &Gossip{h: h, hd: hd, cfg: cfg, self: hyparview.PeerID(h.ID()),
 		rng:    rand.New(rand.NewPCG(binary.LittleEndian.Uint64(seed[:8]), binary.LittleEndian.Uint64(seed[8:]))),
 		groups: map[entry.ID]*groupState{}, out: map[peer.ID]*outbox{}, rtts: map[peer.ID]rttSample{},
-		wake: make(chan struct{}, 1), stop: make(chan struct{}), charges: make(chan charge, max(cfg.ChargeQueue, 1)),
+		links: map[peer.ID]int{},
+		wake:  make(chan struct{}, 1), stop: make(chan struct{}), charges: make(chan charge, max(cfg.ChargeQueue, 1)),
 		limits: peerLimits{rates: cfg.Rates, peers: map[peer.ID]*peerLimit{}}}
 	h.SetStreamHandler(wire.GossipProtocol, g.serve)
 	h.Network().Notify(&network.NotifyBundle{DisconnectedF: func(n network.Network, c network.Conn) {
@@ -320,6 +324,7 @@ func (g *Gossip) Leave(gid entry.ID) {
 	g.step(st, topic.Leave{})
 	for _, p := range st.core.Active() {
 		g.h.ConnManager().Unprotect(peer.ID(p), overlayTag(gid))
+		g.linkDown(peer.ID(p))
 	}
 	delete(g.groups, gid)
 }
@@ -435,6 +440,7 @@ func (g *Gossip) group(gid entry.ID, serves bool) *groupState {
 	rng := rand.New(rand.NewPCG(g.rng.Uint64(), g.rng.Uint64()))
 	st := &groupState{id: gid, bucket: rate.NewLimiter(g.cfg.Rates.GroupRate, g.cfg.Rates.GroupBurst)}
 	st.core = topic.New(g.cfg.Core, g.self, rng, payloads{st})
+	st.core.Shared(g.shared(st))
 	g.groups[gid] = st
 	g.step(st, topic.Start{})
 	return st
@@ -487,8 +493,10 @@ func (g *Gossip) step(st *groupState, in topic.Input) {
 			// The connection manager trims connections by use; an overlay
 			// link is kept however quiet its group is.
 			g.h.ConnManager().Protect(peer.ID(o.Peer), overlayTag(st.id))
+			g.linkUp(st, peer.ID(o.Peer))
 		case topic.NeighborDown:
 			g.h.ConnManager().Unprotect(peer.ID(o.Peer), overlayTag(st.id))
+			g.linkDown(peer.ID(o.Peer))
 		case topic.SetTimer:
 			g.after(o.After, st, func() { g.step(st, topic.TimerFired{Timer: o.Timer}) })
 		case topic.Admit:
@@ -794,6 +802,10 @@ func (g *Gossip) receive(p peer.ID, b []byte) error {
 	defer g.mu.Unlock()
 	if g.hd.Banned(p) {
 		return ErrIgnored
+	}
+	if m.Holds != nil {
+		g.holds(p, m.Holds)
+		return nil
 	}
 	st := g.group(m.Group, serves)
 	if st != nil && !st.bucket.Allow() {

@@ -9,6 +9,7 @@ import (
 
 	"hearsay/internal/entry"
 	"hearsay/internal/transport"
+	"hearsay/internal/wire"
 
 	"github.com/ipfs/go-cid"
 	dht "github.com/libp2p/go-libp2p-kad-dht"
@@ -27,9 +28,11 @@ import (
 const dhtPrefix = "/hearsay"
 
 // GroupKey is the DHT key of a group: a CIDv1 (raw codec) of
-// SHA2-256("hearsay/group/v1/" || group id). docs/protocol.md §11 has it.
+// SHA2-256("hearsay/group/v1/" || group id), the digest a gossip Holds
+// lists (wire.DigestOf). docs/protocol.md §11 has it.
 func GroupKey(g entry.ID) cid.Cid {
-	h, err := multihash.Sum(append([]byte("hearsay/group/v1/"), g[:]...), multihash.SHA2_256, -1)
+	d := wire.DigestOf(g)
+	h, err := multihash.Encode(d[:], multihash.SHA2_256)
 	if err != nil {
 		panic(err) // SHA2-256 is always registered
 	}

@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
 	"time"
@@ -28,16 +29,36 @@ const (
 	maxRTTMicros = 60_000_000
 )
 
-// Gossip is one message of the gossip protocol: an overlay or a broadcast
-// message (exactly one is set) for a group. Addrs carries the addresses the
-// sender knows for the peers the overlay message names, so that the receiver
-// can dial them: peer exchange rides on the overlay.
+// Gossip is one message of the gossip protocol: an overlay message, a
+// broadcast message or a list of groups held (exactly one is set) for a
+// group. Addrs carries the addresses the sender knows for the peers the
+// overlay message names, so that the receiver can dial them: peer exchange
+// rides on the overlay.
+//
+// Holds is sent once over a new link (the first group the two peers
+// became neighbours in, Group): the keys (GroupDigest) of the other groups
+// the sender holds, so that the receiver's overlays of the groups both
+// hold can prefer the link (proto/hyparview's shared.go). A key says no
+// more than the group's provider record in the DHT says to anyone.
 type Gossip struct {
 	Group     entry.ID
 	Overlay   hyparview.Message
 	Broadcast plumtree.Message
+	Holds     []GroupDigest
 	Addrs     map[hyparview.PeerID][][]byte
 }
+
+// GroupDigest is a group's key in the DHT and in Holds: SHA-256 of
+// "hearsay/group/v1/" and the group id.
+type GroupDigest [32]byte
+
+// DigestOf is group g's GroupDigest.
+func DigestOf(g entry.ID) GroupDigest {
+	return sha256.Sum256(append([]byte("hearsay/group/v1/"), g[:]...))
+}
+
+// MaxHolds bounds the groups a Holds lists.
+const MaxHolds = 1024
 
 const (
 	tagJoin          = 0x20
@@ -49,6 +70,7 @@ const (
 	tagShuffleReply  = 0x26
 	tagOptimize      = 0x27
 	tagOptimizeReply = 0x28
+	tagHolds         = 0x29
 	tagGossip        = 0x30
 	tagIHave         = 0x31
 	tagGraft         = 0x32
@@ -146,8 +168,15 @@ func EncodeGossip(m Gossip) ([]byte, error) {
 	default:
 		return nil, fmt.Errorf("unknown broadcast message %T", p)
 	}
-	if (m.Overlay == nil) == (m.Broadcast == nil) {
-		return nil, fmt.Errorf("a gossip message carries exactly one of an overlay and a broadcast message")
+	if m.Holds != nil {
+		tag = tagHolds
+		b = binary.AppendUvarint(b, uint64(len(m.Holds)))
+		for _, h := range m.Holds {
+			b = append(b, h[:]...)
+		}
+	}
+	if kinds := btoi(m.Overlay != nil) + btoi(m.Broadcast != nil) + btoi(m.Holds != nil); kinds != 1 {
+		return nil, fmt.Errorf("a gossip message carries exactly one of an overlay message, a broadcast message and a list of groups held")
 	}
 	out := append(append([]byte{tag}, m.Group[:]...), b...)
 	if _, err := DecodeGossip(out); err != nil {
@@ -158,6 +187,13 @@ func EncodeGossip(m Gossip) ([]byte, error) {
 
 func appendBytes(b, v []byte) []byte {
 	return append(binary.AppendUvarint(b, uint64(len(v))), v...)
+}
+
+func btoi(v bool) int {
+	if v {
+		return 1
+	}
+	return 0
 }
 
 func appendBool(b []byte, v bool) []byte {
@@ -216,6 +252,17 @@ func DecodeGossip(b []byte) (Gossip, error) {
 		m.Broadcast = plumtree.Graft{ID: id, Round: d.uint(maxRound, "round")}
 	case tagPrune:
 		m.Broadcast = plumtree.Prune{}
+	case tagHolds:
+		n := d.uint(MaxHolds, "groups held")
+		if d.err == nil && (n == 0 || len(d.b) < 32*n) {
+			d.fail("%d groups held in %d bytes", n, len(d.b))
+		}
+		for range n {
+			if d.err != nil {
+				break
+			}
+			m.Holds = append(m.Holds, GroupDigest(d.id()))
+		}
 	default:
 		return Gossip{}, fmt.Errorf("%w: gossip message type %#x", ErrMalformed, b[0])
 	}

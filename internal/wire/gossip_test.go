@@ -31,6 +31,7 @@ var gossipSamples = []Gossip{
 	{Group: entry.ID{6}, Broadcast: plumtree.IHave{Announced: []plumtree.Announcement{{ID: plumtree.MessageID{1}, Round: 0}, {ID: plumtree.MessageID{2}, Round: 70}}}},
 	{Group: entry.ID{6}, Broadcast: plumtree.Graft{ID: plumtree.MessageID{3}, Round: 2}},
 	{Group: entry.ID{6}, Broadcast: plumtree.Prune{}},
+	{Group: entry.ID{7}, Holds: []GroupDigest{DigestOf(entry.ID{8}), DigestOf(entry.ID{9})}},
 }
 
 func TestGossipRoundTrip(t *testing.T) {
@@ -89,6 +90,9 @@ func TestGossipRefusals(t *testing.T) {
 		"no suggest flag":  msg(tagDisconnect),
 		"rtt too long":     msg(tagOptimize, 0x81, 0x8e, 0xce, 0x1c), // 60,000,001 µs,
 		"no dropped flag":  msg(tagOptimizeReply, 1),
+		"no groups held":   msg(tagHolds, 0),
+		"holds overclaims": msg(tagHolds, append([]byte{2}, make([]byte, 33)...)...),
+		"holds too many":   msg(tagHolds, 0x81, 0x08),
 	} {
 		if _, err := DecodeGossip(b); !errors.Is(err, ErrMalformed) {
 			t.Errorf("%s: %v", name, err)
@@ -99,6 +103,9 @@ func TestGossipRefusals(t *testing.T) {
 		"both":          {Group: entry.ID{1}, Overlay: hyparview.Join{}, Broadcast: plumtree.Prune{}},
 		"empty payload": {Group: entry.ID{1}, Broadcast: plumtree.Gossip{}},
 		"too many":      {Group: entry.ID{1}, Overlay: hyparview.ShuffleReply{Peers: make([]hyparview.PeerID, 65)}},
+		"holds, join":   {Group: entry.ID{1}, Overlay: hyparview.Join{}, Holds: []GroupDigest{{}}},
+		"holds nothing": {Group: entry.ID{1}, Holds: []GroupDigest{}},
+		"holds 1025":    {Group: entry.ID{1}, Holds: make([]GroupDigest, MaxHolds+1)},
 	} {
 		if _, err := EncodeGossip(m); err == nil {
 			t.Errorf("%s: encoded", name)

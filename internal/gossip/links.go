@@ -1,0 +1,68 @@
+package gossip
+
+import (
+	"slices"
+
+	"hearsay/internal/proto/topic"
+	"hearsay/internal/wire"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// Links shared across groups (proto/hyparview's shared.go). One connection
+// to a peer carries every group the two hold, so the layer counts, per
+// peer, the groups it has that peer as a neighbour in. Over a new link it
+// sends the keys of the other groups it gossips (wire.Gossip.Holds); a
+// peer's list suggests the peer to each of this node's groups it names,
+// and each group's overlay prefers, as neighbours, the peers linked to for
+// another.
+
+// linkUp counts p as a neighbour in group st; over a new link it sends p
+// the other groups this node gossips. REQUIRES: g.mu held.
+func (g *Gossip) linkUp(st *groupState, p peer.ID) {
+	if g.links[p]++; g.links[p] > 1 {
+		return
+	}
+	var holds []wire.GroupDigest
+	for _, o := range g.sorted() {
+		if o != st && len(holds) < wire.MaxHolds {
+			holds = append(holds, wire.DigestOf(o.id))
+		}
+	}
+	if len(holds) > 0 {
+		g.send(p, wire.Gossip{Group: st.id, Holds: holds})
+	}
+}
+
+// linkDown counts p as a neighbour in one group fewer. REQUIRES: g.mu held.
+func (g *Gossip) linkDown(p peer.ID) {
+	if g.links[p]--; g.links[p] <= 0 {
+		delete(g.links, p)
+	}
+}
+
+// shared is group st's test of a peer linked to for another group
+// (topic.State.Shared). It runs in st's steps, under g.mu.
+func (g *Gossip) shared(st *groupState) func(topic.PeerID) bool {
+	return func(p topic.PeerID) bool {
+		n := g.links[peer.ID(p)]
+		if slices.Contains(st.core.Active(), p) {
+			n--
+		}
+		return n > 0
+	}
+}
+
+// holds suggests p, which sent the list of groups it holds, to each of
+// this node's groups the list names. REQUIRES: g.mu held.
+func (g *Gossip) holds(p peer.ID, listed []wire.GroupDigest) {
+	named := make(map[wire.GroupDigest]bool, len(listed))
+	for _, d := range listed {
+		named[d] = true
+	}
+	for _, st := range g.sorted() {
+		if named[wire.DigestOf(st.id)] {
+			g.step(st, topic.Suggest{Peer: topic.PeerID(p)})
+		}
+	}
+}

@@ -1,0 +1,65 @@
+package gossip
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"hearsay/internal/entry"
+	"hearsay/internal/proto/topic"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// views is node g's active and passive views of group gid.
+func views(g *Gossip, gid entry.ID) (active, passive []topic.PeerID) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	st, ok := g.groups[gid]
+	if !ok {
+		return nil, nil
+	}
+	return st.core.Active(), st.core.Passive()
+}
+
+// TestNewLinkSuggestsItsPeerToSharedGroups: a and b are each in group g2,
+// in two overlays that never met (a with c, b with d). When b joins group
+// g1 through a, the new link brings each the other's groups, and each
+// becomes a candidate, or a neighbour, in the other's overlay of g2.
+func TestNewLinkSuggestsItsPeerToSharedGroups(t *testing.T) {
+	nw := newNetwork(t, 4, 1, 0, 0, 6)
+	g1, g2 := newAuthor(7).gid, newAuthor(8).gid
+	ms := []*memNode{newMemNode(g1), newMemNode(g1), newMemNode(g2), newMemNode(g2)}
+	ms[0].also, ms[1].also = g2, g2
+	var gs []*Gossip
+	for i, h := range nw.hosts {
+		g := New(h, ms[i], DefaultConfig())
+		t.Cleanup(g.Close)
+		gs = append(gs, g)
+	}
+	id := func(i int) peer.ID { return nw.hosts[i].ID() }
+	gs[0].Join(g2, id(2))
+	gs[1].Join(g2, id(3))
+	in := func(i, j int, gid entry.ID) bool {
+		a, p := views(gs[i], gid)
+		return slices.Contains(a, topic.PeerID(id(j))) || slices.Contains(p, topic.PeerID(id(j)))
+	}
+	if !waitFor(5*time.Second, func() bool { return in(0, 2, g2) && in(1, 3, g2) }) {
+		t.Fatal("the two overlays of g2 did not form")
+	}
+	if in(0, 1, g2) || in(1, 0, g2) {
+		t.Fatal("a and b met in g2 before they linked in g1")
+	}
+	gs[1].Join(g1, id(0))
+	if !waitFor(5*time.Second, func() bool { return in(0, 1, g2) && in(1, 0, g2) }) {
+		a0, p0 := views(gs[0], g2)
+		a1, p1 := views(gs[1], g2)
+		t.Fatalf("the link in g1 did not suggest its peers to g2: a's views %v %v, b's %v %v", a0, p0, a1, p1)
+	}
+	gs[0].mu.Lock()
+	linked := gs[0].links[id(1)]
+	gs[0].mu.Unlock()
+	if linked < 1 {
+		t.Fatalf("a counts %d links to b", linked)
+	}
+}
