@@ -69,6 +69,7 @@ func (s *Sim) up(i int) {
 	n := s.nodes[i]
 	n.down = false
 	n.epoch++
+	s.restarted = true
 	n.since = s.now
 	s.fresh(i)
 	for _, g := range n.groups {
@@ -88,6 +89,9 @@ func (s *Sim) reachable(i, g, j int) bool {
 	if n.down || s.att.refused(s, i, j) {
 		return false
 	}
+	if !s.restarted {
+		return true
+	}
 	for _, l := range s.nodes[i].member(g).links {
 		if l.peer == j {
 			return l.epoch == n.epoch
@@ -99,6 +103,9 @@ func (s *Sim) reachable(i, g, j int) bool {
 // heard runs before node i handles a message from j in group g: a message
 // from a newer incarnation of a neighbour means its old connection is gone.
 func (s *Sim) heard(i, g, j int) {
+	if !s.restarted {
+		return
+	}
 	for _, l := range s.nodes[i].member(g).links {
 		if l.peer == j && l.epoch != s.nodes[j].epoch {
 			s.step(i, g, topic.PeerDown{Peer: s.nodes[j].id})

@@ -161,6 +161,10 @@ type Sim struct {
 	stamps map[plumtree.MessageID]time.Duration
 	// posts are the posts published, which the stores refer to.
 	posts catalog
+	// restarted says a node has started again (churn, or an attack's
+	// fresh identity): until then no incarnation differs from the one a
+	// neighbour connected to, and reachable and heard need not look.
+	restarted bool
 	// att is the attack in progress; nil without one.
 	att *attack
 }
