@@ -77,6 +77,8 @@ func (c *cli) simCmd() *cobra.Command {
 				return fmt.Errorf("--crash plus --churn must leave some nodes steady, got %.2f", cfg.Crash+cfg.Churn)
 			case cfg.PostEvery <= 0:
 				return fmt.Errorf("--post-every must be positive, got %v", cfg.PostEvery)
+			case cfg.AntiEntropyEvery <= 0:
+				return fmt.Errorf("--anti-entropy-every must be positive, got %v", cfg.AntiEntropyEvery)
 			case cfg.MinLatency < 0 || cfg.MinLatency > cfg.MaxLatency:
 				return fmt.Errorf("--min-latency and --max-latency must make a range [0, max], got [%v, %v]", cfg.MinLatency, cfg.MaxLatency)
 			case cfg.Broadcast.PruneWindow < 0:
@@ -182,6 +184,7 @@ func (c *cli) simCmd() *cobra.Command {
 	f.Float64Var(&cfg.Crash, "crash", 0, "fraction of nodes that crash mid-run")
 	f.Uint64Var(&cfg.Seed, "seed", 1, "random seed")
 	f.DurationVar(&cfg.PostEvery, "post-every", cfg.PostEvery, "time between posts")
+	f.DurationVar(&cfg.AntiEntropyEvery, "anti-entropy-every", cfg.AntiEntropyEvery, "each membership's anti-entropy period (hearsay serve's is 30s)")
 	f.DurationVar(&cfg.Skew, "skew", 0, "each node's clock is off by up to this, either way; entries more than 10m ahead of a node's clock wait there")
 	f.DurationVar(&cfg.MinLatency, "min-latency", cfg.MinLatency, "shortest one-way link latency")
 	f.DurationVar(&cfg.MaxLatency, "max-latency", cfg.MaxLatency, "longest one-way link latency")

@@ -49,6 +49,7 @@ func TestSimRejectsOutOfRange(t *testing.T) {
 		{[]string{"--churn", "-0.1"}, "--churn are fractions in [0, 1)"},
 		{[]string{"--crash", "0.5", "--churn", "0.5"}, "--crash plus --churn must leave some nodes steady"},
 		{[]string{"--post-every", "0s"}, "--post-every must be positive"},
+		{[]string{"--anti-entropy-every", "0s"}, "--anti-entropy-every must be positive"},
 		{[]string{"--min-latency", "60ms", "--max-latency", "50ms"}, "must make a range [0, max]"},
 		{[]string{"--prune-window", "-1s"}, "--prune-window must not be negative"},
 		{[]string{"--attack", "nope"}, `unknown attack plan "nope"`},
