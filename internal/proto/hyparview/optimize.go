@@ -82,7 +82,6 @@ func (s *State) optimize() {
 		}
 	}
 	full := len(s.active) >= s.cfg.ActiveSize
-	worst, worstCost, tradeable := s.slowestBy(func(i int) (time.Duration, bool) { return act[i], act[i] != unmeasured })
 	var best PeerID
 	var bestRTT, bestCost time.Duration
 	for i, p := range s.passive {
@@ -92,6 +91,7 @@ func (s *State) optimize() {
 			}
 		}
 	}
+	worst, worstCost, tradeable := s.slowestBy(func(i int) (time.Duration, bool) { return act[i], act[i] != unmeasured }, s.isShared(best))
 	if best != "" && (!full || tradeable && better(bestCost, worstCost)) {
 		o.pending, o.replacing, o.sentEarlier = best, worst, false
 		s.send(best, Optimize{RTT: bestRTT})
@@ -182,20 +182,22 @@ func (s *State) measure(p PeerID) bool {
 // slowest is the measured neighbour a trade may replace with the longest
 // round-trip time, as trades weigh it (cost): any but the Unbiased oldest unbiased ones and those
 // the driver keeps. A neighbour not measured yet, or that does not answer
-// pings, is not traded.
-func (s *State) slowest() (PeerID, bool) {
-	worst, _, ok := s.slowestBy(func(i int) (time.Duration, bool) { return s.opt.rtt.get(s.active[i]) })
+// pings, is not traded. forShared says the replacement is a peer linked
+// to for another group (shared.go): then only shared neighbours count as
+// the unbiased ones kept.
+func (s *State) slowest(forShared bool) (PeerID, bool) {
+	worst, _, ok := s.slowestBy(func(i int) (time.Duration, bool) { return s.opt.rtt.get(s.active[i]) }, forShared)
 	return worst, ok
 }
 
 // slowestBy is slowest, with rtt giving the time of the i-th neighbour;
 // it also returns the weighed time (cost) of the one found.
-func (s *State) slowestBy(rtt func(i int) (time.Duration, bool)) (PeerID, time.Duration, bool) {
+func (s *State) slowestBy(rtt func(i int) (time.Duration, bool), forShared bool) (PeerID, time.Duration, bool) {
 	var worst PeerID
 	var worstCost time.Duration
 	kept := 0
 	for i, p := range s.active {
-		if !s.opt.biased[p] && kept < s.cfg.Unbiased {
+		if !s.opt.biased[p] && kept < s.cfg.Unbiased && (!forShared || s.isShared(p)) {
 			kept++
 			continue
 		}
@@ -221,7 +223,7 @@ func (s *State) receiveOptimize(from PeerID, m Optimize) {
 		s.opt.biased[from] = true
 		s.send(from, OptimizeReply{Accept: true})
 	default:
-		d, ok := s.slowest()
+		d, ok := s.slowest(s.isShared(from))
 		if !ok || !better(s.cost(from, m.RTT), s.cost(d, s.opt.rtt.of(d))) {
 			s.send(from, OptimizeReply{})
 			return
@@ -253,7 +255,7 @@ func (s *State) receiveOptimizeReply(from PeerID, m OptimizeReply) {
 		if len(s.active) >= s.cfg.ActiveSize {
 			victim := o.replacing
 			if !slices.Contains(s.active, victim) || s.keep != nil && s.keep(victim) {
-				victim, _ = s.slowest()
+				victim, _ = s.slowest(s.isShared(from))
 			}
 			if victim == "" {
 				// Nothing is left to trade (the tree took the neighbour

@@ -13,9 +13,9 @@ func sharedSet(ps ...PeerID) func(PeerID) bool {
 }
 
 func TestSharedPassivePeerReplacesAFasterUnsharedNeighbour(t *testing.T) {
-	// n2 (60 ms) is the slowest tradeable neighbour; "far" is shared and
-	// slower still, but its link is there already, so it counts a quarter.
-	s := fullView(t, "s", []time.Duration{ms(200), ms(20), ms(60), ms(30), ms(40)}, map[PeerID]time.Duration{"far": ms(100)})
+	// n2 (60 ms) is the slowest neighbour; "far" is shared and slower
+	// still, but its link is there already, so it counts a quarter.
+	s := fullView(t, "s", []time.Duration{ms(10), ms(20), ms(60), ms(30), ms(40)}, map[PeerID]time.Duration{"far": ms(100)})
 	for _, o := range optimizeTick(s) {
 		if m, ok := o.(Send); ok {
 			t.Fatalf("not shared, 100 ms for 60 ms: %v", m)
@@ -26,7 +26,7 @@ func TestSharedPassivePeerReplacesAFasterUnsharedNeighbour(t *testing.T) {
 		t.Fatalf("shared, 100 ms (25 weighed) for 60 ms: %q", out)
 	}
 	// A shared peer much slower than the neighbour is not worth it.
-	s = fullView(t, "s", []time.Duration{ms(200), ms(20), ms(60), ms(30), ms(40)}, map[PeerID]time.Duration{"far": ms(130)})
+	s = fullView(t, "s", []time.Duration{ms(10), ms(20), ms(60), ms(30), ms(40)}, map[PeerID]time.Duration{"far": ms(130)})
 	s.Shared(sharedSet("far"))
 	for _, o := range optimizeTick(s) {
 		if m, ok := o.(Send); ok {
@@ -45,7 +45,7 @@ func TestSharedNeighbourIsTradedLast(t *testing.T) {
 		t.Fatalf("got %q\nwant %q", out, want)
 	}
 	// An offer from a shared peer is weighed the same way.
-	r := fullView(t, "r", []time.Duration{ms(200), ms(20), ms(60), ms(30), ms(40)}, nil)
+	r := fullView(t, "r", []time.Duration{ms(10), ms(20), ms(60), ms(30), ms(40)}, nil)
 	r.Shared(sharedSet("i"))
 	if out := sends(r.Step(Receive{From: "i", Msg: Optimize{RTT: ms(100)}})); len(out) == 0 || out[len(out)-1] != "->i hyparview.OptimizeReply{true n2}" {
 		t.Fatalf("a shared offer of 100 ms against 60 ms: %q", out)
@@ -87,5 +87,22 @@ func TestSuggestEntersThePassiveView(t *testing.T) {
 		if p, a := s.Passive(), s.Active(); len(p) != 3 || slices.Contains(p, "s") || slices.Contains(p, "a") || len(a) != 1 {
 			t.Fatalf("seed %d: suggesting itself, a neighbour or a passive peer changed the views: active %v passive %v", seed, a, p)
 		}
+	}
+}
+
+func TestSharedPeerMayReplaceTheUnbiasedNeighbour(t *testing.T) {
+	// n0, the oldest unbiased neighbour and the slowest, is kept against
+	// a peer that is not shared, but not against a shared one.
+	s := fullView(t, "s", []time.Duration{ms(200), ms(20), ms(30), ms(35), ms(40)}, map[PeerID]time.Duration{"p": ms(60)})
+	for _, o := range optimizeTick(s) {
+		if m, ok := o.(Send); ok {
+			t.Fatalf("the unbiased neighbour traded for a peer not shared: %v", m)
+		}
+	}
+	s.Shared(sharedSet("p"))
+	optimizeTick(s)
+	out := sends(s.Step(Receive{From: "p", Msg: OptimizeReply{Accept: true}}))
+	if want := []string{"->n0 hyparview.Disconnect{}", "down n0", "up p"}; !slices.Equal(out, want) {
+		t.Fatalf("got %q\nwant %q", out, want)
 	}
 }
