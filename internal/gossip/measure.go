@@ -34,23 +34,35 @@ func (g *Gossip) measure(st *groupState, p peer.ID) {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	now := time.Now()
-	if len(g.rtts) >= maxRTTs {
-		for q, m := range g.rtts {
-			if now.Sub(m.at) >= rttFresh {
-				delete(g.rtts, q)
-			}
-		}
-	}
-	g.rtts[p] = rttSample{best, now}
+	g.keepRTT(p, best, time.Now())
 	if !g.closed && g.groups[st.id] == st {
 		g.step(st, topic.Measured{Peer: topic.PeerID(p), RTT: best})
 	}
 }
 
+// keepRTT keeps a sample of p's round trip, within maxRTTs samples.
+// REQUIRES: g.mu held.
+func (g *Gossip) keepRTT(p peer.ID, rtt time.Duration, now time.Time) {
+	if _, ok := g.rtts[p]; !ok && len(g.rtts) >= maxRTTs {
+		var oldest peer.ID
+		for q, m := range g.rtts {
+			if now.Sub(m.at) >= rttFresh {
+				delete(g.rtts, q)
+			} else if oldest == "" || m.at.Before(g.rtts[oldest].at) {
+				oldest = q
+			}
+		}
+		if len(g.rtts) >= maxRTTs {
+			delete(g.rtts, oldest)
+		}
+	}
+	g.rtts[p] = rttSample{rtt, now}
+}
+
 // pingsPerMeasure is how many round trips a measurement takes; a sample
-// answers other groups' measurements for rttFresh; beyond maxRTTs
-// samples, stale ones are forgotten.
+// answers other groups' measurements for rttFresh; at maxRTTs samples,
+// stale ones are forgotten, and if none is, the oldest (a node in many
+// groups measures more peers than that within rttFresh).
 const (
 	pingsPerMeasure = 3
 	rttFresh        = 10 * time.Minute

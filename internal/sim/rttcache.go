@@ -1,12 +1,16 @@
 package sim
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // The round-trip times a node measured, as the node's gossip layer keeps
 // them (gossip/measure.go): a sample answers every group's Measure of that
-// peer for rttFresh, without a ping; beyond maxRTTs samples, stale ones
-// are forgotten. A node in many groups measures a peer once for all, and
-// a peer that comes back into a view soon is not pinged again.
+// peer for rttFresh, without a ping; at maxRTTs samples, stale ones are
+// forgotten, and if none is, the oldest. A node in many groups measures a
+// peer once for all, and a peer that comes back into a view soon is not
+// pinged again.
 const (
 	rttFresh = 10 * time.Minute
 	maxRTTs  = 1024
@@ -45,6 +49,15 @@ func (s *Sim) measured(i, p int, rtt time.Duration) {
 			}
 		}
 		n.rtts = fresh
+	}
+	if len(n.rtts) >= maxRTTs {
+		oldest := 0
+		for k, r := range n.rtts {
+			if r.at < n.rtts[oldest].at {
+				oldest = k
+			}
+		}
+		n.rtts = slices.Delete(n.rtts, oldest, oldest+1)
 	}
 	n.rtts = append(n.rtts, rttSample{int32(p), rtt, s.now})
 }
