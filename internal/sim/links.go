@@ -16,6 +16,12 @@ import (
 // peerLink is a peer a node links to, and in how many of its groups.
 type peerLink struct{ peer, groups int32 }
 
+// link finds peer p in the node's links: its index, and whether it is
+// there.
+func (n *node) link(p int) (int, bool) {
+	return slices.BinarySearchFunc(n.links, int32(p), func(l peerLink, p int32) int { return int(l.peer - p) })
+}
+
 // sharing reports whether node i shares links across its groups.
 func (s *Sim) sharing(i int) bool { return s.cfg.ShareLinks && len(s.nodes[i].groups) > 1 }
 
@@ -27,7 +33,7 @@ func (s *Sim) linkUp(i, g, p int) {
 		return
 	}
 	n := s.nodes[i]
-	k, found := slices.BinarySearchFunc(n.links, int32(p), func(l peerLink, p int32) int { return int(l.peer - p) })
+	k, found := n.link(p)
 	if found {
 		n.links[k].groups++
 		return
@@ -49,7 +55,7 @@ func (s *Sim) linkDown(i, p int) {
 		return
 	}
 	n := s.nodes[i]
-	k, found := slices.BinarySearchFunc(n.links, int32(p), func(l peerLink, p int32) int { return int(l.peer - p) })
+	k, found := n.link(p)
 	if !found {
 		return
 	}
@@ -63,7 +69,7 @@ func (s *Sim) linkDown(i, p int) {
 func sharedTest(n *node, m *member) func(topic.PeerID) bool {
 	return func(id topic.PeerID) bool {
 		p := nodeIndex(id)
-		k, found := slices.BinarySearchFunc(n.links, int32(p), func(l peerLink, p int32) int { return int(l.peer - p) })
+		k, found := n.link(p)
 		if !found {
 			return false
 		}
