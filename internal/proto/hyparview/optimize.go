@@ -57,8 +57,17 @@ type optimization struct {
 // measurePerTick bounds how many unmeasured passive peers a tick measures.
 const measurePerTick = 8
 
-// better reports whether a link of RTT a is worth trading one of b for.
-func better(a, b time.Duration) bool { return 2*a < b }
+// minGain is the least a trade must take off a link's round trip. On a
+// LAN, or loopback, links differ by fractions of a millisecond, mostly
+// jitter: trading on a ratio alone there churned the overlay and its
+// tree without end, for no latency anyone would notice.
+const minGain = 5 * time.Millisecond
+
+// better reports whether a link of weighed time a (cost) is worth trading
+// one of b for: less than half as long, and shorter by minGain at least
+// unless the trade saves a connection (saves: the new peer is linked to
+// for another group, the old one is not), which is a gain of its own.
+func better(a, b time.Duration, saves bool) bool { return 2*a < b && (saves || b-a >= minGain) }
 
 // optimize runs on each optimization tick.
 func (s *State) optimize() {
@@ -92,7 +101,7 @@ func (s *State) optimize() {
 		}
 	}
 	worst, worstCost, tradeable := s.slowestBy(func(i int) (time.Duration, bool) { return act[i], act[i] != unmeasured }, s.isShared(best))
-	if best != "" && (!full || tradeable && better(bestCost, worstCost)) {
+	if best != "" && (!full || tradeable && better(bestCost, worstCost, s.isShared(best) && !s.isShared(worst))) {
 		o.pending, o.replacing, o.sentEarlier = best, worst, false
 		s.send(best, Optimize{RTT: bestRTT})
 		return
@@ -224,7 +233,7 @@ func (s *State) receiveOptimize(from PeerID, m Optimize) {
 		s.send(from, OptimizeReply{Accept: true})
 	default:
 		d, ok := s.slowest(s.isShared(from))
-		if !ok || !better(s.cost(from, m.RTT), s.cost(d, s.opt.rtt.of(d))) {
+		if !ok || !better(s.cost(from, m.RTT), s.cost(d, s.opt.rtt.of(d)), s.isShared(from) && !s.isShared(d)) {
 			s.send(from, OptimizeReply{})
 			return
 		}

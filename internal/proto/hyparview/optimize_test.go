@@ -58,6 +58,29 @@ func TestNoTradeForASmallGain(t *testing.T) {
 	}
 }
 
+func TestNoTradeOnALAN(t *testing.T) {
+	// Three times as fast, but 0.4 ms sooner: jitter on a LAN, not a gain.
+	us := func(n int) time.Duration { return time.Duration(n) * time.Microsecond }
+	s := fullView(t, "s", []time.Duration{us(100), us(150), us(600), us(200), us(250)}, map[PeerID]time.Duration{"p": us(200)})
+	for _, o := range optimizeTick(s) {
+		if m, ok := o.(Send); ok {
+			t.Fatalf("a trade for 0.2 ms against 0.6 ms: %v", m)
+		}
+	}
+	if out := sends(s.Step(Receive{From: "i", Msg: Optimize{RTT: us(100)}})); !slices.Equal(out, []string{"->i hyparview.OptimizeReply{false }"}) {
+		t.Fatalf("an offer of 0.1 ms against 0.6 ms: %q", out)
+	}
+	// A peer linked to for another group saves a connection: that is gain
+	// enough, for the initiator and for the receiver.
+	s.Shared(sharedSet("p", "i"))
+	if out := sends(optimizeTick(s)); !slices.Equal(out, []string{"->p hyparview.Optimize{200µs}"}) {
+		t.Fatalf("shared, 0.2 ms against 0.6 ms: %q", out)
+	}
+	if out := sends(s.Step(Receive{From: "i", Msg: Optimize{RTT: us(100)}})); len(out) == 0 || out[len(out)-1] != "->i hyparview.OptimizeReply{true n2}" {
+		t.Fatalf("a shared offer of 0.1 ms against 0.6 ms: %q", out)
+	}
+}
+
 func TestTradeOfferIsJudgedAgainstTheSlowestNeighbour(t *testing.T) {
 	s := fullView(t, "s", []time.Duration{ms(10), ms(20), ms(80), ms(30), ms(40)}, nil)
 	if out := sends(s.Step(Receive{From: "i", Msg: Optimize{RTT: ms(50)}})); !slices.Equal(out, []string{"->i hyparview.OptimizeReply{false }"}) {
