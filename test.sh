@@ -4,7 +4,8 @@
 #   ./test.sh          vet, then every test (times: docs/benchmarks.md, "The test suite")
 #   ./test.sh -long    the same, then the soaks: more simulator seeds, 1 GiB through
 #                      real nodes, a forum of 100,000 posts in Chromium, a full
-#                      disk, ten nodes under load for 30 s, and every fuzz target
+#                      disk, ten nodes under load for 30 s, sixteen nodes in four
+#                      groups with links shared and not, and every fuzz target
 #                      for 2 s (CI runs this)
 #
 # The tests drive real programs — rclone, litmus, Chromium, curl, Python's
@@ -173,6 +174,7 @@ if $long; then
 	# of five (docs/reliability.md); without it, it passes.
 	phase full-disk go test -count=1 -timeout 3m -v -run '^TestFullDisk$' ./cmd/hearsay -args -disk.full
 	phase load-soak go test -count=1 -timeout 10m -v -run '^TestLoadSoak$' ./cmd/hearsay -args -soak.for 30s
+	phase links-real go test -count=1 -timeout 10m -v -run '^TestSharedLinksOnRealNodes$' ./cmd/hearsay -args -links.real
 	phase fuzz fuzz_all 2s
 fi
 if ((${#failed[@]})); then

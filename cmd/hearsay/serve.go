@@ -31,6 +31,7 @@ const syncEvery = 30 * time.Second
 func (c *cli) serveCmd() *cobra.Command {
 	var listen, bootstrap []string
 	var apiAddr, nntpAddr string
+	var shareLinks bool
 	var reach *reachFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -51,6 +52,7 @@ func (c *cli) serveCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			netCfg.UnsharedLinks = !shareLinks
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			r, err := c.startNode(ctx, h, netCfg, apiAddr, append(bootstrap, h.Config.Bootstrap...))
@@ -83,6 +85,7 @@ func (c *cli) serveCmd() *cobra.Command {
 	cmd.Flags().StringArrayVar(&bootstrap, "bootstrap", nil, "peer to sync with, a multiaddress ending in /p2p/<peer id>, or a /dnsaddr/ name listing such (repeatable)")
 	cmd.Flags().StringVar(&apiAddr, "api", "", "HOST:PORT of the local API (default from config.json; :0 picks a port)")
 	cmd.Flags().StringVar(&nntpAddr, "nntp", "", "HOST:PORT to serve newsreaders on, NNTP (off by default; the password is the API token; docs/nntp.md)")
+	cmd.Flags().BoolVar(&shareLinks, "share-links", true, "prefer, as a group's neighbours, peers already linked to for another group (=false: each group alone, to measure what sharing saves)")
 	reach = addReachFlags(cmd)
 	return cmd
 }

@@ -95,12 +95,17 @@ type Config struct {
 	// ChargeQueue bounds the cores' charges waiting to be reported to the
 	// node (Misbehaved); beyond it they are dropped and counted.
 	ChargeQueue int
+	// ShareLinks has each group prefer, as neighbours, the peers linked to
+	// for another (links.go); off, each group's overlay chooses alone and
+	// no Holds are sent or heeded, so that what sharing saves can be
+	// measured on real nodes.
+	ShareLinks bool
 }
 
 // DefaultConfig uses the cores' defaults.
 func DefaultConfig() Config {
 	return Config{Core: topic.DefaultConfig(), QueueLen: 4096, DeliverBytes: 64 << 20, DialTimeout: 10 * time.Second, Rates: DefaultRates(),
-		ChargeQueue: 256}
+		ChargeQueue: 256, ShareLinks: true}
 }
 
 // bannedRecheck is how long a core holds a ban it learned from
@@ -440,7 +445,9 @@ func (g *Gossip) group(gid entry.ID, serves bool) *groupState {
 	rng := rand.New(rand.NewPCG(g.rng.Uint64(), g.rng.Uint64()))
 	st := &groupState{id: gid, bucket: rate.NewLimiter(g.cfg.Rates.GroupRate, g.cfg.Rates.GroupBurst)}
 	st.core = topic.New(g.cfg.Core, g.self, rng, payloads{st})
-	st.core.Shared(g.shared(st))
+	if g.cfg.ShareLinks {
+		st.core.Shared(g.shared(st))
+	}
 	g.groups[gid] = st
 	g.step(st, topic.Start{})
 	return st
@@ -804,7 +811,9 @@ func (g *Gossip) receive(p peer.ID, b []byte) error {
 		return ErrIgnored
 	}
 	if m.Holds != nil {
-		g.holds(p, m.Holds)
+		if g.cfg.ShareLinks {
+			g.holds(p, m.Holds)
+		}
 		return nil
 	}
 	st := g.group(m.Group, serves)

@@ -20,7 +20,7 @@ import (
 // linkUp counts p as a neighbour in group st; over a new link it sends p
 // the other groups this node gossips. REQUIRES: g.mu held.
 func (g *Gossip) linkUp(st *groupState, p peer.ID) {
-	if g.links[p]++; g.links[p] > 1 {
+	if g.links[p]++; g.links[p] > 1 || !g.cfg.ShareLinks {
 		return
 	}
 	var holds []wire.GroupDigest
@@ -32,6 +32,14 @@ func (g *Gossip) linkUp(st *groupState, p peer.ID) {
 	if len(holds) > 0 {
 		g.send(p, wire.Gossip{Group: st.id, Holds: holds})
 	}
+}
+
+// Links is how many peers are neighbours in at least one group: the
+// connections the overlays need.
+func (g *Gossip) Links() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.links)
 }
 
 // linkDown counts p as a neighbour in one group fewer. REQUIRES: g.mu held.

@@ -27,20 +27,53 @@ func views(g *Gossip, gid entry.ID) (active, passive []topic.PeerID) {
 // g1 through a, the new link brings each the other's groups, and each
 // becomes a candidate, or a neighbour, in the other's overlay of g2.
 func TestNewLinkSuggestsItsPeerToSharedGroups(t *testing.T) {
+	gs, in, g2 := linkInAnotherGroup(t, true)
+	if !waitFor(5*time.Second, func() bool { return in(0, 1, g2) && in(1, 0, g2) }) {
+		a0, p0 := views(gs[0], g2)
+		a1, p1 := views(gs[1], g2)
+		t.Fatalf("the link in g1 did not suggest its peers to g2: a's views %v %v, b's %v %v", a0, p0, a1, p1)
+	}
+	if !waitFor(5*time.Second, func() bool { return gs[0].Links() == 2 }) { // c in g2, b in g1 (and perhaps g2)
+		t.Fatalf("a counts %d peers linked, want 2", gs[0].Links())
+	}
+}
+
+// TestUnsharedLinksStayApart: with ShareLinks off, the same link in g1
+// brings neither peer into the other's overlay of g2, and is still
+// counted.
+func TestUnsharedLinksStayApart(t *testing.T) {
+	gs, in, g2 := linkInAnotherGroup(t, false)
+	time.Sleep(2 * time.Second) // the shared run meets well within this
+	if in(0, 1, g2) || in(1, 0, g2) {
+		t.Fatal("a and b met in g2 with links unshared")
+	}
+	if !waitFor(5*time.Second, func() bool { return gs[0].Links() == 2 }) {
+		t.Fatalf("a counts %d peers linked, want 2", gs[0].Links())
+	}
+}
+
+// linkInAnotherGroup builds the setting of the two tests above: a (0) and
+// b (1) in g2's two separate overlays, a with c (2) and b with d (3), then
+// b joins g1 through a and the two link there. in(i, j, g) reports
+// whether node i holds j in either view of g.
+func linkInAnotherGroup(t *testing.T, share bool) (gs []*Gossip, in func(i, j int, gid entry.ID) bool, g2 entry.ID) {
+	t.Helper()
 	nw := newNetwork(t, 4, 1, 0, 0, 6)
-	g1, g2 := newAuthor(7).gid, newAuthor(8).gid
+	g1 := newAuthor(7).gid
+	g2 = newAuthor(8).gid
 	ms := []*memNode{newMemNode(g1), newMemNode(g1), newMemNode(g2), newMemNode(g2)}
 	ms[0].also, ms[1].also = g2, g2
-	var gs []*Gossip
+	cfg := DefaultConfig()
+	cfg.ShareLinks = share
 	for i, h := range nw.hosts {
-		g := New(h, ms[i], DefaultConfig())
+		g := New(h, ms[i], cfg)
 		t.Cleanup(g.Close)
 		gs = append(gs, g)
 	}
 	id := func(i int) peer.ID { return nw.hosts[i].ID() }
 	gs[0].Join(g2, id(2))
 	gs[1].Join(g2, id(3))
-	in := func(i, j int, gid entry.ID) bool {
+	in = func(i, j int, gid entry.ID) bool {
 		a, p := views(gs[i], gid)
 		return slices.Contains(a, topic.PeerID(id(j))) || slices.Contains(p, topic.PeerID(id(j)))
 	}
@@ -51,15 +84,8 @@ func TestNewLinkSuggestsItsPeerToSharedGroups(t *testing.T) {
 		t.Fatal("a and b met in g2 before they linked in g1")
 	}
 	gs[1].Join(g1, id(0))
-	if !waitFor(5*time.Second, func() bool { return in(0, 1, g2) && in(1, 0, g2) }) {
-		a0, p0 := views(gs[0], g2)
-		a1, p1 := views(gs[1], g2)
-		t.Fatalf("the link in g1 did not suggest its peers to g2: a's views %v %v, b's %v %v", a0, p0, a1, p1)
+	if !waitFor(5*time.Second, func() bool { return in(0, 1, g1) && in(1, 0, g1) }) {
+		t.Fatal("a and b did not link in g1")
 	}
-	gs[0].mu.Lock()
-	linked := gs[0].links[id(1)]
-	gs[0].mu.Unlock()
-	if linked < 1 {
-		t.Fatalf("a counts %d links to b", linked)
-	}
+	return gs, in, g2
 }

@@ -93,6 +93,8 @@ var (
 		"Each connected peer's score (docs/security.md).", []string{"peer"}, nil)
 	peers = prometheus.NewDesc("hearsay_peers_connected",
 		"Peers connected.", nil, nil)
+	links = prometheus.NewDesc("hearsay_overlay_links",
+		"Peers that are neighbours in at least one group's overlay: one connection carries every group two peers share.", nil, nil)
 	neighbours = prometheus.NewDesc("hearsay_group_neighbours",
 		"Neighbours in a group's overlay (its HyParView active view).", []string{"group", "name"}, nil)
 	neighbourRTT = prometheus.NewDesc("hearsay_group_neighbour_rtt_seconds",
@@ -125,7 +127,7 @@ type collector struct {
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{stored, refused, sessions, rounds, syncBytes, broadcastSent, broadcastBytes,
-		broadcastReceived, broadcastDelivered, broadcastDropped, broadcastRefused, broadcastLimited, misbehaviour, banned, scored, peerScore, peers, neighbours,
+		broadcastReceived, broadcastDelivered, broadcastDropped, broadcastRefused, broadcastLimited, misbehaviour, banned, scored, peerScore, peers, links, neighbours,
 		neighbourRTT, entries, paused, disk, objects, audits, objectsPlaced, filesRepaired, storesRefused, objectsServed} {
 		ch <- d
 	}
@@ -175,6 +177,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		gauge(peerScore, p.Score, p.ID)
 	}
 	gauge(peers, float64(len(c.nw.Host.Network().Peers())))
+	gauge(links, float64(c.nw.Links()))
 	fs := c.nw.FileStats()
 	gauge(objects, float64(fs.Held), "here")
 	gauge(objects, float64(fs.HeldForOthers), "for-others")

@@ -141,7 +141,9 @@ func (n *Node) StartNetworkWith(cfg NetConfig) (*Network, error) {
 	}
 	// Gossip may go through a relay until a hole punch opens a direct
 	// connection: its messages are small, and the relay bounds them.
-	nw.gossip = gossip.New(transport.RelayedStreams(h), gossipHandler{nw}, gossip.DefaultConfig())
+	gcfg := gossip.DefaultConfig()
+	gcfg.ShareLinks = !cfg.UnsharedLinks
+	nw.gossip = gossip.New(transport.RelayedStreams(h), gossipHandler{nw}, gcfg)
 	n.SetHooks(Hooks{
 		Written: func(e *entry.Signed) {
 			if e.Kind == entry.KindGenesis {
@@ -313,6 +315,9 @@ func (nw *Network) SyncState(g entry.ID) GroupSync {
 
 // Gossip reports the gossip layer's counters.
 func (nw *Network) Gossip() gossip.Stats { return nw.gossip.Stats() }
+
+// Links is how many peers are neighbours in at least one group's overlay.
+func (nw *Network) Links() int { return nw.gossip.Links() }
 
 // gossipHandler is the node behind the gossip layer.
 type gossipHandler struct{ nw *Network }

@@ -55,6 +55,10 @@ type NetConfig struct {
 	// Sessions bound the sync sessions served (synclimits.go); nil:
 	// DefaultSessionRates.
 	Sessions *SessionRates
+	// UnsharedLinks has each group choose its neighbours alone, not
+	// preferring peers linked to for another (gossip.Config.ShareLinks):
+	// for measuring what sharing saves.
+	UnsharedLinks bool
 }
 
 // mdnsService is the name hearsay nodes announce themselves under on the
