@@ -450,6 +450,7 @@ func (g *Gossip) group(gid entry.ID, serves bool) *groupState {
 	}
 	g.groups[gid] = st
 	g.step(st, topic.Start{})
+	g.announce(st)
 	return st
 }
 
@@ -812,7 +813,7 @@ func (g *Gossip) receive(p peer.ID, b []byte) error {
 	}
 	if m.Holds != nil {
 		if g.cfg.ShareLinks {
-			g.holds(p, m.Holds)
+			g.holds(p, m)
 		}
 		return nil
 	}

@@ -1,6 +1,7 @@
 package gossip
 
 import (
+	"maps"
 	"slices"
 
 	"hearsay/internal/proto/topic"
@@ -61,16 +62,45 @@ func (g *Gossip) shared(st *groupState) func(topic.PeerID) bool {
 	}
 }
 
-// holds suggests p, which sent the list of groups it holds, to each of
-// this node's groups the list names. REQUIRES: g.mu held.
-func (g *Gossip) holds(p peer.ID, listed []wire.GroupDigest) {
-	named := make(map[wire.GroupDigest]bool, len(listed))
-	for _, d := range listed {
+// announce tells the peers already linked to that this node now gossips
+// group st too: a Holds of that one group, under its own id. A new link
+// lists the groups held then; without this, a group joined later would
+// learn of none of the links its node has. REQUIRES: g.mu held.
+func (g *Gossip) announce(st *groupState) {
+	if !g.cfg.ShareLinks {
+		return
+	}
+	for _, p := range slices.Sorted(maps.Keys(g.links)) {
+		g.send(p, wire.Gossip{Group: st.id, Holds: []wire.GroupDigest{wire.DigestOf(st.id)}})
+	}
+}
+
+// holds suggests p, which sent a list of groups it holds (m.Holds), to
+// each of this node's groups the list names. A list naming the group it
+// came under is an announcement (announce): a group that had not p in its
+// views answers with its own, so that p's new overlay learns of this node
+// too; p answers that only if it had not this node in its views either,
+// so the exchange ends. REQUIRES: g.mu held.
+func (g *Gossip) holds(p peer.ID, m wire.Gossip) {
+	named := make(map[wire.GroupDigest]bool, len(m.Holds))
+	for _, d := range m.Holds {
 		named[d] = true
 	}
+	announced := named[wire.DigestOf(m.Group)]
 	for _, st := range g.sorted() {
-		if named[wire.DigestOf(st.id)] {
-			g.step(st, topic.Suggest{Peer: topic.PeerID(p)})
+		if !named[wire.DigestOf(st.id)] {
+			continue
+		}
+		knew := g.inViews(st, p)
+		g.step(st, topic.Suggest{Peer: topic.PeerID(p)})
+		if announced && st.id == m.Group && !knew && g.inViews(st, p) {
+			g.send(p, wire.Gossip{Group: st.id, Holds: []wire.GroupDigest{wire.DigestOf(st.id)}})
 		}
 	}
+}
+
+// inViews reports whether group st's overlay holds p as a neighbour or a
+// candidate. REQUIRES: g.mu held.
+func (g *Gossip) inViews(st *groupState, p peer.ID) bool {
+	return slices.Contains(st.core.Active(), topic.PeerID(p)) || slices.Contains(st.core.Passive(), topic.PeerID(p))
 }

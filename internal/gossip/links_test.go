@@ -89,3 +89,35 @@ func linkInAnotherGroup(t *testing.T, share bool) (gs []*Gossip, in func(i, j in
 	}
 	return gs, in, g2
 }
+
+// TestGroupJoinedLaterIsAnnounced: a and b link in g1; then a joins g2,
+// which b holds (with d), with no contact to meet there. The announcement
+// over the link a has brings b into a's overlay of g2, and a into b's.
+func TestGroupJoinedLaterIsAnnounced(t *testing.T) {
+	nw := newNetwork(t, 3, 1, 0, 0, 6)
+	g1, g2 := newAuthor(7).gid, newAuthor(8).gid
+	ms := []*memNode{newMemNode(g1), newMemNode(g1), newMemNode(g2)}
+	ms[0].also, ms[1].also = g2, g2
+	var gs []*Gossip
+	for i, h := range nw.hosts {
+		g := New(h, ms[i], DefaultConfig())
+		t.Cleanup(g.Close)
+		gs = append(gs, g)
+	}
+	id := func(i int) peer.ID { return nw.hosts[i].ID() }
+	in := func(i, j int, gid entry.ID) bool {
+		a, p := views(gs[i], gid)
+		return slices.Contains(a, topic.PeerID(id(j))) || slices.Contains(p, topic.PeerID(id(j)))
+	}
+	gs[1].Join(g2, id(2))
+	gs[1].Join(g1, id(0))
+	if !waitFor(5*time.Second, func() bool { return in(0, 1, g1) && in(1, 2, g2) }) {
+		t.Fatal("a and b did not link in g1, or b and d in g2")
+	}
+	gs[0].Join(g2, "")
+	if !waitFor(5*time.Second, func() bool { return in(0, 1, g2) && in(1, 0, g2) }) {
+		a0, p0 := views(gs[0], g2)
+		a1, p1 := views(gs[1], g2)
+		t.Fatalf("the link in g1 did not bring a's new group to b: a's views of g2 %v %v, b's %v %v", a0, p0, a1, p1)
+	}
+}

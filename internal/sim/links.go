@@ -11,7 +11,9 @@ import (
 // has that peer as a neighbour in: one connection carries them all. When
 // a connection is new, the two peers exchange the groups they hold, and
 // each suggests the other to the overlays of the groups they share; each
-// overlay prefers the peers its node links to for another group.
+// overlay prefers the peers its node links to for another group. A node
+// here starts all its groups at once, so the gossip layer's announcement
+// of a group joined later has nothing to do in the simulator.
 
 // peerLink is a peer a node links to, and in how many of its groups.
 type peerLink struct{ peer, groups int32 }
