@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"maps"
 	"net/http"
 	"path/filepath"
 	"slices"
@@ -32,6 +33,8 @@ type linkFigures struct {
 	links, linksMax float64 // peers that are neighbours in some group, per node: mean and max
 	connected       float64 // libp2p connections per node (the DHT's too)
 	idle            float64 // overlay control messages and sync rounds sent, per membership a second
+	idleBytes       float64 // their bytes, likewise
+	idleByKind      map[string]float64
 	delivered       float64 // of the members that should have a group's new post, those that got it
 	slowest         time.Duration
 }
@@ -113,8 +116,12 @@ func TestSharedLinksOnRealNodes(t *testing.T) {
 		name string
 		f    linkFigures
 	}{{"--share-links=false", unshared}, {"links shared (the default)", shared}} {
-		t.Logf("%s: overlay links per node %.2f (max %.0f); libp2p connections %.2f; idle %.3f msgs/membership/s; delivery %.3f, slowest member %v",
-			r.name, r.f.links, r.f.linksMax, r.f.connected, r.f.idle, r.f.delivered, r.f.slowest.Round(time.Millisecond))
+		var kinds []string
+		for _, k := range slices.Sorted(maps.Keys(r.f.idleByKind)) {
+			kinds = append(kinds, fmt.Sprintf("%s %.3f", k, r.f.idleByKind[k]))
+		}
+		t.Logf("%s: overlay links per node %.2f (max %.0f); libp2p connections %.2f; idle %.3f msgs, %.0f bytes /membership/s (%s); delivery %.3f, slowest member %v",
+			r.name, r.f.links, r.f.linksMax, r.f.connected, r.f.idle, r.f.idleBytes, strings.Join(kinds, ", "), r.f.delivered, r.f.slowest.Round(time.Millisecond))
 	}
 	t.Logf("links shared / unshared: %.2f", shared.links/unshared.links)
 	if shared.delivered < 1 || unshared.delivered < 1 {
@@ -143,25 +150,33 @@ func measureLinks(t *testing.T, ns []*linkNode, gids []string, settle, window ti
 		}
 		return resp
 	}
-	// sent is a node's overlay control messages and sync rounds so far,
-	// and its libp2p connections.
-	sent := func(n *linkNode) (msgs, connected float64) {
+	// sent reads a node's counters of what it sent so far: the control
+	// messages by kind, the sync rounds ("sync"), their bytes ("bytes"),
+	// and its libp2p connections ("connected").
+	sent := func(n *linkNode) map[string]float64 {
 		resp := get(n, "/metrics")
 		defer resp.Body.Close()
+		c := map[string]float64{}
 		sc := bufio.NewScanner(resp.Body)
 		for sc.Scan() {
-			l := sc.Text()
-			for _, name := range []string{`hearsay_broadcast_messages_sent_total{type="control"} `, "hearsay_sync_rounds_total "} {
-				if v, ok := strings.CutPrefix(l, name); ok {
-					f, _ := strconv.ParseFloat(v, 64)
-					msgs += f
-				}
+			name, v, ok := strings.Cut(sc.Text(), " ")
+			f, err := strconv.ParseFloat(v, 64)
+			if !ok || err != nil {
+				continue
 			}
-			if v, ok := strings.CutPrefix(l, "hearsay_peers_connected "); ok {
-				connected, _ = strconv.ParseFloat(v, 64)
+			if kind, ok := strings.CutPrefix(name, `hearsay_broadcast_control_sent_total{kind="`); ok {
+				c[strings.TrimSuffix(kind, `"}`)] += f
+			}
+			switch name {
+			case "hearsay_sync_rounds_total":
+				c["sync"] += f
+			case `hearsay_broadcast_bytes_sent_total{type="control"}`, `hearsay_sync_bytes_total{direction="out"}`:
+				c["bytes"] += f
+			case "hearsay_peers_connected":
+				c["connected"] = f
 			}
 		}
-		return msgs, connected
+		return c
 	}
 	status := func(n *linkNode) node.Status {
 		resp := get(n, "/api/v1/status")
@@ -173,17 +188,26 @@ func measureLinks(t *testing.T, ns []*linkNode, gids []string, settle, window ti
 		return st
 	}
 	time.Sleep(settle)
-	before := make([]float64, len(ns))
+	before := make([]map[string]float64, len(ns))
 	for i, n := range ns {
-		before[i], _ = sent(n)
+		before[i] = sent(n)
 	}
 	time.Sleep(window)
-	var f linkFigures
+	f := linkFigures{idleByKind: map[string]float64{}}
 	memberships := 0
 	for i, n := range ns {
-		msgs, connected := sent(n)
-		f.idle += msgs - before[i]
-		f.connected += connected
+		c := sent(n)
+		for k, v := range c {
+			switch k {
+			case "connected":
+				f.connected += v
+			case "bytes":
+				f.idleBytes += v - before[i][k]
+			default:
+				f.idleByKind[k] += v - before[i][k]
+				f.idle += v - before[i][k]
+			}
+		}
 		memberships += len(n.groups)
 		var linked []string
 		for _, g := range status(n).Groups {
@@ -194,7 +218,12 @@ func measureLinks(t *testing.T, ns []*linkNode, gids []string, settle, window ti
 		f.links += l
 		f.linksMax = max(f.linksMax, l)
 	}
-	f.idle /= float64(memberships) * window.Seconds()
+	per := float64(memberships) * window.Seconds()
+	f.idle /= per
+	f.idleBytes /= per
+	for k := range f.idleByKind {
+		f.idleByKind[k] /= per
+	}
 	f.links /= float64(len(ns))
 	f.connected /= float64(len(ns))
 

@@ -118,8 +118,9 @@ const addrTTL = 30 * time.Minute
 
 // Stats counts messages sent and received since start.
 type Stats struct {
-	PayloadSent, PayloadBytesSent int64 // Gossip messages (entries pushed)
-	ControlSent, ControlBytesSent int64 // everything else
+	PayloadSent, PayloadBytesSent int64           // Gossip messages (entries pushed)
+	ControlSent, ControlBytesSent int64           // everything else
+	ControlByKind                 [numKinds]int64 // ControlSent by kind (ControlKinds)
 	PayloadReceived               int64
 	Delivered                     int64 // payloads received for the first time
 	Refused                       int64 // pushed entries the node refused: not forwarded
@@ -603,6 +604,7 @@ func (g *Gossip) send(p peer.ID, m wire.Gossip) {
 	} else {
 		g.stats.ControlSent++
 		g.stats.ControlBytesSent += int64(len(b))
+		g.stats.ControlByKind[controlKind(m)]++
 	}
 }
 

@@ -71,6 +71,8 @@ var (
 		"Bytes on sync streams, by direction.", []string{"direction"}, nil)
 	broadcastSent = prometheus.NewDesc("hearsay_broadcast_messages_sent_total",
 		"Broadcast (HyParView + Plumtree) messages sent, by type: payload (an entry pushed) or control.", []string{"type"}, nil)
+	controlSent = prometheus.NewDesc("hearsay_broadcast_control_sent_total",
+		"Broadcast control messages sent, by kind: join, neighbour, shuffle, trade, holds (overlay), ihave, graft-prune (tree).", []string{"kind"}, nil)
 	broadcastBytes = prometheus.NewDesc("hearsay_broadcast_bytes_sent_total",
 		"Bytes of broadcast messages sent, by type.", []string{"type"}, nil)
 	broadcastReceived = prometheus.NewDesc("hearsay_broadcast_payloads_received_total",
@@ -126,7 +128,7 @@ type collector struct {
 }
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{stored, refused, sessions, rounds, syncBytes, broadcastSent, broadcastBytes,
+	for _, d := range []*prometheus.Desc{stored, refused, sessions, rounds, syncBytes, broadcastSent, controlSent, broadcastBytes,
 		broadcastReceived, broadcastDelivered, broadcastDropped, broadcastRefused, broadcastLimited, misbehaviour, banned, scored, peerScore, peers, links, neighbours,
 		neighbourRTT, entries, paused, disk, objects, audits, objectsPlaced, filesRepaired, storesRefused, objectsServed} {
 		ch <- d
@@ -157,6 +159,9 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	gs := c.nw.Gossip()
 	counter(broadcastSent, float64(gs.PayloadSent), "payload")
 	counter(broadcastSent, float64(gs.ControlSent), "control")
+	for k, name := range node.ControlKinds {
+		counter(controlSent, float64(gs.ControlByKind[k]), name)
+	}
 	counter(broadcastBytes, float64(gs.PayloadBytesSent), "payload")
 	counter(broadcastBytes, float64(gs.ControlBytesSent), "control")
 	counter(broadcastReceived, float64(gs.PayloadReceived))

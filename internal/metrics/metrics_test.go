@@ -89,7 +89,7 @@ func TestMetrics(t *testing.T) {
 	for _, name := range []string{"hearsay_entries_stored_total", "hearsay_sync_sessions_total", "hearsay_sync_rounds_total",
 		"hearsay_sync_bytes_total", "hearsay_broadcast_messages_sent_total", "hearsay_broadcast_bytes_sent_total",
 		"hearsay_broadcast_payloads_received_total", "hearsay_broadcast_payloads_delivered_total", "hearsay_broadcast_dropped_total",
-		"hearsay_broadcast_refused_total", "hearsay_broadcast_rate_limited_total", "hearsay_peers_banned", "hearsay_peers_scored", "hearsay_peers_connected", "hearsay_overlay_links", "hearsay_group_neighbours", "hearsay_group_entries", "hearsay_store_disk_bytes",
+		"hearsay_broadcast_refused_total", "hearsay_broadcast_rate_limited_total", "hearsay_peers_banned", "hearsay_peers_scored", "hearsay_peers_connected", "hearsay_overlay_links", "hearsay_broadcast_control_sent_total", "hearsay_group_neighbours", "hearsay_group_entries", "hearsay_store_disk_bytes",
 		"go_goroutines", "process_resident_memory_bytes"} {
 		if _, ok := before[name]; !ok {
 			t.Errorf("no metric %s", name)

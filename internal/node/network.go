@@ -316,6 +316,9 @@ func (nw *Network) SyncState(g entry.ID) GroupSync {
 // Gossip reports the gossip layer's counters.
 func (nw *Network) Gossip() gossip.Stats { return nw.gossip.Stats() }
 
+// ControlKinds names the slots of gossip.Stats.ControlByKind.
+var ControlKinds = gossip.ControlKinds
+
 // Links is how many peers are neighbours in at least one group's overlay.
 func (nw *Network) Links() int { return nw.gossip.Links() }
 
