@@ -52,6 +52,10 @@ type optimization struct {
 	// those a Measure is out for, since the last repair tick: a peer that
 	// does not answer pings is not pinged every tick.
 	declined, measuring map[PeerID]bool
+	// floor is the shortest round trip this membership has measured (0
+	// before any): a passive peer is measured only if one that fast
+	// would be worth a trade (optimize).
+	floor time.Duration
 }
 
 // measurePerTick bounds how many unmeasured passive peers a tick measures.
@@ -106,9 +110,17 @@ func (s *State) optimize() {
 		s.send(best, Optimize{RTT: bestRTT})
 		return
 	}
+	// Most passive peers a shuffle brings are no faster than those
+	// measured before: once even the fastest of those would not be worth
+	// trading the slowest tradeable neighbour for, a full view measures
+	// only shared peers (which a trade weighs at a quarter), and a ping
+	// spent on the others would buy nothing unless the peer were faster
+	// than any measured yet.
+	_, worstAny, anyTradeable := s.slowestBy(func(i int) (time.Duration, bool) { return act[i], act[i] != unmeasured }, false)
+	onlyShared := full && o.floor > 0 && (!anyTradeable || !better(o.floor, worstAny, false))
 	n := 0
 	for _, i := range s.rng.Perm(len(s.passive)) {
-		if p := s.passive[i]; n < measurePerTick {
+		if p := s.passive[i]; n < measurePerTick && (!onlyShared || s.isShared(p)) {
 			if pas[i] == unmeasured && s.measure(p) {
 				n++
 			}

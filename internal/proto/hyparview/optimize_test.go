@@ -81,6 +81,46 @@ func TestNoTradeOnALAN(t *testing.T) {
 	}
 }
 
+// measured lists the peers a tick's outputs measure, sorted.
+func measured(out []Output) []PeerID {
+	var ps []PeerID
+	for _, o := range out {
+		if m, ok := o.(Measure); ok {
+			ps = append(ps, m.Peer)
+		}
+	}
+	slices.Sort(ps)
+	return ps
+}
+
+func TestNoPingThatCouldBuyNoTrade(t *testing.T) {
+	// The slowest tradeable neighbour is at 30 ms (n0, the unbiased one,
+	// is kept), and the fastest peer measured at 20 ms: a new passive
+	// peer would have to beat every peer measured so far to be worth it.
+	s := fullView(t, "s", []time.Duration{ms(200), ms(20), ms(30), ms(25), ms(28)}, nil)
+	for _, p := range []PeerID{"u1", "u2", "shared"} {
+		s.addPassive(p)
+	}
+	s.Shared(sharedSet("shared"))
+	if got := measured(optimizeTick(s)); !slices.Equal(got, []PeerID{"shared"}) {
+		t.Fatalf("measured %v, want only the shared peer, which a trade weighs at a quarter", got)
+	}
+	// With a slow neighbour to trade, a peer as fast as the fastest seen
+	// would be worth it: every new passive peer is measured.
+	s = fullView(t, "s", []time.Duration{ms(200), ms(20), ms(90), ms(25), ms(28)}, nil)
+	s.addPassive("u1")
+	s.addPassive("u2")
+	if got := measured(optimizeTick(s)); !slices.Equal(got, []PeerID{"u1", "u2"}) {
+		t.Fatalf("with a 90 ms neighbour: measured %v, want u1 and u2", got)
+	}
+	// A node with room measures them whatever its neighbours are.
+	s = fullView(t, "s", []time.Duration{ms(200), ms(20), ms(30), ms(25)}, nil)
+	s.addPassive("u1")
+	if got := measured(optimizeTick(s)); !slices.Equal(got, []PeerID{"u1"}) {
+		t.Fatalf("with room: measured %v, want u1", got)
+	}
+}
+
 func TestTradeOfferIsJudgedAgainstTheSlowestNeighbour(t *testing.T) {
 	s := fullView(t, "s", []time.Duration{ms(10), ms(20), ms(80), ms(30), ms(40)}, nil)
 	if out := sends(s.Step(Receive{From: "i", Msg: Optimize{RTT: ms(50)}})); !slices.Equal(out, []string{"->i hyparview.OptimizeReply{false }"}) {

@@ -131,6 +131,9 @@ func (s *State) Step(in Input) []Output {
 		}
 	case Measured:
 		delete(s.opt.measuring, in.Peer)
+		if s.opt.floor == 0 || in.RTT < s.opt.floor {
+			s.opt.floor = in.RTT
+		}
 		if slices.Contains(s.active, in.Peer) || slices.Contains(s.passive, in.Peer) {
 			s.opt.rtt.set(in.Peer, in.RTT)
 		}
