@@ -120,4 +120,10 @@ func TestGroupJoinedLaterIsAnnounced(t *testing.T) {
 		a1, p1 := views(gs[1], g2)
 		t.Fatalf("the link in g1 did not bring a's new group to b: a's views of g2 %v %v, b's %v %v", a0, p0, a1, p1)
 	}
+	// The exchange ends: a announced g2 and answered b's answer; b sent
+	// its list over the new link, announced g1 to d, and answered a.
+	time.Sleep(time.Second)
+	if sent := [2]int64{gs[0].Stats().ControlByKind[kindHolds], gs[1].Stats().ControlByKind[kindHolds]}; sent[0] > 2 || sent[1] > 3 {
+		t.Fatalf("Holds sent by a and b: %v, want at most 2 and 3", sent)
+	}
 }
