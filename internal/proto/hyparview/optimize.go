@@ -104,7 +104,8 @@ func (s *State) optimize() {
 			}
 		}
 	}
-	worst, worstCost, tradeable := s.slowestBy(func(i int) (time.Duration, bool) { return act[i], act[i] != unmeasured }, s.isShared(best))
+	actRTT := func(i int) (time.Duration, bool) { return act[i], act[i] != unmeasured }
+	worst, worstCost, tradeable := s.slowestBy(actRTT, s.isShared(best))
 	if best != "" && (!full || tradeable && better(bestCost, worstCost, s.isShared(best) && !s.isShared(worst))) {
 		o.pending, o.replacing, o.sentEarlier = best, worst, false
 		s.send(best, Optimize{RTT: bestRTT})
@@ -116,8 +117,13 @@ func (s *State) optimize() {
 	// only shared peers (which a trade weighs at a quarter), and a ping
 	// spent on the others would buy nothing unless the peer were faster
 	// than any measured yet.
-	_, worstAny, anyTradeable := s.slowestBy(func(i int) (time.Duration, bool) { return act[i], act[i] != unmeasured }, false)
-	onlyShared := full && o.floor > 0 && (!anyTradeable || !better(o.floor, worstAny, false))
+	onlyShared := false
+	if full && o.floor > 0 {
+		if s.isShared(best) { // the slowest above was for a shared replacement
+			_, worstCost, tradeable = s.slowestBy(actRTT, false)
+		}
+		onlyShared = !tradeable || !better(o.floor, worstCost, false)
+	}
 	n := 0
 	for _, i := range s.rng.Perm(len(s.passive)) {
 		if p := s.passive[i]; n < measurePerTick && (!onlyShared || s.isShared(p)) {
