@@ -22,6 +22,15 @@ func views(g *Gossip, gid entry.ID) (active, passive []topic.PeerID) {
 	return st.core.Active(), st.core.Passive()
 }
 
+// inViewsOf is the tests' check that node i holds node j in either view
+// of group gid.
+func inViewsOf(gs []*Gossip, id func(int) peer.ID) func(i, j int, gid entry.ID) bool {
+	return func(i, j int, gid entry.ID) bool {
+		a, p := views(gs[i], gid)
+		return slices.Contains(a, topic.PeerID(id(j))) || slices.Contains(p, topic.PeerID(id(j)))
+	}
+}
+
 // TestNewLinkSuggestsItsPeerToSharedGroups: a and b are each in group g2,
 // in two overlays that never met (a with c, b with d). When b joins group
 // g1 through a, the new link brings each the other's groups, and each
@@ -73,10 +82,7 @@ func linkInAnotherGroup(t *testing.T, share bool) (gs []*Gossip, in func(i, j in
 	id := func(i int) peer.ID { return nw.hosts[i].ID() }
 	gs[0].Join(g2, id(2))
 	gs[1].Join(g2, id(3))
-	in = func(i, j int, gid entry.ID) bool {
-		a, p := views(gs[i], gid)
-		return slices.Contains(a, topic.PeerID(id(j))) || slices.Contains(p, topic.PeerID(id(j)))
-	}
+	in = inViewsOf(gs, id)
 	if !waitFor(5*time.Second, func() bool { return in(0, 2, g2) && in(1, 3, g2) }) {
 		t.Fatal("the two overlays of g2 did not form")
 	}
@@ -105,10 +111,7 @@ func TestGroupJoinedLaterIsAnnounced(t *testing.T) {
 		gs = append(gs, g)
 	}
 	id := func(i int) peer.ID { return nw.hosts[i].ID() }
-	in := func(i, j int, gid entry.ID) bool {
-		a, p := views(gs[i], gid)
-		return slices.Contains(a, topic.PeerID(id(j))) || slices.Contains(p, topic.PeerID(id(j)))
-	}
+	in := inViewsOf(gs, id)
 	gs[1].Join(g2, id(2))
 	gs[1].Join(g1, id(0))
 	if !waitFor(5*time.Second, func() bool { return in(0, 1, g1) && in(1, 2, g2) }) {
