@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"runtime/trace"
 	"slices"
 	"testing"
 	"time"
@@ -92,12 +93,14 @@ func BenchmarkPrivateGroups(b *testing.B) {
 
 // BenchmarkPostDuringFirstSync measures the latency of local posts (signed,
 // committed with fsync, indexed) on a node holding a 100,000-entry group:
-// idle; while a peer that only reads fetches the whole group over libp2p
-// in the first sync since the node opened (so the group's reconciliation
-// index loads, and every entry is read), and in a later one (the index
-// loaded); and while a fresh node joins the group, verifying and storing
-// it in this same process, so that its work shares the two cores with
-// the posts. Posts come every 2 ms.
+// idle; while a peer that only reads (another process: readerProcess)
+// fetches the whole group over libp2p in the first sync since the node
+// opened (so the group's reconciliation index loads, and every entry is
+// read), and in a later one (the index loaded); and while a fresh node
+// joins the group, verifying and storing it in this same process, so that
+// its work shares the two cores with the posts. Last, the posts of a
+// joining node itself, to a group of its own, while it joins. Posts come
+// every 2 ms.
 func BenchmarkPostDuringFirstSync(b *testing.B) {
 	source := newNode(b, true)
 	if res, err := source.Import(bytes.NewReader(import100k())); err != nil || res.Stored != 100_000 {
@@ -114,15 +117,20 @@ func BenchmarkPostDuringFirstSync(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer nw.Close()
-	post := func() time.Duration {
+	// post writes to group g of node n, in a trace region named for its
+	// phase, for an execution trace (-test.trace) to tell where the slow
+	// ones wait.
+	post := func(n *Node, g entry.ID, phase string) time.Duration {
 		t := time.Now()
-		if _, err := source.Post(own, group.Post{Text: "while"}, entry.ID{}); err != nil {
-			b.Fatal(err)
-		}
+		trace.WithRegion(context.Background(), phase, func() {
+			if _, err := n.Post(g, group.Post{Text: "while"}, entry.ID{}); err != nil {
+				b.Fatal(err)
+			}
+		})
 		return time.Since(t)
 	}
-	// postWhile posts every 2 ms while run runs.
-	postWhile := func(lat *[]time.Duration, run func() error) {
+	// postWhile posts to g of n every 2 ms while run runs.
+	postWhile := func(n *Node, g entry.ID, phase string, lat *[]time.Duration, run func() error) {
 		done := make(chan error, 1)
 		go func() { done <- run() }()
 		for {
@@ -133,51 +141,59 @@ func BenchmarkPostDuringFirstSync(b *testing.B) {
 				}
 				return
 			default:
-				*lat = append(*lat, post())
+				*lat = append(*lat, post(n, g, phase))
 				time.Sleep(2 * time.Millisecond)
 			}
 		}
 	}
-	reader := newNode(b, true)
-	rn, err := reader.StartNetwork(nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer rn.Close()
-	read := func() error { return readGroup(rn, nw.Addrs()[0], big, 100_000) }
-	join := func() error {
+	read := readerProcess(b, nw.Addrs()[0], big, 100_000)
+	var idle, first, later, joining, ownJoin []time.Duration
+	// join has a fresh node fetch the big group; ownJoin has it post to a
+	// group of its own meanwhile.
+	join := func(ownJoin *[]time.Duration) {
 		n := newNode(b, true)
+		mine, err := n.CreateGroup(openGenesis())
+		if err != nil {
+			b.Fatal(err)
+		}
 		joiner, err := n.StartNetwork(nil)
 		if err != nil {
-			return err
+			b.Fatal(err)
 		}
 		defer n.Close()
 		defer joiner.Close()
-		res, err := joiner.SyncWith(context.Background(), nw.Addrs()[0], big)
-		if err == nil && res.Received != 100_000 {
-			err = fmt.Errorf("received %d", res.Received)
+		sync := func() error {
+			res, err := joiner.SyncWith(context.Background(), nw.Addrs()[0], big)
+			if err == nil && res.Received != 100_000 {
+				err = fmt.Errorf("received %d", res.Received)
+			}
+			return err
 		}
-		return err
+		if ownJoin == nil {
+			postWhile(source, own, "join", &joining, sync)
+		} else {
+			postWhile(n, mine, "own-join", ownJoin, sync)
+		}
 	}
-	var idle, first, later, joining []time.Duration
 	for b.Loop() {
 		b.StopTimer()
 		for range 200 {
-			idle = append(idle, post())
+			idle = append(idle, post(source, own, "idle"))
 			time.Sleep(2 * time.Millisecond)
 		}
 		source.idx.mu.Lock()
 		delete(source.idx.trees, big) // as after a restart: the next sync loads the index
 		source.idx.mu.Unlock()
 		b.StartTimer()
-		postWhile(&first, read)
-		postWhile(&later, read)
+		postWhile(source, own, "first", &first, read)
+		postWhile(source, own, "later", &later, read)
 		b.StopTimer()
 		source.idx.mu.Lock()
 		delete(source.idx.trees, big)
 		source.idx.mu.Unlock()
 		b.StartTimer()
-		postWhile(&joining, join)
+		join(nil)
+		join(&ownJoin)
 	}
 	q := func(ds []time.Duration, p float64) float64 {
 		s := slices.Clone(ds)
@@ -192,13 +208,14 @@ func BenchmarkPostDuringFirstSync(b *testing.B) {
 	b.ReportMetric(q(later, 0.99), "later-p99-ms")
 	b.ReportMetric(q(joining, 0.99), "join-p99-ms")
 	b.ReportMetric(q(joining, 1), "join-max-ms")
+	b.ReportMetric(q(ownJoin, 0.99), "own-join-p99-ms")
+	b.ReportMetric(q(ownJoin, 1), "own-join-max-ms")
 	b.ReportMetric(q(first, 0.99)/q(idle, 0.99), "first/idle-p99")
 }
 
 // readGroup fetches all of group g from the node at addr as a joiner
 // does (Negentropy from nothing, then Gets of wire.MaxGet ids in the
-// peer's order), and drops what it reads: a peer whose own costs stay off
-// this process's cores.
+// peer's order), and drops what it reads.
 func readGroup(nw *Network, addr string, g entry.ID, want int) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

@@ -53,6 +53,8 @@ type Node struct {
 
 	hooks atomic.Pointer[Hooks]
 	subs  subscribers
+
+	writes writeFirst // local writes in flight, which bulk work yields to
 }
 
 // Hooks tell the runtime about changes it acts on: a write of this node's,
@@ -65,16 +67,20 @@ type Hooks struct {
 // SetHooks installs the runtime's hooks.
 func (n *Node) SetHooks(h Hooks) { n.hooks.Store(&h) }
 
-// Open opens the home's store. now is the wall clock; nil means time.Now.
+// Open opens the home's store, whose bulk work yields to this node's own
+// writes (o.Yield is set: writeFirst). now is the wall clock; nil means
+// time.Now.
 func Open(h *home.Home, o store.Options, now func() time.Time) (*Node, error) {
+	n := &Node{Home: h, now: now}
+	o.Yield = n.writes.yield
 	s, err := store.Open(h.StoreDir(), o)
 	if err != nil {
 		return nil, err
 	}
-	if now == nil {
-		now = time.Now
+	if n.now == nil {
+		n.now = time.Now
 	}
-	n := &Node{Home: h, Store: s, now: now}
+	n.Store = s
 	if err := n.unsealAll(); err != nil {
 		s.Close()
 		return nil, err
@@ -143,6 +149,8 @@ func (n *Node) write(gid entry.ID, kind string, refs []entry.ID, body []byte) (e
 			return entry.ID{}, n.noKey(g)
 		}
 	}
+	n.writes.begin()
+	defer n.writes.end()
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	seq, err := n.Store.NextSeq(gid, n.Home.Author)

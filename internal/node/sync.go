@@ -39,11 +39,13 @@ type groupIndex struct {
 	pending []negentropy.Item // stored while the index was loading
 }
 
-// loadYield is how many ids an index load reads between yields: the load
-// of a large group is a tenth of a second of work that never blocks, and a
-// write made meanwhile (its fsync done, ready to run) would otherwise wait
-// until the scheduler preempts the load, up to 10 ms.
-const loadYield = 4096
+// loadYield is how many ids an index load reads between yields (about a
+// millisecond of work): the load of a large group is a tenth of a second
+// of work that never blocks, and a local write made meanwhile (its fsync
+// done, ready to run) would otherwise wait until the scheduler preempts the
+// load, up to 10 ms. At each yield the load also pauses for the local
+// writes in flight (writeFirst).
+const loadYield = 1024
 
 // index returns g's reconciliation index, loading it on first use. The
 // load (a scan of the group's ids) holds no lock an ingest needs: entries
@@ -71,6 +73,7 @@ func (n *Node) index(g entry.ID) (*groupIndex, error) {
 	err := n.Store.Positions(g, func(t hlc.Timestamp, id entry.ID) {
 		tree.Insert(negentropy.Item{Timestamp: uint64(t), ID: id})
 		if loaded++; loaded%loadYield == 0 {
+			n.writes.yield()
 			runtime.Gosched()
 		}
 	})
@@ -522,6 +525,7 @@ func (n *Node) serveSession(c *conn, g entry.ID, gi *groupIndex, res *SyncResult
 		var reply wire.Message
 		switch m := m.(type) {
 		case wire.Recon:
+			n.writes.yield()
 			gi.mu.Lock()
 			out, _, _, err := sess.Reconcile(m.Msg, nil, nil)
 			gi.mu.Unlock()
@@ -550,6 +554,7 @@ func (n *Node) serveSession(c *conn, g entry.ID, gi *groupIndex, res *SyncResult
 			c.send(wire.Err{Code: wire.CodeBadRequest, Text: fmt.Sprintf("unexpected %T", m)})
 			return fmt.Errorf("%w: unexpected %T", wire.ErrOutOfTurn, m)
 		}
+		n.writes.yield()
 		if err := c.send(reply); err != nil {
 			return err
 		}
@@ -569,6 +574,7 @@ func (n *Node) entries(g entry.ID, ids []entry.ID) (wire.Entries, error) {
 	for len(ids) > 0 {
 		part := ids[:min(len(ids), serveRead)]
 		ids = ids[len(part):]
+		n.writes.yield()
 		raws, err := n.Store.GetRawMany(g, part)
 		if err != nil {
 			return es, err

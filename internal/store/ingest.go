@@ -167,6 +167,7 @@ func (s *Store) prepareRange(p *Prepared, lo, hi int, decode func(int) (*entry.S
 		// A batch is milliseconds of work that never blocks: a write
 		// ready to run (its fsync done) gets a core now rather than when
 		// the scheduler preempts this one.
+		s.yield()
 		runtime.Gosched()
 	}
 	for i := lo; i < hi; i++ {
@@ -369,6 +370,7 @@ func (s *Store) IngestAll(next func() ([][]byte, error), now func() int64, done 
 			}
 			// This batch's admission ran beside the fsync of the one
 			// before, which is waited for only now.
+			s.yield()
 			next := pending{s.apply(joinPrepared(ps), now()), ps}
 			last.finish(done, tokens)
 			last = next

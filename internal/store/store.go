@@ -48,6 +48,11 @@ type Options struct {
 	Logf func(format string, args ...any)
 	// Workers bounds the goroutines that verify signatures; 0 means GOMAXPROCS.
 	Workers int
+	// Yield, if set, is called by bulk work between its units (each batch
+	// of signatures verified, each batch IngestAll commits): the node
+	// pauses there while a write of its own is in flight, so that the
+	// write's fsync finds a core free when it returns.
+	Yield func()
 }
 
 // Store is safe for concurrent use. Ingest is serialized; reads see the
@@ -56,6 +61,7 @@ type Store struct {
 	db      *pebble.DB
 	lock    *pebble.Lock
 	workers int
+	yield   func() // Options.Yield; never nil
 
 	broken atomic.Bool // a write failed: see durably
 
@@ -109,6 +115,9 @@ func Open(dir string, o Options) (*Store, error) {
 	}
 	s := &Store{db: db, lock: lock, workers: o.Workers, groups: map[entry.ID]*group.Group{}, tops: map[string]uint64{}}
 	s.keys.New = func() any { return entry.NewKeys() }
+	if s.yield = o.Yield; s.yield == nil {
+		s.yield = func() {}
+	}
 	if s.workers <= 0 {
 		s.workers = runtime.GOMAXPROCS(0)
 	}
