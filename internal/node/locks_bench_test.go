@@ -162,7 +162,7 @@ func BenchmarkPostDuringFirstSync(b *testing.B) {
 		}
 		defer n.Close()
 		defer joiner.Close()
-		sync := func() error {
+		fetch := func() error {
 			res, err := joiner.SyncWith(context.Background(), nw.Addrs()[0], big)
 			if err == nil && res.Received != 100_000 {
 				err = fmt.Errorf("received %d", res.Received)
@@ -170,9 +170,9 @@ func BenchmarkPostDuringFirstSync(b *testing.B) {
 			return err
 		}
 		if ownJoin == nil {
-			postWhile(source, own, "join", &joining, sync)
+			postWhile(source, own, "join", &joining, fetch)
 		} else {
-			postWhile(n, mine, "own-join", ownJoin, sync)
+			postWhile(n, mine, "own-join", ownJoin, fetch)
 		}
 	}
 	for b.Loop() {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,8 +19,9 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
-// readerEnv, set in the environment of this test binary, makes it a
-// reading peer (serveReader) instead of running tests: the peer of
+// readerEnv, set in the environment of this test binary to a directory,
+// makes it a reading peer (serveReader) with its home there instead of
+// running tests: the peer of
 // BenchmarkPostDuringFirstSync, whose decryption and decoding must not run
 // on the measured node's goroutines, as they would not on a real network.
 const readerEnv = "HEARSAY_BENCH_READER"
@@ -30,7 +32,7 @@ var readerNice = flag.Int("reader.nice", 0, "the nice value of BenchmarkPostDuri
 
 func TestMain(m *testing.M) {
 	if os.Getenv(readerEnv) != "" {
-		if err := serveReader(os.Stdin, os.Stdout); err != nil {
+		if err := serveReader(os.Getenv(readerEnv), os.Stdin, os.Stdout); err != nil {
 			fmt.Fprintln(os.Stderr, "reader:", err)
 			os.Exit(1)
 		}
@@ -39,17 +41,12 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// serveReader starts a node with a network, says "ready" on out, then reads
-// requests "addr group want" from in, one a line, and answers each with
-// "ok" when it has read the whole group from the node at
-// addr (readGroup), or with the error.
-func serveReader(in io.Reader, out io.Writer) error {
-	dir, err := os.MkdirTemp("", "hearsay-reader-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	h, _, err := home.Init(dir)
+// serveReader starts a node with its home in dir and a network, says
+// "ready" on out, then reads requests "addr group want" from in, one a
+// line, and answers each with "ok" when it has read the whole group from
+// the node at addr (readGroup), or with the error.
+func serveReader(dir string, in io.Reader, out io.Writer) error {
+	h, _, err := home.Init(filepath.Join(dir, "home"))
 	if err != nil {
 		return err
 	}
@@ -96,7 +93,7 @@ func readerProcess(tb testing.TB, addr string, g entry.ID, want int) func() erro
 	if *readerNice != 0 {
 		cmd = exec.Command("nice", "-n", strconv.Itoa(*readerNice), self)
 	}
-	cmd.Env = append(os.Environ(), readerEnv+"=1")
+	cmd.Env = append(os.Environ(), readerEnv+"="+tb.TempDir())
 	cmd.Stderr = os.Stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {
