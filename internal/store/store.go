@@ -48,10 +48,12 @@ type Options struct {
 	Logf func(format string, args ...any)
 	// Workers bounds the goroutines that verify signatures; 0 means GOMAXPROCS.
 	Workers int
-	// Yield, if set, is called by bulk work between its units (each batch
-	// of signatures verified, each batch IngestAll commits): the node
-	// pauses there while a write of its own is in flight, so that the
-	// write's fsync finds a core free when it returns.
+	// Yield, if set, is called between units of work that take
+	// milliseconds and never block: after each batch of signatures
+	// verified (VerifyBatch), before each batch IngestAll commits. The
+	// node pauses there while a write of its own is in flight, so that the
+	// write's fsync finds a core free when it returns. It must not wait
+	// for anything its caller holds.
 	Yield func()
 }
 
