@@ -6,7 +6,8 @@ import (
 )
 
 // writeFirst lets a local write go ahead of bulk work: the reads of a sync
-// this node serves and the load of a reconciliation index. A local write
+// this node serves, the load of a reconciliation index, and the store's
+// verification batches and bulk commits (store.Options.Yield). A local write
 // ends in an fsync, and on a machine whose cores a sync keeps busy the
 // fsync's goroutine comes back to find no core free: it waits for the
 // scheduler to preempt the sync (up to 10 ms), not for the disk. Bulk
