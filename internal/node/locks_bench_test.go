@@ -148,9 +148,9 @@ func BenchmarkPostDuringFirstSync(b *testing.B) {
 	}
 	read := readerProcess(b, nw.Addrs()[0], big, 100_000)
 	var idle, first, later, joining, ownJoin []time.Duration
-	// join has a fresh node fetch the big group; ownJoin has it post to a
-	// group of its own meanwhile.
-	join := func(ownJoin *[]time.Duration) {
+	// join has a fresh node fetch the big group while the source posts,
+	// or, with ownPosts, while the joining node posts to a group of its own.
+	join := func(ownPosts bool) {
 		n := newNode(b, true)
 		mine, err := n.CreateGroup(openGenesis())
 		if err != nil {
@@ -169,10 +169,10 @@ func BenchmarkPostDuringFirstSync(b *testing.B) {
 			}
 			return err
 		}
-		if ownJoin == nil {
-			postWhile(source, own, "join", &joining, fetch)
+		if ownPosts {
+			postWhile(n, mine, "own-join", &ownJoin, fetch)
 		} else {
-			postWhile(n, mine, "own-join", ownJoin, fetch)
+			postWhile(source, own, "join", &joining, fetch)
 		}
 	}
 	for b.Loop() {
@@ -192,8 +192,8 @@ func BenchmarkPostDuringFirstSync(b *testing.B) {
 		delete(source.idx.trees, big)
 		source.idx.mu.Unlock()
 		b.StartTimer()
-		join(nil)
-		join(&ownJoin)
+		join(false)
+		join(true)
 	}
 	q := func(ds []time.Duration, p float64) float64 {
 		s := slices.Clone(ds)
