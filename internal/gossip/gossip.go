@@ -280,11 +280,16 @@ func (g *Gossip) SyncFailed(gid entry.ID, p peer.ID, unreachable bool) {
 
 // Reconcile picks the peer the anti-entropy round of group g syncs with,
 // as the core's policy says (topic.Round); candidates are the node's peers
-// to fall back on when the core knows nobody.
-func (g *Gossip) Reconcile(gid entry.ID, candidates []peer.ID) (peer.ID, bool) {
-	cs := make([]topic.PeerID, len(candidates))
-	for i, p := range candidates {
-		cs[i] = topic.PeerID(p)
+// to fall back on when the core knows nobody, prefer the peers this round
+// picked for other groups (the core follows them where it can, so that one
+// probe asks about several groups).
+func (g *Gossip) Reconcile(gid entry.ID, candidates, prefer []peer.ID) (peer.ID, bool) {
+	ids := func(ps []peer.ID) []topic.PeerID {
+		out := make([]topic.PeerID, len(ps))
+		for i, p := range ps {
+			out[i] = topic.PeerID(p)
+		}
+		return out
 	}
 	serves := g.serves(gid)
 	g.mu.Lock()
@@ -294,7 +299,7 @@ func (g *Gossip) Reconcile(gid entry.ID, candidates []peer.ID) (peer.ID, bool) {
 		return "", false
 	}
 	st.picked = ""
-	g.step(st, topic.Round{Candidates: cs})
+	g.step(st, topic.Round{Candidates: ids(candidates), Prefer: ids(prefer)})
 	return st.picked, st.picked != ""
 }
 

@@ -66,7 +66,7 @@ var (
 	sessions = prometheus.NewDesc("hearsay_sync_sessions_total",
 		"Sync (anti-entropy) sessions ended, by this node's role and the result.", []string{"role", "result"}, nil)
 	rounds = prometheus.NewDesc("hearsay_sync_rounds_total",
-		"Negentropy reconciliation messages: sent as the client, answered as the server.", nil, nil)
+		"Reconciliation messages (Negentropy messages, and probes of several groups, one each): sent as the client, answered as the server.", nil, nil)
 	syncBytes = prometheus.NewDesc("hearsay_sync_bytes_total",
 		"Bytes on sync streams, by direction.", []string{"direction"}, nil)
 	broadcastSent = prometheus.NewDesc("hearsay_broadcast_messages_sent_total",

@@ -112,7 +112,7 @@ func (nw *Network) Resume(ctx context.Context, g entry.ID) (bool, error) {
 	if err != nil || !ok {
 		return ok, err
 	}
-	if p, picked := nw.gossip.Reconcile(g, nw.syncCandidates()); picked {
+	if p, picked := nw.gossip.Reconcile(g, nw.syncCandidates(), nil); picked {
 		nw.SyncPeer(ctx, p, g)
 	}
 	return true, nil

@@ -170,15 +170,17 @@ func (n *Node) StartNetworkWith(cfg NetConfig) (*Network, error) {
 			nw.charge(p, FaultFlood) // it came back while ignored
 			return ErrGraylisted
 		}
-		g, res, err := n.ServeSync(s, func(g entry.ID) error {
+		groups, res, err := n.ServeSync(s, func(g entry.ID) error {
 			charge, err := nw.sessions.allow(p, g, n.now())
 			if charge {
 				nw.charge(p, FaultFlood)
 			}
 			return err
 		})
-		if err == nil && !g.IsZero() {
-			nw.noteSync(g, p, 0)
+		if err == nil {
+			for _, g := range groups {
+				nw.noteSync(g, p, 0)
+			}
 		}
 		nw.noteSession(p, res, err)
 		return err
@@ -644,26 +646,88 @@ func (nw *Network) SyncPeer(ctx context.Context, p peer.ID, g entry.ID) (SyncRes
 // Round is the periodic anti-entropy: each group with the one peer its
 // core picks (topic.Round: a neighbour, one time in four a passive peer,
 // else a member synced with, else one of the known peers, never a banned
-// one). It is the backstop that makes replicas converge.
+// one), following the peers picked for the groups before it where it can.
+// Each peer picked is probed once for all its groups, and only the groups
+// that differ get a session. It is the backstop that makes replicas
+// converge.
 func (nw *Network) Round(ctx context.Context, report Report) error {
 	gs, err := nw.n.Replicated()
 	if err != nil {
 		return err
 	}
 	peers := nw.syncCandidates()
+	var picked []peer.ID
+	groupsOf := map[peer.ID][]entry.ID{}
 	for _, g := range gs {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		p, ok := nw.gossip.Reconcile(g.ID, peers)
+		p, ok := nw.gossip.Reconcile(g.ID, peers, picked)
 		if !ok {
 			continue
 		}
-		res, err := nw.SyncPeer(ctx, p, g.ID)
-		report(p.String(), g.ID.Short(), res, err)
+		if _, seen := groupsOf[p]; !seen {
+			picked = append(picked, p)
+		}
+		groupsOf[p] = append(groupsOf[p], g.ID)
+	}
+	for _, p := range picked {
+		for groups := groupsOf[p]; len(groups) > 0; groups = groups[min(len(groups), wire.MaxProbe):] {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			for _, g := range nw.probe(ctx, p, groups[:min(len(groups), wire.MaxProbe)], report) {
+				res, err := nw.SyncPeer(ctx, p, g)
+				report(p.String(), g.Short(), res, err)
+			}
+		}
+	}
+	for _, g := range gs {
 		nw.Announce(g.ID)
 	}
 	return nil
+}
+
+// probeRefusals are the verdicts that refuse a group, as the refusals of a
+// session would.
+var probeRefusals = map[wire.Verdict]*Refused{
+	wire.Unknown: {Code: wire.CodeUnknownGroup, Text: "this node does not hold the group"},
+	wire.Busy:    {Code: wire.CodeBusy, Text: "busy: too many sync sessions now, try later"},
+}
+
+// probe asks p which of groups differ (Node.Probe) and returns those, for
+// sessions; the groups found the same are synced with p, the ones it
+// refused failed. A probe that fails as a whole returns every group: the
+// sessions find out what the probe could not.
+func (nw *Network) probe(ctx context.Context, p peer.ID, groups []entry.ID, report Report) []entry.ID {
+	if nw.Banned(p) || nw.graylisted(p) {
+		return groups // SyncPeer refuses them, and says why
+	}
+	ctx, cancel := context.WithTimeout(ctx, sessionTimeout)
+	defer cancel()
+	s, err := transport.Open(transport.ThroughRelays(ctx), nw.Host, p, wire.SyncProtocol)
+	if err != nil {
+		return groups
+	}
+	verdicts, err := nw.n.Probe(s, groups)
+	if err != nil {
+		nw.noteSession(p, SyncResult{}, err)
+		s.Reset()
+		return groups
+	}
+	s.Close()
+	var differ []entry.ID
+	for i, v := range verdicts {
+		g := groups[i]
+		switch v {
+		case wire.Same:
+			nw.noteSync(g, p, 0)
+			report(p.String(), g.Short(), SyncResult{Rounds: 1}, nil)
+		case wire.Differs:
+			differ = append(differ, g)
+		default:
+			nw.gossip.SyncFailed(g, p, false)
+			report(p.String(), g.Short(), SyncResult{}, probeRefusals[v])
+		}
+	}
+	return differ
 }
 
 // Greet syncs every group with a newly met peer (none with a banned one);

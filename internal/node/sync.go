@@ -463,52 +463,76 @@ func (n *Node) push(c *conn, g entry.ID, have []entry.ID, res *SyncResult) error
 	return flush()
 }
 
-// ServeSync answers one sync session on rw, as the server, and returns the
-// group it was about (zero if none was opened) and what the client pushed.
-// It returns when the client closes the stream (nil) or the session fails:
-// Classify says whether the client misbehaved, for the caller to charge it.
-// A non-nil admit is asked before a session of a group held here starts;
-// an error from it refuses the session as busy (Err code 5; the session
-// rates, synclimits.go), and ServeSync returns nil.
-func (n *Node) ServeSync(rw io.ReadWriter, admit func(g entry.ID) error) (g entry.ID, res SyncResult, err error) {
-	defer func() { n.stats.countSession(RoleServer, err) }()
+// ServeSync answers one sync session or probe on rw, as the server, and
+// returns the groups it ended well for (a session's group; the groups a
+// probe found the same) and what the client pushed. It returns when the
+// client closes the stream (nil) or the session fails: Classify says
+// whether the client misbehaved, for the caller to charge it. A non-nil
+// admit is asked before a session or a probe's comparison of a group held
+// here starts; an error from it refuses the session as busy (Err code 5;
+// the session rates, synclimits.go), and ServeSync returns nil.
+func (n *Node) ServeSync(rw io.ReadWriter, admit func(g entry.ID) error) (groups []entry.ID, res SyncResult, err error) {
+	probe := false
+	defer func() {
+		if !probe { // a probe counts as a round (stats.rounds), not a session
+			n.stats.countSession(RoleServer, err)
+		}
+	}()
 	c := newConn(counted{rw, &n.stats})
 	m, err := c.recv()
 	if err != nil {
-		return entry.ID{}, res, err
+		return nil, res, err
+	}
+	if p, ok := m.(wire.Probe); ok {
+		probe = true
+		groups, err := n.serveProbe(c, p, admit)
+		return groups, res, err
 	}
 	open, ok := m.(wire.Open)
 	if !ok {
-		c.send(wire.Err{Code: wire.CodeBadRequest, Text: "open first"})
-		return entry.ID{}, res, fmt.Errorf("%w: %T before open", wire.ErrOutOfTurn, m)
+		c.send(wire.Err{Code: wire.CodeBadRequest, Text: "open or probe first"})
+		return nil, res, fmt.Errorf("%w: %T before open", wire.ErrOutOfTurn, m)
 	}
 	if open.Version != wire.Version {
-		return entry.ID{}, res, c.send(wire.Err{Code: wire.CodeVersion, Text: fmt.Sprintf("this node speaks sync version %d", wire.Version)})
+		return nil, res, c.send(wire.Err{Code: wire.CodeVersion, Text: fmt.Sprintf("this node speaks sync version %d", wire.Version)})
 	}
-	g = open.Group
-	_, err = n.Store.Group(g)
-	replicates := false
-	if err == nil {
-		replicates, err = n.replicates(g)
+	g := open.Group
+	serves, err := n.servesPeers(g)
+	if err != nil {
+		return nil, res, err
 	}
-	if errors.Is(err, group.ErrUnknownGroup) || err == nil && !replicates {
-		return entry.ID{}, res, c.send(wire.Err{Code: wire.CodeUnknownGroup, Text: "this node does not hold the group"})
-	} else if err != nil {
-		return entry.ID{}, res, err
+	if !serves {
+		return nil, res, c.send(wire.Err{Code: wire.CodeUnknownGroup, Text: "this node does not hold the group"})
 	}
 	if admit != nil && admit(g) != nil {
 		// Answered, like the refusals above: a stream reset could overtake
 		// the answer.
-		return entry.ID{}, res, c.send(wire.Err{Code: wire.CodeBusy, Text: "busy: too many sync sessions now, try later"})
+		return nil, res, c.send(wire.Err{Code: wire.CodeBusy, Text: "busy: too many sync sessions now, try later"})
 	}
 	gi, err := n.index(g)
 	if err != nil {
-		return g, res, err
+		return nil, res, err
 	}
 	if err := c.send(wire.Ack{}); err != nil {
-		return g, res, err
+		return nil, res, err
 	}
-	return g, res, n.serveSession(c, g, gi, &res)
+	if err := n.serveSession(c, g, gi, &res); err != nil {
+		return nil, res, err
+	}
+	return []entry.ID{g}, res, nil
+}
+
+// servesPeers reports whether this node serves group g to its peers: it
+// holds the group and replicates it.
+func (n *Node) servesPeers(g entry.ID) (bool, error) {
+	_, err := n.Store.Group(g)
+	if errors.Is(err, group.ErrUnknownGroup) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return n.replicates(g)
 }
 
 // serveSession answers the requests of an opened session.

@@ -112,6 +112,9 @@ func FuzzServeSync(f *testing.F) {
 	wire.WriteFrame(&seed, wire.Encode(wire.Recon{Msg: []byte{0x61, 0x00, 0x00, 0x02, 0x00}}))
 	wire.WriteFrame(&seed, wire.Encode(wire.Get{IDs: []entry.ID{g}}))
 	f.Add(seed.Bytes())
+	var probe bytes.Buffer
+	wire.WriteFrame(&probe, wire.Encode(wire.Probe{Version: wire.Version, Groups: []wire.ProbeGroup{{Group: g, Count: 4}, {Group: entry.ID{7}}}}))
+	f.Add(probe.Bytes())
 	f.Fuzz(func(t *testing.T, stream []byte) {
 		n.ServeSync(struct {
 			io.Reader

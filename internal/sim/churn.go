@@ -77,8 +77,8 @@ func (s *Sim) up(i int) {
 		if c, ok := s.liveOther(i, g); ok {
 			s.step(i, g, topic.Join{Contact: s.nodes[c].id})
 		}
-		s.at(time.Duration(s.rng.Int64N(int64(s.cfg.AntiEntropyEvery))), event{to: i, group: g, timer: antiEntropy{}})
 	}
+	s.at(time.Duration(s.rng.Int64N(int64(s.cfg.AntiEntropyEvery))), event{to: i, timer: antiEntropy{}})
 }
 
 // reachable reports whether node i can reach node j in group g: j is up

@@ -75,10 +75,8 @@ func (s *Sim) Run() Result {
 	}
 	back := s.churn(start, postsEnd, crashed)
 	for i := range s.cfg.Nodes {
-		for _, g := range s.nodes[i].groups {
-			jitter := time.Duration(s.rng.Int64N(int64(s.cfg.AntiEntropyEvery)))
-			s.at(start+jitter, event{to: i, group: g, timer: antiEntropy{}})
-		}
+		jitter := time.Duration(s.rng.Int64N(int64(s.cfg.AntiEntropyEvery)))
+		s.at(start+jitter, event{to: i, timer: antiEntropy{}})
 	}
 	if s.att != nil {
 		s.att.schedule(s, start, postsEnd)
@@ -167,8 +165,8 @@ func (s *Sim) handle(e *event) {
 		}
 		return
 	case antiEntropy:
-		s.step(e.to, e.group, topic.Round{})
-		s.at(s.cfg.AntiEntropyEvery, event{to: e.to, group: e.group, timer: antiEntropy{}})
+		s.round(e.to)
+		s.at(s.cfg.AntiEntropyEvery, event{to: e.to, timer: antiEntropy{}})
 		return
 	case synced:
 		s.step(e.to, e.group, topic.SyncDone{Peer: s.nodes[t.peer].id, Received: t.received})
@@ -282,7 +280,11 @@ func (s *Sim) step(i, g int, in topic.Input) {
 		case topic.Charge:
 			s.charge(i, nodeIndex(o.Peer), o.Fault)
 		case topic.Reconcile:
-			s.reconcile(i, g, nodeIndex(o.Peer))
+			if s.picking {
+				s.picks = append(s.picks, pick{group: g, peer: nodeIndex(o.Peer)})
+				continue
+			}
+			s.probe(i, nodeIndex(o.Peer), []int{g})
 		case topic.FindContacts:
 			// Discovery (bootstrap peers, the DHT) finds a live member.
 			var found []topic.PeerID
@@ -331,69 +333,6 @@ func (s *Sim) publish(p publish) {
 	m.store.put(p.id)
 	s.m.delivered(p.id, s.now, s.nodes[from].since, 0)
 	s.step(from, p.group, topic.Broadcast{ID: p.id, Payload: payload})
-}
-
-// transfer carries the entries a sync session moves; it arrives after the
-// session's round trips.
-type transfer struct {
-	ids []plumtree.MessageID
-	// toClient: the session's client receives them.
-	toClient bool
-}
-
-// reconcile runs node i's sync session of group g with node j, the peer
-// its core picked, using the real Negentropy sessions over both stores. A
-// peer that is gone is reported unreachable, and the core picks again. The
-// session runs at once; what it moves arrives after its round trips, each
-// leg subject to loss, and both sides' cores hear that it ended then.
-func (s *Sim) reconcile(i, g, j int) {
-	mi := s.nodes[i].member(g)
-	if !s.reachable(i, g, j) {
-		s.step(i, g, topic.SyncFailed{Peer: s.nodes[j].id, Unreachable: true})
-		s.step(i, g, topic.Round{})
-		return
-	}
-	if s.att != nil && s.att.session(s, i, j) {
-		s.step(i, g, topic.SyncFailed{Peer: s.nodes[j].id})
-		return
-	}
-	client, _ := negentropy.New(&mi.store, 0)
-	server, _ := negentropy.New(&s.nodes[j].member(g).store, 0)
-	var have, need []negentropy.ID
-	legs, bytes := 0, 0
-	for msg := client.Initiate(); msg != nil; {
-		reply, _, _, _ := server.Reconcile(msg, nil, nil)
-		bytes += len(msg) + len(reply)
-		legs += 2
-		msg, have, need, _ = client.Reconcile(reply, have, need)
-	}
-	s.m.reconcile(i, legs, bytes)
-	lost := s.severed(i, j)
-	for range legs {
-		lost = lost || s.rng.Float64() < s.cfg.Drop
-	}
-	if lost {
-		// The session broke off; the next round tries again.
-		s.step(i, g, topic.SyncFailed{Peer: s.nodes[j].id})
-		return
-	}
-	rtt := time.Duration(legs) * s.latency(i, j)
-	received := 0 // what i will store of what it needs: none from the future
-	for _, id := range need {
-		if s.admissible(i, plumtree.MessageID(id), s.now+rtt) {
-			received++
-		}
-	}
-	s.at(rtt, event{to: i, group: g, timer: synced{peer: j, received: received}})
-	s.at(rtt, event{to: j, group: g, timer: synced{peer: i}})
-	if len(need) > 0 {
-		s.m.moved(i, len(need))
-		s.at(rtt, event{to: i, from: j, group: g, msg: transfer{ids: messageIDs(need), toClient: true}})
-	}
-	if len(have) > 0 && !s.att.withholds(i) {
-		s.m.moved(i, len(have))
-		s.at(rtt, event{to: j, from: i, group: g, msg: transfer{ids: messageIDs(have)}})
-	}
 }
 
 func messageIDs(ids []negentropy.ID) []plumtree.MessageID {

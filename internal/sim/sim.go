@@ -167,6 +167,10 @@ type Sim struct {
 	restarted bool
 	// att is the attack in progress; nil without one.
 	att *attack
+	// picking says a node's anti-entropy tick is collecting its groups'
+	// picks, in picks (antientropy.go).
+	picking bool
+	picks   []pick
 }
 
 // nodeID is node i's peer id, "n" and i in decimal; nodeIndex reads i

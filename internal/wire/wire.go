@@ -169,6 +169,10 @@ func Encode(m Message) []byte {
 		b = appendRaws(b, m.Raws)
 	case Put:
 		b = appendRaws(b, m.Raws)
+	case Probe:
+		b = appendProbe(b, m)
+	case ProbeReply:
+		b = appendProbeReply(b, m)
 	}
 	return b
 }
@@ -227,6 +231,10 @@ func Decode(b []byte) (Message, error) {
 			return Put{Raws: raws}, nil
 		}
 		return Entries{Raws: raws}, nil
+	case tagProbe:
+		return decodeProbe(body)
+	case tagProbeReply:
+		return decodeProbeReply(body)
 	}
 	return nil, fmt.Errorf("%w: message type %#x", ErrMalformed, b[0])
 }

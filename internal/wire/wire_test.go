@@ -21,6 +21,8 @@ var samples = []Message{
 	Get{IDs: []entry.ID{}},
 	Entries{Raws: [][]byte{{0x82, 0x01}, bytes.Repeat([]byte{7}, 300)}},
 	Put{Raws: [][]byte{{0x82}}},
+	Probe{Version: Version, Groups: []ProbeGroup{{Group: entry.ID{1}, Count: 300, Fingerprint: [16]byte{9, 8}}, {Group: entry.ID{2}}}},
+	ProbeReply{Verdicts: []Verdict{Same, Differs, Unknown, Busy}},
 }
 
 func TestRoundTrip(t *testing.T) {
@@ -61,6 +63,14 @@ func TestRefusals(t *testing.T) {
 		"entry empty":      {tagPut, 0x01, 0x00},
 		"trailing bytes":   {tagPut, 0x01, 0x01, 0xaa, 0xbb},
 		"err not utf8":     {tagErr, 1, 0xff},
+		"probe of none":    {tagProbe, Version, 0},
+		"probe too many":   append([]byte{tagProbe, Version, MaxProbe + 1}, make([]byte, probeGroupMin*(MaxProbe+1))...),
+		"probe short":      append([]byte{tagProbe, Version, 1}, make([]byte, probeGroupMin-1)...),
+		"probe long count": append(append([]byte{tagProbe, Version, 1}, make([]byte, 32)...), append([]byte{0x80, 0x00}, make([]byte, 16)...)...),
+		"probe trailing":   append([]byte{tagProbe, Version, 1}, make([]byte, probeGroupMin+1)...),
+		"verdict unknown":  {tagProbeReply, 1, 4},
+		"verdicts short":   {tagProbeReply, 2, 0},
+		"no verdicts":      {tagProbeReply, 0},
 	} {
 		if _, err := Decode(b); !errors.Is(err, ErrMalformed) {
 			t.Errorf("%s: %v", name, err)

@@ -48,10 +48,11 @@ type optimization struct {
 	// last tick already.
 	pending, replacing PeerID
 	sentEarlier        bool
-	// declined are the peers that turned a trade down, and measuring
-	// those a Measure is out for, since the last repair tick: a peer that
-	// does not answer pings is not pinged every tick.
-	declined, measuring map[PeerID]bool
+	// declined are the peers that turned a trade down (declines.go);
+	// measuring the peers a Measure is out for, since the last repair
+	// tick: a peer that does not answer pings is not pinged every tick.
+	declined  map[PeerID]decline
+	measuring map[PeerID]bool
 	// floor is the shortest round trip this membership has measured (0
 	// before any): a passive peer is measured only if one that fast
 	// would be worth a trade (optimize).
@@ -81,7 +82,7 @@ func (s *State) optimize() {
 			o.sentEarlier = true
 			return
 		}
-		o.declined[o.pending] = true // lost, or the peer is gone
+		s.noteDecline(o.pending) // lost, or the peer is gone
 		o.pending = ""
 	}
 	var activeBuf, passiveBuf [64]time.Duration
@@ -98,7 +99,7 @@ func (s *State) optimize() {
 	var best PeerID
 	var bestRTT, bestCost time.Duration
 	for i, p := range s.passive {
-		if rtt := pas[i]; rtt != unmeasured && !o.declined[p] && !s.avoided(p) {
+		if rtt := pas[i]; rtt != unmeasured && !o.onHold(p) && !s.avoided(p) {
 			if c := s.cost(p, rtt); best == "" || c < bestCost {
 				best, bestRTT, bestCost = p, rtt, c
 			}
@@ -276,8 +277,9 @@ func (s *State) receiveOptimizeReply(from PeerID, m OptimizeReply) {
 	o.pending = ""
 	switch {
 	case !m.Accept:
-		o.declined[from] = true
+		s.noteDecline(from)
 	case slices.Contains(s.active, from):
+		delete(o.declined, from)
 	default:
 		if len(s.active) >= s.cfg.ActiveSize {
 			victim := o.replacing
@@ -292,6 +294,7 @@ func (s *State) receiveOptimizeReply(from PeerID, m OptimizeReply) {
 			}
 			s.drop(victim, Disconnect{Suggest: m.Dropped})
 		}
+		delete(o.declined, from)
 		s.addActive(from)
 		o.biased[from] = true
 	}

@@ -268,3 +268,43 @@ func TestViewRTTsMatchTheViews(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusalsBackOff: a peer that keeps refusing a full view's trade is
+// offered it again after one repair tick, then two, then four, up to a
+// shuffle period's worth; one that takes a trade starts over. A short
+// view asks again at every repair tick.
+func TestRefusalsBackOff(t *testing.T) {
+	s := fullView(t, "s", []time.Duration{ms(20), ms(20), ms(200), ms(20), ms(20)}, map[PeerID]time.Duration{"fast": ms(10)})
+	repairTick := func() { s.Step(TimerFired{Timer: RepairTimer}) }
+	offered := func() bool {
+		for _, o := range sends(optimizeTick(s)) {
+			if o == "->fast hyparview.Optimize{10ms}" {
+				return true
+			}
+		}
+		return false
+	}
+	var gaps []int
+	for ticks := 0; len(gaps) < 6 && ticks < 200; ticks++ {
+		if offered() {
+			gaps = append(gaps, ticks)
+			ticks = 0
+			s.Step(Receive{From: "fast", Msg: OptimizeReply{}})
+		}
+		repairTick()
+	}
+	// Ticks are counted from the refusal's: it holds for 1, 2, 4, 8, then
+	// 12 (a 60 s shuffle period of 5 s repair ticks).
+	if want := []int{0, 1, 2, 4, 8, 12}; !slices.Equal(gaps, want) {
+		t.Fatalf("repair ticks between offers %v, want %v", gaps, want)
+	}
+	// A view with room asks again at every repair tick.
+	s = fullView(t, "s", []time.Duration{ms(20), ms(20), ms(200), ms(20)}, map[PeerID]time.Duration{"fast": ms(10)})
+	for i := range 5 {
+		if !offered() {
+			t.Fatalf("a short view did not ask again after %d refusals", i)
+		}
+		s.Step(Receive{From: "fast", Msg: OptimizeReply{}})
+		repairTick()
+	}
+}

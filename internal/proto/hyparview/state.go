@@ -52,7 +52,7 @@ type State struct {
 // New makes the State of node self. Call Start once, then Step.
 func New(cfg Config, self PeerID, rng *rand.Rand) *State {
 	return &State{cfg: cfg, self: self, rng: rng, refused: map[PeerID]bool{}, opt: optimization{
-		biased: map[PeerID]bool{}, declined: map[PeerID]bool{}, measuring: map[PeerID]bool{}}}
+		biased: map[PeerID]bool{}, declined: map[PeerID]decline{}, measuring: map[PeerID]bool{}}}
 }
 
 // Start arms the shuffle timer and, unless their periods are zero, the
@@ -122,7 +122,8 @@ func (s *State) Step(in Input) []Output {
 			s.refill()
 			s.out = append(s.out, SetTimer{Timer: ShuffleTimer, After: s.cfg.ShuffleEvery})
 		case RepairTimer:
-			s.opt.declined, s.opt.measuring = map[PeerID]bool{}, map[PeerID]bool{}
+			s.ageDeclines()
+			s.opt.measuring = map[PeerID]bool{}
 			s.repair()
 			s.out = append(s.out, SetTimer{Timer: RepairTimer, After: s.cfg.RepairEvery})
 		case OptimizeTimer:

@@ -78,7 +78,7 @@ func (s script) input(now time.Time) Input {
 	case 18:
 		return Measured{Peer: from, RTT: time.Duration(s.byte()) * time.Millisecond}
 	case 19:
-		return Round{Candidates: s.peers()}
+		return Round{Candidates: s.peers(), Prefer: s.peers()}
 	case 20:
 		return SyncDone{Peer: from, Received: int(s.byte() % 3)}
 	case 21:

@@ -17,15 +17,28 @@ func (s *State) meet(p PeerID) {
 	s.overlayOut(s.overlay.Step(hyparview.JoinVia{Contact: p}))
 }
 
-// reconcile picks the peer anti-entropy syncs with: an active neighbour, or
-// one time in four (or when there is none) a passive peer, which reaches
-// across islands the active views may form after failures; with empty
-// views, a member synced with before, and else a candidate of the driver's.
-// A banned peer is never picked.
-func (s *State) reconcile(candidates []PeerID) {
+// reconcile picks the peer anti-entropy syncs with. A peer of either view
+// that the driver picked in this tick for another group (Round.Prefer)
+// goes first, so that one probe carries both groups: with links shared,
+// the peers a node links to for any group are in the passive view of
+// every other group both hold. Else an active neighbour, or one time in
+// four (or when there is none) a passive peer, which reaches across
+// islands the active views may form after failures; of those, one the
+// driver links to for another group (Shared) when there is one, which the
+// next groups may follow. With empty views, a member synced with before,
+// and else a candidate of the driver's. A banned peer is never picked, nor
+// a demoted one from the passive view.
+func (s *State) reconcile(candidates, prefer []PeerID) {
 	ok := func(p PeerID) bool { return p != s.self && p != "" && !s.Banned(p, s.now) }
 	view := slices.DeleteFunc(s.overlay.Active(), func(p PeerID) bool { return !ok(p) })
 	passive := slices.DeleteFunc(s.overlay.Passive(), func(p PeerID) bool { return !ok(p) || s.Demoted(p, s.now) })
+	if len(prefer) > 0 {
+		either := slices.Concat(view, passive)
+		if preferred := slices.DeleteFunc(either, func(p PeerID) bool { return !slices.Contains(prefer, p) }); len(preferred) > 0 {
+			s.out = append(s.out, Reconcile{Peer: preferred[s.rng.IntN(len(preferred))]})
+			return
+		}
+	}
 	if len(passive) > 0 && (len(view) == 0 || s.rng.IntN(4) == 0) {
 		view = passive
 	}
@@ -35,9 +48,13 @@ func (s *State) reconcile(candidates []PeerID) {
 	if len(view) == 0 {
 		view = slices.DeleteFunc(slices.Clone(candidates), func(p PeerID) bool { return !ok(p) })
 	}
-	if len(view) > 0 {
-		s.out = append(s.out, Reconcile{Peer: view[s.rng.IntN(len(view))]})
+	if len(view) == 0 {
+		return
 	}
+	if shared := slices.DeleteFunc(slices.Clone(view), func(p PeerID) bool { return s.shared == nil || !s.shared(p) }); len(shared) > 0 {
+		view = shared
+	}
+	s.out = append(s.out, Reconcile{Peer: view[s.rng.IntN(len(view))]})
 }
 
 // synced notes a session with p that ended well: p replicates the group,

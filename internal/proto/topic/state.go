@@ -30,6 +30,9 @@ type State struct {
 	floods map[PeerID]*floodCount
 	// fresh counts the entries new here in this window and the last.
 	fresh newHere
+	// shared is the driver's test for peers it links to for another
+	// group (Shared); nil without one.
+	shared func(PeerID) bool
 	// isolatedAt is when the isolated fallback last acted, if acted;
 	// finding says a FindContacts since findingSince awaits its Found.
 	acted, finding           bool
@@ -52,8 +55,12 @@ func New(cfg Config, self PeerID, rng *rand.Rand, store plumtree.Store) *State {
 }
 
 // Shared sets the test for peers the driver links to for another group:
-// the overlay prefers them as neighbours (hyparview's shared.go).
-func (s *State) Shared(shared func(PeerID) bool) { s.overlay.Shared(shared) }
+// the overlay prefers them as neighbours (hyparview's shared.go), and
+// anti-entropy as the peers it syncs with (policy.go).
+func (s *State) Shared(shared func(PeerID) bool) {
+	s.shared = shared
+	s.overlay.Shared(shared)
+}
 
 // Active is the overlay's active view, in the order peers entered it.
 func (s *State) Active() []PeerID { return s.overlay.Active() }
@@ -136,7 +143,7 @@ func (s *State) Step(now time.Time, in Input) []Output {
 	case Measured:
 		s.overlayOut(s.overlay.Step(hyparview.Measured{Peer: in.Peer, RTT: in.RTT}))
 	case Round:
-		s.reconcile(in.Candidates)
+		s.reconcile(in.Candidates, in.Prefer)
 	case Suggest:
 		if in.Peer != s.self && !s.Banned(in.Peer, s.now) && !s.Demoted(in.Peer, s.now) {
 			s.overlayOut(s.overlay.Step(hyparview.Suggest{Peer: in.Peer}))

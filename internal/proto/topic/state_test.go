@@ -132,6 +132,40 @@ func TestRoundReachesThePassiveView(t *testing.T) {
 	}
 }
 
+// TestRoundFollowsThePreferredPeer: a peer of either view that the driver
+// syncs with for another group this tick is picked; a preferred peer in
+// neither view is ignored; with none preferred, a neighbour the driver
+// links to for another group is picked.
+func TestRoundFollowsThePreferredPeer(t *testing.T) {
+	s := newState("s")
+	for _, p := range []PeerID{"a", "b", "c"} {
+		neighbour(s, p)
+	}
+	s.Step(t0, Receive{From: "a", Overlay: hyparview.ShuffleReply{Peers: []PeerID{"p", "q"}}})
+	for range 50 {
+		expect(t, "a preferred neighbour", s.Step(t0, Round{Prefer: []PeerID{"x", "b"}}), "reconcile b")
+		expect(t, "a preferred passive peer", s.Step(t0, Round{Prefer: []PeerID{"q"}}), "reconcile q")
+	}
+	picked := map[string]int{}
+	for range 400 {
+		picked[show(s.Step(t0, Round{Prefer: []PeerID{"x"}}))]++
+	}
+	if picked["reconcile a"] < 60 || picked["reconcile b"] < 60 || picked["reconcile c"] < 60 {
+		t.Fatalf("picks %v: a peer in no view changes nothing", picked)
+	}
+	// With nothing preferred, a neighbour linked for another group goes
+	// first: the next group's round may follow it.
+	s.Shared(func(p PeerID) bool { return p == "c" })
+	picked = map[string]int{}
+	for range 400 {
+		picked[show(s.Step(t0, Round{}))]++
+	}
+	if picked["reconcile a"]+picked["reconcile b"] > 0 || picked["reconcile c"] < 260 {
+		t.Fatalf("picks %v: want the shared neighbour c", picked)
+	}
+	expect(t, "preferred before shared", s.Step(t0, Round{Prefer: []PeerID{"a"}}), "reconcile a")
+}
+
 // TestMeetingAfterASync: a session that ended well joins the overlay
 // through its peer when it has no neighbour, and meets the peer when it
 // brought entries the broadcast had not and the peer is in neither view;
