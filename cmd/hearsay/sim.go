@@ -117,6 +117,7 @@ func (c *cli) simCmd() *cobra.Command {
 				}
 				defer pprof.StopCPUProfile()
 			}
+			limitSimMemory()
 			start := time.Now()
 			run := sim.New(cfg)
 			r := simResult{Result: run.Run()}

@@ -32,8 +32,10 @@ type State struct {
 	// priority.
 	insist bool
 	// fillBackoff and fillWait space the shuffles of a node whose passive
-	// view is under half full (see fillPassive) as backoff and wait do.
+	// view is under half full (see fillPassive) as backoff and wait do;
+	// nobodyNew says the last shuffle's reply named nobody not known.
 	fillBackoff, fillWait int
+	nobodyNew             bool
 	// shuffled is the sample of our last Shuffle: the first to give way
 	// when the reply's ids enter the passive view.
 	shuffled []PeerID
@@ -211,6 +213,13 @@ func (s *State) receive(from PeerID, m Message) {
 	case Shuffle:
 		s.receiveShuffle(from, m)
 	case ShuffleReply:
+		// An empty reply says nothing of the group's size (early on,
+		// passive views are empty everywhere); one that names only
+		// peers known here does.
+		s.nobodyNew = slices.ContainsFunc(m.Peers, func(p PeerID) bool { return p != s.self }) &&
+			!slices.ContainsFunc(m.Peers, func(p PeerID) bool {
+				return p != s.self && !slices.Contains(s.active, p) && !slices.Contains(s.passive, p)
+			})
 		s.integrate(m.Peers, s.shuffled)
 		s.shuffled = nil
 		s.refill()
@@ -282,10 +291,14 @@ func (s *State) repair() {
 // half full, in rounds spaced as the repair's: a newcomer's passive view
 // holds only the few peers its join walks and disconnections gave it, and
 // waiting a shuffle period for more leaves the optimization (see
-// optimize.go) nothing to measure; a small group, whose passive views
-// cannot fill, backs off to a shuffle per period.
+// optimize.go) nothing to measure. A small group's passive views cannot
+// fill: once a shuffle's reply names nobody the node does not know, only
+// the periodic shuffles run until one does. (Before, such a node went on
+// shuffling at backed-off repair ticks, a shuffle a period on top of the
+// periodic one: on 16 real nodes in groups of 12, shuffles were 0.40 of
+// the 0.48–0.57 idle messages per membership a second.)
 func (s *State) fillPassive() {
-	if len(s.passive) >= s.cfg.PassiveSize/2 {
+	if len(s.passive) >= s.cfg.PassiveSize/2 || s.nobodyNew {
 		s.fillBackoff, s.fillWait = 0, 0
 		return
 	}

@@ -331,6 +331,42 @@ func TestRepairBacksOff(t *testing.T) {
 	}
 }
 
+// TestSmallGroupStopsFillShuffles: a node whose passive view is under half
+// full shuffles at repair ticks until a shuffle's reply names peers, none
+// of which it does not know; then it waits for the periodic shuffle, and
+// fills again once a reply names someone new. An empty reply changes
+// nothing.
+func TestSmallGroupStopsFillShuffles(t *testing.T) {
+	s := newState("s", 3)
+	for _, p := range []PeerID{"a", "b", "c", "d", "e"} {
+		s.Step(Receive{From: p, Msg: Neighbor{}})
+	}
+	shuffles := func(ticks int) int {
+		n := 0
+		for _, o := range tick(s, ticks) {
+			if m, ok := o.(Send); ok && fmt.Sprintf("%T", m.Msg) == "hyparview.Shuffle" {
+				n++
+			}
+		}
+		return n
+	}
+	if n := shuffles(1); n != 1 {
+		t.Fatalf("an empty passive view: %d shuffles at the first tick", n)
+	}
+	s.Step(Receive{From: "a", Msg: ShuffleReply{Peers: []PeerID{"s"}}})
+	if n := shuffles(8); n == 0 {
+		t.Fatal("after a reply naming nobody at all: no shuffle in 8 repair ticks")
+	}
+	s.Step(Receive{From: "a", Msg: ShuffleReply{Peers: []PeerID{"b", "c", "s"}}})
+	if n := shuffles(40); n != 0 {
+		t.Fatalf("after a reply naming nobody new: %d shuffles in 40 repair ticks", n)
+	}
+	s.Step(Receive{From: "a", Msg: ShuffleReply{Peers: []PeerID{"p"}}})
+	if n := shuffles(12); n == 0 {
+		t.Fatal("after a reply naming a new peer: no shuffle in 12 repair ticks")
+	}
+}
+
 func TestLostNeighborRequestIsGivenUp(t *testing.T) {
 	s := newState("s", 9)
 	s.Step(Receive{From: "a", Msg: Neighbor{}})
