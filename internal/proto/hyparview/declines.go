@@ -18,8 +18,9 @@ import "slices"
 
 // decline is a peer's standing after it refused: left is how many repair
 // ticks it is not asked again, streak how many offers of a full view it
-// refused in a row.
-type decline struct{ left, streak int }
+// refused in a row (bytes: a membership keeps one for each peer of its
+// views that refused, and the simulator a million memberships).
+type decline struct{ left, streak uint8 }
 
 // noteDecline notes that p refused a trade, or that the offer was lost.
 func (s *State) noteDecline(p PeerID) {
@@ -27,19 +28,19 @@ func (s *State) noteDecline(p PeerID) {
 	if len(s.active) < s.cfg.ActiveSize {
 		d.left = 1
 	} else {
-		d.streak++
-		d.left = min(1<<min(d.streak-1, 30), s.maxDeclineHold())
+		d.streak = min(d.streak+1, 8)
+		d.left = uint8(min(1<<(d.streak-1), s.maxDeclineHold()))
 	}
 	s.opt.declined[p] = d
 }
 
 // maxDeclineHold is the longest a refusal holds, in repair ticks: a
-// shuffle period.
+// shuffle period, and at most 255.
 func (s *State) maxDeclineHold() int {
 	if s.cfg.RepairEvery <= 0 {
 		return 1
 	}
-	return max(int(s.cfg.ShuffleEvery/s.cfg.RepairEvery), 1)
+	return min(max(int(s.cfg.ShuffleEvery/s.cfg.RepairEvery), 1), 255)
 }
 
 // onHold reports whether p refused a trade and is not to be asked again yet.
@@ -54,7 +55,7 @@ func (s *State) ageDeclines() {
 		return
 	}
 	for p, d := range s.opt.declined {
-		d.left = max(d.left-1, 0)
+		d.left = max(d.left, 1) - 1
 		if d.left == 0 && !slices.Contains(s.passive, p) && !slices.Contains(s.active, p) {
 			delete(s.opt.declined, p)
 			continue
