@@ -109,9 +109,9 @@ type Measured struct {
 // Reconcile. Candidates are peers the driver offers when the State knows
 // nobody (the node's connected known peers); they may not replicate the
 // group. Prefer are the peers the driver syncs with in this tick for its
-// other groups: of the peers the policy would pick from, the State picks
-// one of those when there is one, so that one exchange with a peer
-// carries several groups' rounds (protocol.md §10, the probe).
+// other groups: the State picks one of those that is in either of its
+// views when there is one, so that one exchange with a peer carries
+// several groups' rounds (protocol.md §10, the probe).
 type Round struct{ Candidates, Prefer []PeerID }
 
 // SyncDone reports a sync session with a peer that ended well, either side
