@@ -33,16 +33,7 @@ func TestJoinOverLibp2p(t *testing.T) {
 	for range 20 {
 		a.Post(g, group.Post{Text: "hello"}, entry.ID{})
 	}
-	na, err := a.StartNetwork([]string{"/ip4/127.0.0.1/tcp/0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer na.Close()
-	nb, err := b.StartNetwork(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nb.Close()
+	na, nb := pairOnLoopback(t, a, b)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	res, err := nb.SyncWith(ctx, na.Addrs()[0], g)
@@ -74,6 +65,23 @@ func TestJoinOverLibp2p(t *testing.T) {
 	}
 }
 
+// pairOnLoopback starts server's network, listening on loopback, and
+// client's, which dials out only; both close when the test ends.
+func pairOnLoopback(t *testing.T, server, client *Node) (*Network, *Network) {
+	t.Helper()
+	ns, err := server.StartNetwork([]string{"/ip4/127.0.0.1/tcp/0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ns.Close() })
+	nc, err := client.StartNetwork(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	return ns, nc
+}
+
 // indexed reports whether n's reconciliation index of group g holds e.
 func indexed(n *Node, g entry.ID, e *entry.Signed) bool {
 	n.idx.mu.Lock()
@@ -94,10 +102,7 @@ func indexed(n *Node, g entry.ID, e *entry.Signed) bool {
 func TestViolationsAreNoted(t *testing.T) {
 	a, b := newNode(t, false), newNode(t, false)
 	g, _ := a.CreateGroup(openGenesis())
-	na, _ := a.StartNetwork([]string{"/ip4/127.0.0.1/tcp/0"})
-	defer na.Close()
-	nb, _ := b.StartNetwork(nil)
-	defer nb.Close()
+	na, nb := pairOnLoopback(t, a, b)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	p, err := transport.Dial(ctx, nb.Host, na.Addrs()[0])
@@ -291,10 +296,7 @@ func TestMisbehaviourIsBannedEverywhere(t *testing.T) {
 func TestInadmissibleEntriesWeighAQuarter(t *testing.T) {
 	a, b := newNode(t, false), newNode(t, false)
 	g, _ := a.CreateGroup(openGenesis()) // members write: b is none
-	na, _ := a.StartNetwork([]string{"/ip4/127.0.0.1/tcp/0"})
-	defer na.Close()
-	nb, _ := b.StartNetwork(nil)
-	defer nb.Close()
+	na, nb := pairOnLoopback(t, a, b)
 	body, _ := group.EncodePost(group.Post{Text: "not mine to write"})
 	post, err := entry.Sign(entry.Entry{Group: g, Author: b.Home.Author, Seq: 1, HLC: hlc.FromTime(fixedNow().Add(time.Second)),
 		Kind: group.KindPost, Body: body}, b.Home.Key)
@@ -361,16 +363,7 @@ func TestEachEntryVerifiedOnce(t *testing.T) {
 	if n := entry.Verifications() - before; n != 0 {
 		t.Fatalf("writing 21 entries verified %d signatures", n)
 	}
-	na, err := a.StartNetwork([]string{"/ip4/127.0.0.1/tcp/0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer na.Close()
-	nb, err := b.StartNetwork(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nb.Close()
+	na, nb := pairOnLoopback(t, a, b)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if res, err := nb.SyncWith(ctx, na.Addrs()[0], g); err != nil || res.Received != 21 {

@@ -99,16 +99,7 @@ func TestRoundProbesEachPeerOnce(t *testing.T) {
 	for range 3 {
 		groups = append(groups, openGroupOf(t, a, 3, b))
 	}
-	na, err := a.StartNetwork([]string{"/ip4/127.0.0.1/tcp/0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer na.Close()
-	nb, err := b.StartNetwork(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nb.Close()
+	na, nb := pairOnLoopback(t, a, b)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	for _, g := range groups {
@@ -124,7 +115,7 @@ func TestRoundProbesEachPeerOnce(t *testing.T) {
 	served := func() uint64 { return a.Stats().Sessions[Session{RoleServer, ResultOK}] }
 	before, rounds := served(), a.Stats().Rounds
 	var synced []string
-	err = nb.Round(ctx, func(p, g string, res SyncResult, err error) {
+	err := nb.Round(ctx, func(p, g string, res SyncResult, err error) {
 		if err != nil {
 			t.Errorf("group %s: %v", g, err)
 		}
