@@ -31,6 +31,9 @@ func (s *State) noteDecline(p PeerID) {
 		d.streak = min(d.streak+1, 8)
 		d.left = uint8(min(1<<(d.streak-1), s.maxDeclineHold()))
 	}
+	if s.opt.declined == nil {
+		s.opt.declined = map[PeerID]decline{}
+	}
 	s.opt.declined[p] = d
 }
 
@@ -51,7 +54,7 @@ func (o *optimization) onHold(p PeerID) bool { return o.declined[p].left > 0 }
 // views' peers and those the last shuffle period evicted.
 func (s *State) ageDeclines() {
 	if len(s.active) < s.cfg.ActiveSize {
-		s.opt.declined = map[PeerID]decline{}
+		s.opt.declined = nil
 		return
 	}
 	for p, d := range s.opt.declined {

@@ -216,27 +216,40 @@ func TestTradeUndoneWhenNothingIsLeftToTrade(t *testing.T) {
 
 // TestViewRTTsMatchTheViews: however the views and the measured times
 // change, each slot gets the time measured for its peer, the times of
-// peers in neither view are forgotten, and each peer keeps one time.
+// peers in neither view are forgotten, each peer keeps one time, and the
+// neighbours a trade brought stay marked as such, and only they.
 func TestViewRTTsMatchTheViews(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	s := newState("self", 3)
 	peers := make([]PeerID, 60)
 	for i := range peers {
+		// A new string each time: equal ids need not share their bytes.
 		peers[i] = PeerID(fmt.Sprint("p", i))
 	}
 	want := map[PeerID]time.Duration{}
+	biased := map[PeerID]bool{}
 	for step := range 5000 {
-		p := peers[rng.IntN(len(peers))]
-		switch rng.IntN(5) {
+		p := PeerID(fmt.Sprint(peers[rng.IntN(len(peers))]))
+		switch rng.IntN(6) {
 		case 0:
-			if len(s.active) < s.cfg.ActiveSize {
+			if len(s.active) < s.cfg.ActiveSize && !slices.Contains(s.active, p) {
 				s.addActive(p)
+				if rng.IntN(2) == 0 {
+					s.markBiased(p)
+					biased[p] = true
+				}
 			}
 		case 1:
 			s.addPassive(p)
 		case 2:
-			s.active = remove(s.active, p)
+			s.removeActive(p)
 			s.passive = remove(s.passive, p)
+			delete(biased, p)
+		case 3:
+			if s.removeActive(p) {
+				delete(biased, p)
+				s.addPassive(p)
+			}
 		default:
 			rtt := time.Duration(rng.IntN(1000))
 			s.opt.rtt.set(p, rtt)
@@ -265,6 +278,14 @@ func TestViewRTTsMatchTheViews(t *testing.T) {
 		}
 		if len(s.opt.rtt) != len(want) {
 			t.Fatalf("step %d: %d times kept, want %d", step, len(s.opt.rtt), len(want))
+		}
+		for i, p := range s.active {
+			if got := s.opt.biased&(1<<i) != 0; got != biased[p] {
+				t.Fatalf("step %d: neighbour %s biased %v, want %v", step, p, got, biased[p])
+			}
+		}
+		if s.opt.biased>>len(s.active) != 0 {
+			t.Fatalf("step %d: biased bits %b beyond %d neighbours", step, s.opt.biased, len(s.active))
 		}
 	}
 }

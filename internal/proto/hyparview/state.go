@@ -53,8 +53,10 @@ type State struct {
 
 // New makes the State of node self. Call Start once, then Step.
 func New(cfg Config, self PeerID, rng *rand.Rand) *State {
-	return &State{cfg: cfg, self: self, rng: rng, refused: map[PeerID]bool{}, opt: optimization{
-		biased: map[PeerID]bool{}, declined: map[PeerID]decline{}, measuring: map[PeerID]bool{}}}
+	if cfg.ActiveSize > 64 {
+		panic("hyparview: ActiveSize over 64")
+	}
+	return &State{cfg: cfg, self: self, rng: rng}
 }
 
 // Start arms the shuffle timer and, unless their periods are zero, the
@@ -75,6 +77,12 @@ func (s *State) Active() []PeerID { return slices.Clone(s.active) }
 
 // Passive is the passive view.
 func (s *State) Passive() []PeerID { return slices.Clone(s.passive) }
+
+// Degree is how many neighbours the node has; IsNeighbor and InPassive
+// test one peer. They copy nothing, as Active and Passive do.
+func (s *State) Degree() int              { return len(s.active) }
+func (s *State) IsNeighbor(p PeerID) bool { return slices.Contains(s.active, p) }
+func (s *State) InPassive(p PeerID) bool  { return slices.Contains(s.passive, p) }
 
 // Keep sets the test for neighbours a trade must not drop: the driver's
 // broadcast tree links, whose loss would split the tree until grafts
@@ -117,15 +125,15 @@ func (s *State) Step(in Input) []Output {
 	case TimerFired:
 		switch in.Timer {
 		case ShuffleTimer:
-			// NB: new maps, not clear: a cleared map keeps the room it grew
-			// to (the refusals of a join), for every group a node is in.
-			s.refused = map[PeerID]bool{}
+			// NB: nil, not clear: a cleared map keeps the room it grew to
+			// (the refusals of a join), for every group a node is in.
+			s.refused = nil
 			s.shuffle()
 			s.refill()
 			s.out = append(s.out, SetTimer{Timer: ShuffleTimer, After: s.cfg.ShuffleEvery})
 		case RepairTimer:
 			s.ageDeclines()
-			s.opt.measuring = map[PeerID]bool{}
+			s.opt.measuring = nil
 			s.repair()
 			s.out = append(s.out, SetTimer{Timer: RepairTimer, After: s.cfg.RepairEvery})
 		case OptimizeTimer:
@@ -186,6 +194,9 @@ func (s *State) receive(from PeerID, m Message) {
 		}
 		switch {
 		case !m.Accept:
+			if s.refused == nil {
+				s.refused = map[PeerID]bool{}
+			}
 			s.refused[from] = true
 		case slices.Contains(s.active, from):
 		case len(s.active) >= s.cfg.ActiveSize:
@@ -279,7 +290,7 @@ func (s *State) repair() {
 	case len(s.promotable()) == 0:
 		s.shuffle()
 	default:
-		s.refused = map[PeerID]bool{}
+		s.refused = nil
 		s.insist = true
 		s.refill()
 	}
@@ -411,8 +422,7 @@ func (s *State) addActive(p PeerID) {
 // drop moves a neighbour to the passive view, telling it with m.
 func (s *State) drop(p PeerID, m Disconnect) {
 	s.send(p, m)
-	s.active = remove(s.active, p)
-	delete(s.opt.biased, p)
+	s.removeActive(p)
 	s.out = append(s.out, NeighborDown{Peer: p})
 	s.addPassive(p)
 }
@@ -429,9 +439,7 @@ func (s *State) lost(p PeerID) {
 	if s.asking == p {
 		s.asking = ""
 	}
-	if slices.Contains(s.active, p) {
-		s.active = remove(s.active, p)
-		delete(s.opt.biased, p)
+	if s.removeActive(p) {
 		s.out = append(s.out, NeighborDown{Peer: p})
 	}
 	s.refill()
@@ -467,7 +475,7 @@ func (s *State) refill() {
 func (s *State) candidates() []PeerID {
 	var c []PeerID
 	for _, p := range s.promotable() {
-		if !s.refused[p] || len(s.active) == 0 {
+		if len(s.active) == 0 || !s.refused[p] {
 			c = append(c, p)
 		}
 	}

@@ -9,6 +9,7 @@ type PeerID string
 // Config sets the view sizes and walk lengths.
 type Config struct {
 	// ActiveSize bounds the active view: the "max peers per group".
+	// REQUIRES: ActiveSize <= 64.
 	ActiveSize int
 	// PassiveSize bounds the passive view.
 	PassiveSize int

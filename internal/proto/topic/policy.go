@@ -11,7 +11,7 @@ import (
 // meet takes p as a neighbour through a Join, unless it is this node, a
 // neighbour already, or banned.
 func (s *State) meet(p PeerID) {
-	if p == s.self || p == "" || s.Banned(p, s.now) || slices.Contains(s.overlay.Active(), p) {
+	if p == s.self || p == "" || s.Banned(p, s.now) || s.overlay.IsNeighbor(p) {
 		return
 	}
 	s.overlayOut(s.overlay.Step(hyparview.JoinVia{Contact: p}))
@@ -74,7 +74,7 @@ func (s *State) synced(p PeerID, received int) {
 	if len(s.members) > s.cfg.MaxMembers {
 		s.members = slices.Delete(s.members, 0, len(s.members)-s.cfg.MaxMembers)
 	}
-	if len(s.overlay.Active()) == 0 || received > 0 && !slices.Contains(s.overlay.Passive(), p) {
+	if s.overlay.Degree() == 0 || received > 0 && !s.overlay.InPassive(p) {
 		s.meet(p)
 	}
 }

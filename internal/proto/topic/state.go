@@ -108,7 +108,7 @@ func (s *State) Step(now time.Time, in Input) []Output {
 	case Start:
 		s.overlayOut(s.overlay.Start())
 	case Join:
-		if len(s.overlay.Active()) == 0 {
+		if s.overlay.Degree() == 0 {
 			s.meet(in.Contact)
 		}
 	case Meet:
