@@ -118,32 +118,32 @@ func (a *attack) pushed(s *Sim, i, g int, o topic.Admit) {
 	s.step(i, g, topic.Admitted{From: o.From, Msg: o.Msg, OK: ok, Future: v == refusedFuture})
 }
 
-// transfer admits what a sync session moved to e.to from e.from: a bad
-// entry ends the session and is charged; inadmissible ones are charged
-// once for the session.
-func (a *attack) transfer(s *Sim, e *event, t transfer) {
-	src := &s.nodes[e.from].member(e.group).store
+// transfer admits what a sync session moved to node i from node j in
+// group g: a bad entry ends the session and is charged; inadmissible ones
+// are charged once for the session.
+func (a *attack) transfer(s *Sim, i, j, g int, t transfer) {
+	src := &s.nodes[j].member(g).store
 	inadmissible, brought := false, 0
 	for _, id := range t.ids {
 		if !src.has(id) {
 			continue
 		}
-		stored, _, v := a.admit(s, e.to, e.group, id)
+		stored, _, v := a.admit(s, i, g, id)
 		if v == refusedInvalid {
-			a.charge(s, e.to, e.from, score.Invalid)
+			a.charge(s, i, j, score.Invalid)
 			break
 		}
-		inadmissible = inadmissible || v == refusedInadmissible || v == refusedOverQuota && a.entries[id].author == e.from
+		inadmissible = inadmissible || v == refusedInadmissible || v == refusedOverQuota && a.entries[id].author == j
 		if stored {
 			brought++
-			a.delivered(s, e.to, id, -1)
+			a.delivered(s, i, id, -1)
 		}
 	}
 	if inadmissible {
-		a.charge(s, e.to, e.from, score.Inadmissible)
+		a.charge(s, i, j, score.Inadmissible)
 	}
 	if brought > 0 && t.toClient {
-		a.credit(s, e.to, e.from, score.Served)
+		a.credit(s, i, j, score.Served)
 	}
 }
 

@@ -96,8 +96,8 @@ func (s *Sim) probe(i, j int, groups []int) {
 	for _, g := range asked {
 		mine, theirs := &s.nodes[i].member(g).store, &s.nodes[j].member(g).store
 		if mine.Size() == theirs.Size() && mine.Fingerprint(0, mine.Size()) == theirs.Fingerprint(0, theirs.Size()) {
-			s.at(rtt, event{to: i, group: g, timer: synced{peer: j}})
-			s.at(rtt, event{to: j, group: g, timer: synced{peer: i}})
+			s.at(rtt, eventSpec{to: i, group: g, what: synced{peer: j}})
+			s.at(rtt, eventSpec{to: j, group: g, what: synced{peer: i}})
 			continue
 		}
 		s.reconcile(i, g, j, rtt)
@@ -146,14 +146,14 @@ func (s *Sim) reconcile(i, g, j int, after time.Duration) {
 			received++
 		}
 	}
-	s.at(rtt, event{to: i, group: g, timer: synced{peer: j, received: received}})
-	s.at(rtt, event{to: j, group: g, timer: synced{peer: i}})
+	s.at(rtt, eventSpec{to: i, group: g, what: synced{peer: j, received: received}})
+	s.at(rtt, eventSpec{to: j, group: g, what: synced{peer: i}})
 	if len(need) > 0 {
 		s.m.moved(i, len(need))
-		s.at(rtt, event{to: i, from: j, group: g, msg: transfer{ids: messageIDs(need), toClient: true}})
+		s.at(rtt, eventSpec{to: i, from: j, group: g, what: transfer{ids: messageIDs(need), toClient: true}})
 	}
 	if len(have) > 0 && !s.att.withholds(i) {
 		s.m.moved(i, len(have))
-		s.at(rtt, event{to: j, from: i, group: g, msg: transfer{ids: messageIDs(have)}})
+		s.at(rtt, eventSpec{to: j, from: i, group: g, what: transfer{ids: messageIDs(have)}})
 	}
 }

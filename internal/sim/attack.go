@@ -216,14 +216,14 @@ func (a *attack) schedule(s *Sim, from, to time.Duration) {
 			continue
 		}
 		if a.plan == PlanSybil {
-			s.at(from+time.Duration(s.rng.Int64N(int64(sybilEvery))), event{to: i, timer: sybil{}})
+			s.at(from+time.Duration(s.rng.Int64N(int64(sybilEvery))), eventSpec{to: i, what: sybil{}})
 		}
 		for _, g := range s.nodes[i].groups {
 			jitter := time.Duration(s.rng.Int64N(int64(attackEvery)))
-			s.at(from+jitter, event{to: i, group: g, timer: attackAct{}})
+			s.at(from+jitter, eventSpec{to: i, group: g, what: attackAct{}})
 		}
 	}
-	s.at(from, event{to: -1, timer: viewCheck{}})
+	s.at(from, eventSpec{to: -1, what: viewCheck{}})
 }
 
 // act is attacker i's action in group g, per plan; it schedules the next
@@ -268,7 +268,7 @@ func (a *attack) act(s *Sim, i, g int) {
 		a.exhaust(s, i, g)
 	}
 	if s.now+every < a.until {
-		s.at(every, event{to: i, group: g, timer: attackAct{}})
+		s.at(every, eventSpec{to: i, group: g, what: attackAct{}})
 	}
 }
 
@@ -341,7 +341,7 @@ func (a *attack) exhaust(s *Sim, i, g int) {
 			a.c.sessionsRefused++
 			continue
 		}
-		s.at(sessionTimeout, event{to: -1, timer: sessionEnd{server: to, client: i}})
+		s.at(sessionTimeout, eventSpec{to: -1, what: sessionEnd{server: to, client: i}})
 	}
 }
 
@@ -463,9 +463,9 @@ func (a *attack) spawn(s *Sim, i int) {
 	n.down = true // up brings it up
 	s.up(j)
 	for _, g := range n.groups {
-		s.at(time.Duration(s.rng.Int64N(int64(attackEvery))), event{to: j, group: g, timer: attackAct{}})
+		s.at(time.Duration(s.rng.Int64N(int64(attackEvery))), eventSpec{to: j, group: g, what: attackAct{}})
 	}
 	if s.now+sybilEvery < a.until {
-		s.at(sybilEvery, event{to: j, timer: sybil{}})
+		s.at(sybilEvery, eventSpec{to: j, what: sybil{}})
 	}
 }

@@ -88,7 +88,7 @@ func (a *attack) checkViews(s *Sim) {
 		a.inView[j] = in[j]
 	}
 	if s.now < a.until {
-		s.at(min(time.Second, a.until-s.now), event{to: -1, timer: viewCheck{}})
+		s.at(min(time.Second, a.until-s.now), eventSpec{to: -1, what: viewCheck{}})
 	}
 }
 

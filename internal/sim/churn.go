@@ -40,14 +40,14 @@ func (s *Sim) churn(from, to time.Duration, crashed []bool) time.Duration {
 			leavers--
 			at := within()
 			back := at + time.Duration(s.rng.Int64N(int64(s.cfg.ChurnAway)))
-			s.at(at, event{to: i, timer: leave{graceful: s.rng.IntN(2) == 0}})
-			s.at(back, event{to: i, timer: up{}})
+			s.at(at, eventSpec{to: i, what: leave{graceful: s.rng.IntN(2) == 0}})
+			s.at(back, eventSpec{to: i, what: up{}})
 			last = max(last, back)
 		}
 	}
 	for i := s.cfg.Nodes; i < len(s.nodes); i++ {
 		at := within()
-		s.at(at, event{to: i, timer: up{}})
+		s.at(at, eventSpec{to: i, what: up{}})
 		last = max(last, at)
 	}
 	return last
@@ -78,7 +78,7 @@ func (s *Sim) up(i int) {
 			s.step(i, g, topic.Join{Contact: s.nodes[c].id})
 		}
 	}
-	s.at(time.Duration(s.rng.Int64N(int64(s.cfg.AntiEntropyEvery))), event{to: i, timer: antiEntropy{}})
+	s.at(time.Duration(s.rng.Int64N(int64(s.cfg.AntiEntropyEvery))), eventSpec{to: i, what: antiEntropy{}})
 }
 
 // reachable reports whether node i can reach node j in group g: j is up

@@ -2,17 +2,30 @@ package sim
 
 import "time"
 
-// event is a message in flight or a timer, held by value in the queue.
+// event is a message in flight or a timer, held by value in the queue:
+// 48 bytes, as the queue moves events about on every push and pop.
+// INVARIANT: node indices, groups and epochs are below 2^31 (a run
+// that held 2^31 nodes would need tens of terabytes first).
 type event struct {
-	at   time.Duration
-	seq  int
-	to   int
-	from int
+	at  time.Duration
+	seq int
+	to  int32
+	// from is the sender of a message.
+	from int32
 	// group is the group a message or a timer belongs to; epoch is the
 	// incarnation of node to that it was meant for.
-	group, epoch int
-	msg          any // a hyparview.Message, a plumtree.Message or a transfer
-	timer        any // a topic.Timer, a topic.Measured or a local action
+	group, epoch int32
+	// what is a message (a hyparview.Message, a plumtree.Message or a
+	// transfer) or a timer (a topic.Timer, a topic.Measured or a local
+	// action).
+	what any
+}
+
+// eventSpec is an event as the code schedules it (Sim.at): for node to
+// (-1: the run's own), from node from, in group group.
+type eventSpec struct {
+	to, from, group int
+	what            any
 }
 
 // before orders events by time, then by the order they were scheduled:
@@ -22,7 +35,7 @@ func (e *event) before(f *event) bool { return e.at < f.at || e.at == f.at && e.
 // eventQueue is a 4-ary min-heap of events by value: comparing two
 // events reads the slice, not two pointers to events scattered over the
 // heap, which a queue of millions of events would miss the cache on. An
-// event is 80 bytes, so what a sift costs is mostly moving events: four
+// event is 48 bytes, so what a sift costs is mostly moving events: four
 // children a node halve the levels a binary heap has, the four sit side
 // by side in memory, and a sift moves each event it passes once (into
 // the hole it walks down or up), not twice as a swap does.
@@ -81,11 +94,12 @@ func (q *eventQueue) pop() event {
 	return top
 }
 
-func (s *Sim) at(delay time.Duration, e event) {
+// at schedules e after delay.
+func (s *Sim) at(delay time.Duration, e eventSpec) {
 	s.seq++
-	e.at, e.seq = s.now+delay, s.seq
+	ev := event{at: s.now + delay, seq: s.seq, to: int32(e.to), from: int32(e.from), group: int32(e.group), what: e.what}
 	if e.to >= 0 {
-		e.epoch = s.nodes[e.to].epoch
+		ev.epoch = int32(s.nodes[e.to].epoch)
 	}
-	s.queue.push(e)
+	s.queue.push(ev)
 }

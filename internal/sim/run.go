@@ -42,7 +42,7 @@ func (s *Sim) Run() Result {
 			if k, _ := slices.BinarySearch(s.groups[g], i); k > 0 {
 				contact = s.groups[g][s.rng.IntN(k)]
 			}
-			s.at(time.Duration(i)*gap, event{to: i, group: g, timer: join{contact}})
+			s.at(time.Duration(i)*gap, eventSpec{to: i, group: g, what: join{contact}})
 		}
 	}
 	start := time.Duration(s.cfg.Nodes)*gap + settle
@@ -55,7 +55,7 @@ func (s *Sim) Run() Result {
 		if s.cfg.Groups > 1 {
 			group = s.rng.IntN(s.cfg.Groups)
 		}
-		s.at(start+time.Duration(p)*s.cfg.PostEvery, event{to: -1, timer: publish{id, group}})
+		s.at(start+time.Duration(p)*s.cfg.PostEvery, eventSpec{to: -1, what: publish{id, group}})
 	}
 	postsEnd := start + time.Duration(s.cfg.Posts)*s.cfg.PostEvery
 	if side := int(s.cfg.Partition * float64(len(s.nodes))); side > 0 {
@@ -70,13 +70,13 @@ func (s *Sim) Run() Result {
 	if crashes := int(s.cfg.Crash * float64(s.cfg.Nodes)); crashes > 0 {
 		for _, i := range s.rng.Perm(s.cfg.Nodes)[:crashes] {
 			crashed[i] = true
-			s.at(start+(postsEnd-start)/2, event{to: i, timer: crash{}})
+			s.at(start+(postsEnd-start)/2, eventSpec{to: i, what: crash{}})
 		}
 	}
 	back := s.churn(start, postsEnd, crashed)
 	for i := range s.cfg.Nodes {
 		jitter := time.Duration(s.rng.Int64N(int64(s.cfg.AntiEntropyEvery)))
-		s.at(start+jitter, event{to: i, timer: antiEntropy{}})
+		s.at(start+jitter, eventSpec{to: i, what: antiEntropy{}})
 	}
 	if s.att != nil {
 		s.att.schedule(s, start, postsEnd)
@@ -87,7 +87,7 @@ func (s *Sim) Run() Result {
 	// to a cap.
 	drainFrom := max(postsEnd, s.cutTo, back, postsEnd+2*s.cfg.Skew-s.cfg.MaxSkew)
 	for k := 1; k <= maxDrain; k++ {
-		s.at(drainFrom-s.now+time.Duration(k)*s.cfg.AntiEntropyEvery, event{to: -1, timer: checkDone{last: k == maxDrain}})
+		s.at(drainFrom-s.now+time.Duration(k)*s.cfg.AntiEntropyEvery, eventSpec{to: -1, what: checkDone{last: k == maxDrain}})
 	}
 	for s.queue.Len() > 0 && !s.done {
 		e := s.queue.pop()
@@ -95,7 +95,7 @@ func (s *Sim) Run() Result {
 		s.handle(&e)
 		s.events++
 		if s.cfg.Check && e.to >= 0 {
-			s.checkNode(e.to)
+			s.checkNode(int(e.to))
 		}
 	}
 	return s.m.result(s)
@@ -129,8 +129,10 @@ func (s *Sim) quiescent() bool {
 	return true
 }
 
+// handle carries out event e: for node i, from node j, in group g.
 func (s *Sim) handle(e *event) {
-	switch t := e.timer.(type) {
+	i, j, g := int(e.to), int(e.from), int(e.group)
+	switch t := e.what.(type) {
 	case publish:
 		s.publish(t)
 		return
@@ -138,7 +140,7 @@ func (s *Sim) handle(e *event) {
 		s.done = t.last || s.quiescent()
 		return
 	case up:
-		s.up(e.to)
+		s.up(i)
 		return
 	case viewCheck:
 		s.att.checkViews(s)
@@ -147,64 +149,64 @@ func (s *Sim) handle(e *event) {
 		s.att.closeSession(t.server, t.client)
 		return
 	}
-	n := s.nodes[e.to]
-	if n.down || e.epoch != n.epoch {
+	n := s.nodes[i]
+	if n.down || int(e.epoch) != n.epoch {
 		return
 	}
-	switch t := e.timer.(type) {
+	switch t := e.what.(type) {
 	case crash:
 		n.down = true
 		return
 	case leave:
-		s.leave(e.to, t.graceful)
+		s.leave(i, t.graceful)
 		return
 	case join:
-		s.step(e.to, e.group, topic.Start{})
+		s.step(i, g, topic.Start{})
 		if t.contact >= 0 {
-			s.step(e.to, e.group, topic.Join{Contact: s.nodes[t.contact].id})
+			s.step(i, g, topic.Join{Contact: s.nodes[t.contact].id})
 		}
 		return
 	case antiEntropy:
-		s.round(e.to)
-		s.at(s.cfg.AntiEntropyEvery, event{to: e.to, timer: antiEntropy{}})
+		s.round(i)
+		s.at(s.cfg.AntiEntropyEvery, eventSpec{to: i, what: antiEntropy{}})
 		return
 	case synced:
-		s.step(e.to, e.group, topic.SyncDone{Peer: s.nodes[t.peer].id, Received: t.received})
+		s.step(i, g, topic.SyncDone{Peer: s.nodes[t.peer].id, Received: t.received})
 		return
 	case attackAct:
-		s.att.act(s, e.to, e.group)
+		s.att.act(s, i, g)
 		return
 	case sybil:
-		s.att.spawn(s, e.to)
+		s.att.spawn(s, i)
 		return
 	case topic.Timer:
-		s.step(e.to, e.group, topic.TimerFired{Timer: t})
+		s.step(i, g, topic.TimerFired{Timer: t})
 		return
 	case topic.Measured:
-		s.measured(e.to, nodeIndex(t.Peer), t.RTT)
-		s.step(e.to, e.group, t)
+		s.measured(i, nodeIndex(t.Peer), t.RTT)
+		s.step(i, g, t)
 		return
 	}
-	from := s.nodes[e.from]
-	if _, ok := e.msg.(transfer); !ok && s.att != nil && s.att.ignores(s, e.to, e.from) {
+	from := s.nodes[j]
+	if _, ok := e.what.(transfer); !ok && s.att != nil && s.att.ignores(s, i, j) {
 		return
 	}
-	switch msg := e.msg.(type) {
+	switch msg := e.what.(type) {
 	case hyparview.Message:
-		s.heard(e.to, e.group, e.from)
-		s.step(e.to, e.group, topic.Receive{From: from.id, Overlay: msg})
+		s.heard(i, g, j)
+		s.step(i, g, topic.Receive{From: from.id, Overlay: msg})
 	case plumtree.Message:
-		s.heard(e.to, e.group, e.from)
-		s.step(e.to, e.group, topic.Receive{From: from.id, Broadcast: msg})
+		s.heard(i, g, j)
+		s.step(i, g, topic.Receive{From: from.id, Broadcast: msg})
 	case transfer:
 		if s.att != nil {
-			s.att.transfer(s, e, msg)
+			s.att.transfer(s, i, j, g, msg)
 			return
 		}
-		src := &from.member(e.group).store
+		src := &from.member(g).store
 		for _, id := range msg.ids {
 			if src.has(id) {
-				if stored, _ := s.admit(e.to, e.group, id); stored {
+				if stored, _ := s.admit(i, g, id); stored {
 					s.m.delivered(id, s.now, n.since, -1)
 				}
 			}
@@ -236,7 +238,7 @@ func (s *Sim) step(i, g int, in topic.Input) {
 			}
 			s.send(i, to, g, o.Broadcast, size)
 		case topic.SetTimer:
-			s.at(o.After, event{to: i, group: g, timer: o.Timer})
+			s.at(o.After, eventSpec{to: i, group: g, what: o.Timer})
 		case topic.Measure:
 			// A fresh sample answers at once (rttcache.go); else a ping,
 			// whose answer comes back after a round trip, or not at all if
@@ -255,7 +257,7 @@ func (s *Sim) step(i, g int, in topic.Input) {
 				continue
 			}
 			rtt := s.latency(i, to) + s.latency(to, i)
-			s.at(rtt, event{to: i, group: g, timer: topic.Measured{Peer: o.Peer, RTT: rtt}})
+			s.at(rtt, eventSpec{to: i, group: g, what: topic.Measured{Peer: o.Peer, RTT: rtt}})
 		case topic.NeighborUp:
 			p := nodeIndex(o.Peer)
 			m.links = append(m.links, link{p, s.nodes[p].epoch})

@@ -307,7 +307,7 @@ func (s *Sim) send(from, to, group int, msg any, payloadBytes int) {
 		copies = 2
 	}
 	for range copies {
-		s.at(s.latency(from, to), event{to: to, from: from, group: group, msg: msg})
+		s.at(s.latency(from, to), eventSpec{to: to, from: from, group: group, what: msg})
 	}
 }
 
