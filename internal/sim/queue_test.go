@@ -115,31 +115,24 @@ func runDelay(rng *rand.Rand) time.Duration {
 // the two sub-benchmarks' ns/op as a ratio.
 func BenchmarkQueue(b *testing.B) {
 	const pending = 1_000_000
-	fill := func(push func(event)) *rand.Rand {
+	hold := func(b *testing.B, push func(event), pop func() event) {
 		rng := rand.New(rand.NewPCG(3, 3))
 		for i := range pending {
 			push(event{at: runDelay(rng), seq: i})
 		}
-		return rng
+		seq := pending
+		for b.Loop() {
+			e := pop()
+			seq++
+			push(event{at: e.at + runDelay(rng), seq: seq})
+		}
 	}
 	b.Run("calendar", func(b *testing.B) {
 		var q eventQueue
-		rng := fill(q.push)
-		seq := pending
-		for b.Loop() {
-			e := q.pop()
-			seq++
-			q.push(event{at: e.at + runDelay(rng), seq: seq})
-		}
+		hold(b, q.push, q.pop)
 	})
 	b.Run("heap", func(b *testing.B) {
 		var h eventHeap
-		rng := fill(h.push)
-		seq := pending
-		for b.Loop() {
-			e := h.pop()
-			seq++
-			h.push(event{at: e.at + runDelay(rng), seq: seq})
-		}
+		hold(b, h.push, h.pop)
 	})
 }
