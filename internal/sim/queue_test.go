@@ -7,9 +7,10 @@ import (
 	"time"
 )
 
-// queueDelay draws a delay as a run's are spread: some within the
-// current bucket, most within the ring's reach, some beyond it, and,
-// now and then, a gap longer than the ring, which the queue jumps.
+// queueDelay draws a delay for each place an event can go: some within
+// the current bucket, most within the ring's reach, some beyond it, and,
+// now and then, a gap longer than the ring, which the queue jumps. For
+// the delays of a run, see runDelay.
 func queueDelay(rng *rand.Rand) time.Duration {
 	switch rng.IntN(10) {
 	case 0:
