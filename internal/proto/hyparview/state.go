@@ -39,13 +39,6 @@ type State struct {
 	// shuffled is the sample of our last Shuffle: the first to give way
 	// when the reply's ids enter the passive view.
 	shuffled []PeerID
-	// exchanged says a shuffle's walk ended here since the last shuffle
-	// tick; skipped, that the last tick sent no shuffle of its own. A
-	// walk that ends here is an exchange of samples for both ends, as one
-	// of this node's own would be, so the tick after it sends none; but
-	// never two ticks running, so that peers sending walks here cannot
-	// stop this node drawing its own samples (see sitOut).
-	exchanged, skipped bool
 	// hint is a peer to ask first on the next refill: one a Disconnect
 	// suggested.
 	hint PeerID
@@ -135,9 +128,7 @@ func (s *State) Step(in Input) []Output {
 			// NB: nil, not clear: a cleared map keeps the room it grew to
 			// (the refusals of a join), for every group a node is in.
 			s.refused = nil
-			if !s.sitOut() {
-				s.shuffle()
-			}
+			s.shuffle()
 			s.refill()
 			s.out = append(s.out, SetTimer{Timer: ShuffleTimer, After: s.cfg.ShuffleEvery})
 		case RepairTimer:
@@ -356,20 +347,6 @@ func (s *State) forwardJoin(from PeerID, m ForwardJoin) {
 	}
 }
 
-// sitOut reports whether the shuffle tick sends no shuffle: one that comes
-// after a walk ended here, unless the last tick sent none either. Each
-// shuffle refreshes two passive views, the origin's and the walk's end's,
-// and a node was the end of about one walk a period: with a shuffle of its
-// own each period besides, it had two exchanges a period where one is what
-// the period asks for. At 3,000 nodes in 30 groups this sends 35% fewer
-// shuffles (docs/scale.md); by the fixed point x = 1/(2 - e^-x), about
-// two ticks in three still send one.
-func (s *State) sitOut() bool {
-	sit := s.exchanged && !s.skipped
-	s.exchanged, s.skipped = false, sit
-	return sit
-}
-
 // shuffle sends a sample of both views on a walk from a random neighbour.
 func (s *State) shuffle() {
 	if len(s.active) == 0 {
@@ -394,7 +371,6 @@ func (s *State) receiveShuffle(from PeerID, m Shuffle) {
 	}
 	reply := s.sample(s.passive, len(m.Peers))
 	s.send(m.Origin, ShuffleReply{Peers: reply})
-	s.exchanged = true
 	s.integrate(m.Peers, reply)
 }
 

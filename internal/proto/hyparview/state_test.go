@@ -367,54 +367,6 @@ func TestSmallGroupStopsFillShuffles(t *testing.T) {
 	}
 }
 
-// TestShuffleSitsOutAfterAnExchange: a shuffle tick that follows a walk
-// ending here sends no shuffle, as the exchange was this node's for the
-// period; the next tick sends one, even after another walk ended here, so
-// peers cannot keep a node from drawing samples of its own.
-func TestShuffleSitsOutAfterAnExchange(t *testing.T) {
-	s := newState("s", 4)
-	for _, p := range []PeerID{"a", "b", "c"} {
-		s.Step(Receive{From: p, Msg: Neighbor{}})
-	}
-	shuffled := func() bool {
-		for _, o := range s.Step(TimerFired{Timer: ShuffleTimer}) {
-			if m, ok := o.(Send); ok {
-				if _, ok := m.Msg.(Shuffle); ok {
-					return true
-				}
-			}
-		}
-		return false
-	}
-	walkEndsHere := func() {
-		out := s.Step(Receive{From: "a", Msg: Shuffle{Origin: "o", TTL: 0, Peers: []PeerID{"o", "p"}}})
-		if !slices.ContainsFunc(out, func(o Output) bool { m, ok := o.(Send); return ok && m.To == "o" }) {
-			t.Fatalf("a walk with no hops left is not answered here: %v", sends(out))
-		}
-	}
-	if !shuffled() {
-		t.Fatal("no shuffle at a tick with no walk ended here")
-	}
-	walkEndsHere()
-	if shuffled() {
-		t.Fatal("a shuffle at the tick after a walk ended here")
-	}
-	walkEndsHere()
-	if !shuffled() {
-		t.Fatal("no shuffle at the tick after one sat out, though a walk ended here again")
-	}
-	if !shuffled() {
-		t.Fatal("no shuffle at a tick with no walk ended here since the last")
-	}
-	forwarded := s.Step(Receive{From: "a", Msg: Shuffle{Origin: "o", TTL: 3, Peers: []PeerID{"o"}}})
-	if slices.ContainsFunc(forwarded, func(o Output) bool { m, ok := o.(Send); return ok && m.To == "o" }) {
-		t.Fatalf("a walk with hops left ended here: %v", sends(forwarded))
-	}
-	if !shuffled() {
-		t.Fatal("a walk that only passed through made the tick sit out")
-	}
-}
-
 func TestLostNeighborRequestIsGivenUp(t *testing.T) {
 	s := newState("s", 9)
 	s.Step(Receive{From: "a", Msg: Neighbor{}})
