@@ -2,7 +2,8 @@
 # The project's test command: README.md shows it and .ci/run runs it.
 #
 #   ./test.sh          vet, then every test (times: docs/benchmarks.md, "The test suite")
-#   ./test.sh -long    the same, then the soaks: more simulator seeds, 1 GiB through
+#   ./test.sh -long    the same, then the soaks: more simulator seeds (and the
+#                      links a node would need choosing alone), 1 GiB through
 #                      real nodes, a forum of 100,000 posts in Chromium, a full
 #                      disk, ten nodes under load for 30 s, sixteen nodes in four
 #                      groups with links shared and not, and every fuzz target
@@ -164,7 +165,7 @@ if $long; then
 	# kills, race-built); their acceptance runs (12 rounds, 100 kills) are
 	# in docs/reliability.md with their commands.
 	# The fault seeds ran in the pure step, and the same seeds give the same runs.
-	phase sim-soak go test -count=1 -timeout 30m -skip '^TestFaultSeeds$' ./internal/sim -args -sim.seeds 8
+	phase sim-soak go test -count=1 -timeout 30m -skip '^TestFaultSeeds$' ./internal/sim -args -sim.seeds 8 -sim.alone
 	# Without -race (one more build of the graph, ~2 min cold): these report
 	# throughput and bound peak memory, which the race detector multiplies.
 	phase files-soak go test -count=1 -timeout 40m -v \
