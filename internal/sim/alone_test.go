@@ -4,6 +4,7 @@ import (
 	"flag"
 	"math/bits"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -110,6 +111,27 @@ func TestLinksAlone(t *testing.T) {
 	}
 }
 
+// TestLinksAloneDrawsTheRunsGroups checks that drawing the memberships as
+// TestLinksAloneAtScale does gives a run's own.
+func TestLinksAloneDrawsTheRunsGroups(t *testing.T) {
+	cfg := DefaultConfig(300, 1)
+	cfg.Groups, cfg.GroupsPerNode, cfg.Zipf = 10, 10, 1.2
+	run := New(cfg)
+	drawn := drawMemberships(cfg.Nodes, cfg.Groups)
+	for i, n := range run.nodes {
+		if !slices.Equal(n.groups, drawn[i]) {
+			t.Fatalf("node %d: groups %v in the run, %v drawn", i, n.groups, drawn[i])
+		}
+	}
+}
+
+// drawMemberships draws the groups of a run of nodes in groups, seed 1,
+// up to 10 a node, Zipf 1.2, as New does: its generator, memberships
+// first.
+func drawMemberships(nodes, groups int) [][]int {
+	return memberships(rand.New(rand.NewPCG(1, 0x5eed)), groups, 10, 1.2, nodes, nodes)
+}
+
 // TestLinksAloneAtScale reports, for the simulator's Zipf memberships of
 // the runs in docs/scale.md, the links a node would need choosing alone (linksAlone), against its slots (a·m): how much
 // link sharing could cut at most, before peers' own choices, latency and
@@ -119,9 +141,7 @@ func TestLinksAloneAtScale(t *testing.T) {
 		t.Skip("the figures of docs/scale.md: go test ./internal/sim -run LinksAloneAtScale -v -args -sim.alone")
 	}
 	for _, c := range []struct{ nodes, groups int }{{3000, 30}, {10000, 100}, {100000, 1000}} {
-		// The draws of New: its generator, then memberships first.
-		rng := rand.New(rand.NewPCG(1, 0x5eed))
-		groupsOf := memberships(rng, c.groups, 10, 1.2, c.nodes, c.nodes)
+		groupsOf := drawMemberships(c.nodes, c.groups)
 		members := make([][]int, c.groups)
 		for i, gs := range groupsOf {
 			for _, g := range gs {
