@@ -133,9 +133,9 @@ func drawMemberships(nodes, groups int) [][]int {
 }
 
 // TestLinksAloneAtScale reports, for the simulator's Zipf memberships of
-// the runs in docs/scale.md, the links a node would need choosing alone (linksAlone), against its slots (a·m): how much
-// link sharing could cut at most, before peers' own choices, latency and
-// the tree take their share.
+// the runs in docs/scale.md, the links a node would need choosing alone
+// (linksAlone) against its slots (a·m): about how much link sharing could
+// cut, before peers' own choices, latency and the tree take their share.
 func TestLinksAloneAtScale(t *testing.T) {
 	if !*alone {
 		t.Skip("the figures of docs/scale.md: go test ./internal/sim -run LinksAloneAtScale -v -args -sim.alone")
